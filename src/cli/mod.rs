@@ -1,0 +1,51 @@
+//! The `soc` command line: clap definitions and dispatch, one file per subcommand.
+//!
+//! Thin glue over the library. Exit codes: 0 clean, 1 some events failed, 2 fatal (a rule
+//! that does not compile, unreadable input). A closed stdout (broken pipe) exits 0.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+pub mod spl;
+
+/// agentic-soc: log standardization with an SLS SPL engine.
+#[derive(Debug, Parser)]
+#[command(name = "soc", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check, format and run SPL rules; list the function library.
+    #[command(subcommand)]
+    Spl(spl::SplCommand),
+}
+
+/// Runs the CLI with the process arguments and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    run(cli)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Spl(cmd) => spl::run(cmd),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

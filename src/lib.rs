@@ -1,0 +1,16 @@
+//! agentic-soc: an open, offline-first log standardization engine.
+//!
+//! Crate map (dependencies flow one way, top to bottom):
+//! - [`diagnostic`]: spans and the one `Diagnostic` type.
+//! - [`event`]: values and events shared by the SPL engine and everything that runs it.
+//! - [`spl`]: the SLS SPL engine: parse → plan → run, the function registry, the printer.
+//! - [`cli`]: the `soc` command line (thin glue over the library).
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod diagnostic;
+pub mod event;
+pub mod spl;
+
+pub use diagnostic::{Diagnostic, Span, Spanned};
+pub use event::{Event, Value};

@@ -1,0 +1,5 @@
+//! SPL functions: ip family (placeholder until the family lands).
+
+use super::Function;
+
+pub(super) const FUNCTIONS: &[Function] = &[];

@@ -1,0 +1,5 @@
+//! SPL functions: math family (placeholder until the family lands).
+
+use super::Function;
+
+pub(super) const FUNCTIONS: &[Function] = &[];

@@ -1,0 +1,414 @@
+//! AST → canonical SPL text.
+//!
+//! Owns the one canonical spelling of a rule: `* | parse-regexp content, '(\S+)' as ip |
+//! extend a = lower(x)`. SQL keywords are upper-case (`AND`, `CASE`, `CAST(x AS BIGINT)`,
+//! `IS NULL`, `TRUE`, `ARRAY[...]`), instruction words lower-case (`as`, `by`, `desc`), function
+//! names as stored, fields bare when [`ast::is_bare_ident`] allows and double-quoted otherwise,
+//! strings single-quoted. Parentheses are the fewest the precedence needs, so
+//! `parse(print(ast)) == ast` (tested by a property test in `parse.rs`).
+//!
+//! Statements: one statement prints without `;`; several print one per line, each ending
+//! with `;`. Depends only on the AST.
+
+use std::fmt::Write as _;
+
+use crate::spl::ast::{
+    self, Assign, Command, Expr, ExprKind, Literal, Opt, OptValue, Pipeline, ProjectItem,
+    Rename, Script, Source, Stmt, UnaryOp,
+};
+
+/// Prints a whole script.
+///
+/// ```
+/// use agentic_soc::spl::{parse::parse, print::print_script};
+/// let s = parse("*|where a='x'   and b>1|extend c=a||b").unwrap();
+/// assert_eq!(print_script(&s), "* | where a = 'x' AND b > 1 | extend c = a || b");
+/// ```
+pub fn print_script(script: &Script) -> String {
+    match script.stmts.as_slice() {
+        [one] => print_stmt(one),
+        stmts => stmts.iter().map(|s| format!("{};", print_stmt(s))).collect::<Vec<_>>().join("\n"),
+    }
+}
+
+/// Prints one statement (without a final `;`).
+pub fn print_stmt(stmt: &Stmt) -> String {
+    match stmt {
+        Stmt::Let { name, pipeline } => format!(".let {} = {}", name.node, print_pipeline(pipeline)),
+        Stmt::Pipeline(p) => print_pipeline(p),
+        Stmt::Output(name) => format!("${}", name.node),
+    }
+}
+
+/// Prints `source | stage | ...`.
+pub fn print_pipeline(p: &Pipeline) -> String {
+    let mut out = match &p.source.node {
+        Source::All => "*".to_string(),
+        Source::Dataset(name) => format!("${name}"),
+        Source::Search(text) => text.clone(),
+    };
+    for stage in &p.stages {
+        out.push_str(" | ");
+        out.push_str(&print_command(stage));
+    }
+    out
+}
+
+/// Prints one instruction.
+///
+/// ```
+/// use agentic_soc::spl::{parse::parse, print::print_command, ast::Stmt};
+/// let s = parse("* | parse-csv -delim='|' -strict content as a,\"b.c\"").unwrap();
+/// let Stmt::Pipeline(p) = &s.stmts[0] else { unreachable!() };
+/// assert_eq!(print_command(&p.stages[0]), "parse-csv -delim='|' -strict content as a, \"b.c\"");
+/// ```
+pub fn print_command(cmd: &Command) -> String {
+    let mut out = String::from(cmd.name());
+    let opts = |out: &mut String, opts: &[Opt]| {
+        for o in opts {
+            out.push(' ');
+            out.push_str(&print_opt(o));
+        }
+    };
+    match cmd {
+        Command::Where(e) => {
+            out.push(' ');
+            out.push_str(&print_expr(e));
+        }
+        Command::Extend(assigns) => {
+            out.push(' ');
+            out.push_str(&assign_list(assigns));
+        }
+        Command::Project { opts: o, items } => {
+            opts(&mut out, o);
+            out.push(' ');
+            let items: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    ProjectItem::Keep(f) => field(f),
+                    ProjectItem::Rename(r) => rename(r),
+                })
+                .collect();
+            out.push_str(&items.join(", "));
+        }
+        Command::ProjectAway { opts: o, fields } => {
+            opts(&mut out, o);
+            out.push(' ');
+            out.push_str(&field_list(fields));
+        }
+        Command::ProjectRename { renames } => {
+            out.push(' ');
+            out.push_str(&renames.iter().map(rename).collect::<Vec<_>>().join(", "));
+        }
+        Command::ExpandValues { opts: o, field: f, output } => {
+            opts(&mut out, o);
+            out.push(' ');
+            out.push_str(&field(f));
+            if let Some(x) = output {
+                out.push_str(" as ");
+                out.push_str(&field(x));
+            }
+        }
+        Command::ParseRegexp { opts: o, field: f, pattern, outputs } => {
+            opts(&mut out, o);
+            let _ = write!(out, " {}, {}", field(f), string(pattern));
+            if !outputs.is_empty() {
+                out.push_str(" as ");
+                out.push_str(&field_list(outputs));
+            }
+        }
+        Command::ParseCsv { opts: o, field: f, outputs } => {
+            opts(&mut out, o);
+            let _ = write!(out, " {} as {}", field(f), field_list(outputs));
+        }
+        Command::ParseJson { opts: o, field: f } => {
+            opts(&mut out, o);
+            out.push(' ');
+            out.push_str(&field(f));
+        }
+        Command::ParseKv { opts: o, field: f, args } => {
+            opts(&mut out, o);
+            out.push(' ');
+            out.push_str(&field(f));
+            for a in args {
+                out.push_str(", ");
+                out.push_str(&string(a));
+            }
+        }
+        Command::PackFields { opts: o, output } => {
+            opts(&mut out, o);
+            out.push_str(" as ");
+            out.push_str(&field(output));
+        }
+        Command::LogToMetric { opts: o } | Command::MetricToMetric { opts: o } => opts(&mut out, o),
+        Command::Stats { aggs, by } => {
+            out.push(' ');
+            out.push_str(&assign_list(aggs));
+            if !by.is_empty() {
+                out.push_str(" by ");
+                out.push_str(&field_list(by));
+            }
+        }
+        Command::Sort { keys } => {
+            out.push(' ');
+            let keys: Vec<String> = keys
+                .iter()
+                .map(|k| if k.descending { format!("{} desc", print_expr(&k.expr)) } else { print_expr(&k.expr) })
+                .collect();
+            out.push_str(&keys.join(", "));
+        }
+        Command::Limit { count } => {
+            let _ = write!(out, " {}", count.node);
+        }
+    }
+    out
+}
+
+fn print_opt(o: &Opt) -> String {
+    let mut out = format!("-{}", o.name.node);
+    if let Some(v) = &o.value {
+        out.push('=');
+        match &v.node {
+            OptValue::Str(s) => out.push_str(&string(s)),
+            OptValue::Int(n) => out.push_str(&n.to_string()),
+            OptValue::Ident(w) => out.push_str(w),
+        }
+    }
+    out
+}
+
+fn assign_list(assigns: &[Assign]) -> String {
+    assigns.iter().map(|a| format!("{} = {}", field(&a.output), print_expr(&a.expr))).collect::<Vec<_>>().join(", ")
+}
+
+fn rename(r: &Rename) -> String {
+    format!("{} = {}", field(&r.output), field(&r.input))
+}
+
+fn field_list(fields: &[ast::Field]) -> String {
+    fields.iter().map(|f| field(f)).collect::<Vec<_>>().join(", ")
+}
+
+/// A field name: bare when it can be, else double-quoted with `""` for `"`.
+pub fn field(name: &str) -> String {
+    if ast::is_bare_ident(name) { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+}
+
+/// A string literal: single-quoted with `''` for `'`.
+pub fn string(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A DOUBLE that re-parses to the same value and stays a DOUBLE (`1.0`, `1e300`, `5e-324`).
+fn double(f: f64) -> String {
+    if f.is_nan() {
+        // No literal spells NaN; Presto's function does.
+        "nan()".to_string()
+    } else if f.is_infinite() {
+        // Overflows to infinity when parsed back.
+        if f > 0.0 { "1e999".to_string() } else { "-1e999".to_string() }
+    } else {
+        // Debug is the shortest text that round-trips, and always has a `.` or an exponent.
+        format!("{f:?}")
+    }
+}
+
+/// Binding strength for parenthesization, higher binds tighter (see `BinaryOp::precedence`).
+const NOT_PREC: u8 = 3;
+const PREDICATE_PREC: u8 = 4;
+const VALUE_PREC: u8 = 5;
+const UNARY_PREC: u8 = 8;
+const POSTFIX_PREC: u8 = 9;
+const ATOM_PREC: u8 = 10;
+
+fn prec(e: &Expr) -> u8 {
+    match &e.kind {
+        ExprKind::Binary { op, .. } => op.precedence(),
+        ExprKind::Unary { op: UnaryOp::Not, .. } => NOT_PREC,
+        ExprKind::Unary { .. } => UNARY_PREC,
+        ExprKind::Between { .. }
+        | ExprKind::In { .. }
+        | ExprKind::Like { .. }
+        | ExprKind::IsNull { .. }
+        | ExprKind::IsDistinctFrom { .. } => PREDICATE_PREC,
+        ExprKind::Subscript { .. } => POSTFIX_PREC,
+        ExprKind::Lambda { .. } => 0,
+        _ => ATOM_PREC,
+    }
+}
+
+/// Prints an expression with the fewest parentheses that keep its structure.
+///
+/// ```
+/// use agentic_soc::spl::{parse::parse_expr, print::print_expr};
+/// let e = parse_expr("(a + b) * -c[1] not between 1 and 2").unwrap();
+/// assert_eq!(print_expr(&e), "(a + b) * -c[1] NOT BETWEEN 1 AND 2");
+/// ```
+pub fn print_expr(e: &Expr) -> String {
+    let mut out = String::new();
+    write_expr(e, &mut out);
+    out
+}
+
+fn write_operand(e: &Expr, min: u8, out: &mut String) {
+    if prec(e) < min {
+        out.push('(');
+        write_expr(e, out);
+        out.push(')');
+    } else {
+        write_expr(e, out);
+    }
+}
+
+fn write_list(items: &[Expr], out: &mut String) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_expr(item, out);
+    }
+}
+
+fn write_expr(e: &Expr, out: &mut String) {
+    match &e.kind {
+        ExprKind::Literal(lit) => match lit {
+            Literal::Null => out.push_str("NULL"),
+            Literal::Bool(true) => out.push_str("TRUE"),
+            Literal::Bool(false) => out.push_str("FALSE"),
+            Literal::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Literal::Double(f) => out.push_str(&double(*f)),
+            Literal::Str(s) => out.push_str(&string(s)),
+        },
+        ExprKind::TypedLiteral { ty, value } => {
+            let _ = write!(out, "{ty} {}", string(value));
+        }
+        ExprKind::Field(name) => out.push_str(&field(name)),
+        ExprKind::Unary { op, expr } => match op {
+            UnaryOp::Not => {
+                out.push_str("NOT ");
+                write_operand(expr, NOT_PREC, out);
+            }
+            UnaryOp::Neg | UnaryOp::Plus => {
+                out.push(if *op == UnaryOp::Neg { '-' } else { '+' });
+                let mut inner = String::new();
+                write_operand(expr, UNARY_PREC, &mut inner);
+                // `- 5` stays a negation of 5 (`-5` is a literal) and `- -x` is not a comment.
+                if inner.starts_with(|c: char| c == '-' || c == '+' || c == '.' || c.is_ascii_digit()) {
+                    out.push(' ');
+                }
+                out.push_str(&inner);
+            }
+        },
+        ExprKind::Binary { op, left, right } => {
+            let p = op.precedence();
+            // Comparisons do not chain in SQL; parenthesize a comparison operand for clarity.
+            let left_min = if p == PREDICATE_PREC { p + 1 } else { p };
+            write_operand(left, left_min, out);
+            let _ = write!(out, " {} ", op.symbol());
+            write_operand(right, p + 1, out);
+        }
+        ExprKind::Between { expr, low, high, negated } => {
+            write_operand(expr, VALUE_PREC, out);
+            out.push_str(if *negated { " NOT BETWEEN " } else { " BETWEEN " });
+            write_operand(low, VALUE_PREC, out);
+            out.push_str(" AND ");
+            write_operand(high, VALUE_PREC, out);
+        }
+        ExprKind::In { expr, list, negated } => {
+            write_operand(expr, VALUE_PREC, out);
+            out.push_str(if *negated { " NOT IN (" } else { " IN (" });
+            write_list(list, out);
+            out.push(')');
+        }
+        ExprKind::Like { expr, pattern, escape, negated } => {
+            write_operand(expr, VALUE_PREC, out);
+            out.push_str(if *negated { " NOT LIKE " } else { " LIKE " });
+            write_operand(pattern, VALUE_PREC, out);
+            if let Some(esc) = escape {
+                out.push_str(" ESCAPE ");
+                write_operand(esc, VALUE_PREC, out);
+            }
+        }
+        ExprKind::IsNull { expr, negated } => {
+            write_operand(expr, VALUE_PREC, out);
+            out.push_str(if *negated { " IS NOT NULL" } else { " IS NULL" });
+        }
+        ExprKind::IsDistinctFrom { left, right, negated } => {
+            write_operand(left, VALUE_PREC, out);
+            out.push_str(if *negated { " IS NOT DISTINCT FROM " } else { " IS DISTINCT FROM " });
+            write_operand(right, VALUE_PREC, out);
+        }
+        ExprKind::Case { operand, whens, otherwise } => {
+            out.push_str("CASE");
+            if let Some(op) = operand {
+                out.push(' ');
+                write_expr(op, out);
+            }
+            for (cond, value) in whens {
+                out.push_str(" WHEN ");
+                write_expr(cond, out);
+                out.push_str(" THEN ");
+                write_expr(value, out);
+            }
+            if let Some(x) = otherwise {
+                out.push_str(" ELSE ");
+                write_expr(x, out);
+            }
+            out.push_str(" END");
+        }
+        ExprKind::Cast { expr, ty, try_cast } => {
+            out.push_str(if *try_cast { "TRY_CAST(" } else { "CAST(" });
+            write_expr(expr, out);
+            let _ = write!(out, " AS {ty})");
+        }
+        ExprKind::Call { name, args } => {
+            if args.is_empty() && is_niladic(name) {
+                out.push_str(name);
+            } else if args.is_empty() && name.eq_ignore_ascii_case("count") {
+                let _ = write!(out, "{}(*)", name.node);
+            } else {
+                out.push_str(name);
+                out.push('(');
+                write_list(args, out);
+                out.push(')');
+            }
+        }
+        ExprKind::Subscript { expr, index } => {
+            write_operand(expr, POSTFIX_PREC, out);
+            out.push('[');
+            write_expr(index, out);
+            out.push(']');
+        }
+        ExprKind::Lambda { params, body } => {
+            match params.as_slice() {
+                [one] => out.push_str(one),
+                many => {
+                    out.push('(');
+                    out.push_str(&many.iter().map(|p| p.node.as_str()).collect::<Vec<_>>().join(", "));
+                    out.push(')');
+                }
+            }
+            out.push_str(" -> ");
+            write_expr(body, out);
+        }
+        ExprKind::Array(items) => {
+            out.push_str("ARRAY[");
+            write_list(items, out);
+            out.push(']');
+        }
+        ExprKind::Row(items) => {
+            out.push('(');
+            write_list(items, out);
+            out.push(')');
+        }
+    }
+}
+
+/// Functions written without parentheses (`current_date`).
+fn is_niladic(name: &str) -> bool {
+    ["current_date", "current_time", "current_timestamp", "localtime", "localtimestamp"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
+}

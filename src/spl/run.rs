@@ -1,0 +1,1151 @@
+//! The run step: executes a `Plan` on events.
+//!
+//! Owns the per-event loop (stages, expression evaluation, lambdas, budgets), the
+//! `.let`/`$name` dataflow per event, batch execution for query-only stages (`stats`, `sort`,
+//! `limit`) and per-event failure reporting (SPL.md decisions 3-5). Nothing here resolves a
+//! name or compiles a regex: the plan did that.
+
+use crate::diagnostic::{Diagnostic, Span, codes};
+use crate::event::{Event, Name, Text, Timestamp, Value};
+use crate::spl::ast::BinaryOp;
+use crate::spl::functions::{self, Env, FnError, FnResult, cast::cast};
+use crate::spl::ops::{self, Coercion};
+use crate::spl::plan::{AggFunc, CExpr, Call, Dataset, FieldPattern, From, KvDelims, KvSplit, LikePattern, Mode, Plan, Stage, like_to_regex};
+use crate::spl::text;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One output event with the statement it came from (`$name` tag) and the index of the
+/// input event it derives from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub origin: usize,
+    pub tag: Option<Arc<str>>,
+    pub event: Event,
+}
+
+/// An input event that failed at run time, with the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub origin: usize,
+    pub diagnostic: Diagnostic,
+}
+
+/// What a batch run produced.
+#[derive(Debug, Default)]
+pub struct BatchResult {
+    pub outputs: Vec<Output>,
+    pub failures: Vec<Failure>,
+    /// Input events that produced no output and did not fail (filtered by `where`).
+    pub dropped: usize,
+}
+
+/// Counters kept across events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Lenient coercions that gave NULL (text that is not a number met a number).
+    pub coercion_warnings: u64,
+}
+
+/// A runtime error with the span to blame.
+#[derive(Debug)]
+struct EvalError {
+    code: &'static str,
+    message: String,
+    span: Span,
+}
+
+impl EvalError {
+    fn from_fn(e: FnError, call_span: Span, arg_spans: &[Span]) -> Self {
+        let span = e.arg.and_then(|i| arg_spans.get(i).copied()).unwrap_or(call_span);
+        EvalError { code: e.code, message: e.message, span }
+    }
+}
+
+type Eval = Result<Value, EvalError>;
+
+/// Executes a plan. Keep one per thread: it holds the lambda stack, a cache of field names
+/// seen at run time and counters.
+pub struct Runner<'p> {
+    plan: &'p Plan,
+    locals: Vec<Value>,
+    steps: u64,
+    now: Timestamp,
+    names: HashMap<Box<str>, Name>,
+    pub stats: RunStats,
+}
+
+/// At most this many distinct run-time field names are cached per runner.
+const NAME_CACHE: usize = 4096;
+
+impl<'p> Runner<'p> {
+    pub fn new(plan: &'p Plan) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        Runner { plan, locals: Vec::new(), steps: 0, now: Timestamp::utc(nanos), names: HashMap::new(), stats: RunStats::default() }
+    }
+
+    /// Fixes the clock seen by `now()`/`current_timestamp` (tests, reproducible runs).
+    pub fn with_clock(mut self, now: Timestamp) -> Self {
+        self.now = now;
+        self
+    }
+
+    pub fn plan(&self) -> &'p Plan {
+        self.plan
+    }
+
+    /// The event for a raw line: `{"content": line}`.
+    pub fn line_event(&self, line: Text) -> Event {
+        Event::from_line(&self.plan.content, line)
+    }
+
+    fn name(&mut self, s: &str) -> Name {
+        if let Some(n) = self.names.get(s) {
+            return n.clone();
+        }
+        let n: Name = Arc::from(s);
+        if self.names.len() < NAME_CACHE {
+            self.names.insert(s.into(), n.clone());
+        }
+        n
+    }
+
+    /// Runs one event through a row-level plan, appending `(tag, event)` outputs in statement
+    /// order. On error nothing is appended for this event.
+    pub fn run_event(&mut self, event: Event, out: &mut Vec<(Option<Arc<str>>, Event)>) -> Result<(), Diagnostic> {
+        let plan = self.plan;
+        if plan.datasets.len() == 1 {
+            let start = out.len();
+            let mut rows = Vec::with_capacity(1);
+            self.run_stages(&plan.datasets[0].stages, event, &mut rows)?;
+            let tag = plan.outputs.first().and_then(|o| o.1.clone());
+            if plan.outputs.is_empty() {
+                return Ok(());
+            }
+            out.extend(rows.into_iter().map(|e| (tag.clone(), e)));
+            debug_assert!(out.len() >= start);
+            return Ok(());
+        }
+        let mut results: Vec<Vec<Event>> = Vec::with_capacity(plan.datasets.len());
+        for ds in &plan.datasets {
+            let inputs = match ds.from {
+                From::Input => vec![event.clone()],
+                From::Dataset(i) => results[i].clone(),
+            };
+            let mut rows = Vec::new();
+            for row in inputs {
+                self.run_stages(&ds.stages, row, &mut rows)?;
+            }
+            results.push(rows);
+        }
+        for (i, tag) in &plan.outputs {
+            out.extend(results[*i].iter().cloned().map(|e| (tag.clone(), e)));
+        }
+        Ok(())
+    }
+
+    /// Runs a batch of events. Row-level plans go event by event; plans with `stats`,
+    /// `sort` or `limit` run stage by stage over the whole batch.
+    pub fn run_batch(&mut self, events: Vec<Event>) -> BatchResult {
+        let mut result = BatchResult::default();
+        if !self.plan.has_aggregates() {
+            let mut out = Vec::new();
+            for (origin, event) in events.into_iter().enumerate() {
+                out.clear();
+                match self.run_event(event, &mut out) {
+                    Ok(()) if out.is_empty() => result.dropped += 1,
+                    Ok(()) => result.outputs.extend(out.drain(..).map(|(tag, event)| Output { origin, tag, event })),
+                    Err(diagnostic) => result.failures.push(Failure { origin, diagnostic }),
+                }
+            }
+            return result;
+        }
+        let plan = self.plan;
+        let n = events.len();
+        let mut failed = vec![false; n];
+        let mut results: Vec<Vec<(usize, Event)>> = Vec::new();
+        let mut input: Option<Vec<(usize, Event)>> = Some(events.into_iter().enumerate().collect());
+        let input_users = plan.datasets.iter().filter(|d| d.from == From::Input).count();
+        let mut used = 0;
+        for ds in &plan.datasets {
+            let rows = match ds.from {
+                From::Input => {
+                    used += 1;
+                    if used == input_users { input.take().unwrap_or_default() } else { input.clone().unwrap_or_default() }
+                }
+                From::Dataset(i) => results[i].clone(),
+            };
+            let rows = self.run_dataset_batch(ds, rows, &mut failed, &mut result.failures);
+            results.push(rows);
+        }
+        let mut seen = vec![false; n];
+        for (i, tag) in &plan.outputs {
+            for (origin, event) in &results[*i] {
+                if *origin < n && failed[*origin] {
+                    continue;
+                }
+                if *origin < n {
+                    seen[*origin] = true;
+                }
+                result.outputs.push(Output { origin: *origin, tag: tag.clone(), event: event.clone() });
+            }
+        }
+        result.dropped = (0..n).filter(|&i| !seen[i] && !failed[i]).count();
+        result
+    }
+
+    fn run_dataset_batch(&mut self, ds: &Dataset, mut rows: Vec<(usize, Event)>, failed: &mut [bool], failures: &mut Vec<Failure>) -> Vec<(usize, Event)> {
+        for (i, (stage, _)) in ds.stages.iter().enumerate() {
+            if stage.is_row_level() {
+                let mut next = Vec::with_capacity(rows.len());
+                for (origin, event) in rows {
+                    let mut out = Vec::new();
+                    match self.run_stages(&ds.stages[i..=i], event, &mut out) {
+                        Ok(()) => next.extend(out.into_iter().map(|e| (origin, e))),
+                        Err(diagnostic) => {
+                            if origin < failed.len() && !failed[origin] {
+                                failed[origin] = true;
+                                failures.push(Failure { origin, diagnostic });
+                            }
+                        }
+                    }
+                }
+                rows = next;
+            } else {
+                match self.aggregate_stage(stage, rows) {
+                    Ok(r) => rows = r,
+                    Err(diagnostic) => {
+                        failures.push(Failure { origin: usize::MAX, diagnostic });
+                        return Vec::new();
+                    }
+                }
+            }
+        }
+        rows
+    }
+
+    // ---- row-level stages ---------------------------------------------------------------
+
+    fn run_stages(&mut self, stages: &[(Stage, Span)], mut event: Event, out: &mut Vec<Event>) -> Result<(), Diagnostic> {
+        for (i, (stage, span)) in stages.iter().enumerate() {
+            self.steps = 0;
+            match self.stage(stage, &mut event) {
+                Ok(Fate::Keep) => {}
+                Ok(Fate::Drop) => return Ok(()),
+                Ok(Fate::Expand(rows)) => {
+                    for row in rows {
+                        self.run_stages(&stages[i + 1..], row, out)?;
+                    }
+                    return Ok(());
+                }
+                Err(e) => return Err(self.diagnostic(e, stage, *span)),
+            }
+        }
+        out.push(event);
+        Ok(())
+    }
+
+    fn diagnostic(&self, e: EvalError, stage: &Stage, stage_span: Span) -> Diagnostic {
+        let mut d = Diagnostic::error(e.code, e.message).with_label(e.span, "failed here");
+        if e.span != stage_span {
+            d = d.with_secondary(stage_span, format!("in this `{}` stage", stage_name(stage)));
+        }
+        match e.code {
+            codes::CAST_FAILED => d.with_hint("use try_cast(...) to get NULL instead of failing the event"),
+            codes::DIVISION_BY_ZERO => d.with_hint("guard the divisor: if(d = 0, NULL, n / d)"),
+            codes::BUDGET => d.with_hint("the expression does too much work per event; simplify it or raise the budget"),
+            _ => d.with_hint("wrap the expression in try(...) to get NULL instead of failing the event"),
+        }
+    }
+
+    fn stage(&mut self, stage: &Stage, event: &mut Event) -> Result<Fate, EvalError> {
+        match stage {
+            Stage::Where(cond, span) => {
+                let v = self.eval(cond, event)?;
+                Ok(if self.truth(&v, *span)? == Some(true) { Fate::Keep } else { Fate::Drop })
+            }
+            Stage::Extend(assigns) => {
+                if let [(name, expr)] = assigns.as_slice() {
+                    let v = self.eval(expr, event)?;
+                    event.set(name, v);
+                } else {
+                    let mut values = Vec::with_capacity(assigns.len());
+                    for (_, expr) in assigns {
+                        values.push(self.eval(expr, event)?);
+                    }
+                    for ((name, _), v) in assigns.iter().zip(values) {
+                        event.set(name, v);
+                    }
+                }
+                Ok(Fate::Keep)
+            }
+            Stage::Project { keep, renames } => {
+                let old = std::mem::take(event).into_fields();
+                let mut fields: Vec<(Name, Value)> = Vec::with_capacity(keep.len() + renames.len());
+                for p in keep {
+                    for (n, v) in &old {
+                        if p.matches(n) && !fields.iter().any(|(f, _)| f == n) {
+                            fields.push((n.clone(), v.clone()));
+                        }
+                    }
+                }
+                for (output, input) in renames {
+                    if let Some((_, v)) = old.iter().find(|(n, _)| n == input) {
+                        fields.retain(|(n, _)| n != output);
+                        fields.push((output.clone(), v.clone()));
+                    }
+                }
+                for (n, v) in old {
+                    if self.plan.is_time_field(&n) && !fields.iter().any(|(f, _)| *f == n) {
+                        fields.push((n, v));
+                    }
+                }
+                *event = Event::from_fields(fields);
+                Ok(Fate::Keep)
+            }
+            Stage::ProjectAway(patterns) => {
+                let plan = self.plan;
+                event.retain(|n, _| plan.is_time_field(n) || !patterns.iter().any(|p| p.matches(n)));
+                Ok(Fate::Keep)
+            }
+            Stage::ProjectRename(renames) => {
+                for (output, input) in renames {
+                    event.rename(input, output);
+                }
+                Ok(Fate::Keep)
+            }
+            Stage::ExpandValues { field, path, limit, keep, output } => {
+                let Some(json) = event.get(field).and_then(as_json) else { return Ok(Fate::Keep) };
+                let target = match path {
+                    Some(p) => match p.select(&json).into_iter().next() {
+                        Some(t) => t.clone(),
+                        None => return Ok(Fate::Keep),
+                    },
+                    None => json,
+                };
+                let items: Vec<serde_json::Value> = match target {
+                    serde_json::Value::Array(a) => a,
+                    serde_json::Value::Object(o) => o.into_iter().map(|(_, v)| v).collect(),
+                    _ => return Ok(Fate::Keep),
+                };
+                let take = limit.unwrap_or(usize::MAX);
+                let mut rows = Vec::with_capacity(items.len().min(take));
+                for item in items.into_iter().take(take) {
+                    let mut row = event.clone();
+                    if output != field && !keep {
+                        row.remove(field);
+                    }
+                    let text = match item {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    row.set(output, Value::string(text));
+                    rows.push(row);
+                }
+                Ok(Fate::Expand(rows))
+            }
+            Stage::ParseRegexp { field, regex, outputs, mode } => {
+                let Some(subject) = source_text(event, field) else { return Ok(Fate::Keep) };
+                let Some(caps) = regex.captures(&subject) else { return Ok(Fate::Keep) };
+                for (i, name) in outputs.iter().enumerate() {
+                    let Some(name) = name else { continue };
+                    if *mode == Mode::Preserve && event.contains(name) {
+                        continue;
+                    }
+                    let v = match caps.get(i + 1) {
+                        Some(m) => subject.slice(m.range()),
+                        None => Text::new(""),
+                    };
+                    event.set(name, Value::Str(v));
+                }
+                Ok(Fate::Keep)
+            }
+            Stage::ParseCsv { field, delim, quote, strict, outputs, mode } => {
+                let Some(subject) = source_text(event, field) else { return Ok(Fate::Keep) };
+                let values = text::split_csv(&subject, delim, *quote);
+                if *strict && values.len() != outputs.len() {
+                    return Ok(Fate::Keep);
+                }
+                for (name, v) in outputs.iter().zip(values) {
+                    let Some(name) = name else { continue };
+                    if *mode == Mode::Preserve && event.contains(name) {
+                        continue;
+                    }
+                    event.set(name, Value::Str(v.into_text(&subject)));
+                }
+                Ok(Fate::Keep)
+            }
+            Stage::ParseJson { field, path, prefix, mode } => {
+                let Some(json) = event.get(field).and_then(as_json) else { return Ok(Fate::Keep) };
+                let target = match path {
+                    Some(p) => match p.select(&json).into_iter().next() {
+                        Some(t) => t.clone(),
+                        None => return Ok(Fate::Keep),
+                    },
+                    None => json,
+                };
+                let serde_json::Value::Object(map) = target else { return Ok(Fate::Keep) };
+                for (k, v) in map {
+                    if self.plan.is_time_field(&k) || v.is_null() {
+                        continue;
+                    }
+                    let name = if prefix.is_empty() { self.name(&k) } else { self.name(&format!("{prefix}{k}")) };
+                    if *mode == Mode::Preserve && event.contains(&name) {
+                        continue;
+                    }
+                    let value = match v {
+                        serde_json::Value::String(s) => Value::string(s),
+                        other => Value::json(other),
+                    };
+                    event.set(&name, value);
+                }
+                Ok(Fate::Keep)
+            }
+            Stage::ParseKv { field, split, prefix, mode } => {
+                let Some(subject) = source_text(event, field) else { return Ok(Fate::Keep) };
+                let pairs: Vec<(text::Piece, text::Piece)> = match split {
+                    KvSplit::Delimited { delims, kv_sep, greedy } => match delims {
+                        KvDelims::Chars(cs) => text::split_kv(&subject, &text::Delim::Chars(cs), kv_sep, *greedy),
+                        KvDelims::Text(t) => text::split_kv(&subject, &text::Delim::Text(t), kv_sep, *greedy),
+                    },
+                    KvSplit::Regex(re) => re
+                        .captures_iter(&subject)
+                        .filter_map(|c| Some((text::Piece::Slice(c.get(1)?.range()), text::Piece::Slice(c.get(2).map_or(0..0, |m| m.range())))))
+                        .collect(),
+                };
+                for (k, v) in pairs {
+                    let key = k.as_str(&subject);
+                    if key.is_empty() || self.plan.is_time_field(key) {
+                        continue;
+                    }
+                    let name = if prefix.is_empty() { self.name(key) } else { self.name(&format!("{prefix}{key}")) };
+                    if *mode == Mode::Preserve && event.contains(&name) {
+                        continue;
+                    }
+                    event.set(&name, Value::Str(v.into_text(&subject)));
+                }
+                Ok(Fate::Keep)
+            }
+            Stage::PackFields { include, exclude, ltrim, keep, output } => {
+                let mut obj = serde_json::Map::new();
+                let mut packed: Vec<Name> = Vec::new();
+                for (n, v) in event.fields() {
+                    let Value::Str(t) = v else { continue };
+                    if self.plan.is_time_field(n) || !include.is_match(n) || exclude.as_ref().is_some_and(|x| x.is_match(n)) {
+                        continue;
+                    }
+                    let key = n.strip_prefix(ltrim.as_str()).unwrap_or(n);
+                    obj.insert(key.to_string(), serde_json::Value::String(t.to_string()));
+                    packed.push(n.clone());
+                }
+                if !keep {
+                    event.retain(|n, _| !packed.iter().any(|p| **p == *n));
+                }
+                event.set(output, Value::string(serde_json::Value::Object(obj).to_string()));
+                Ok(Fate::Keep)
+            }
+            Stage::LogToMetric { names, labels, time_field, format } => Ok(Fate::Expand(self.log_to_metric(event, names, labels, time_field.as_ref(), *format))),
+            Stage::MetricToMetric { del, add, rename, format } => {
+                let Some(Value::Str(raw)) = event.get("__labels__") else { return Ok(Fate::Keep) };
+                let mut labels = text::parse_labels(raw);
+                labels.retain(|(k, _)| !del.contains(k));
+                for (from, to) in rename {
+                    for (k, _) in labels.iter_mut() {
+                        if k == from {
+                            *k = to.clone();
+                        }
+                    }
+                }
+                for (k, v) in add {
+                    labels.retain(|(x, _)| x != k);
+                    labels.push((k.clone(), v.clone()));
+                }
+                let encoded = text::encode_labels(labels, *format);
+                event.set_str("__labels__", Value::string(encoded));
+                Ok(Fate::Keep)
+            }
+            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => {
+                Err(EvalError { code: codes::RUNTIME, message: format!("`{}` needs all events at once and cannot run per event", stage_name(stage)), span: Span::default() })
+            }
+        }
+    }
+
+    fn log_to_metric(&mut self, event: &Event, names: &[FieldPattern], labels: &[FieldPattern], time_field: Option<&Name>, format: bool) -> Vec<Event> {
+        let label_pairs: Vec<(String, String)> = event
+            .fields()
+            .filter(|(n, _)| labels.iter().any(|p| p.matches(n)))
+            .filter_map(|(n, v)| Some((n.to_string(), v.to_text()?.into_owned())))
+            .collect();
+        let encoded = text::encode_labels(label_pairs, format);
+        let nanos = match time_field.and_then(|t| event.get(t)) {
+            Some(v) => time_to_nanos(v),
+            None => {
+                let secs = event.get("__time__").and_then(|v| functions::parse_number(&v.to_text()?)).map_or(0, |v| as_i64(&v));
+                let ns = event.get("__time_ns_part__").and_then(|v| functions::parse_number(&v.to_text()?)).map_or(0, |v| as_i64(&v));
+                secs.saturating_mul(1_000_000_000).saturating_add(ns)
+            }
+        };
+        let mut rows = Vec::new();
+        for (n, v) in event.fields() {
+            if !names.iter().any(|p| p.matches(n)) {
+                continue;
+            }
+            let Some(value) = v.to_text().and_then(|t| functions::parse_double(&t)) else { continue };
+            let mut row = Event::with_capacity(4);
+            row.set_str("__name__", Value::str(n));
+            row.set_str("__labels__", Value::str(&encoded));
+            row.set_str("__time_nano__", Value::Int(nanos));
+            row.set_str("__value__", Value::Double(value));
+            rows.push(row);
+        }
+        rows
+    }
+
+    // ---- aggregates -------------------------------------------------------------------
+
+    fn aggregate_stage(&mut self, stage: &Stage, mut rows: Vec<(usize, Event)>) -> Result<Vec<(usize, Event)>, Diagnostic> {
+        match stage {
+            Stage::Limit(n) => {
+                rows.truncate(*n);
+                Ok(rows)
+            }
+            Stage::Sort(keys) => {
+                let mut keyed = Vec::with_capacity(rows.len());
+                for (origin, e) in rows {
+                    let mut k = Vec::with_capacity(keys.len());
+                    for (expr, _) in keys {
+                        k.push(self.eval(expr, &e).map_err(|err| self.diagnostic(err, stage, Span::default()))?);
+                    }
+                    keyed.push((k, origin, e));
+                }
+                keyed.sort_by(|a, b| {
+                    for (i, (_, desc)) in keys.iter().enumerate() {
+                        let (x, y) = (&a.0[i], &b.0[i]);
+                        let o = match (x.is_null(), y.is_null()) {
+                            (true, true) => Ordering::Equal,
+                            (true, false) => Ordering::Greater,
+                            (false, true) => Ordering::Less,
+                            _ if *desc => ops::sort_order(y, x),
+                            _ => ops::sort_order(x, y),
+                        };
+                        if o != Ordering::Equal {
+                            return o;
+                        }
+                    }
+                    Ordering::Equal
+                });
+                Ok(keyed.into_iter().map(|(_, o, e)| (o, e)).collect())
+            }
+            Stage::Stats { aggs, by } => {
+                let mut groups: Vec<(Vec<Option<String>>, usize, Vec<Acc>)> = Vec::new();
+                let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
+                for (origin, e) in &rows {
+                    let key: Vec<Option<String>> = by.iter().map(|b| e.get(b).and_then(|v| v.to_text().map(|t| t.into_owned()))).collect();
+                    let gi = match index.get(&key) {
+                        Some(&g) => g,
+                        None => {
+                            index.insert(key.clone(), groups.len());
+                            groups.push((key, *origin, aggs.iter().map(|(_, a)| Acc::new(a.func)).collect()));
+                            groups.len() - 1
+                        }
+                    };
+                    for (ai, (_, agg)) in aggs.iter().enumerate() {
+                        let mut args = Vec::with_capacity(agg.args.len());
+                        for a in &agg.args {
+                            args.push(self.eval(a, e).map_err(|err| self.diagnostic(err, stage, Span::default()))?);
+                        }
+                        groups[gi].2[ai].add(&args);
+                    }
+                }
+                if groups.is_empty() && by.is_empty() {
+                    groups.push((Vec::new(), 0, aggs.iter().map(|(_, a)| Acc::new(a.func)).collect()));
+                }
+                Ok(groups
+                    .into_iter()
+                    .map(|(key, origin, accs)| {
+                        let mut e = Event::with_capacity(by.len() + aggs.len());
+                        for (b, k) in by.iter().zip(key) {
+                            e.set(b, k.map_or(Value::Null, Value::string));
+                        }
+                        for ((name, _), acc) in aggs.iter().zip(accs) {
+                            e.set(name, acc.finish());
+                        }
+                        (origin, e)
+                    })
+                    .collect())
+            }
+            _ => unreachable!("row-level stage in aggregate path"),
+        }
+    }
+
+    // ---- expressions --------------------------------------------------------------------
+
+    /// SQL truth of a `where`/`CASE` condition: TRUE, FALSE or NULL. Text 'true'/'false' is
+    /// accepted leniently; other types are an error.
+    fn truth(&mut self, v: &Value, span: Span) -> Result<Option<bool>, EvalError> {
+        match v {
+            Value::Bool(b) => Ok(Some(*b)),
+            Value::Null => Ok(None),
+            Value::Str(t) if self.plan.options.coercion == Coercion::Lenient && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) => {
+                Ok(Some(t.eq_ignore_ascii_case("true")))
+            }
+            Value::Json(j) if j.is_boolean() => Ok(j.as_bool()),
+            other => Err(EvalError { code: codes::TYPE_MISMATCH, message: format!("a condition must be BOOLEAN, not {}", other.type_name()), span }),
+        }
+    }
+
+    fn eval(&mut self, e: &CExpr, ev: &Event) -> Eval {
+        self.steps += 1;
+        if self.steps > self.plan.options.eval_budget {
+            return Err(EvalError { code: codes::BUDGET, message: format!("evaluation budget of {} steps exceeded", self.plan.options.eval_budget), span: Span::default() });
+        }
+        let mode = self.plan.options.coercion;
+        Ok(match e {
+            CExpr::Const(v) => v.clone(),
+            CExpr::Field(n) => ev.get(n).cloned().unwrap_or(Value::Null),
+            CExpr::Local(slot) => self.locals.get(*slot as usize).cloned().unwrap_or(Value::Null),
+            CExpr::Not(x) => match self.eval(x, ev)? {
+                Value::Null => Value::Null,
+                v => Value::Bool(!self.truth(&v, Span::default())?.unwrap_or(false)),
+            },
+            CExpr::Neg(x, span) => {
+                let v = self.eval(x, ev)?;
+                ops::negate(&v, mode).map_err(|err| EvalError::from_fn(err, *span, &[]))?
+            }
+            CExpr::And(a, b) => {
+                let x = self.eval(a, ev)?;
+                let x = self.truth(&x, Span::default())?;
+                if x == Some(false) {
+                    return Ok(Value::Bool(false));
+                }
+                let y = self.eval(b, ev)?;
+                match (x, self.truth(&y, Span::default())?) {
+                    (_, Some(false)) => Value::Bool(false),
+                    (Some(true), Some(true)) => Value::Bool(true),
+                    _ => Value::Null,
+                }
+            }
+            CExpr::Or(a, b) => {
+                let x = self.eval(a, ev)?;
+                let x = self.truth(&x, Span::default())?;
+                if x == Some(true) {
+                    return Ok(Value::Bool(true));
+                }
+                let y = self.eval(b, ev)?;
+                match (x, self.truth(&y, Span::default())?) {
+                    (_, Some(true)) => Value::Bool(true),
+                    (Some(false), Some(false)) => Value::Bool(false),
+                    _ => Value::Null,
+                }
+            }
+            CExpr::Cmp(op, a, b, span) => {
+                let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
+                let ord = self.compare(&x, &y, *span)?;
+                match ord {
+                    None => Value::Null,
+                    Some(o) => Value::Bool(match op {
+                        BinaryOp::Eq => o == Ordering::Equal,
+                        BinaryOp::Ne => o != Ordering::Equal,
+                        BinaryOp::Lt => o == Ordering::Less,
+                        BinaryOp::Le => o != Ordering::Greater,
+                        BinaryOp::Gt => o == Ordering::Greater,
+                        _ => o != Ordering::Less,
+                    }),
+                }
+            }
+            CExpr::Arith(op, a, b, span) => {
+                let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
+                let r = ops::arith(*op, &x, &y, mode).map_err(|err| EvalError::from_fn(err, *span, &[]))?;
+                if r.is_null() && !x.is_null() && !y.is_null() {
+                    self.stats.coercion_warnings += 1;
+                }
+                r
+            }
+            CExpr::Concat(a, b) => {
+                let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
+                match (x, y) {
+                    (Value::Null, _) | (_, Value::Null) => Value::Null,
+                    (Value::Array(p), Value::Array(q)) => Value::array(p.iter().chain(q.iter()).cloned().collect()),
+                    (Value::Array(p), v) => Value::array(p.iter().cloned().chain(std::iter::once(v)).collect()),
+                    (v, Value::Array(q)) => Value::array(std::iter::once(v).chain(q.iter().cloned()).collect()),
+                    (x, y) => {
+                        let (s, t) = (x.to_text().unwrap_or_default(), y.to_text().unwrap_or_default());
+                        let mut out = String::with_capacity(s.len() + t.len());
+                        out.push_str(&s);
+                        out.push_str(&t);
+                        Value::string(out)
+                    }
+                }
+            }
+            CExpr::Between { expr, low, high, negated, span } => {
+                let (x, lo, hi) = (self.eval(expr, ev)?, self.eval(low, ev)?, self.eval(high, ev)?);
+                let a = self.compare(&lo, &x, *span)?.map(|o| o != Ordering::Greater);
+                let b = self.compare(&x, &hi, *span)?.map(|o| o != Ordering::Greater);
+                let r = match (a, b) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                };
+                r.map_or(Value::Null, |r| Value::Bool(r != *negated))
+            }
+            CExpr::In { expr, list, negated, span } => {
+                let x = self.eval(expr, ev)?;
+                if x.is_null() {
+                    return Ok(Value::Null);
+                }
+                let mut saw_null = false;
+                let mut found = false;
+                for item in list {
+                    let y = self.eval(item, ev)?;
+                    match self.compare(&x, &y, *span)? {
+                        Some(Ordering::Equal) => {
+                            found = true;
+                            break;
+                        }
+                        None => saw_null = true,
+                        _ => {}
+                    }
+                }
+                if found {
+                    Value::Bool(!*negated)
+                } else if saw_null {
+                    Value::Null
+                } else {
+                    Value::Bool(*negated)
+                }
+            }
+            CExpr::Like { expr, pattern, negated } => {
+                let x = self.eval(expr, ev)?;
+                let Some(subject) = x.to_text() else { return Ok(Value::Null) };
+                let matched = match pattern {
+                    LikePattern::Const(re) => re.is_match(&subject),
+                    LikePattern::Dynamic { pattern, escape } => {
+                        let p = self.eval(pattern, ev)?;
+                        let esc = match escape {
+                            Some(x) => Some(self.eval(x, ev)?),
+                            None => None,
+                        };
+                        let Some(p) = p.to_text() else { return Ok(Value::Null) };
+                        let esc_text = esc.as_ref().and_then(Value::to_text);
+                        let re = like_to_regex(&p, esc_text.as_deref()).map_err(|m| EvalError { code: codes::BAD_ARGUMENT, message: m, span: Span::default() })?;
+                        re.is_match(&subject)
+                    }
+                };
+                Value::Bool(matched != *negated)
+            }
+            CExpr::IsNull { expr, negated } => Value::Bool(self.eval(expr, ev)?.is_null() != *negated),
+            CExpr::IsDistinct { left, right, negated } => {
+                let (x, y) = (self.eval(left, ev)?, self.eval(right, ev)?);
+                Value::Bool(ops::not_distinct(&x, &y) == *negated)
+            }
+            CExpr::Case { operand, whens, otherwise, span } => {
+                let subject = match operand {
+                    Some(o) => Some(self.eval(o, ev)?),
+                    None => None,
+                };
+                for (when, then) in whens {
+                    let w = self.eval(when, ev)?;
+                    let hit = match &subject {
+                        Some(s) => self.compare(s, &w, *span)? == Some(Ordering::Equal),
+                        None => self.truth(&w, *span)? == Some(true),
+                    };
+                    if hit {
+                        return self.eval(then, ev);
+                    }
+                }
+                match otherwise {
+                    Some(o) => self.eval(o, ev)?,
+                    None => Value::Null,
+                }
+            }
+            CExpr::Cast { expr, ty, try_cast, span } => {
+                let v = self.eval(expr, ev)?;
+                match cast(&v, ty) {
+                    Ok(r) => r,
+                    Err(_) if *try_cast => Value::Null,
+                    Err(err) => return Err(EvalError { code: codes::CAST_FAILED, message: err.message, span: *span }),
+                }
+            }
+            CExpr::Call(call) => self.call(call, ev)?,
+            CExpr::If { cond, then, otherwise } => {
+                let c = self.eval(cond, ev)?;
+                if self.truth(&c, Span::default())? == Some(true) {
+                    self.eval(then, ev)?
+                } else {
+                    match otherwise {
+                        Some(o) => self.eval(o, ev)?,
+                        None => Value::Null,
+                    }
+                }
+            }
+            CExpr::Coalesce(items) => {
+                for item in items {
+                    let v = self.eval(item, ev)?;
+                    if !v.is_null() {
+                        return Ok(v);
+                    }
+                }
+                Value::Null
+            }
+            CExpr::Try(x) => {
+                let depth = self.locals.len();
+                match self.eval(x, ev) {
+                    Ok(v) => v,
+                    Err(e) if e.code == codes::BUDGET => return Err(e),
+                    Err(_) => {
+                        self.locals.truncate(depth);
+                        Value::Null
+                    }
+                }
+            }
+            CExpr::Subscript { expr, index, span } => {
+                let (x, i) = (self.eval(expr, ev)?, self.eval(index, ev)?);
+                subscript(x, i).map_err(|m| EvalError { code: codes::RUNTIME, message: m, span: *span })?
+            }
+            CExpr::Lambda(i) => Value::Lambda(*i),
+            CExpr::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.eval(item, ev)?);
+                }
+                Value::array(out)
+            }
+            CExpr::Row(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.eval(item, ev)?);
+                }
+                Value::Row(Arc::new(out))
+            }
+        })
+    }
+
+    fn compare(&mut self, x: &Value, y: &Value, span: Span) -> Result<Option<Ordering>, EvalError> {
+        let r = ops::compare(x, y, self.plan.options.coercion).map_err(|err| EvalError::from_fn(err, span, &[]))?;
+        if r.is_none() && !x.is_null() && !y.is_null() {
+            self.stats.coercion_warnings += 1;
+        }
+        Ok(r)
+    }
+
+    fn call(&mut self, call: &Call, ev: &Event) -> Eval {
+        let mut args = Vec::with_capacity(call.args.len());
+        for a in &call.args {
+            let v = self.eval(a, ev)?;
+            if v.is_null() && call.function.null_propagating {
+                return Ok(Value::Null);
+            }
+            args.push(v);
+        }
+        let mut env = CallEnv { runner: self, event: ev };
+        (call.function.eval)(&args, &call.prepared, &mut env).map_err(|err| EvalError::from_fn(err, call.span, &call.arg_spans))
+    }
+}
+
+/// The `Env` a function sees: lambdas evaluate against the current event.
+struct CallEnv<'r, 'p, 'e> {
+    runner: &'r mut Runner<'p>,
+    event: &'e Event,
+}
+
+impl Env for CallEnv<'_, '_, '_> {
+    fn apply(&mut self, lambda: &Value, args: &[Value]) -> FnResult {
+        let Value::Lambda(i) = lambda else { return Err(FnError::new(format!("expected a lambda, got {}", lambda.type_name()))) };
+        let plan = self.runner.plan;
+        let Some(l) = plan.lambdas.get(*i as usize) else { return Err(FnError::new("unknown lambda")) };
+        if args.len() != l.arity as usize {
+            return Err(FnError::new(format!("the lambda takes {} arguments, {} given", l.arity, args.len())));
+        }
+        let saved: Vec<Value> = self.runner.locals.drain(l.base as usize..).collect();
+        self.runner.locals.resize(l.base as usize, Value::Null);
+        self.runner.locals.extend(args.iter().cloned());
+        let r = self.runner.eval(&l.body, self.event);
+        self.runner.locals.truncate(l.base as usize);
+        self.runner.locals.extend(saved);
+        r.map_err(|e| FnError::new(e.message).with_code(e.code))
+    }
+
+    fn now(&self) -> Timestamp {
+        self.runner.now
+    }
+}
+
+enum Fate {
+    Keep,
+    Drop,
+    Expand(Vec<Event>),
+}
+
+fn stage_name(stage: &Stage) -> &'static str {
+    match stage {
+        Stage::Where(..) => "where",
+        Stage::Extend(_) => "extend",
+        Stage::Project { .. } => "project",
+        Stage::ProjectAway(_) => "project-away",
+        Stage::ProjectRename(_) => "project-rename",
+        Stage::ExpandValues { .. } => "expand-values",
+        Stage::ParseRegexp { .. } => "parse-regexp",
+        Stage::ParseCsv { .. } => "parse-csv",
+        Stage::ParseJson { .. } => "parse-json",
+        Stage::ParseKv { .. } => "parse-kv",
+        Stage::PackFields { .. } => "pack-fields",
+        Stage::LogToMetric { .. } => "log-to-metric",
+        Stage::MetricToMetric { .. } => "metric-to-metric",
+        Stage::Stats { .. } => "stats",
+        Stage::Sort(_) => "sort",
+        Stage::Limit(_) => "limit",
+    }
+}
+
+/// The text a `parse-*` instruction reads: VARCHAR as is (shared), other scalars as text;
+/// absent, NULL and containers give `None` (the instruction does nothing).
+fn source_text(event: &Event, field: &str) -> Option<Text> {
+    match event.get(field)? {
+        Value::Str(t) => Some(t.clone()),
+        v @ (Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Timestamp(_)) => v.to_text().map(|t| Text::from(t.into_owned())),
+        Value::Json(j) => j.as_str().map(Text::new),
+        _ => None,
+    }
+}
+
+/// A field as JSON: JSON values as they are, text parsed (invalid JSON gives `None`).
+fn as_json(v: &Value) -> Option<serde_json::Value> {
+    match v {
+        Value::Json(j) => match &**j {
+            serde_json::Value::String(s) => serde_json::from_str(s).ok(),
+            other => Some(other.clone()),
+        },
+        Value::Str(t) => serde_json::from_str(t).ok(),
+        Value::Array(_) | Value::Map(_) => Some(v.to_json()),
+        _ => None,
+    }
+}
+
+fn subscript(x: Value, i: Value) -> Result<Value, String> {
+    match (x, i) {
+        (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+        (Value::Array(a) | Value::Row(a), i) => {
+            let n = match i {
+                Value::Int(n) => n,
+                other => functions::int_arg(std::slice::from_ref(&other), 0).map_err(|e| e.message)?,
+            };
+            if n < 1 || n as usize > a.len() {
+                return Err(format!("array subscript {n} is out of bounds (1..{})", a.len()));
+            }
+            Ok(a[n as usize - 1].clone())
+        }
+        (Value::Map(m), k) => m
+            .iter()
+            .find(|(key, _)| ops::not_distinct(key, &k))
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| format!("key {} is not in the map", k.to_text().unwrap_or_default())),
+        (Value::Json(j), k) => Ok(match (&*j, k) {
+            (serde_json::Value::Array(a), Value::Int(n)) if n >= 1 => a.get(n as usize - 1).cloned().map_or(Value::Null, Value::json),
+            (serde_json::Value::Object(o), k) => k.to_text().and_then(|k| o.get(k.as_ref()).cloned()).map_or(Value::Null, Value::json),
+            _ => Value::Null,
+        }),
+        (other, _) => Err(format!("cannot subscript a {}", other.type_name())),
+    }
+}
+
+fn as_i64(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        Value::Double(d) => *d as i64,
+        _ => 0,
+    }
+}
+
+/// A time value to nanoseconds, guessing the unit from the magnitude (s, ms, µs, ns).
+fn time_to_nanos(v: &Value) -> i64 {
+    if let Value::Timestamp(t) = v {
+        return t.nanos;
+    }
+    let n = v.to_text().and_then(|t| functions::parse_double(&t)).unwrap_or(0.0);
+    let scaled = if n.abs() >= 1e17 {
+        n
+    } else if n.abs() >= 1e14 {
+        n * 1e3
+    } else if n.abs() >= 1e11 {
+        n * 1e6
+    } else {
+        n * 1e9
+    };
+    scaled as i64
+}
+
+/// An accumulator of one aggregate over one group.
+enum Acc {
+    Count(i64),
+    Sum { int: i64, dbl: f64, is_double: bool, any: bool },
+    Avg { sum: f64, n: i64 },
+    Min(Option<Value>),
+    Max(Option<Value>),
+    Distinct(std::collections::HashSet<String>),
+    Arbitrary(Option<Value>),
+    List(Vec<Value>),
+    Bool { and: bool, val: Option<bool> },
+    Percentile { values: Vec<f64>, p: Option<f64> },
+    Moments { func: AggFunc, values: Vec<f64> },
+    CountIf(i64),
+}
+
+impl Acc {
+    fn new(f: AggFunc) -> Acc {
+        match f {
+            AggFunc::Count => Acc::Count(0),
+            AggFunc::CountIf => Acc::CountIf(0),
+            AggFunc::Sum => Acc::Sum { int: 0, dbl: 0.0, is_double: false, any: false },
+            AggFunc::Avg => Acc::Avg { sum: 0.0, n: 0 },
+            AggFunc::Min => Acc::Min(None),
+            AggFunc::Max => Acc::Max(None),
+            AggFunc::ApproxDistinct => Acc::Distinct(Default::default()),
+            AggFunc::Arbitrary => Acc::Arbitrary(None),
+            AggFunc::ArrayAgg => Acc::List(Vec::new()),
+            AggFunc::BoolAnd => Acc::Bool { and: true, val: None },
+            AggFunc::BoolOr => Acc::Bool { and: false, val: None },
+            AggFunc::ApproxPercentile => Acc::Percentile { values: Vec::new(), p: None },
+            AggFunc::Skewness | AggFunc::Kurtosis => Acc::Moments { func: f, values: Vec::new() },
+        }
+    }
+
+    fn add(&mut self, args: &[Value]) {
+        let first = args.first();
+        let number = || first.and_then(|v| v.to_text()).and_then(|t| functions::parse_number(&t));
+        match self {
+            Acc::Count(n) => {
+                if first.is_none_or(|v| !v.is_null()) {
+                    *n += 1
+                }
+            }
+            Acc::CountIf(n) => {
+                if matches!(first, Some(Value::Bool(true))) {
+                    *n += 1
+                }
+            }
+            Acc::Sum { int, dbl, is_double, any } => match number() {
+                Some(Value::Int(i)) => {
+                    *any = true;
+                    *dbl += i as f64;
+                    *int = int.wrapping_add(i);
+                }
+                Some(Value::Double(d)) => {
+                    *any = true;
+                    *is_double = true;
+                    *dbl += d;
+                }
+                _ => {}
+            },
+            Acc::Avg { sum, n } => {
+                if let Some(v) = number() {
+                    *sum += match v {
+                        Value::Int(i) => i as f64,
+                        Value::Double(d) => d,
+                        _ => 0.0,
+                    };
+                    *n += 1;
+                }
+            }
+            Acc::Min(m) => {
+                if let Some(v) = first.filter(|v| !v.is_null())
+                    && m.as_ref().is_none_or(|c| ops::sort_order(v, c) == Ordering::Less)
+                {
+                    *m = Some(v.clone());
+                }
+            }
+            Acc::Max(m) => {
+                if let Some(v) = first.filter(|v| !v.is_null())
+                    && m.as_ref().is_none_or(|c| ops::sort_order(v, c) == Ordering::Greater)
+                {
+                    *m = Some(v.clone());
+                }
+            }
+            Acc::Distinct(set) => {
+                if let Some(t) = first.and_then(|v| v.to_text()) {
+                    set.insert(t.into_owned());
+                }
+            }
+            Acc::Arbitrary(a) => {
+                if a.is_none() {
+                    *a = first.filter(|v| !v.is_null()).cloned();
+                }
+            }
+            Acc::List(l) => l.push(first.cloned().unwrap_or(Value::Null)),
+            Acc::Bool { and, val } => {
+                if let Some(Value::Bool(b)) = first {
+                    *val = Some(match val {
+                        None => *b,
+                        Some(x) if *and => *x && *b,
+                        Some(x) => *x || *b,
+                    });
+                }
+            }
+            Acc::Percentile { values, p } => {
+                if let Some(Value::Int(_) | Value::Double(_)) = number().as_ref() {
+                    values.push(match number() {
+                        Some(Value::Int(i)) => i as f64,
+                        Some(Value::Double(d)) => d,
+                        _ => 0.0,
+                    });
+                }
+                if p.is_none() {
+                    *p = args.get(1).and_then(|v| v.to_text()).and_then(|t| functions::parse_double(&t));
+                }
+            }
+            Acc::Moments { values, .. } => {
+                if let Some(v) = number() {
+                    values.push(match v {
+                        Value::Int(i) => i as f64,
+                        Value::Double(d) => d,
+                        _ => 0.0,
+                    });
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Value {
+        match self {
+            Acc::Count(n) | Acc::CountIf(n) => Value::Int(n),
+            Acc::Sum { any: false, .. } => Value::Null,
+            Acc::Sum { dbl, is_double: true, .. } => Value::Double(dbl),
+            Acc::Sum { int, .. } => Value::Int(int),
+            Acc::Avg { n: 0, .. } => Value::Null,
+            Acc::Avg { sum, n } => Value::Double(sum / n as f64),
+            Acc::Min(m) | Acc::Max(m) | Acc::Arbitrary(m) => m.unwrap_or(Value::Null),
+            Acc::Distinct(s) => Value::Int(s.len() as i64),
+            Acc::List(l) => Value::array(l),
+            Acc::Bool { val, .. } => val.map_or(Value::Null, Value::Bool),
+            Acc::Percentile { mut values, p } => {
+                if values.is_empty() {
+                    return Value::Null;
+                }
+                values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+                let p = p.unwrap_or(0.5).clamp(0.0, 1.0);
+                let idx = ((values.len() - 1) as f64 * p).round() as usize;
+                Value::Double(values[idx])
+            }
+            Acc::Moments { func, values } => {
+                let n = values.len() as f64;
+                if n < 2.0 {
+                    return Value::Null;
+                }
+                let mean = values.iter().sum::<f64>() / n;
+                let m2 = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+                if m2 == 0.0 {
+                    return Value::Null;
+                }
+                if func == AggFunc::Skewness {
+                    let m3 = values.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
+                    Value::Double(m3 / m2.powf(1.5))
+                } else {
+                    let m4 = values.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n;
+                    Value::Double(m4 / (m2 * m2) - 3.0)
+                }
+            }
+        }
+    }
+}

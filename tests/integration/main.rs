@@ -1,0 +1,9 @@
+//! The one integration test binary: SPL case files, registry examples, the SLS statements
+//! of SPL.md section 7, the CLI, and property tests over random rules and events.
+
+mod cli;
+mod common;
+mod functions;
+mod props;
+mod sls_statements;
+mod spl_cases;
