@@ -113,6 +113,9 @@ pub mod codes {
     pub const DIVISION_BY_ZERO: &str = "E302";
     pub const BUDGET: &str = "E303";
     pub const SLS_EXTENSION: &str = "W100";
+    pub const FIELD_AS_STRING: &str = "W101";
+    pub const SEARCH_IGNORED: &str = "W102";
+    pub const TIME_FIELD_OUTPUT: &str = "W103";
     pub const COERCION: &str = "W300";
 }
 
@@ -268,17 +271,28 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c)
 }
 
+/// Optimal string alignment distance: Levenshtein plus adjacent transpositions, so
+/// `coutn` is one edit from `count`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -312,5 +326,6 @@ mod tests {
         assert_eq!(did_you_mean("regexp_extrat", ["regexp_extract", "lower"]), Some("regexp_extract"));
         assert_eq!(did_you_mean("zzz", ["regexp_extract", "lower"]), None);
         assert_eq!(did_you_mean("projet", ["project", "project-away"]), Some("project"));
+        assert_eq!(did_you_mean("coutn", ["count", "sum"]), Some("count"));
     }
 }

@@ -280,7 +280,8 @@ pub fn format_double(d: f64) -> String {
 
 /// DATE (days since epoch) as `YYYY-MM-DD`.
 pub fn format_date(days: i32) -> String {
-    chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+    days.checked_add(719_163)
+        .and_then(chrono::NaiveDate::from_num_days_from_ce_opt)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| days.to_string())
 }

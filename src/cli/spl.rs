@@ -206,8 +206,9 @@ fn run_rule(args: RunArgs) -> Result<u8> {
     };
 
     for input in &inputs {
-        let name = input.display().to_string();
-        let reader: Box<dyn BufRead> = if name == "-" {
+        let is_stdin = input.as_os_str() == "-";
+        let name = if is_stdin { "<stdin>".to_string() } else { input.display().to_string() };
+        let reader: Box<dyn BufRead> = if is_stdin {
             Box::new(BufReader::new(std::io::stdin()))
         } else {
             match std::fs::File::open(input) {

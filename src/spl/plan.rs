@@ -296,9 +296,15 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
                     );
                     continue;
                 }
-                if let Some(ds) = p.pipeline(pipeline, Some(name.node.clone()), &by_name) {
-                    by_name.insert(name.node.clone(), datasets.len());
-                    datasets.push(ds);
+                match p.pipeline(pipeline, Some(name.node.clone()), &by_name) {
+                    Some(ds) => {
+                        by_name.insert(name.node.clone(), datasets.len());
+                        datasets.push(ds);
+                    }
+                    // Known but broken: later references are not reported again.
+                    None => {
+                        by_name.insert(name.node.clone(), FAILED);
+                    }
                 }
             }
             ast::Stmt::Pipeline(pipeline) => {
@@ -308,6 +314,7 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
                 }
             }
             ast::Stmt::Output(name) => match by_name.get(&name.node) {
+                Some(&FAILED) => {}
                 Some(&i) => outputs.push((i, Some(Arc::from(name.node.as_str())))),
                 None => p.errors.push(p.unknown_dataset(name, &by_name)),
             },
@@ -354,6 +361,9 @@ struct Planner {
     depth: usize,
 }
 
+/// Dataset index of a `.let` whose pipeline did not plan.
+const FAILED: usize = usize::MAX;
+
 /// Functions whose result changes between calls: never folded at plan time.
 const VOLATILE: &[&str] = &["rand", "random", "shuffle", "now", "current_timestamp", "current_date", "current_time", "localtimestamp", "uuid"];
 
@@ -370,7 +380,7 @@ impl Planner {
     fn unknown_dataset(&self, name: &Spanned<String>, known: &HashMap<String, usize>) -> Diagnostic {
         let mut d = Diagnostic::error(codes::UNKNOWN_DATASET, format!("unknown dataset `${}`", name.node))
             .with_label(name.span, "not defined before this point");
-        match did_you_mean(&name.node, known.keys().map(String::as_str)) {
+        match did_you_mean(&name.node, known.iter().filter(|(_, i)| **i != FAILED).map(|(k, _)| k.as_str())) {
             Some(s) => d = d.with_hint(format!("did you mean `${s}`?")),
             None => d = d.with_hint("define it first with `.let name = * | ...;`"),
         }
@@ -382,13 +392,14 @@ impl Planner {
             ast::Source::All => From::Input,
             ast::Source::Search(q) => {
                 self.warnings.push(
-                    Diagnostic::warning(codes::SLS_EXTENSION, "a search query as source is only meaningful in SLS scan mode")
+                    Diagnostic::warning(codes::SEARCH_IGNORED, "a search query as source is only meaningful in SLS scan mode")
                         .with_label(pl.source.span, format!("`{q}` is ignored: every event is taken"))
                         .with_hint("write `*` as the source, and filter with `| where ...`"),
                 );
                 From::Input
             }
             ast::Source::Dataset(d) => match known.get(d) {
+                Some(&FAILED) => return None,
                 Some(&i) => From::Dataset(i),
                 None => {
                     let spanned = Spanned::new(d.clone(), pl.source.span);
@@ -594,7 +605,7 @@ impl Planner {
                 }
                 if TIME_FIELDS.contains(&o.node.as_str()) {
                     self.warnings.push(
-                        Diagnostic::warning(codes::SLS_EXTENSION, format!("`{}` is a time field: parse instructions cannot set it", o.node))
+                        Diagnostic::warning(codes::TIME_FIELD_OUTPUT, format!("`{}` is a time field: parse instructions cannot set it", o.node))
                             .with_label(o.span, "this output is ignored")
                             .with_hint("set time fields with `| extend __time__ = ...`"),
                     );
@@ -809,8 +820,12 @@ impl Planner {
             Command::Stats { aggs, by } => {
                 let mut out = Vec::new();
                 for a in aggs {
-                    let agg = self.aggregate(&a.expr)?;
-                    out.push((self.intern(&a.output.node), agg));
+                    if let Some(agg) = self.aggregate(&a.expr) {
+                        out.push((self.intern(&a.output.node), agg));
+                    }
+                }
+                if out.len() != aggs.len() {
+                    return None;
                 }
                 let by = by.iter().map(|f| self.intern(&f.node)).collect();
                 Stage::Stats { aggs: out, by }
@@ -830,11 +845,19 @@ impl Planner {
         let mut seen: HashMap<String, Span> = HashMap::new();
         let mut out = Vec::new();
         for r in renames {
-            if TIME_FIELDS.contains(&r.input.node.as_str()) || TIME_FIELDS.contains(&r.output.node.as_str()) {
+            if TIME_FIELDS.contains(&r.input.node.as_str()) {
                 self.errors.push(
                     Diagnostic::error(codes::BAD_ARGUMENT, "time fields cannot be renamed")
-                        .with_label(r.input.span.to(r.output.span), "renames a time field")
-                        .with_hint("copy it instead: `| extend t = __time__`"),
+                        .with_label(r.input.span, "a time field")
+                        .with_hint(format!("copy it instead: `| extend {} = {}`", r.output.node, r.input.node)),
+                );
+                continue;
+            }
+            if TIME_FIELDS.contains(&r.output.node.as_str()) {
+                self.errors.push(
+                    Diagnostic::error(codes::BAD_ARGUMENT, "a rename cannot set a time field")
+                        .with_label(r.output.span, "a time field")
+                        .with_hint(format!("set it with `| extend {} = cast({} as BIGINT)`", r.output.node, r.input.node)),
                 );
                 continue;
             }
@@ -1124,11 +1147,11 @@ impl Planner {
                     }
                     cargs.push(self.expr(a));
                 }
-                (ExprKind::Field(field), Kind::Str) if !self.scopes.contains(field) && f.prepare.is_some() && i > 0 => {
+                (ExprKind::Field(field), Kind::Str) if !self.scopes.contains(field) && f.prepare.is_some() && i > 0 && !ast::is_bare_ident(field) => {
                     // A double-quoted name where a pattern/format/path is expected is almost
                     // always a string written with the wrong quotes.
                     self.warnings.push(
-                        Diagnostic::warning(codes::TYPE_MISMATCH, format!("argument {} of `{}` reads the field `{field}`", i + 1, f.name))
+                        Diagnostic::warning(codes::FIELD_AS_STRING, format!("argument {} of `{}` reads the field `{field}`", i + 1, f.name))
                             .with_label(a.span, "this is a field name")
                             .with_hint(format!("\"{field}\" is a field and '{field}' is a string: write '{field}' for a constant")),
                     );

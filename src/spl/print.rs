@@ -13,8 +13,8 @@
 use std::fmt::Write as _;
 
 use crate::spl::ast::{
-    self, Assign, Command, Expr, ExprKind, Literal, Opt, OptValue, Pipeline, ProjectItem,
-    Rename, Script, Source, Stmt, UnaryOp,
+    self, Assign, Command, Expr, ExprKind, Literal, Opt, OptValue, Pipeline, ProjectItem, Rename,
+    Script, Source, Stmt, UnaryOp,
 };
 
 /// Prints a whole script.
@@ -27,14 +27,20 @@ use crate::spl::ast::{
 pub fn print_script(script: &Script) -> String {
     match script.stmts.as_slice() {
         [one] => print_stmt(one),
-        stmts => stmts.iter().map(|s| format!("{};", print_stmt(s))).collect::<Vec<_>>().join("\n"),
+        stmts => stmts
+            .iter()
+            .map(|s| format!("{};", print_stmt(s)))
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
 /// Prints one statement (without a final `;`).
 pub fn print_stmt(stmt: &Stmt) -> String {
     match stmt {
-        Stmt::Let { name, pipeline } => format!(".let {} = {}", name.node, print_pipeline(pipeline)),
+        Stmt::Let { name, pipeline } => {
+            format!(".let {} = {}", name.node, print_pipeline(pipeline))
+        }
         Stmt::Pipeline(p) => print_pipeline(p),
         Stmt::Output(name) => format!("${}", name.node),
     }
@@ -100,7 +106,11 @@ pub fn print_command(cmd: &Command) -> String {
             out.push(' ');
             out.push_str(&renames.iter().map(rename).collect::<Vec<_>>().join(", "));
         }
-        Command::ExpandValues { opts: o, field: f, output } => {
+        Command::ExpandValues {
+            opts: o,
+            field: f,
+            output,
+        } => {
             opts(&mut out, o);
             out.push(' ');
             out.push_str(&field(f));
@@ -109,7 +119,12 @@ pub fn print_command(cmd: &Command) -> String {
                 out.push_str(&field(x));
             }
         }
-        Command::ParseRegexp { opts: o, field: f, pattern, outputs } => {
+        Command::ParseRegexp {
+            opts: o,
+            field: f,
+            pattern,
+            outputs,
+        } => {
             opts(&mut out, o);
             let _ = write!(out, " {}, {}", field(f), string(pattern));
             if !outputs.is_empty() {
@@ -117,7 +132,11 @@ pub fn print_command(cmd: &Command) -> String {
                 out.push_str(&field_list(outputs));
             }
         }
-        Command::ParseCsv { opts: o, field: f, outputs } => {
+        Command::ParseCsv {
+            opts: o,
+            field: f,
+            outputs,
+        } => {
             opts(&mut out, o);
             let _ = write!(out, " {} as {}", field(f), field_list(outputs));
         }
@@ -126,7 +145,11 @@ pub fn print_command(cmd: &Command) -> String {
             out.push(' ');
             out.push_str(&field(f));
         }
-        Command::ParseKv { opts: o, field: f, args } => {
+        Command::ParseKv {
+            opts: o,
+            field: f,
+            args,
+        } => {
             opts(&mut out, o);
             out.push(' ');
             out.push_str(&field(f));
@@ -153,7 +176,13 @@ pub fn print_command(cmd: &Command) -> String {
             out.push(' ');
             let keys: Vec<String> = keys
                 .iter()
-                .map(|k| if k.descending { format!("{} desc", print_expr(&k.expr)) } else { print_expr(&k.expr) })
+                .map(|k| {
+                    if k.descending {
+                        format!("{} desc", print_expr(&k.expr))
+                    } else {
+                        print_expr(&k.expr)
+                    }
+                })
                 .collect();
             out.push_str(&keys.join(", "));
         }
@@ -178,7 +207,11 @@ fn print_opt(o: &Opt) -> String {
 }
 
 fn assign_list(assigns: &[Assign]) -> String {
-    assigns.iter().map(|a| format!("{} = {}", field(&a.output), print_expr(&a.expr))).collect::<Vec<_>>().join(", ")
+    assigns
+        .iter()
+        .map(|a| format!("{} = {}", field(&a.output), print_expr(&a.expr)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn rename(r: &Rename) -> String {
@@ -186,12 +219,20 @@ fn rename(r: &Rename) -> String {
 }
 
 fn field_list(fields: &[ast::Field]) -> String {
-    fields.iter().map(|f| field(f)).collect::<Vec<_>>().join(", ")
+    fields
+        .iter()
+        .map(|f| field(f))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A field name: bare when it can be, else double-quoted with `""` for `"`.
 pub fn field(name: &str) -> String {
-    if ast::is_bare_ident(name) { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+    if ast::is_bare_ident(name) {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }
 
 /// A string literal: single-quoted with `''` for `'`.
@@ -206,7 +247,11 @@ fn double(f: f64) -> String {
         "nan()".to_string()
     } else if f.is_infinite() {
         // Overflows to infinity when parsed back.
-        if f > 0.0 { "1e999".to_string() } else { "-1e999".to_string() }
+        if f > 0.0 {
+            "1e999".to_string()
+        } else {
+            "-1e999".to_string()
+        }
     } else {
         // Debug is the shortest text that round-trips, and always has a `.` or an exponent.
         format!("{f:?}")
@@ -224,7 +269,9 @@ const ATOM_PREC: u8 = 10;
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
         ExprKind::Binary { op, .. } => op.precedence(),
-        ExprKind::Unary { op: UnaryOp::Not, .. } => NOT_PREC,
+        ExprKind::Unary {
+            op: UnaryOp::Not, ..
+        } => NOT_PREC,
         ExprKind::Unary { .. } => UNARY_PREC,
         ExprKind::Between { .. }
         | ExprKind::In { .. }
@@ -295,7 +342,9 @@ fn write_expr(e: &Expr, out: &mut String) {
                 let mut inner = String::new();
                 write_operand(expr, UNARY_PREC, &mut inner);
                 // `- 5` stays a negation of 5 (`-5` is a literal) and `- -x` is not a comment.
-                if inner.starts_with(|c: char| c == '-' || c == '+' || c == '.' || c.is_ascii_digit()) {
+                if inner
+                    .starts_with(|c: char| c == '-' || c == '+' || c == '.' || c.is_ascii_digit())
+                {
                     out.push(' ');
                 }
                 out.push_str(&inner);
@@ -309,20 +358,38 @@ fn write_expr(e: &Expr, out: &mut String) {
             let _ = write!(out, " {} ", op.symbol());
             write_operand(right, p + 1, out);
         }
-        ExprKind::Between { expr, low, high, negated } => {
+        ExprKind::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => {
             write_operand(expr, VALUE_PREC, out);
-            out.push_str(if *negated { " NOT BETWEEN " } else { " BETWEEN " });
+            out.push_str(if *negated {
+                " NOT BETWEEN "
+            } else {
+                " BETWEEN "
+            });
             write_operand(low, VALUE_PREC, out);
             out.push_str(" AND ");
             write_operand(high, VALUE_PREC, out);
         }
-        ExprKind::In { expr, list, negated } => {
+        ExprKind::In {
+            expr,
+            list,
+            negated,
+        } => {
             write_operand(expr, VALUE_PREC, out);
             out.push_str(if *negated { " NOT IN (" } else { " IN (" });
             write_list(list, out);
             out.push(')');
         }
-        ExprKind::Like { expr, pattern, escape, negated } => {
+        ExprKind::Like {
+            expr,
+            pattern,
+            escape,
+            negated,
+        } => {
             write_operand(expr, VALUE_PREC, out);
             out.push_str(if *negated { " NOT LIKE " } else { " LIKE " });
             write_operand(pattern, VALUE_PREC, out);
@@ -335,12 +402,24 @@ fn write_expr(e: &Expr, out: &mut String) {
             write_operand(expr, VALUE_PREC, out);
             out.push_str(if *negated { " IS NOT NULL" } else { " IS NULL" });
         }
-        ExprKind::IsDistinctFrom { left, right, negated } => {
+        ExprKind::IsDistinctFrom {
+            left,
+            right,
+            negated,
+        } => {
             write_operand(left, VALUE_PREC, out);
-            out.push_str(if *negated { " IS NOT DISTINCT FROM " } else { " IS DISTINCT FROM " });
+            out.push_str(if *negated {
+                " IS NOT DISTINCT FROM "
+            } else {
+                " IS DISTINCT FROM "
+            });
             write_operand(right, VALUE_PREC, out);
         }
-        ExprKind::Case { operand, whens, otherwise } => {
+        ExprKind::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
             out.push_str("CASE");
             if let Some(op) = operand {
                 out.push(' ');
@@ -386,7 +465,13 @@ fn write_expr(e: &Expr, out: &mut String) {
                 [one] => out.push_str(one),
                 many => {
                     out.push('(');
-                    out.push_str(&many.iter().map(|p| p.node.as_str()).collect::<Vec<_>>().join(", "));
+                    out.push_str(
+                        &many
+                            .iter()
+                            .map(|p| p.node.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    );
                     out.push(')');
                 }
             }
@@ -408,7 +493,312 @@ fn write_expr(e: &Expr, out: &mut String) {
 
 /// Functions written without parentheses (`current_date`).
 fn is_niladic(name: &str) -> bool {
-    ["current_date", "current_time", "current_timestamp", "localtime", "localtimestamp"]
-        .iter()
-        .any(|n| n.eq_ignore_ascii_case(name))
+    [
+        "current_date",
+        "current_time",
+        "current_timestamp",
+        "localtime",
+        "localtimestamp",
+    ]
+    .iter()
+    .any(|n| n.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Span, Spanned};
+    use crate::spl::ast::{BinaryOp, Type};
+    use crate::spl::parse::{parse, parse_expr};
+
+    fn ex(kind: ExprKind) -> Expr {
+        Expr::new(kind, Span::default())
+    }
+
+    fn f(name: &str) -> Expr {
+        ex(ExprKind::Field(name.to_string()))
+    }
+
+    fn int(n: i64) -> Expr {
+        ex(ExprKind::Literal(Literal::Int(n)))
+    }
+
+    fn bin(op: BinaryOp, l: Expr, r: Expr) -> Expr {
+        ex(ExprKind::Binary {
+            op,
+            left: Box::new(l),
+            right: Box::new(r),
+        })
+    }
+
+    fn un(op: UnaryOp, e: Expr) -> Expr {
+        ex(ExprKind::Unary {
+            op,
+            expr: Box::new(e),
+        })
+    }
+
+    /// Prints `e`, and checks that the print parses back to `e`.
+    fn show(e: Expr) -> String {
+        let printed = print_expr(&e);
+        assert_eq!(parse_expr(&printed).ok(), Some(e), "{printed}");
+        printed
+    }
+
+    fn canon(src: &str) -> String {
+        print_script(&parse(src).unwrap_or_else(|ds| panic!("{src}: {ds:?}")))
+    }
+
+    #[test]
+    fn canonical_style() {
+        let out = [
+            r"*| parse-regexp content,'(\S+)'as ip|extend a=lower(x)",
+            "* | where a and not b or c is not null and d not like 'x%' escape '!'",
+            "* | extend x = case when a between 1 and 2 then true else null end, y = try_cast(z as int)",
+            "* | extend x = array[1, 2][1], y = cast(m as map<varchar, array(bigint)>), z = current_date, c = count(*)",
+            "* | where status in ('200', '304') and timestamp '2024-01-01' < now() and x is distinct from y",
+            "* | project -wildcard \"__tag__:*\", out=\"in.put\" | project-rename a=b | project-away c",
+            "* | sort cnt DESC, name ASC | limit 10",
+        ]
+        .map(canon);
+        insta::assert_snapshot!(out.join("\n"), @r#"
+        * | parse-regexp content, '(\S+)' as ip | extend a = lower(x)
+        * | where a AND NOT b OR c IS NOT NULL AND d NOT LIKE 'x%' ESCAPE '!'
+        * | extend x = CASE WHEN a BETWEEN 1 AND 2 THEN TRUE ELSE NULL END, y = TRY_CAST(z AS INTEGER)
+        * | extend x = ARRAY[1, 2][1], y = CAST(m AS MAP(VARCHAR, ARRAY(BIGINT))), z = current_date, c = count(*)
+        * | where status IN ('200', '304') AND TIMESTAMP '2024-01-01' < now() AND x IS DISTINCT FROM y
+        * | project -wildcard "__tag__:*", out = "in.put" | project-rename a = b | project-away c
+        * | sort cnt desc, name | limit 10
+        "#);
+    }
+
+    #[test]
+    fn statements_end_with_semicolons_only_when_there_are_several() {
+        insta::assert_snapshot!(canon("* | where a = 1;"), @"* | where a = 1");
+        insta::assert_snapshot!(canon(".let src = * | where a = 1; $src|extend b = 2; $src"), @"
+        .let src = * | where a = 1;
+        $src | extend b = 2;
+        $src;
+        ");
+        insta::assert_snapshot!(canon("Status: 200 | where x = 1"), @"Status: 200 | where x = 1");
+    }
+
+    #[test]
+    fn fields_are_quoted_only_when_needed() {
+        let names = [
+            "status",
+            "_ip_",
+            "__time__",
+            "a.b",
+            "__tag__:__path__",
+            "say \"hi\"",
+            "end",
+            "Date",
+            "1st",
+            "",
+            "é",
+        ];
+        let out: Vec<String> = names.iter().map(|n| show(f(n))).collect();
+        insta::assert_snapshot!(out.join("\n"), @r#"
+        status
+        _ip_
+        __time__
+        "a.b"
+        "__tag__:__path__"
+        "say ""hi"""
+        "end"
+        Date
+        "1st"
+        ""
+        "é"
+        "#);
+    }
+
+    #[test]
+    fn strings_double_their_quotes_and_keep_backslashes() {
+        let s = |t: &str| show(ex(ExprKind::Literal(Literal::Str(t.to_string()))));
+        insta::assert_snapshot!([s("it's"), s(r"\d+\n"), s("a|b -- c /* d */"), s("")].join("\n"), @r"
+        'it''s'
+        '\d+\n'
+        'a|b -- c /* d */'
+        ''
+        ");
+    }
+
+    #[test]
+    fn doubles_stay_doubles_and_keep_their_value() {
+        let d = |v: f64| show(ex(ExprKind::Literal(Literal::Double(v))));
+        let out = [
+            d(1.0),
+            d(0.1),
+            d(-2.5),
+            d(1e300),
+            d(1e-7),
+            d(5e-324),
+            d(f64::MAX),
+            d(123456789.0),
+            d(f64::INFINITY),
+        ];
+        insta::assert_snapshot!(out.join("\n"), @"
+        1.0
+        0.1
+        -2.5
+        1e300
+        1e-7
+        5e-324
+        1.7976931348623157e308
+        123456789.0
+        1e999
+        ");
+        assert_eq!(
+            print_expr(&ex(ExprKind::Literal(Literal::Double(f64::NAN)))),
+            "nan()"
+        );
+    }
+
+    #[test]
+    fn parentheses_only_where_precedence_needs_them() {
+        use BinaryOp::*;
+        let out = [
+            show(bin(Sub, f("a"), bin(Sub, f("b"), f("c")))),
+            show(bin(Sub, bin(Sub, f("a"), f("b")), f("c"))),
+            show(bin(Mul, bin(Add, f("a"), f("b")), f("c"))),
+            show(bin(Add, f("a"), bin(Mul, f("b"), f("c")))),
+            show(bin(Concat, bin(Add, f("a"), f("b")), f("c"))),
+            show(bin(Add, bin(Concat, f("a"), f("b")), f("c"))),
+            show(bin(And, bin(Or, f("a"), f("b")), f("c"))),
+            show(bin(Or, bin(And, f("a"), f("b")), f("c"))),
+            show(bin(Eq, bin(Eq, f("a"), f("b")), f("c"))),
+            show(bin(Eq, f("a"), bin(Eq, f("b"), f("c")))),
+            show(un(UnaryOp::Not, bin(And, f("a"), f("b")))),
+            show(un(UnaryOp::Not, bin(Eq, f("a"), f("b")))),
+            show(bin(Eq, un(UnaryOp::Not, f("a")), f("b"))),
+            show(bin(And, un(UnaryOp::Not, f("a")), f("b"))),
+            show(un(UnaryOp::Neg, int(5))),
+            show(int(-5)),
+            show(un(UnaryOp::Neg, int(-5))),
+            show(un(UnaryOp::Neg, un(UnaryOp::Neg, f("x")))),
+            show(un(UnaryOp::Plus, int(-5))),
+            show(bin(Sub, f("a"), un(UnaryOp::Neg, f("b")))),
+            show(un(UnaryOp::Neg, bin(Add, f("a"), f("b")))),
+            show(ex(ExprKind::Subscript {
+                expr: Box::new(un(UnaryOp::Neg, f("a"))),
+                index: Box::new(int(1)),
+            })),
+            show(ex(ExprKind::Between {
+                expr: Box::new(bin(Eq, f("a"), f("b"))),
+                low: Box::new(bin(And, f("c"), f("d"))),
+                high: Box::new(bin(Add, f("e"), int(1))),
+                negated: true,
+            })),
+            show(ex(ExprKind::Like {
+                expr: Box::new(bin(Concat, f("a"), f("b"))),
+                pattern: Box::new(bin(Lt, f("c"), f("d"))),
+                escape: None,
+                negated: false,
+            })),
+            show(ex(ExprKind::IsNull {
+                expr: Box::new(ex(ExprKind::IsNull {
+                    expr: Box::new(f("a")),
+                    negated: false,
+                })),
+                negated: true,
+            })),
+            show(ex(ExprKind::In {
+                expr: Box::new(un(UnaryOp::Not, f("a"))),
+                list: vec![bin(Or, f("b"), f("c"))],
+                negated: false,
+            })),
+        ];
+        insta::assert_snapshot!(out.join("\n"), @"
+        a - (b - c)
+        a - b - c
+        (a + b) * c
+        a + b * c
+        a + b || c
+        (a || b) + c
+        (a OR b) AND c
+        a AND b OR c
+        (a = b) = c
+        a = (b = c)
+        NOT (a AND b)
+        NOT a = b
+        (NOT a) = b
+        NOT a AND b
+        - 5
+        -5
+        - -5
+        - -x
+        + -5
+        a - -b
+        -(a + b)
+        (-a)[1]
+        (a = b) NOT BETWEEN (c AND d) AND e + 1
+        a || b LIKE (c < d)
+        (a IS NULL) IS NOT NULL
+        (NOT a) IN (b OR c)
+        ");
+    }
+
+    #[test]
+    fn calls_lambdas_and_types() {
+        let call = |name: &str, args: Vec<Expr>| {
+            ex(ExprKind::Call {
+                name: Spanned::new(name.to_string(), Span::default()),
+                args,
+            })
+        };
+        let lambda = |ps: &[&str], body: Expr| {
+            ex(ExprKind::Lambda {
+                params: ps
+                    .iter()
+                    .map(|p| Spanned::new(p.to_string(), Span::default()))
+                    .collect(),
+                body: Box::new(body),
+            })
+        };
+        let cast = |ty: Type| {
+            ex(ExprKind::Cast {
+                expr: Box::new(f("x")),
+                ty,
+                try_cast: false,
+            })
+        };
+        let out = [
+            show(call("COUNT", vec![])),
+            show(call("current_timestamp", vec![])),
+            show(call("f", vec![])),
+            show(call(
+                "reduce",
+                vec![
+                    f("a"),
+                    int(0),
+                    lambda(&["s", "x"], bin(BinaryOp::Add, f("s"), f("x"))),
+                    lambda(&["s"], f("s")),
+                ],
+            )),
+            show(call("f", vec![lambda(&[], int(1))])),
+            show(cast(Type::Array(Box::new(Type::Map(
+                Box::new(Type::Varchar),
+                Box::new(Type::Decimal(Some((10, 2)))),
+            ))))),
+            show(ex(ExprKind::TypedLiteral {
+                ty: Type::Date,
+                value: "2024-01-01".into(),
+            })),
+            show(ex(ExprKind::Row(vec![f("a"), int(1)]))),
+            show(ex(ExprKind::Array(vec![]))),
+        ];
+        insta::assert_snapshot!(out.join("\n"), @"
+        COUNT(*)
+        current_timestamp
+        f()
+        reduce(a, 0, (s, x) -> s + x, s -> s)
+        f(() -> 1)
+        CAST(x AS ARRAY(MAP(VARCHAR, DECIMAL(10, 2))))
+        DATE '2024-01-01'
+        (a, 1)
+        ARRAY[]
+        ");
+    }
 }

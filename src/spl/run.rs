@@ -37,7 +37,9 @@ pub struct Failure {
 pub struct BatchResult {
     pub outputs: Vec<Output>,
     pub failures: Vec<Failure>,
-    /// Input events that produced no output and did not fail (filtered by `where`).
+    /// Input events that produced no output and did not fail (removed by `where`, or
+    /// expanded into nothing). Always 0 for plans with `stats`/`sort`/`limit`, whose outputs
+    /// are aggregate rows rather than input events.
     pub dropped: usize,
 }
 
@@ -117,16 +119,10 @@ impl<'p> Runner<'p> {
     /// order. On error nothing is appended for this event.
     pub fn run_event(&mut self, event: Event, out: &mut Vec<(Option<Arc<str>>, Event)>) -> Result<(), Diagnostic> {
         let plan = self.plan;
-        if plan.datasets.len() == 1 {
-            let start = out.len();
+        if let ([ds], [(0, tag)]) = (plan.datasets.as_slice(), plan.outputs.as_slice()) {
             let mut rows = Vec::with_capacity(1);
-            self.run_stages(&plan.datasets[0].stages, event, &mut rows)?;
-            let tag = plan.outputs.first().and_then(|o| o.1.clone());
-            if plan.outputs.is_empty() {
-                return Ok(());
-            }
+            self.run_stages(&ds.stages, event, &mut rows)?;
             out.extend(rows.into_iter().map(|e| (tag.clone(), e)));
-            debug_assert!(out.len() >= start);
             return Ok(());
         }
         let mut results: Vec<Vec<Event>> = Vec::with_capacity(plan.datasets.len());
@@ -181,19 +177,14 @@ impl<'p> Runner<'p> {
             let rows = self.run_dataset_batch(ds, rows, &mut failed, &mut result.failures);
             results.push(rows);
         }
-        let mut seen = vec![false; n];
         for (i, tag) in &plan.outputs {
             for (origin, event) in &results[*i] {
                 if *origin < n && failed[*origin] {
                     continue;
                 }
-                if *origin < n {
-                    seen[*origin] = true;
-                }
                 result.outputs.push(Output { origin: *origin, tag: tag.clone(), event: event.clone() });
             }
         }
-        result.dropped = (0..n).filter(|&i| !seen[i] && !failed[i]).count();
         result
     }
 
@@ -257,6 +248,7 @@ impl<'p> Runner<'p> {
             codes::CAST_FAILED => d.with_hint("use try_cast(...) to get NULL instead of failing the event"),
             codes::DIVISION_BY_ZERO => d.with_hint("guard the divisor: if(d = 0, NULL, n / d)"),
             codes::BUDGET => d.with_hint("the expression does too much work per event; simplify it or raise the budget"),
+            codes::TYPE_MISMATCH => d.with_hint("compare or cast so that the condition is BOOLEAN, e.g. `x = 'yes'` or `cast(x as BOOLEAN)`"),
             _ => d.with_hint("wrap the expression in try(...) to get NULL instead of failing the event"),
         }
     }
@@ -312,9 +304,25 @@ impl<'p> Runner<'p> {
                 Ok(Fate::Keep)
             }
             Stage::ProjectRename(renames) => {
-                for (output, input) in renames {
-                    event.rename(input, output);
+                // All renames read the row as it was before the stage: `a = b, b = a` swaps.
+                let old = std::mem::take(event).into_fields();
+                let live: Vec<&(Name, Name)> = renames.iter().filter(|(_, input)| old.iter().any(|(n, _)| n == input)).collect();
+                let mut fields: Vec<(Name, Value)> = Vec::with_capacity(old.len());
+                for (n, v) in old {
+                    match live.iter().find(|(_, input)| *input == n) {
+                        Some((output, _)) => {
+                            fields.retain(|(f, _)| f != output);
+                            fields.push((output.clone(), v));
+                        }
+                        None if live.iter().any(|(output, input)| *output == n && *input != n) => {}
+                        None => {
+                            if !fields.iter().any(|(f, _)| *f == n) {
+                                fields.push((n, v));
+                            }
+                        }
+                    }
                 }
+                *event = Event::from_fields(fields);
                 Ok(Fate::Keep)
             }
             Stage::ExpandValues { field, path, limit, keep, output } => {
@@ -338,11 +346,12 @@ impl<'p> Runner<'p> {
                     if output != field && !keep {
                         row.remove(field);
                     }
-                    let text = match item {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
+                    let value = match item {
+                        serde_json::Value::Null => Value::Null,
+                        serde_json::Value::String(s) => Value::string(s),
+                        other => Value::string(other.to_string()),
                     };
-                    row.set(output, Value::string(text));
+                    row.set(output, value);
                     rows.push(row);
                 }
                 Ok(Fate::Expand(rows))
@@ -480,8 +489,8 @@ impl<'p> Runner<'p> {
             .filter_map(|(n, v)| Some((n.to_string(), v.to_text()?.into_owned())))
             .collect();
         let encoded = text::encode_labels(label_pairs, format);
-        let nanos = match time_field.and_then(|t| event.get(t)) {
-            Some(v) => time_to_nanos(v),
+        let nanos = match time_field.and_then(|t| event.get(t)).and_then(time_to_nanos) {
+            Some(n) => n,
             None => {
                 let secs = event.get("__time__").and_then(|v| functions::parse_number(&v.to_text()?)).map_or(0, |v| as_i64(&v));
                 let ns = event.get("__time_ns_part__").and_then(|v| functions::parse_number(&v.to_text()?)).map_or(0, |v| as_i64(&v));
@@ -960,21 +969,28 @@ fn as_i64(v: &Value) -> i64 {
 }
 
 /// A time value to nanoseconds, guessing the unit from the magnitude (s, ms, µs, ns).
-fn time_to_nanos(v: &Value) -> i64 {
+/// Integers are scaled exactly; `None` when the value is not a number.
+fn time_to_nanos(v: &Value) -> Option<i64> {
     if let Value::Timestamp(t) = v {
-        return t.nanos;
+        return Some(t.nanos);
     }
-    let n = v.to_text().and_then(|t| functions::parse_double(&t)).unwrap_or(0.0);
-    let scaled = if n.abs() >= 1e17 {
-        n
-    } else if n.abs() >= 1e14 {
-        n * 1e3
-    } else if n.abs() >= 1e11 {
-        n * 1e6
-    } else {
-        n * 1e9
+    let text = v.to_text()?;
+    let scale = |magnitude: f64| -> i64 {
+        if magnitude >= 1e17 {
+            1
+        } else if magnitude >= 1e14 {
+            1_000
+        } else if magnitude >= 1e11 {
+            1_000_000
+        } else {
+            1_000_000_000
+        }
     };
-    scaled as i64
+    match functions::parse_number(&text)? {
+        Value::Int(i) => Some(i.saturating_mul(scale(i.unsigned_abs() as f64))),
+        Value::Double(d) if d.is_finite() => Some((d * scale(d.abs()) as f64) as i64),
+        _ => None,
+    }
 }
 
 /// An accumulator of one aggregate over one group.

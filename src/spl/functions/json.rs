@@ -7,7 +7,7 @@
 //! ones are compiled per call. Depends on `jsonpath` and the registry only.
 
 use super::jsonpath::JsonPath;
-use super::{ex, FnError, FnResult, Function, Kind, Param, Prepared};
+use super::{FnError, FnResult, Function, Kind, Param, Prepared, ex};
 use crate::diagnostic::codes;
 use crate::event::Value;
 use serde_json::Value as Json;
@@ -449,10 +449,7 @@ mod tests {
         assert_eq!(call("is_json_scalar", &[s("{}")]).unwrap(), Value::Bool(false));
         assert_eq!(call("is_json_scalar", &[s("not json")]).unwrap(), Value::Null);
         assert_eq!(call("is_json_scalar", &[j(json!("x"))]).unwrap(), Value::Bool(true));
-        assert_eq!(
-            call("json_object_keys", &[s(r#"{"b": 1, "a": 2}"#)]).unwrap(),
-            Value::array(vec![s("b"), s("a")])
-        );
+        assert_eq!(call("json_object_keys", &[s(r#"{"b": 1, "a": 2}"#)]).unwrap(), Value::array(vec![s("b"), s("a")]));
         assert_eq!(call("json_object_keys", &[s("[1]")]).unwrap(), Value::Null);
     }
 }

@@ -85,9 +85,7 @@ impl JsonPath {
                                 return Err(format!("JSONPath '{path}': empty key at offset {start}"));
                             }
                             match key.parse::<i64>() {
-                                Ok(n) if key.bytes().all(|c| c.is_ascii_digit()) => {
-                                    steps.push(Step::KeyOrIndex(key.to_string(), n))
-                                }
+                                Ok(n) if key.bytes().all(|c| c.is_ascii_digit()) => steps.push(Step::KeyOrIndex(key.to_string(), n)),
                                 _ => steps.push(Step::Key(key.to_string())),
                             }
                         }
@@ -130,7 +128,10 @@ impl JsonPath {
                 }
                 b' ' | b'\t' => i += 1,
                 _ => {
-                    return Err(format!("JSONPath '{path}': unexpected '{}' at offset {i}; expected '.' or '['", &path[i..].chars().next().unwrap_or(' ')));
+                    return Err(format!(
+                        "JSONPath '{path}': unexpected '{}' at offset {i}; expected '.' or '['",
+                        &path[i..].chars().next().unwrap_or(' ')
+                    ));
                 }
             }
         }
@@ -144,7 +145,7 @@ impl JsonPath {
 
     /// True when the path has a wildcard (it may select several values).
     pub fn has_wildcard(&self) -> bool {
-        self.steps.iter().any(|s| *s == Step::Wildcard)
+        self.steps.contains(&Step::Wildcard)
     }
 
     /// True for `$` alone.

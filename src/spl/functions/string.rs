@@ -154,7 +154,7 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("substring", Kind::Str), Param::req("string", Kind::Str)],
         Kind::Int,
         "position(substring, string): strpos(string, substring) with the arguments of SQL's position(substring IN string).",
-        &[ex("position('l', 'hello')", "3")],
+        &[ex("position('l' IN 'hello')", "3"), ex("position('l', 'hello')", "3")],
         position,
     ),
     Function::new(
@@ -518,9 +518,9 @@ fn strrpos(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     if sub.is_empty() {
         return Ok(Value::Int(1));
     }
-    let all: Vec<usize> = overlapping_matches(&t, &sub).collect();
-    Ok(match all.len().checked_sub(instance) {
-        Some(k) => char_position(&t, all[k]),
+    let total = overlapping_matches(&t, &sub).count();
+    Ok(match total.checked_sub(instance).and_then(|k| overlapping_matches(&t, &sub).nth(k)) {
+        Some(i) => char_position(&t, i),
         None => Value::Int(0),
     })
 }
@@ -647,6 +647,7 @@ fn split_to_map(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     }
     let s = t.as_str();
     let mut map: Vec<(Value, Value)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut start = 0;
     while start < s.len() {
         let end = s[start..].find(entry.as_str()).map_or(s.len(), |i| start + i);
@@ -654,7 +655,7 @@ fn split_to_map(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         let (key, value) = item.split_once(kv.as_str()).filter(|(_, v)| !v.contains(kv.as_str())).ok_or_else(|| {
             FnError::arg(0, format!("the key-value delimiter must appear exactly once in each entry, got '{item}'"))
         })?;
-        if map.iter().any(|(k, _)| matches!(k, Value::Str(k) if k.as_str() == key)) {
+        if !seen.insert(key) {
             return Err(FnError::arg(0, format!("duplicate key '{key}'")));
         }
         map.push((Value::Str(t.sub(key)), Value::Str(t.sub(value))));
@@ -1007,12 +1008,87 @@ mod tests {
         assert_eq!(ok("split_to_map", &[s("a=1&"), s("&"), s("=")]).to_json(), serde_json::json!({"a": "1"}));
         assert_eq!(ok("split_to_map", &[s("k:=v;;x:=y"), s(";;"), s(":=")]).to_json(), serde_json::json!({"k": "v", "x": "y"}));
         assert!(call("split_to_map", &[s("a=1&a=2"), s("&"), s("=")]).is_err());
+        let many: Vec<String> = (0..50_000).map(|k| format!("k{k}=v")).collect();
+        let Value::Map(m) = ok("split_to_map", &[s(&many.join("&")), s("&"), s("=")]) else { panic!() };
+        assert_eq!(m.len(), 50_000);
         assert!(call("split_to_map", &[s("a=1&b"), s("&"), s("=")]).is_err());
         assert!(call("split_to_map", &[s("a=1=2"), s("&"), s("=")]).is_err());
         assert!(call("split_to_map", &[s("a=1&&b=2"), s("&"), s("=")]).is_err());
         assert_eq!(err("split_to_map", &[s("a"), s(""), s("=")]).arg, Some(1));
         assert_eq!(err("split_to_map", &[s("a"), s("&"), s("")]).arg, Some(2));
         assert_eq!(err("split_to_map", &[s("a"), s("="), s("=")]).arg, Some(2));
+    }
+
+    /// Every function of the families in this crate's function files (string, regex, math,
+    /// hash, url, ip), at every arity, on awkward values: errors are fine, panics are not.
+    #[test]
+    fn no_function_panics_on_awkward_arguments() {
+        let values = [
+            Value::Null,
+            Value::Int(0),
+            Value::Int(-1),
+            Value::Int(64),
+            Value::Int(i64::MAX),
+            Value::Int(i64::MIN),
+            Value::Double(f64::NAN),
+            Value::Double(f64::NEG_INFINITY),
+            Value::Double(-0.0),
+            Value::Double(1e300),
+            Value::Bool(true),
+            s(""),
+            s("日本語"),
+            s("%"),
+            s("(a)|$"),
+            s("$1\\"),
+            s("10.0.0.0/8"),
+            s("http://[::1]:8080/a%20?b=c#d"),
+            bytes(&[0xff, 0xfe, 0xc3]),
+            strs(&["a", "b"]),
+            Value::Map(Arc::new(vec![(s("k"), Value::Int(1))])),
+            Value::json(serde_json::json!({"a": [1]})),
+        ];
+        let families: [&[Function]; 6] = [
+            FUNCTIONS,
+            super::super::regex::FUNCTIONS,
+            super::super::math::FUNCTIONS,
+            super::super::hash::FUNCTIONS,
+            super::super::url::FUNCTIONS,
+            super::super::ip::FUNCTIONS,
+        ];
+        for fns in families {
+            for f in fns {
+                let (min, max) = f.arity();
+                for arity in min..=max.unwrap_or(3).min(4) {
+                    // Fewer values per position as the arity grows, to keep the sweep fast.
+                    let pool = match arity {
+                        0..=2 => &values[..],
+                        3 => &values[..14],
+                        _ => &values[..7],
+                    };
+                    let mut idx = vec![0usize; arity];
+                    loop {
+                        let args: Vec<Value> = idx.iter().map(|&k| pool[k].clone()).collect();
+                        for constants in [true, false] {
+                            let r = std::panic::catch_unwind(|| test_support::run(fns, f.name, &args, constants));
+                            assert!(r.is_ok(), "{} panicked on {args:?} (constants: {constants})", f.name);
+                        }
+                        // Next combination (odometer).
+                        let mut k = 0;
+                        while k < arity {
+                            idx[k] += 1;
+                            if idx[k] < pool.len() {
+                                break;
+                            }
+                            idx[k] = 0;
+                            k += 1;
+                        }
+                        if k == arity {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
