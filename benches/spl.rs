@@ -45,7 +45,7 @@ fn json_lines(n: usize) -> Vec<String> {
         .map(|i| {
             format!(
                 r#"{{"ts":"2024-10-10T13:55:{:02}Z","src_ip":"10.0.{}.{}","src_port":"{}","dst_ip":"192.168.1.{}","dst_port":443,"action":"ALLOW","proto":"tcp","bytes":{},"user":"u{}","app":"web","rule":"r{}","severity":"low","tags":["a","b"],"geo":{{"country":"NL"}},"session":"s{}","direction":"outbound","iface":"eth0","vlan":{},"zone":"dmz","policy":"p1","host":"fw1","seq":{},"msg":"connection allowed","extra":null}}"#,
-                i % 60, i % 256, i % 200, 1024 + i % 60000, i % 254, i * 3, i % 100, i % 50, i, i % 4096, i, 
+                i % 60, i % 256, i % 200, 1024 + i % 60000, i % 254, i * 3, i % 100, i % 50, i, i % 4096, i,
             )
         })
         .collect()
@@ -101,7 +101,9 @@ fn bench_run(c: &mut Criterion, name: &str, rule: &str, lines: &[String]) {
 }
 
 fn benches(c: &mut Criterion) {
-    c.bench_function("plan/parse+plan 10-stage rule", |b| b.iter(|| spl::compile(black_box(TEN_STAGES)).unwrap()));
+    c.bench_function("plan/parse+plan 10-stage rule", |b| {
+        b.iter(|| spl::compile(black_box(TEN_STAGES)).unwrap())
+    });
     bench_run(c, "nginx parse-regexp", NGINX_RULE, &nginx_lines(10_000));
     bench_run(c, "json 25 fields", JSON_RULE, &json_lines(10_000));
     bench_run(c, "kv fortigate", KV_RULE, &kv_lines(10_000));

@@ -16,12 +16,18 @@ pub struct Span {
 impl Span {
     /// A span from byte offsets.
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start: start as u32, end: end.max(start) as u32 }
+        Span {
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
     }
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn range(self) -> std::ops::Range<usize> {
@@ -112,6 +118,7 @@ pub mod codes {
     pub const CAST_FAILED: &str = "E301";
     pub const DIVISION_BY_ZERO: &str = "E302";
     pub const BUDGET: &str = "E303";
+    pub const NOT_BOOLEAN: &str = "E304";
     pub const SLS_EXTENSION: &str = "W100";
     pub const FIELD_AS_STRING: &str = "W101";
     pub const SEARCH_IGNORED: &str = "W102";
@@ -131,18 +138,29 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     /// Adds the primary label.
     pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.labels.push(Label { span, text: text.into(), primary: true });
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: true,
+        });
         self
     }
 
     /// Adds a secondary label.
     pub fn with_secondary(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.labels.push(Label { span, text: text.into(), primary: false });
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: false,
+        });
         self
     }
 
@@ -153,7 +171,11 @@ impl Diagnostic {
 
     /// The primary span, if any.
     pub fn span(&self) -> Option<Span> {
-        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| l.span)
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
     }
 
     pub fn is_error(&self) -> bool {
@@ -181,7 +203,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", severity_word(self.severity), self.code, self.message)
+        write!(
+            f,
+            "{}[{}]: {}",
+            severity_word(self.severity),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -222,7 +250,8 @@ pub fn render_text(d: &Diagnostic, source: &str, origin: &str) -> String {
         .iter()
         .map(|label| {
             let start = floor_char_boundary(source, (label.span.start as usize).min(source.len()));
-            let end = floor_char_boundary(source, (label.span.end as usize).min(source.len())).max(start);
+            let end =
+                floor_char_boundary(source, (label.span.end as usize).min(source.len())).max(start);
             let (line, col) = line_col(source, start);
             (line, col, start, end, label)
         })
@@ -231,17 +260,28 @@ pub fn render_text(d: &Diagnostic, source: &str, origin: &str) -> String {
         out.push_str(&format!("  --> {origin}:{}:{}\n", p.0, p.1));
     }
     placed.sort_by_key(|p| (p.0, p.1));
-    let width = placed.iter().map(|p| p.0.to_string().len()).max().unwrap_or(1);
+    let width = placed
+        .iter()
+        .map(|p| p.0.to_string().len())
+        .max()
+        .unwrap_or(1);
     let pad = " ".repeat(width);
     let mut last_line = 0;
     for (line, col, start, end, label) in placed {
         if line != last_line {
             let line_start = source[..start].rfind('\n').map_or(0, |p| p + 1);
-            let line_end = source[start..].find('\n').map_or(source.len(), |p| start + p);
-            out.push_str(&format!("{pad} |\n{line:>width$} | {}\n", source[line_start..line_end].trim_end()));
+            let line_end = source[start..]
+                .find('\n')
+                .map_or(source.len(), |p| start + p);
+            out.push_str(&format!(
+                "{pad} |\n{line:>width$} | {}\n",
+                source[line_start..line_end].trim_end()
+            ));
             last_line = line;
         }
-        let line_end = source[start..].find('\n').map_or(source.len(), |p| start + p);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |p| start + p);
         let carets = source[start..end.min(line_end)].chars().count().max(1);
         let mark = if label.primary { "^" } else { "-" };
         let mut caret_line = format!("{pad} | {}{}", " ".repeat(col - 1), mark.repeat(carets));
@@ -260,7 +300,10 @@ pub fn render_text(d: &Diagnostic, source: &str, origin: &str) -> String {
 
 /// Levenshtein-based "did you mean": the closest candidate within a distance that scales
 /// with the length of the word.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let word_l = word.to_ascii_lowercase();
     let max = (word.len() / 3).max(1) + usize::from(word.len() > 6);
     candidates
@@ -280,13 +323,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -323,9 +368,15 @@ mod tests {
 
     #[test]
     fn did_you_mean_finds_close_names() {
-        assert_eq!(did_you_mean("regexp_extrat", ["regexp_extract", "lower"]), Some("regexp_extract"));
+        assert_eq!(
+            did_you_mean("regexp_extrat", ["regexp_extract", "lower"]),
+            Some("regexp_extract")
+        );
         assert_eq!(did_you_mean("zzz", ["regexp_extract", "lower"]), None);
-        assert_eq!(did_you_mean("projet", ["project", "project-away"]), Some("project"));
+        assert_eq!(
+            did_you_mean("projet", ["project", "project-away"]),
+            Some("project")
+        );
         assert_eq!(did_you_mean("coutn", ["count", "sum"]), Some("count"));
     }
 }

@@ -112,7 +112,10 @@ pub struct Timestamp {
 
 impl Timestamp {
     pub fn utc(nanos: i64) -> Self {
-        Timestamp { nanos, zone: Zone::Utc }
+        Timestamp {
+            nanos,
+            zone: Zone::Utc,
+        }
     }
 
     /// The instant as a chrono UTC datetime.
@@ -127,7 +130,9 @@ impl Timestamp {
             Zone::Utc => 0,
             Zone::Offset(s) => s,
             Zone::Named(tz) => {
-                chrono::TimeZone::offset_from_utc_datetime(&tz, &self.to_utc().naive_utc()).fix().local_minus_utc()
+                chrono::TimeZone::offset_from_utc_datetime(&tz, &self.to_utc().naive_utc())
+                    .fix()
+                    .local_minus_utc()
             }
         }
     }
@@ -139,10 +144,10 @@ impl Timestamp {
 
     /// RFC 3339 text with as many fractional digits as needed (0, 3, 6 or 9).
     pub fn to_rfc3339(self) -> String {
-        let offset = chrono::FixedOffset::east_opt(self.offset_secs()).unwrap_or(chrono::FixedOffset::east_opt(0).unwrap());
+        let offset = chrono::FixedOffset::east_opt(self.offset_secs())
+            .unwrap_or(chrono::FixedOffset::east_opt(0).unwrap());
         let dt = self.to_utc().with_timezone(&offset);
-        let text = dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-        text
+        dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     }
 }
 
@@ -229,7 +234,9 @@ impl Value {
                 Json::String(s) => Cow::Borrowed(s.as_str()),
                 other => Cow::Owned(other.to_string()),
             },
-            Value::Array(_) | Value::Map(_) | Value::Row(_) => Cow::Owned(self.to_json().to_string()),
+            Value::Array(_) | Value::Map(_) | Value::Row(_) => {
+                Cow::Owned(self.to_json().to_string())
+            }
             Value::Lambda(_) => Cow::Borrowed("<lambda>"),
         })
     }
@@ -240,12 +247,18 @@ impl Value {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
             Value::Int(i) => Json::from(*i),
-            Value::Double(d) => serde_json::Number::from_f64(*d).map_or_else(|| Json::String(format_double(*d)), Json::Number),
+            Value::Double(d) => serde_json::Number::from_f64(*d)
+                .map_or_else(|| Json::String(format_double(*d)), Json::Number),
             Value::Str(t) => Json::String(t.to_string()),
             Value::Json(j) => (**j).clone(),
-            Value::Array(items) | Value::Row(items) => Json::Array(items.iter().map(Value::to_json).collect()),
+            Value::Array(items) | Value::Row(items) => {
+                Json::Array(items.iter().map(Value::to_json).collect())
+            }
             Value::Map(entries) => Json::Object(
-                entries.iter().map(|(k, v)| (k.to_text().unwrap_or_default().into_owned(), v.to_json())).collect(),
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_text().unwrap_or_default().into_owned(), v.to_json()))
+                    .collect(),
             ),
             other => Json::String(other.to_text().unwrap_or_default().into_owned()),
         }
@@ -258,7 +271,10 @@ impl Value {
             Json::Null => Value::Null,
             Json::String(s) => Value::string(s),
             Json::Bool(b) => Value::Bool(b),
-            Json::Number(n) => n.as_i64().map(Value::Int).unwrap_or_else(|| Value::Double(n.as_f64().unwrap_or(f64::NAN))),
+            Json::Number(n) => n
+                .as_i64()
+                .map(Value::Int)
+                .unwrap_or_else(|| Value::Double(n.as_f64().unwrap_or(f64::NAN))),
             other => Value::json(other),
         }
     }
@@ -269,7 +285,11 @@ pub fn format_double(d: f64) -> String {
     if d.is_nan() {
         "NaN".into()
     } else if d.is_infinite() {
-        if d > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if d > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else if d == d.trunc() && d.abs() < 1e16 {
         format!("{d:.1}")
     } else {
@@ -302,22 +322,33 @@ impl Event {
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        Event { fields: Vec::with_capacity(n) }
+        Event {
+            fields: Vec::with_capacity(n),
+        }
     }
 
     /// The event for one raw line: `{"content": line}`.
     pub fn from_line(content_name: &Name, line: Text) -> Self {
-        Event { fields: vec![(content_name.clone(), Value::Str(line))] }
+        Event {
+            fields: vec![(content_name.clone(), Value::Str(line))],
+        }
     }
 
     /// An event from a JSON object: keys become fields (strings as VARCHAR, nested objects
     /// and arrays as JSON values).
     pub fn from_json_object(obj: serde_json::Map<String, Json>) -> Self {
-        Event { fields: obj.into_iter().map(|(k, v)| (Name::from(k), Value::from_json(v))).collect() }
+        Event {
+            fields: obj
+                .into_iter()
+                .map(|(k, v)| (Name::from(k), Value::from_json(v)))
+                .collect(),
+        }
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|(n, _)| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || **n == *name)
+        self.fields.iter().position(|(n, _)| {
+            std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || **n == *name
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -401,7 +432,8 @@ impl Event {
             .iter()
             .map(|(n, v)| {
                 let j = if text_values {
-                    v.to_text().map_or(Json::Null, |t| Json::String(t.into_owned()))
+                    v.to_text()
+                        .map_or(Json::Null, |t| Json::String(t.into_owned()))
                 } else {
                     v.to_json()
                 };
@@ -520,7 +552,10 @@ mod tests {
     #[test]
     fn timestamps_print_rfc3339() {
         assert_eq!(Timestamp::utc(0).to_rfc3339(), "1970-01-01T00:00:00Z");
-        let t = Timestamp { nanos: 1_500_000_000, zone: Zone::Offset(3600) };
+        let t = Timestamp {
+            nanos: 1_500_000_000,
+            zone: Zone::Offset(3600),
+        };
         assert_eq!(t.to_rfc3339(), "1970-01-01T01:00:01.500+01:00");
     }
 }

@@ -69,9 +69,16 @@ pub struct RunArgs {
 
 pub fn run(cmd: SplCommand) -> Result<u8> {
     match cmd {
-        SplCommand::Check { rule, sls_compat, deny_warnings } => {
+        SplCommand::Check {
+            rule,
+            sls_compat,
+            deny_warnings,
+        } => {
             let (src, origin) = read_rule(&rule)?;
-            let options = PlanOptions { sls_compat, ..PlanOptions::default() };
+            let options = PlanOptions {
+                sls_compat,
+                ..PlanOptions::default()
+            };
             match spl::compile_with(&src, &options) {
                 Ok(plan) => {
                     for w in &plan.warnings {
@@ -107,7 +114,10 @@ pub fn run(cmd: SplCommand) -> Result<u8> {
             match filter {
                 None => out.write_all(text.as_bytes())?,
                 Some(f) => {
-                    for block in text.split("\n\n").filter(|b| !b.starts_with("##") && b.split('(').next().is_some_and(|n| n.contains(f.as_str()))) {
+                    for block in text.split("\n\n").filter(|b| {
+                        !b.starts_with("##")
+                            && b.split('(').next().is_some_and(|n| n.contains(f.as_str()))
+                    }) {
                         writeln!(out, "{block}\n")?;
                     }
                 }
@@ -129,12 +139,15 @@ fn print_diagnostics(diags: &[Diagnostic], src: &str, origin: &str) {
 pub fn read_rule(rule: &str) -> Result<(String, String)> {
     if rule == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading the rule from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the rule from stdin")?;
         return Ok((s, "<stdin>".into()));
     }
     let path = Path::new(rule);
     if path.is_file() {
-        let s = std::fs::read_to_string(path).with_context(|| format!("reading rule {}", path.display()))?;
+        let s = std::fs::read_to_string(path)
+            .with_context(|| format!("reading rule {}", path.display()))?;
         return Ok((s, rule.to_string()));
     }
     let t = rule.trim_start();
@@ -146,7 +159,14 @@ pub fn read_rule(rule: &str) -> Result<(String, String)> {
 
 fn run_rule(args: RunArgs) -> Result<u8> {
     let (src, origin) = read_rule(&args.rule)?;
-    let options = PlanOptions { coercion: if args.strict { Coercion::Strict } else { Coercion::Lenient }, ..PlanOptions::default() };
+    let options = PlanOptions {
+        coercion: if args.strict {
+            Coercion::Strict
+        } else {
+            Coercion::Lenient
+        },
+        ..PlanOptions::default()
+    };
     let plan = match spl::compile_with(&src, &options) {
         Ok(p) => p,
         Err(diags) => {
@@ -159,11 +179,16 @@ fn run_rule(args: RunArgs) -> Result<u8> {
     }
     let mut runner = spl::Runner::new(&plan);
     if let Some(now) = &args.now {
-        let t = chrono::DateTime::parse_from_rfc3339(now).with_context(|| format!("--now {now} is not RFC 3339"))?;
-        runner = runner.with_clock(Timestamp::utc(t.timestamp_nanos_opt().context("--now out of range")?));
+        let t = chrono::DateTime::parse_from_rfc3339(now)
+            .with_context(|| format!("--now {now} is not RFC 3339"))?;
+        runner = runner.with_clock(Timestamp::utc(
+            t.timestamp_nanos_opt().context("--now out of range")?,
+        ));
     }
     let mut dead: Option<Box<dyn Write>> = match &args.dead_letter {
-        Some(p) => Some(Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?))),
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        ))),
         None => None,
     };
     let stdout = std::io::stdout();
@@ -172,7 +197,11 @@ fn run_rule(args: RunArgs) -> Result<u8> {
     let mut failed = 0usize;
     let mut buf = String::new();
     let mut outputs = Vec::new();
-    let inputs: Vec<PathBuf> = if args.inputs.is_empty() { vec![PathBuf::from("-")] } else { args.inputs.clone() };
+    let inputs: Vec<PathBuf> = if args.inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.inputs.clone()
+    };
 
     let write_event = |tag: Option<&str>, e: &Event, buf: &mut String| {
         buf.clear();
@@ -191,7 +220,12 @@ fn run_rule(args: RunArgs) -> Result<u8> {
     // Plans with stats/sort/limit need every event first.
     let batch = plan.has_aggregates();
     let mut pending: Vec<(String, usize, Event)> = Vec::new();
-    let fail = |file: &str, line_no: usize, raw: &str, d: &Diagnostic, dead: &mut Option<Box<dyn Write>>| -> Result<()> {
+    let fail = |file: &str,
+                line_no: usize,
+                raw: &str,
+                d: &Diagnostic,
+                dead: &mut Option<Box<dyn Write>>|
+     -> Result<()> {
         match dead {
             Some(w) => {
                 let rec = serde_json::json!({
@@ -207,7 +241,11 @@ fn run_rule(args: RunArgs) -> Result<u8> {
 
     for input in &inputs {
         let is_stdin = input.as_os_str() == "-";
-        let name = if is_stdin { "<stdin>".to_string() } else { input.display().to_string() };
+        let name = if is_stdin {
+            "<stdin>".to_string()
+        } else {
+            input.display().to_string()
+        };
         let reader: Box<dyn BufRead> = if is_stdin {
             Box::new(BufReader::new(std::io::stdin()))
         } else {
@@ -225,7 +263,9 @@ fn run_rule(args: RunArgs) -> Result<u8> {
         let mut line_no = 0usize;
         loop {
             line.clear();
-            let n = reader.read_until(b'\n', &mut line).with_context(|| format!("reading {name}"))?;
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .with_context(|| format!("reading {name}"))?;
             if n == 0 {
                 break;
             }
@@ -243,8 +283,11 @@ fn run_rule(args: RunArgs) -> Result<u8> {
                     match serde_json::from_str::<serde_json::Value>(&text) {
                         Ok(serde_json::Value::Object(o)) => Event::from_json_object(o),
                         Ok(_) | Err(_) => {
-                            let d = Diagnostic::error(crate::diagnostic::codes::RUNTIME, "the input line is not a JSON object")
-                                .with_hint("use --input-format line for plain text");
+                            let d = Diagnostic::error(
+                                crate::diagnostic::codes::RUNTIME,
+                                "the input line is not a JSON object",
+                            )
+                            .with_hint("use --input-format line for plain text");
                             fail(&name, line_no, &text, &d, &mut dead)?;
                             failed += 1;
                             continue;
@@ -272,14 +315,18 @@ fn run_rule(args: RunArgs) -> Result<u8> {
         }
     }
     if batch {
-        let origins: Vec<(String, usize)> = pending.iter().map(|(f, l, _)| (f.clone(), *l)).collect();
+        let origins: Vec<(String, usize)> =
+            pending.iter().map(|(f, l, _)| (f.clone(), *l)).collect();
         let result = runner.run_batch(pending.into_iter().map(|(_, _, e)| e).collect());
         for o in &result.outputs {
             write_event(o.tag.as_deref(), &o.event, &mut buf);
             out.write_all(buf.as_bytes())?;
         }
         for f in &result.failures {
-            let (file, line) = origins.get(f.origin).cloned().unwrap_or_else(|| ("<aggregate>".into(), 0));
+            let (file, line) = origins
+                .get(f.origin)
+                .cloned()
+                .unwrap_or_else(|| ("<aggregate>".into(), 0));
             fail(&file, line, "", &f.diagnostic, &mut dead)?;
             failed += 1;
         }
@@ -289,7 +336,10 @@ fn run_rule(args: RunArgs) -> Result<u8> {
         w.flush()?;
     }
     if runner.stats.coercion_warnings > 0 {
-        eprintln!("note: {} value(s) were not numbers where a number was expected and became NULL", runner.stats.coercion_warnings);
+        eprintln!(
+            "note: {} value(s) were not numbers where a number was expected and became NULL",
+            runner.stats.coercion_warnings
+        );
     }
     Ok(if failed > 0 { 1 } else { 0 })
 }

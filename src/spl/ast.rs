@@ -15,7 +15,10 @@ pub struct Script {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
     /// `.let name = pipeline`
-    Let { name: Spanned<String>, pipeline: Pipeline },
+    Let {
+        name: Spanned<String>,
+        pipeline: Pipeline,
+    },
     /// A pipeline that is output directly.
     Pipeline(Pipeline),
     /// `$name` on its own: outputs the dataset `name`.
@@ -94,23 +97,65 @@ pub struct SortKey {
 pub enum Command {
     Where(Expr),
     Extend(Vec<Assign>),
-    Project { opts: Vec<Opt>, items: Vec<ProjectItem> },
-    ProjectAway { opts: Vec<Opt>, fields: Vec<Field> },
-    ProjectRename { renames: Vec<Rename> },
-    ExpandValues { opts: Vec<Opt>, field: Field, output: Option<Field> },
+    Project {
+        opts: Vec<Opt>,
+        items: Vec<ProjectItem>,
+    },
+    ProjectAway {
+        opts: Vec<Opt>,
+        fields: Vec<Field>,
+    },
+    ProjectRename {
+        renames: Vec<Rename>,
+    },
+    ExpandValues {
+        opts: Vec<Opt>,
+        field: Field,
+        output: Option<Field>,
+    },
     /// `parse-regexp [opts] field, 'pattern' [as out, ...]`
-    ParseRegexp { opts: Vec<Opt>, field: Field, pattern: Spanned<String>, outputs: Vec<Field> },
-    ParseCsv { opts: Vec<Opt>, field: Field, outputs: Vec<Field> },
-    ParseJson { opts: Vec<Opt>, field: Field },
+    ParseRegexp {
+        opts: Vec<Opt>,
+        field: Field,
+        pattern: Spanned<String>,
+        outputs: Vec<Field>,
+    },
+    ParseCsv {
+        opts: Vec<Opt>,
+        field: Field,
+        outputs: Vec<Field>,
+    },
+    ParseJson {
+        opts: Vec<Opt>,
+        field: Field,
+    },
     /// `parse-kv [opts] field [, 'a' [, 'b']]`: option form has no string arguments;
     /// positional form has `'pair-delim', 'kv-sep'`; `-regexp` form has one `'pattern'`.
-    ParseKv { opts: Vec<Opt>, field: Field, args: Vec<Spanned<String>> },
-    PackFields { opts: Vec<Opt>, output: Field },
-    LogToMetric { opts: Vec<Opt> },
-    MetricToMetric { opts: Vec<Opt> },
-    Stats { aggs: Vec<Assign>, by: Vec<Field> },
-    Sort { keys: Vec<SortKey> },
-    Limit { count: Spanned<i64> },
+    ParseKv {
+        opts: Vec<Opt>,
+        field: Field,
+        args: Vec<Spanned<String>>,
+    },
+    PackFields {
+        opts: Vec<Opt>,
+        output: Field,
+    },
+    LogToMetric {
+        opts: Vec<Opt>,
+    },
+    MetricToMetric {
+        opts: Vec<Opt>,
+    },
+    Stats {
+        aggs: Vec<Assign>,
+        by: Vec<Field>,
+    },
+    Sort {
+        keys: Vec<SortKey>,
+    },
+    Limit {
+        count: Spanned<i64>,
+    },
 }
 
 impl Command {
@@ -241,7 +286,12 @@ impl BinaryOp {
             BinaryOp::Or => 1,
             BinaryOp::And => 2,
             // NOT is 3
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 4,
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge => 4,
             BinaryOp::Concat => 5,
             BinaryOp::Add | BinaryOp::Sub => 6,
             BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 7,
@@ -300,26 +350,74 @@ impl std::fmt::Display for Type {
 pub enum ExprKind {
     Literal(Literal),
     /// `TIMESTAMP '2024-01-01 00:00:00'`, `DATE '2024-01-01'`
-    TypedLiteral { ty: Type, value: String },
+    TypedLiteral {
+        ty: Type,
+        value: String,
+    },
     /// A field reference (bare or double-quoted identifier).
     Field(String),
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
-    In { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    Like { expr: Box<Expr>, pattern: Box<Expr>, escape: Option<Box<Expr>>, negated: bool },
-    IsNull { expr: Box<Expr>, negated: bool },
-    IsDistinctFrom { left: Box<Expr>, right: Box<Expr>, negated: bool },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
+    In {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        escape: Option<Box<Expr>>,
+        negated: bool,
+    },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    IsDistinctFrom {
+        left: Box<Expr>,
+        right: Box<Expr>,
+        negated: bool,
+    },
     /// `CASE [operand] WHEN .. THEN .. [ELSE ..] END`
-    Case { operand: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, otherwise: Option<Box<Expr>> },
-    Cast { expr: Box<Expr>, ty: Type, try_cast: bool },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    Cast {
+        expr: Box<Expr>,
+        ty: Type,
+        try_cast: bool,
+    },
     /// A function call; the name keeps its spelling (lookup is case-insensitive).
     /// Niladic keywords (`current_date`, `current_timestamp`) parse as calls with no args.
-    Call { name: Spanned<String>, args: Vec<Expr> },
+    Call {
+        name: Spanned<String>,
+        args: Vec<Expr>,
+    },
     /// `a[i]`, `m['k']`
-    Subscript { expr: Box<Expr>, index: Box<Expr> },
+    Subscript {
+        expr: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `x -> e`, `(a, b) -> e`
-    Lambda { params: Vec<Spanned<String>>, body: Box<Expr> },
+    Lambda {
+        params: Vec<Spanned<String>>,
+        body: Box<Expr>,
+    },
     /// `ARRAY[a, b]`
     Array(Vec<Expr>),
     /// `(a, b)`: a row constructor (two or more items).
@@ -337,10 +435,36 @@ pub fn is_bare_ident(name: &str) -> bool {
 /// Words that cannot be bare field names because the expression grammar gives them meaning.
 pub fn is_reserved(name: &str) -> bool {
     const RESERVED: &[&str] = &[
-        "and", "or", "not", "null", "true", "false", "case", "when", "then", "else", "end", "cast",
-        "try_cast", "is", "in", "like", "between", "distinct", "from", "escape", "as", "array",
-        "by", "asc", "desc", "current_date", "current_timestamp",
-        "current_time", "localtimestamp", "localtime",
+        "and",
+        "or",
+        "not",
+        "null",
+        "true",
+        "false",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "cast",
+        "try_cast",
+        "is",
+        "in",
+        "like",
+        "between",
+        "distinct",
+        "from",
+        "escape",
+        "as",
+        "array",
+        "by",
+        "asc",
+        "desc",
+        "current_date",
+        "current_timestamp",
+        "current_time",
+        "localtimestamp",
+        "localtime",
     ];
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name))
 }

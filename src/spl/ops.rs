@@ -33,7 +33,11 @@ fn numeric_pair(a: &Value, b: &Value) -> Option<Pair> {
         match v {
             Value::Int(_) | Value::Double(_) => Some(v.clone()),
             Value::Str(t) => parse_number(t),
-            Value::Json(j) => j.as_i64().map(Value::Int).or_else(|| j.as_f64().map(Value::Double)).or_else(|| j.as_str().and_then(parse_number)),
+            Value::Json(j) => j
+                .as_i64()
+                .map(Value::Int)
+                .or_else(|| j.as_f64().map(Value::Double))
+                .or_else(|| j.as_str().and_then(parse_number)),
             Value::Bool(b) => Some(Value::Int(*b as i64)),
             _ => None,
         }
@@ -72,7 +76,9 @@ pub fn compare(a: &Value, b: &Value, mode: Coercion) -> Result<Option<Ordering>,
         (Bytes(x), Bytes(y)) => Some(x.cmp(y)),
         (Timestamp(t), Date(d)) => Some(t.nanos.cmp(&(*d as i64 * 86_400_000_000_000))),
         (Date(d), Timestamp(t)) => Some((*d as i64 * 86_400_000_000_000).cmp(&t.nanos)),
-        (Json(x), Json(y)) => (x == y).then_some(Ordering::Equal).or_else(|| Some(x.to_string().cmp(&y.to_string()))),
+        (Json(x), Json(y)) => (x == y)
+            .then_some(Ordering::Equal)
+            .or_else(|| Some(x.to_string().cmp(&y.to_string()))),
         (Array(x), Array(y)) | (Row(x), Row(y)) => {
             for (p, q) in x.iter().zip(y.iter()) {
                 match compare(p, q, mode)? {
@@ -93,7 +99,12 @@ pub fn compare(a: &Value, b: &Value, mode: Coercion) -> Result<Option<Ordering>,
                 _ => None,
             }
         }
-        (Str(_), Json(_)) | (Json(_), Str(_)) | (Str(_), Timestamp(_)) | (Timestamp(_), Str(_)) | (Str(_), Bool(_)) | (Bool(_), Str(_)) => {
+        (Str(_), Json(_))
+        | (Json(_), Str(_))
+        | (Str(_), Timestamp(_))
+        | (Timestamp(_), Str(_))
+        | (Str(_), Bool(_))
+        | (Bool(_), Str(_)) => {
             if mode == Coercion::Strict {
                 return Err(type_error("compare", a, b));
             }
@@ -125,7 +136,10 @@ pub fn not_distinct(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Null, _) | (_, Value::Null) => false,
-        _ => equal(a, b, Coercion::Lenient).ok().flatten().unwrap_or(false),
+        _ => equal(a, b, Coercion::Lenient)
+            .ok()
+            .flatten()
+            .unwrap_or(false),
     }
 }
 
@@ -135,14 +149,24 @@ pub fn sort_order(a: &Value, b: &Value) -> Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Null, _) => Ordering::Greater,
         (_, Value::Null) => Ordering::Less,
-        _ => compare(a, b, Coercion::Lenient).ok().flatten().unwrap_or_else(|| {
-            a.to_text().unwrap_or_default().cmp(&b.to_text().unwrap_or_default())
-        }),
+        _ => compare(a, b, Coercion::Lenient)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| {
+                a.to_text()
+                    .unwrap_or_default()
+                    .cmp(&b.to_text().unwrap_or_default())
+            }),
     }
 }
 
 fn type_error(what: &str, a: &Value, b: &Value) -> FnError {
-    FnError::new(format!("cannot {what} {} and {}", a.type_name(), b.type_name())).with_code(codes::TYPE_MISMATCH)
+    FnError::new(format!(
+        "cannot {what} {} and {}",
+        a.type_name(),
+        b.type_name()
+    ))
+    .with_code(codes::TYPE_MISMATCH)
 }
 
 /// Arithmetic `+ - * / %` with integer overflow and division by zero as errors. Returns
@@ -155,7 +179,9 @@ pub fn arith(op: BinaryOp, a: &Value, b: &Value, mode: Coercion) -> Result<Value
     if mode == Coercion::Strict && !(is_numeric(a) && is_numeric(b)) {
         return Err(type_error(op_verb(op), a, b));
     }
-    let Some(pair) = numeric_pair(a, b) else { return Ok(Value::Null) };
+    let Some(pair) = numeric_pair(a, b) else {
+        return Ok(Value::Null);
+    };
     Ok(match pair {
         Pair::Incompatible => Value::Null,
         Pair::Ints(x, y) => {
@@ -170,7 +196,9 @@ pub fn arith(op: BinaryOp, a: &Value, b: &Value, mode: Coercion) -> Result<Value
                 BinaryOp::Mod => x.checked_rem(y),
                 _ => unreachable!("not an arithmetic operator"),
             };
-            Value::Int(r.ok_or_else(|| FnError::new(format!("bigint overflow in {x} {} {y}", op.symbol())))?)
+            Value::Int(r.ok_or_else(|| {
+                FnError::new(format!("bigint overflow in {x} {} {y}", op.symbol()))
+            })?)
         }
         Pair::Doubles(x, y) => Value::Double(match op {
             BinaryOp::Add => x + y,
@@ -208,24 +236,45 @@ mod tests {
     #[test]
     fn text_compares_to_numbers_leniently() {
         let s = Value::str("404");
-        assert_eq!(compare(&s, &Value::Int(400), Coercion::Lenient).unwrap(), Some(Ordering::Greater));
-        assert_eq!(compare(&Value::str("abc"), &Value::Int(400), Coercion::Lenient).unwrap(), None);
+        assert_eq!(
+            compare(&s, &Value::Int(400), Coercion::Lenient).unwrap(),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            compare(&Value::str("abc"), &Value::Int(400), Coercion::Lenient).unwrap(),
+            None
+        );
         assert!(compare(&s, &Value::Int(400), Coercion::Strict).is_err());
     }
 
     #[test]
     fn text_sorts_as_text() {
-        assert_eq!(compare(&Value::str("10"), &Value::str("9"), Coercion::Lenient).unwrap(), Some(Ordering::Less));
+        assert_eq!(
+            compare(&Value::str("10"), &Value::str("9"), Coercion::Lenient).unwrap(),
+            Some(Ordering::Less)
+        );
     }
 
     #[test]
     fn arithmetic() {
         let m = Coercion::Lenient;
-        assert_eq!(arith(BinaryOp::Add, &Value::str("2"), &Value::Int(3), m).unwrap(), Value::Int(5));
-        assert_eq!(arith(BinaryOp::Div, &Value::Int(7), &Value::Int(2), m).unwrap(), Value::Int(3));
-        assert_eq!(arith(BinaryOp::Div, &Value::Double(7.0), &Value::Int(2), m).unwrap(), Value::Double(3.5));
+        assert_eq!(
+            arith(BinaryOp::Add, &Value::str("2"), &Value::Int(3), m).unwrap(),
+            Value::Int(5)
+        );
+        assert_eq!(
+            arith(BinaryOp::Div, &Value::Int(7), &Value::Int(2), m).unwrap(),
+            Value::Int(3)
+        );
+        assert_eq!(
+            arith(BinaryOp::Div, &Value::Double(7.0), &Value::Int(2), m).unwrap(),
+            Value::Double(3.5)
+        );
         assert!(arith(BinaryOp::Div, &Value::Int(7), &Value::Int(0), m).is_err());
-        assert_eq!(arith(BinaryOp::Add, &Value::str("x"), &Value::Int(3), m).unwrap(), Value::Null);
+        assert_eq!(
+            arith(BinaryOp::Add, &Value::str("x"), &Value::Int(3), m).unwrap(),
+            Value::Null
+        );
         assert!(arith(BinaryOp::Add, &Value::Int(i64::MAX), &Value::Int(1), m).is_err());
         assert_eq!(negate(&Value::Double(1.5), m).unwrap(), Value::Double(-1.5));
     }
@@ -234,6 +283,9 @@ mod tests {
     fn null_is_not_distinct_from_null() {
         assert!(not_distinct(&Value::Null, &Value::Null));
         assert!(!not_distinct(&Value::Null, &Value::Int(1)));
-        assert_eq!(equal(&Value::Null, &Value::Int(1), Coercion::Lenient).unwrap(), None);
+        assert_eq!(
+            equal(&Value::Null, &Value::Int(1), Coercion::Lenient).unwrap(),
+            None
+        );
     }
 }

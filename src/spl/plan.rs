@@ -61,19 +61,59 @@ pub enum CExpr {
     /// `+ - * / %`
     Arith(BinaryOp, Box<CExpr>, Box<CExpr>, Span),
     Concat(Box<CExpr>, Box<CExpr>),
-    Between { expr: Box<CExpr>, low: Box<CExpr>, high: Box<CExpr>, negated: bool, span: Span },
-    In { expr: Box<CExpr>, list: Vec<CExpr>, negated: bool, span: Span },
-    Like { expr: Box<CExpr>, pattern: LikePattern, negated: bool },
-    IsNull { expr: Box<CExpr>, negated: bool },
-    IsDistinct { left: Box<CExpr>, right: Box<CExpr>, negated: bool },
-    Case { operand: Option<Box<CExpr>>, whens: Vec<(CExpr, CExpr)>, otherwise: Option<Box<CExpr>>, span: Span },
-    Cast { expr: Box<CExpr>, ty: Type, try_cast: bool, span: Span },
+    Between {
+        expr: Box<CExpr>,
+        low: Box<CExpr>,
+        high: Box<CExpr>,
+        negated: bool,
+        span: Span,
+    },
+    In {
+        expr: Box<CExpr>,
+        list: Vec<CExpr>,
+        negated: bool,
+        span: Span,
+    },
+    Like {
+        expr: Box<CExpr>,
+        pattern: LikePattern,
+        negated: bool,
+    },
+    IsNull {
+        expr: Box<CExpr>,
+        negated: bool,
+    },
+    IsDistinct {
+        left: Box<CExpr>,
+        right: Box<CExpr>,
+        negated: bool,
+    },
+    Case {
+        operand: Option<Box<CExpr>>,
+        whens: Vec<(CExpr, CExpr)>,
+        otherwise: Option<Box<CExpr>>,
+        span: Span,
+    },
+    Cast {
+        expr: Box<CExpr>,
+        ty: Type,
+        try_cast: bool,
+        span: Span,
+    },
     Call(Box<Call>),
     /// Lazily evaluated forms.
-    If { cond: Box<CExpr>, then: Box<CExpr>, otherwise: Option<Box<CExpr>> },
+    If {
+        cond: Box<CExpr>,
+        then: Box<CExpr>,
+        otherwise: Option<Box<CExpr>>,
+    },
     Coalesce(Vec<CExpr>),
     Try(Box<CExpr>),
-    Subscript { expr: Box<CExpr>, index: Box<CExpr>, span: Span },
+    Subscript {
+        expr: Box<CExpr>,
+        index: Box<CExpr>,
+        span: Span,
+    },
     Lambda(u32),
     Array(Vec<CExpr>),
     Row(Vec<CExpr>),
@@ -101,7 +141,10 @@ pub struct Lambda {
 #[derive(Debug)]
 pub enum LikePattern {
     Const(Regex),
-    Dynamic { pattern: Box<CExpr>, escape: Option<Box<CExpr>> },
+    Dynamic {
+        pattern: Box<CExpr>,
+        escape: Option<Box<CExpr>>,
+    },
 }
 
 /// A field selector of `project`/`project-away`.
@@ -138,7 +181,11 @@ pub enum KvDelims {
 
 #[derive(Debug)]
 pub enum KvSplit {
-    Delimited { delims: KvDelims, kv_sep: String, greedy: bool },
+    Delimited {
+        delims: KvDelims,
+        kv_sep: String,
+        greedy: bool,
+    },
     Regex(Regex),
 }
 
@@ -147,19 +194,69 @@ pub enum KvSplit {
 pub enum Stage {
     Where(CExpr, Span),
     Extend(Vec<(Name, CExpr)>),
-    Project { keep: Vec<FieldPattern>, renames: Vec<(Name, Name)> },
+    Project {
+        keep: Vec<FieldPattern>,
+        renames: Vec<(Name, Name)>,
+    },
     ProjectAway(Vec<FieldPattern>),
     ProjectRename(Vec<(Name, Name)>),
-    ExpandValues { field: Name, path: Option<JsonPath>, limit: Option<usize>, keep: bool, output: Name },
-    ParseRegexp { field: Name, regex: Regex, outputs: Vec<Option<Name>>, mode: Mode },
-    ParseCsv { field: Name, delim: String, quote: char, strict: bool, outputs: Vec<Option<Name>>, mode: Mode },
-    ParseJson { field: Name, path: Option<JsonPath>, prefix: String, mode: Mode },
-    ParseKv { field: Name, split: KvSplit, prefix: String, mode: Mode },
-    PackFields { include: Regex, exclude: Option<Regex>, ltrim: String, keep: bool, output: Name },
-    LogToMetric { names: Vec<FieldPattern>, labels: Vec<FieldPattern>, time_field: Option<Name>, format: bool },
-    MetricToMetric { del: Vec<String>, add: Vec<(String, String)>, rename: Vec<(String, String)>, format: bool },
+    ExpandValues {
+        field: Name,
+        path: Option<JsonPath>,
+        limit: Option<usize>,
+        keep: bool,
+        output: Name,
+    },
+    ParseRegexp {
+        field: Name,
+        regex: Regex,
+        outputs: Vec<Option<Name>>,
+        mode: Mode,
+    },
+    ParseCsv {
+        field: Name,
+        delim: String,
+        quote: char,
+        strict: bool,
+        outputs: Vec<Option<Name>>,
+        mode: Mode,
+    },
+    ParseJson {
+        field: Name,
+        path: Option<JsonPath>,
+        prefix: String,
+        mode: Mode,
+    },
+    ParseKv {
+        field: Name,
+        split: KvSplit,
+        prefix: String,
+        mode: Mode,
+    },
+    PackFields {
+        include: Regex,
+        exclude: Option<Regex>,
+        ltrim: String,
+        keep: bool,
+        output: Name,
+    },
+    LogToMetric {
+        names: Vec<FieldPattern>,
+        labels: Vec<FieldPattern>,
+        time_field: Option<Name>,
+        format: bool,
+    },
+    MetricToMetric {
+        del: Vec<String>,
+        add: Vec<(String, String)>,
+        rename: Vec<(String, String)>,
+        format: bool,
+    },
     /// Aggregation (query only): needs every row, see `Plan::has_aggregates`.
-    Stats { aggs: Vec<(Name, Aggregate)>, by: Vec<Name> },
+    Stats {
+        aggs: Vec<(Name, Aggregate)>,
+        by: Vec<Name>,
+    },
     Sort(Vec<(CExpr, bool)>),
     Limit(usize),
 }
@@ -247,7 +344,9 @@ pub struct Plan {
 impl Plan {
     /// True when some stage needs all rows at once (`stats`, `sort`, `limit`).
     pub fn has_aggregates(&self) -> bool {
-        self.datasets.iter().any(|d| d.stages.iter().any(|(s, _)| !s.is_row_level()))
+        self.datasets
+            .iter()
+            .any(|d| d.stages.iter().any(|(s, _)| !s.is_row_level()))
     }
 
     /// True when outputs are tagged (`$name;` statements).
@@ -290,9 +389,12 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
             ast::Stmt::Let { name, pipeline } => {
                 if by_name.contains_key(&name.node) {
                     p.errors.push(
-                        Diagnostic::error(codes::DUPLICATE_OUTPUT, format!("dataset `{}` is defined twice", name.node))
-                            .with_label(name.span, "defined again here")
-                            .with_hint("give each `.let` dataset its own name"),
+                        Diagnostic::error(
+                            codes::DUPLICATE_OUTPUT,
+                            format!("dataset `{}` is defined twice", name.node),
+                        )
+                        .with_label(name.span, "defined again here")
+                        .with_hint("give each `.let` dataset its own name"),
                     );
                     continue;
                 }
@@ -331,9 +433,12 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
             })
             .unwrap_or_default();
         p.errors.push(
-            Diagnostic::error(codes::NO_OUTPUT, "the rule defines datasets but outputs none")
-                .with_label(span, "nothing is output")
-                .with_hint("add `$name;` for each dataset to output"),
+            Diagnostic::error(
+                codes::NO_OUTPUT,
+                "the rule defines datasets but outputs none",
+            )
+            .with_label(span, "nothing is output")
+            .with_hint("add `$name;` for each dataset to output"),
         );
     }
     if !p.errors.is_empty() {
@@ -365,7 +470,17 @@ struct Planner {
 const FAILED: usize = usize::MAX;
 
 /// Functions whose result changes between calls: never folded at plan time.
-const VOLATILE: &[&str] = &["rand", "random", "shuffle", "now", "current_timestamp", "current_date", "current_time", "localtimestamp", "uuid"];
+const VOLATILE: &[&str] = &[
+    "rand",
+    "random",
+    "shuffle",
+    "now",
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "localtimestamp",
+    "uuid",
+];
 
 impl Planner {
     fn intern(&mut self, name: &str) -> Name {
@@ -377,24 +492,48 @@ impl Planner {
         n
     }
 
-    fn unknown_dataset(&self, name: &Spanned<String>, known: &HashMap<String, usize>) -> Diagnostic {
-        let mut d = Diagnostic::error(codes::UNKNOWN_DATASET, format!("unknown dataset `${}`", name.node))
-            .with_label(name.span, "not defined before this point");
-        match did_you_mean(&name.node, known.iter().filter(|(_, i)| **i != FAILED).map(|(k, _)| k.as_str())) {
+    fn unknown_dataset(
+        &self,
+        name: &Spanned<String>,
+        known: &HashMap<String, usize>,
+    ) -> Diagnostic {
+        let mut d = Diagnostic::error(
+            codes::UNKNOWN_DATASET,
+            format!("unknown dataset `${}`", name.node),
+        )
+        .with_label(name.span, "not defined before this point");
+        match did_you_mean(
+            &name.node,
+            known
+                .iter()
+                .filter(|(_, i)| **i != FAILED)
+                .map(|(k, _)| k.as_str()),
+        ) {
             Some(s) => d = d.with_hint(format!("did you mean `${s}`?")),
             None => d = d.with_hint("define it first with `.let name = * | ...;`"),
         }
         d
     }
 
-    fn pipeline(&mut self, pl: &ast::Pipeline, name: Option<String>, known: &HashMap<String, usize>) -> Option<Dataset> {
+    fn pipeline(
+        &mut self,
+        pl: &ast::Pipeline,
+        name: Option<String>,
+        known: &HashMap<String, usize>,
+    ) -> Option<Dataset> {
         let from = match &pl.source.node {
             ast::Source::All => From::Input,
             ast::Source::Search(q) => {
                 self.warnings.push(
-                    Diagnostic::warning(codes::SEARCH_IGNORED, "a search query as source is only meaningful in SLS scan mode")
-                        .with_label(pl.source.span, format!("`{q}` is ignored: every event is taken"))
-                        .with_hint("write `*` as the source, and filter with `| where ...`"),
+                    Diagnostic::warning(
+                        codes::SEARCH_IGNORED,
+                        "a search query as source is only meaningful in SLS scan mode",
+                    )
+                    .with_label(
+                        pl.source.span,
+                        format!("`{q}` is ignored: every event is taken"),
+                    )
+                    .with_hint("write `*` as the source, and filter with `| where ...`"),
                 );
                 From::Input
             }
@@ -410,9 +549,19 @@ impl Planner {
         };
         if pl.stages.len() > self.options.limits.max_stages {
             self.errors.push(
-                Diagnostic::error(codes::TOO_MANY_STAGES, format!("the pipeline has {} stages, more than the limit of {}", pl.stages.len(), self.options.limits.max_stages))
-                    .with_label(pl.stages[self.options.limits.max_stages].span, "this stage is over the limit")
-                    .with_hint("split the rule with `.let` datasets, or raise the limit"),
+                Diagnostic::error(
+                    codes::TOO_MANY_STAGES,
+                    format!(
+                        "the pipeline has {} stages, more than the limit of {}",
+                        pl.stages.len(),
+                        self.options.limits.max_stages
+                    ),
+                )
+                .with_label(
+                    pl.stages[self.options.limits.max_stages].span,
+                    "this stage is over the limit",
+                )
+                .with_hint("split the rule with `.let` datasets, or raise the limit"),
             );
             return None;
         }
@@ -428,25 +577,47 @@ impl Planner {
 
     // ---- options ------------------------------------------------------------------------
 
-    fn options<'a>(&mut self, cmd: &str, opts: &'a [ast::Opt], allowed: &[&str]) -> HashMap<&'a str, &'a ast::Opt> {
+    fn options<'a>(
+        &mut self,
+        cmd: &str,
+        opts: &'a [ast::Opt],
+        allowed: &[&str],
+    ) -> HashMap<&'a str, &'a ast::Opt> {
         let mut out = HashMap::new();
         for o in opts {
             let name = o.name.node.as_str();
             if !allowed.contains(&name) {
-                let mut d = Diagnostic::error(codes::UNKNOWN_OPTION, format!("`{cmd}` has no option `-{name}`"))
-                    .with_label(o.name.span, "unknown option");
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_OPTION,
+                    format!("`{cmd}` has no option `-{name}`"),
+                )
+                .with_label(o.name.span, "unknown option");
                 match did_you_mean(name, allowed.iter().copied()) {
                     Some(s) => d = d.with_hint(format!("did you mean `-{s}`?")),
-                    None if allowed.is_empty() => d = d.with_hint(format!("`{cmd}` takes no options")),
-                    None => d = d.with_hint(format!("`{cmd}` accepts: {}", allowed.iter().map(|a| format!("-{a}")).collect::<Vec<_>>().join(", "))),
+                    None if allowed.is_empty() => {
+                        d = d.with_hint(format!("`{cmd}` takes no options"))
+                    }
+                    None => {
+                        d = d.with_hint(format!(
+                            "`{cmd}` accepts: {}",
+                            allowed
+                                .iter()
+                                .map(|a| format!("-{a}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    }
                 }
                 self.errors.push(d);
                 continue;
             }
             if out.insert(name, o).is_some() {
                 self.errors.push(
-                    Diagnostic::error(codes::BAD_OPTION, format!("option `-{name}` is given twice"))
-                        .with_label(o.name.span, "repeated here"),
+                    Diagnostic::error(
+                        codes::BAD_OPTION,
+                        format!("option `-{name}` is given twice"),
+                    )
+                    .with_label(o.name.span, "repeated here"),
                 );
             }
         }
@@ -463,8 +634,11 @@ impl Planner {
                     OptValue::Ident(s) if s.eq_ignore_ascii_case("false") => false,
                     _ => {
                         self.errors.push(
-                            Diagnostic::error(codes::BAD_OPTION, format!("`-{name}` is a switch and takes no value"))
-                                .with_label(v.span, "remove this value"),
+                            Diagnostic::error(
+                                codes::BAD_OPTION,
+                                format!("`-{name}` is a switch and takes no value"),
+                            )
+                            .with_label(v.span, "remove this value"),
                         );
                         true
                     }
@@ -499,7 +673,13 @@ impl Planner {
             Some((OptValue::Str(s), span)) => match s.trim().parse() {
                 Ok(i) => Some(i),
                 Err(_) => {
-                    self.errors.push(Diagnostic::error(codes::BAD_OPTION, format!("`-{name}` needs a whole number")).with_label(span, "not a number"));
+                    self.errors.push(
+                        Diagnostic::error(
+                            codes::BAD_OPTION,
+                            format!("`-{name}` needs a whole number"),
+                        )
+                        .with_label(span, "not a number"),
+                    );
                     None
                 }
             },
@@ -533,27 +713,43 @@ impl Planner {
     }
 
     /// A Char-typed option (`'\t'`, `'\x09'`, `'\11'`) of 1..=max characters.
-    fn opt_chars(&mut self, opts: &HashMap<&str, &ast::Opt>, name: &str, max: usize) -> Option<String> {
+    fn opt_chars(
+        &mut self,
+        opts: &HashMap<&str, &ast::Opt>,
+        name: &str,
+        max: usize,
+    ) -> Option<String> {
         let (raw, span) = self.opt_str(opts, name)?;
         match unescape_char_option(&raw) {
             Ok(s) if !s.is_empty() && s.chars().count() <= max => Some(s),
             Ok(_) => {
                 self.errors.push(
-                    Diagnostic::error(codes::BAD_OPTION, format!("`-{name}` takes 1 to {max} characters"))
-                        .with_label(span, format!("'{raw}' does not fit")),
+                    Diagnostic::error(
+                        codes::BAD_OPTION,
+                        format!("`-{name}` takes 1 to {max} characters"),
+                    )
+                    .with_label(span, format!("'{raw}' does not fit")),
                 );
                 None
             }
             Err(e) => {
-                self.errors.push(Diagnostic::error(codes::BAD_OPTION, e).with_label(span, "bad escape"));
+                self.errors
+                    .push(Diagnostic::error(codes::BAD_OPTION, e).with_label(span, "bad escape"));
                 None
             }
         }
     }
 
     fn regex(&mut self, pattern: &str, span: Span, full_match: bool) -> Option<Regex> {
-        let source = if full_match { format!("^(?:{pattern})$") } else { pattern.to_string() };
-        match regex::RegexBuilder::new(&source).size_limit(1 << 22).build() {
+        let source = if full_match {
+            format!("^(?:{pattern})$")
+        } else {
+            pattern.to_string()
+        };
+        match regex::RegexBuilder::new(&source)
+            .size_limit(1 << 22)
+            .build()
+        {
             Ok(r) => Some(r),
             Err(e) => {
                 self.errors.push(regex_error(&e, span, pattern));
@@ -582,7 +778,9 @@ impl Planner {
             .map(|f| {
                 if wildcard && f.node.contains('*') {
                     let re = format!("^{}$", regex::escape(&f.node).replace("\\*", ".*"));
-                    FieldPattern::Wildcard(Regex::new(&re).expect("escaped wildcard pattern compiles"))
+                    FieldPattern::Wildcard(
+                        Regex::new(&re).expect("escaped wildcard pattern compiles"),
+                    )
                 } else {
                     FieldPattern::Exact(self.intern(&f.node))
                 }
@@ -598,16 +796,25 @@ impl Planner {
             .map(|o| {
                 if let Some(prev) = seen.insert(o.node.clone(), o.span) {
                     self.errors.push(
-                        Diagnostic::error(codes::DUPLICATE_OUTPUT, format!("output `{}` is named twice", o.node))
-                            .with_label(o.span, "named again here")
-                            .with_secondary(prev, "first here"),
+                        Diagnostic::error(
+                            codes::DUPLICATE_OUTPUT,
+                            format!("output `{}` is named twice", o.node),
+                        )
+                        .with_label(o.span, "named again here")
+                        .with_secondary(prev, "first here"),
                     );
                 }
                 if TIME_FIELDS.contains(&o.node.as_str()) {
                     self.warnings.push(
-                        Diagnostic::warning(codes::TIME_FIELD_OUTPUT, format!("`{}` is a time field: parse instructions cannot set it", o.node))
-                            .with_label(o.span, "this output is ignored")
-                            .with_hint("set time fields with `| extend __time__ = ...`"),
+                        Diagnostic::warning(
+                            codes::TIME_FIELD_OUTPUT,
+                            format!(
+                                "`{}` is a time field: parse instructions cannot set it",
+                                o.node
+                            ),
+                        )
+                        .with_label(o.span, "this output is ignored")
+                        .with_hint("set time fields with `| extend __time__ = ...`"),
                     );
                     None
                 } else {
@@ -632,10 +839,15 @@ impl Planner {
                 for a in assigns {
                     if let Some(prev) = seen.insert(a.output.node.as_str(), a.output.span) {
                         self.errors.push(
-                            Diagnostic::error(codes::DUPLICATE_OUTPUT, format!("`{}` is assigned twice in one `extend`", a.output.node))
-                                .with_label(a.output.span, "assigned again here")
-                                .with_secondary(prev, "first assigned here")
-                                .with_hint("chain a second `| extend` to compute from the first result"),
+                            Diagnostic::error(
+                                codes::DUPLICATE_OUTPUT,
+                                format!("`{}` is assigned twice in one `extend`", a.output.node),
+                            )
+                            .with_label(a.output.span, "assigned again here")
+                            .with_secondary(prev, "first assigned here")
+                            .with_hint(
+                                "chain a second `| extend` to compute from the first result",
+                            ),
                         );
                     }
                     let c = self.expr(&a.expr);
@@ -645,28 +857,64 @@ impl Planner {
             }
             Command::Project { opts, items } => {
                 let o = self.options(name, opts, &["wildcard", "wildcard-off"]);
-                let wildcard = self.opt_switch(&o, "wildcard") && !self.opt_switch(&o, "wildcard-off");
-                let keeps: Vec<&ast::Field> = items.iter().filter_map(|i| if let ast::ProjectItem::Keep(f) = i { Some(f) } else { None }).collect();
+                let wildcard =
+                    self.opt_switch(&o, "wildcard") && !self.opt_switch(&o, "wildcard-off");
+                let keeps: Vec<&ast::Field> = items
+                    .iter()
+                    .filter_map(|i| {
+                        if let ast::ProjectItem::Keep(f) = i {
+                            Some(f)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
                 let keep = self.patterns(&keeps, wildcard);
-                let renames = self.renames(items.iter().filter_map(|i| if let ast::ProjectItem::Rename(r) = i { Some(r) } else { None }));
+                let renames = self.renames(items.iter().filter_map(|i| {
+                    if let ast::ProjectItem::Rename(r) = i {
+                        Some(r)
+                    } else {
+                        None
+                    }
+                }));
                 Stage::Project { keep, renames }
             }
             Command::ProjectAway { opts, fields } => {
                 let o = self.options(name, opts, &["wildcard", "wildcard-off"]);
-                let wildcard = self.opt_switch(&o, "wildcard") && !self.opt_switch(&o, "wildcard-off");
+                let wildcard =
+                    self.opt_switch(&o, "wildcard") && !self.opt_switch(&o, "wildcard-off");
                 let fields: Vec<&ast::Field> = fields.iter().collect();
                 Stage::ProjectAway(self.patterns(&fields, wildcard))
             }
-            Command::ProjectRename { renames } => Stage::ProjectRename(self.renames(renames.iter())),
-            Command::ExpandValues { opts, field, output } => {
+            Command::ProjectRename { renames } => {
+                Stage::ProjectRename(self.renames(renames.iter()))
+            }
+            Command::ExpandValues {
+                opts,
+                field,
+                output,
+            } => {
                 let o = self.options(name, opts, &["path", "limit", "keep"]);
-                let path = self.opt_str(&o, "path").and_then(|(p, s)| self.jsonpath(&p, s));
+                let path = self
+                    .opt_str(&o, "path")
+                    .and_then(|(p, s)| self.jsonpath(&p, s));
                 let limit = self.opt_int(&o, "limit").map(|l| l.max(0) as usize);
                 let keep = self.opt_switch(&o, "keep");
                 let output = self.intern(&output.as_ref().unwrap_or(field).node);
-                Stage::ExpandValues { field: self.intern(&field.node), path, limit, keep, output }
+                Stage::ExpandValues {
+                    field: self.intern(&field.node),
+                    path,
+                    limit,
+                    keep,
+                    output,
+                }
             }
-            Command::ParseRegexp { opts, field, pattern, outputs } => {
+            Command::ParseRegexp {
+                opts,
+                field,
+                pattern,
+                outputs,
+            } => {
                 let o = self.options(name, opts, &["mode", "flags"]);
                 let mode = self.opt_mode(&o);
                 let flags = self.opt_str(&o, "flags");
@@ -686,7 +934,10 @@ impl Planner {
                         );
                         return None;
                     }
-                    let names: Vec<Spanned<String>> = names.into_iter().map(|n| Spanned::new(n.unwrap_or_default().to_string(), pattern.span)).collect();
+                    let names: Vec<Spanned<String>> = names
+                        .into_iter()
+                        .map(|n| Spanned::new(n.unwrap_or_default().to_string(), pattern.span))
+                        .collect();
                     self.outputs(&names)
                 } else {
                     if groups != outputs.len() {
@@ -701,26 +952,61 @@ impl Planner {
                     }
                     self.outputs(outputs)
                 };
-                Stage::ParseRegexp { field: self.intern(&field.node), regex, outputs: outs, mode }
+                Stage::ParseRegexp {
+                    field: self.intern(&field.node),
+                    regex,
+                    outputs: outs,
+                    mode,
+                }
             }
-            Command::ParseCsv { opts, field, outputs } => {
+            Command::ParseCsv {
+                opts,
+                field,
+                outputs,
+            } => {
                 let o = self.options(name, opts, &["delim", "quote", "strict", "mode"]);
-                let delim = if o.contains_key("delim") { self.opt_chars(&o, "delim", 3)? } else { ",".into() };
-                let quote = if o.contains_key("quote") { self.opt_chars(&o, "quote", 1)?.chars().next()? } else { '"' };
+                let delim = if o.contains_key("delim") {
+                    self.opt_chars(&o, "delim", 3)?
+                } else {
+                    ",".into()
+                };
+                let quote = if o.contains_key("quote") {
+                    self.opt_chars(&o, "quote", 1)?.chars().next()?
+                } else {
+                    '"'
+                };
                 let strict = self.opt_switch(&o, "strict");
                 let mode = self.opt_mode(&o);
                 let outputs = self.outputs(outputs);
-                Stage::ParseCsv { field: self.intern(&field.node), delim, quote, strict, outputs, mode }
+                Stage::ParseCsv {
+                    field: self.intern(&field.node),
+                    delim,
+                    quote,
+                    strict,
+                    outputs,
+                    mode,
+                }
             }
             Command::ParseJson { opts, field } => {
                 let o = self.options(name, opts, &["mode", "path", "prefix"]);
                 let mode = self.opt_mode(&o);
-                let path = self.opt_str(&o, "path").and_then(|(p, s)| self.jsonpath(&p, s));
+                let path = self
+                    .opt_str(&o, "path")
+                    .and_then(|(p, s)| self.jsonpath(&p, s));
                 let prefix = self.opt_str(&o, "prefix").map(|p| p.0).unwrap_or_default();
-                Stage::ParseJson { field: self.intern(&field.node), path, prefix, mode }
+                Stage::ParseJson {
+                    field: self.intern(&field.node),
+                    path,
+                    prefix,
+                    mode,
+                }
             }
             Command::ParseKv { opts, field, args } => {
-                let o = self.options(name, opts, &["delims", "kv-sep", "prefix", "mode", "greedy", "regexp"]);
+                let o = self.options(
+                    name,
+                    opts,
+                    &["delims", "kv-sep", "prefix", "mode", "greedy", "regexp"],
+                );
                 let mode = self.opt_mode(&o);
                 let prefix = self.opt_str(&o, "prefix").map(|p| p.0).unwrap_or_default();
                 let greedy = self.opt_switch(&o, "greedy");
@@ -751,16 +1037,38 @@ impl Planner {
                                 None if o.contains_key("delims") => return None,
                                 None => vec![' ', '\t'],
                             };
-                            let kv_sep = if o.contains_key("kv-sep") { self.opt_chars(&o, "kv-sep", 8)? } else { "=".into() };
-                            KvSplit::Delimited { delims: KvDelims::Chars(delims), kv_sep, greedy }
+                            let kv_sep = if o.contains_key("kv-sep") {
+                                self.opt_chars(&o, "kv-sep", 8)?
+                            } else {
+                                "=".into()
+                            };
+                            KvSplit::Delimited {
+                                delims: KvDelims::Chars(delims),
+                                kv_sep,
+                                greedy,
+                            }
                         }
                         [pair, sep] => {
                             if pair.node.is_empty() || sep.node.is_empty() {
-                                let s = if pair.node.is_empty() { pair.span } else { sep.span };
-                                self.errors.push(Diagnostic::error(codes::BAD_ARGUMENT, "parse-kv separators cannot be empty").with_label(s, "empty"));
+                                let s = if pair.node.is_empty() {
+                                    pair.span
+                                } else {
+                                    sep.span
+                                };
+                                self.errors.push(
+                                    Diagnostic::error(
+                                        codes::BAD_ARGUMENT,
+                                        "parse-kv separators cannot be empty",
+                                    )
+                                    .with_label(s, "empty"),
+                                );
                                 return None;
                             }
-                            KvSplit::Delimited { delims: KvDelims::Text(pair.node.clone()), kv_sep: sep.node.clone(), greedy }
+                            KvSplit::Delimited {
+                                delims: KvDelims::Text(pair.node.clone()),
+                                kv_sep: sep.node.clone(),
+                                greedy,
+                            }
                         }
                         [one] => {
                             self.errors.push(
@@ -771,12 +1079,23 @@ impl Planner {
                             return None;
                         }
                         more => {
-                            self.errors.push(Diagnostic::error(codes::BAD_ARGUMENT, "parse-kv takes at most two separators").with_label(more[2].span, "extra argument"));
+                            self.errors.push(
+                                Diagnostic::error(
+                                    codes::BAD_ARGUMENT,
+                                    "parse-kv takes at most two separators",
+                                )
+                                .with_label(more[2].span, "extra argument"),
+                            );
                             return None;
                         }
                     }
                 };
-                Stage::ParseKv { field: self.intern(&field.node), split, prefix, mode }
+                Stage::ParseKv {
+                    field: self.intern(&field.node),
+                    split,
+                    prefix,
+                    mode,
+                }
             }
             Command::PackFields { opts, output } => {
                 let o = self.options(name, opts, &["keep", "ltrim", "include", "exclude"]);
@@ -790,10 +1109,20 @@ impl Planner {
                     Some((p, s)) => Some(self.regex(&p, s, true)?),
                     None => None,
                 };
-                Stage::PackFields { include, exclude, ltrim, keep, output: self.intern(&output.node) }
+                Stage::PackFields {
+                    include,
+                    exclude,
+                    ltrim,
+                    keep,
+                    output: self.intern(&output.node),
+                }
             }
             Command::LogToMetric { opts } => {
-                let o = self.options(name, opts, &["wildcard", "format", "names", "labels", "time_field"]);
+                let o = self.options(
+                    name,
+                    opts,
+                    &["wildcard", "format", "names", "labels", "time_field"],
+                );
                 let wildcard = self.opt_switch(&o, "wildcard");
                 let format = self.opt_switch(&o, "format");
                 let names = self.name_list(&o, "names", wildcard);
@@ -807,15 +1136,38 @@ impl Planner {
                     return None;
                 }
                 let time_field = self.opt_str(&o, "time_field").map(|t| self.intern(&t.0));
-                Stage::LogToMetric { names, labels, time_field, format }
+                Stage::LogToMetric {
+                    names,
+                    labels,
+                    time_field,
+                    format,
+                }
             }
             Command::MetricToMetric { opts } => {
-                let o = self.options(name, opts, &["format", "del_labels", "add_labels", "rename_label"]);
+                let o = self.options(
+                    name,
+                    opts,
+                    &["format", "del_labels", "add_labels", "rename_label"],
+                );
                 let format = self.opt_switch(&o, "format");
-                let del = self.opt_str(&o, "del_labels").map(|(s, _)| split_list(&s)).unwrap_or_default();
-                let add = self.opt_str(&o, "add_labels").and_then(|(s, sp)| self.map_option(&s, sp)).unwrap_or_default();
-                let rename = self.opt_str(&o, "rename_label").and_then(|(s, sp)| self.map_option(&s, sp)).unwrap_or_default();
-                Stage::MetricToMetric { del, add, rename, format }
+                let del = self
+                    .opt_str(&o, "del_labels")
+                    .map(|(s, _)| split_list(&s))
+                    .unwrap_or_default();
+                let add = self
+                    .opt_str(&o, "add_labels")
+                    .and_then(|(s, sp)| self.map_option(&s, sp))
+                    .unwrap_or_default();
+                let rename = self
+                    .opt_str(&o, "rename_label")
+                    .and_then(|(s, sp)| self.map_option(&s, sp))
+                    .unwrap_or_default();
+                Stage::MetricToMetric {
+                    del,
+                    add,
+                    rename,
+                    format,
+                }
             }
             Command::Stats { aggs, by } => {
                 let mut out = Vec::new();
@@ -830,10 +1182,17 @@ impl Planner {
                 let by = by.iter().map(|f| self.intern(&f.node)).collect();
                 Stage::Stats { aggs: out, by }
             }
-            Command::Sort { keys } => Stage::Sort(keys.iter().map(|k| (self.expr(&k.expr), k.descending)).collect()),
+            Command::Sort { keys } => Stage::Sort(
+                keys.iter()
+                    .map(|k| (self.expr(&k.expr), k.descending))
+                    .collect(),
+            ),
             Command::Limit { count } => {
                 if count.node < 0 {
-                    self.errors.push(Diagnostic::error(codes::BAD_ARGUMENT, "limit cannot be negative").with_label(count.span, "negative"));
+                    self.errors.push(
+                        Diagnostic::error(codes::BAD_ARGUMENT, "limit cannot be negative")
+                            .with_label(count.span, "negative"),
+                    );
                     return None;
                 }
                 Stage::Limit(count.node as usize)
@@ -849,7 +1208,10 @@ impl Planner {
                 self.errors.push(
                     Diagnostic::error(codes::BAD_ARGUMENT, "time fields cannot be renamed")
                         .with_label(r.input.span, "a time field")
-                        .with_hint(format!("copy it instead: `| extend {} = {}`", r.output.node, r.input.node)),
+                        .with_hint(format!(
+                            "copy it instead: `| extend {} = {}`",
+                            r.output.node, r.input.node
+                        )),
                 );
                 continue;
             }
@@ -857,15 +1219,21 @@ impl Planner {
                 self.errors.push(
                     Diagnostic::error(codes::BAD_ARGUMENT, "a rename cannot set a time field")
                         .with_label(r.output.span, "a time field")
-                        .with_hint(format!("set it with `| extend {} = cast({} as BIGINT)`", r.output.node, r.input.node)),
+                        .with_hint(format!(
+                            "set it with `| extend {} = cast({} as BIGINT)`",
+                            r.output.node, r.input.node
+                        )),
                 );
                 continue;
             }
             if let Some(prev) = seen.insert(r.input.node.clone(), r.input.span) {
                 self.errors.push(
-                    Diagnostic::error(codes::DUPLICATE_OUTPUT, format!("`{}` is renamed twice", r.input.node))
-                        .with_label(r.input.span, "renamed again here")
-                        .with_secondary(prev, "first renamed here"),
+                    Diagnostic::error(
+                        codes::DUPLICATE_OUTPUT,
+                        format!("`{}` is renamed twice", r.input.node),
+                    )
+                    .with_label(r.input.span, "renamed again here")
+                    .with_secondary(prev, "first renamed here"),
                 );
                 continue;
             }
@@ -874,16 +1242,37 @@ impl Planner {
         out
     }
 
-    fn name_list(&mut self, o: &HashMap<&str, &ast::Opt>, name: &str, wildcard: bool) -> Vec<FieldPattern> {
-        let Some((s, span)) = self.opt_str(o, name) else { return Vec::new() };
-        let items: Vec<Spanned<String>> = split_list(&s).into_iter().map(|n| Spanned::new(n, span)).collect();
+    fn name_list(
+        &mut self,
+        o: &HashMap<&str, &ast::Opt>,
+        name: &str,
+        wildcard: bool,
+    ) -> Vec<FieldPattern> {
+        let Some((s, span)) = self.opt_str(o, name) else {
+            return Vec::new();
+        };
+        let items: Vec<Spanned<String>> = split_list(&s)
+            .into_iter()
+            .map(|n| Spanned::new(n, span))
+            .collect();
         let refs: Vec<&ast::Field> = items.iter().collect();
         self.patterns(&refs, wildcard)
     }
 
     fn map_option(&mut self, s: &str, span: Span) -> Option<Vec<(String, String)>> {
         match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s) {
-            Ok(m) => Some(m.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect()),
+            Ok(m) => Some(
+                m.into_iter()
+                    .map(|(k, v)| {
+                        (
+                            k,
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string()),
+                        )
+                    })
+                    .collect(),
+            ),
             Err(e) => {
                 self.errors.push(
                     Diagnostic::error(codes::BAD_OPTION, format!("expected a JSON object: {e}"))
@@ -906,7 +1295,11 @@ impl Planner {
         };
         let lname = name.node.to_ascii_lowercase();
         let Some(&(_, func, min, max)) = AGGREGATES.iter().find(|a| a.0 == lname) else {
-            let mut d = Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("unknown aggregate `{}`", name.node)).with_label(name.span, "not an aggregate");
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_FUNCTION,
+                format!("unknown aggregate `{}`", name.node),
+            )
+            .with_label(name.span, "not an aggregate");
             if let Some(s) = did_you_mean(&lname, AGGREGATES.iter().map(|a| a.0)) {
                 d = d.with_hint(format!("did you mean `{s}`?"));
             }
@@ -915,12 +1308,18 @@ impl Planner {
         };
         if args.len() < min || args.len() > max {
             self.errors.push(
-                Diagnostic::error(codes::ARITY, format!("`{lname}` takes {}", count_words(min, Some(max))))
-                    .with_label(e.span, format!("{} given", args.len())),
+                Diagnostic::error(
+                    codes::ARITY,
+                    format!("`{lname}` takes {}", count_words(min, Some(max))),
+                )
+                .with_label(e.span, format!("{} given", args.len())),
             );
             return None;
         }
-        Some(Aggregate { func, args: args.iter().map(|a| self.expr(a)).collect() })
+        Some(Aggregate {
+            func,
+            args: args.iter().map(|a| self.expr(a)).collect(),
+        })
     }
 
     // ---- expressions --------------------------------------------------------------------
@@ -930,9 +1329,15 @@ impl Planner {
         if self.depth > self.options.limits.max_depth * 4 + 16 {
             self.depth -= 1;
             self.errors.push(
-                Diagnostic::error(codes::TOO_DEEP, format!("the expression nests deeper than {} levels", self.options.limits.max_depth))
-                    .with_label(e.span, "too deep")
-                    .with_hint("split it over several `| extend` stages"),
+                Diagnostic::error(
+                    codes::TOO_DEEP,
+                    format!(
+                        "the expression nests deeper than {} levels",
+                        self.options.limits.max_depth
+                    ),
+                )
+                .with_label(e.span, "too deep")
+                .with_hint("split it over several `| extend` stages"),
             );
             return CExpr::Const(Value::Null);
         }
@@ -958,12 +1363,15 @@ impl Planner {
                 Ok(v) => CExpr::Const(v),
                 Err(err) => {
                     self.errors.push(
-                        Diagnostic::error(codes::BAD_ARGUMENT, format!("invalid {ty} literal: {}", err.message))
-                            .with_label(e.span, "cannot be read")
-                            .with_hint(match ty {
-                                Type::Date => "write DATE 'YYYY-MM-DD'",
-                                _ => "write TIMESTAMP 'YYYY-MM-DD HH:MM:SS'",
-                            }),
+                        Diagnostic::error(
+                            codes::BAD_ARGUMENT,
+                            format!("invalid {ty} literal: {}", err.message),
+                        )
+                        .with_label(e.span, "cannot be read")
+                        .with_hint(match ty {
+                            Type::Date => "write DATE 'YYYY-MM-DD'",
+                            _ => "write TIMESTAMP 'YYYY-MM-DD HH:MM:SS'",
+                        }),
                     );
                     CExpr::Const(Value::Null)
                 }
@@ -986,54 +1394,111 @@ impl Planner {
                     BinaryOp::And => CExpr::And(l, r),
                     BinaryOp::Or => CExpr::Or(l, r),
                     BinaryOp::Concat => CExpr::Concat(l, r),
-                    BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                        CExpr::Cmp(*op, l, r, e.span)
-                    }
+                    BinaryOp::Eq
+                    | BinaryOp::Ne
+                    | BinaryOp::Lt
+                    | BinaryOp::Le
+                    | BinaryOp::Gt
+                    | BinaryOp::Ge => CExpr::Cmp(*op, l, r, e.span),
                     _ => CExpr::Arith(*op, l, r, e.span),
                 }
             }
-            ExprKind::Between { expr, low, high, negated } => CExpr::Between {
+            ExprKind::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => CExpr::Between {
                 expr: self.boxed(expr),
                 low: self.boxed(low),
                 high: self.boxed(high),
                 negated: *negated,
                 span: e.span,
             },
-            ExprKind::In { expr, list, negated } => CExpr::In {
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+            } => CExpr::In {
                 expr: self.boxed(expr),
                 list: list.iter().map(|x| self.expr(x)).collect(),
                 negated: *negated,
                 span: e.span,
             },
-            ExprKind::Like { expr, pattern, escape, negated } => {
+            ExprKind::Like {
+                expr,
+                pattern,
+                escape,
+                negated,
+            } => {
                 let subject = self.boxed(expr);
                 let pat = self.expr(pattern);
                 let esc = escape.as_ref().map(|x| self.expr(x));
                 let like = match (&pat, &esc) {
                     (CExpr::Const(Value::Str(p)), None) => self.like_const(p, None, pattern.span),
-                    (CExpr::Const(Value::Str(p)), Some(CExpr::Const(Value::Str(x)))) => self.like_const(p, Some(x), pattern.span),
-                    _ => LikePattern::Dynamic { pattern: Box::new(pat), escape: esc.map(Box::new) },
+                    (CExpr::Const(Value::Str(p)), Some(CExpr::Const(Value::Str(x)))) => {
+                        self.like_const(p, Some(x), pattern.span)
+                    }
+                    _ => LikePattern::Dynamic {
+                        pattern: Box::new(pat),
+                        escape: esc.map(Box::new),
+                    },
                 };
-                CExpr::Like { expr: subject, pattern: like, negated: *negated }
+                CExpr::Like {
+                    expr: subject,
+                    pattern: like,
+                    negated: *negated,
+                }
             }
-            ExprKind::IsNull { expr, negated } => CExpr::IsNull { expr: self.boxed(expr), negated: *negated },
-            ExprKind::IsDistinctFrom { left, right, negated } => {
-                CExpr::IsDistinct { left: self.boxed(left), right: self.boxed(right), negated: *negated }
-            }
-            ExprKind::Case { operand, whens, otherwise } => CExpr::Case {
+            ExprKind::IsNull { expr, negated } => CExpr::IsNull {
+                expr: self.boxed(expr),
+                negated: *negated,
+            },
+            ExprKind::IsDistinctFrom {
+                left,
+                right,
+                negated,
+            } => CExpr::IsDistinct {
+                left: self.boxed(left),
+                right: self.boxed(right),
+                negated: *negated,
+            },
+            ExprKind::Case {
+                operand,
+                whens,
+                otherwise,
+            } => CExpr::Case {
                 operand: operand.as_ref().map(|o| self.boxed(o)),
-                whens: whens.iter().map(|(w, t)| (self.expr(w), self.expr(t))).collect(),
+                whens: whens
+                    .iter()
+                    .map(|(w, t)| (self.expr(w), self.expr(t)))
+                    .collect(),
                 otherwise: otherwise.as_ref().map(|o| self.boxed(o)),
                 span: e.span,
             },
-            ExprKind::Cast { expr, ty, try_cast } => CExpr::Cast { expr: self.boxed(expr), ty: ty.clone(), try_cast: *try_cast, span: e.span },
+            ExprKind::Cast { expr, ty, try_cast } => CExpr::Cast {
+                expr: self.boxed(expr),
+                ty: ty.clone(),
+                try_cast: *try_cast,
+                span: e.span,
+            },
             ExprKind::Call { name, args } => self.call(name, args, e.span),
-            ExprKind::Subscript { expr, index } => CExpr::Subscript { expr: self.boxed(expr), index: self.boxed(index), span: e.span },
+            ExprKind::Subscript { expr, index } => CExpr::Subscript {
+                expr: self.boxed(expr),
+                index: self.boxed(index),
+                span: e.span,
+            },
             ExprKind::Lambda { params, .. } => {
                 self.errors.push(
-                    Diagnostic::error(codes::BAD_LAMBDA, "a lambda can only be an argument of a higher-order function")
-                        .with_label(e.span, "lambda here")
-                        .with_hint(format!("use it inside e.g. `transform(arr, {} -> ...)`", params.first().map_or("x", |p| p.node.as_str()))),
+                    Diagnostic::error(
+                        codes::BAD_LAMBDA,
+                        "a lambda can only be an argument of a higher-order function",
+                    )
+                    .with_label(e.span, "lambda here")
+                    .with_hint(format!(
+                        "use it inside e.g. `transform(arr, {} -> ...)`",
+                        params.first().map_or("x", |p| p.node.as_str())
+                    )),
                 );
                 CExpr::Const(Value::Null)
             }
@@ -1046,7 +1511,9 @@ impl Planner {
         match like_to_regex(pattern, escape) {
             Ok(r) => LikePattern::Const(r),
             Err(msg) => {
-                self.errors.push(Diagnostic::error(codes::BAD_ARGUMENT, msg).with_label(span, "this pattern"));
+                self.errors.push(
+                    Diagnostic::error(codes::BAD_ARGUMENT, msg).with_label(span, "this pattern"),
+                );
                 LikePattern::Const(Regex::new("^$").expect("static regex"))
             }
         }
@@ -1059,16 +1526,26 @@ impl Planner {
         }
         let body = self.expr(body);
         self.scopes.truncate(base as usize);
-        self.lambdas.push(Lambda { base, arity: params.len() as u16, body });
+        self.lambdas.push(Lambda {
+            base,
+            arity: params.len() as u16,
+            body,
+        });
         CExpr::Lambda(self.lambdas.len() as u32 - 1)
     }
 
     fn call(&mut self, name: &Spanned<String>, args: &[Expr], span: Span) -> CExpr {
         let lname = name.node.to_ascii_lowercase();
         let Some(f) = functions::lookup(&lname) else {
-            let mut d = Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("unknown function `{}`", name.node)).with_label(name.span, "no such function");
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_FUNCTION,
+                format!("unknown function `{}`", name.node),
+            )
+            .with_label(name.span, "no such function");
             if AGGREGATES.iter().any(|a| a.0 == lname) {
-                d = d.with_hint(format!("`{lname}` is an aggregate: use it in `| stats n = {lname}(...) by ...`"));
+                d = d.with_hint(format!(
+                    "`{lname}` is an aggregate: use it in `| stats n = {lname}(...) by ...`"
+                ));
             } else if let Some(s) = did_you_mean(&lname, functions::names()) {
                 d = d.with_hint(format!("did you mean `{s}`?"));
             } else {
@@ -1080,17 +1557,32 @@ impl Planner {
         let (min, max) = f.arity();
         if args.len() < min || max.is_some_and(|m| args.len() > m) {
             self.errors.push(
-                Diagnostic::error(codes::ARITY, format!("`{}` takes {}, but {} {} given", f.name, count_words(min, max), args.len(), if args.len() == 1 { "was" } else { "were" }))
-                    .with_label(span, "this call")
-                    .with_hint(format!("signature: {}", f.signature())),
+                Diagnostic::error(
+                    codes::ARITY,
+                    format!(
+                        "`{}` takes {}, but {} {} given",
+                        f.name,
+                        count_words(min, max),
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_hint(format!("signature: {}", f.signature())),
             );
             return CExpr::Const(Value::Null);
         }
         if f.extension && self.options.sls_compat {
             self.warnings.push(
-                Diagnostic::warning(codes::SLS_EXTENSION, format!("`{}` is an extension of this project, not part of SLS SPL", f.name))
-                    .with_label(name.span, "not portable to SLS")
-                    .with_hint("rewrite it with SLS functions if the rule must run in SLS"),
+                Diagnostic::warning(
+                    codes::SLS_EXTENSION,
+                    format!(
+                        "`{}` is an extension of this project, not part of SLS SPL",
+                        f.name
+                    ),
+                )
+                .with_label(name.span, "not portable to SLS")
+                .with_hint("rewrite it with SLS functions if the rule must run in SLS"),
             );
         }
         // Lazily evaluated forms keep their laziness.
@@ -1100,7 +1592,11 @@ impl Planner {
                 let cond = self.boxed(it.next().expect("arity checked"));
                 let then = self.boxed(it.next().expect("arity checked"));
                 let otherwise = it.next().map(|a| self.boxed(a));
-                return CExpr::If { cond, then, otherwise };
+                return CExpr::If {
+                    cond,
+                    then,
+                    otherwise,
+                };
             }
             "coalesce" => return CExpr::Coalesce(args.iter().map(|a| self.expr(a)).collect()),
             "try" => return CExpr::Try(self.boxed(&args[0])),
@@ -1113,33 +1609,50 @@ impl Planner {
                 (ExprKind::Lambda { params, body }, Kind::Lambda(n)) => {
                     if params.len() != n as usize {
                         self.errors.push(
-                            Diagnostic::error(codes::BAD_LAMBDA, format!("`{}` passes {n} argument{} to this lambda, but it takes {}", f.name, plural(n as usize), params.len()))
-                                .with_label(a.span, "this lambda")
-                                .with_hint(format!("signature: {}", f.signature())),
+                            Diagnostic::error(
+                                codes::BAD_LAMBDA,
+                                format!(
+                                    "`{}` passes {n} argument{} to this lambda, but it takes {}",
+                                    f.name,
+                                    plural(n as usize),
+                                    params.len()
+                                ),
+                            )
+                            .with_label(a.span, "this lambda")
+                            .with_hint(format!("signature: {}", f.signature())),
                         );
                     }
                     cargs.push(self.lambda(params, body));
                 }
                 (ExprKind::Lambda { .. }, _) => {
                     self.errors.push(
-                        Diagnostic::error(codes::BAD_LAMBDA, format!("argument {} of `{}` is not a lambda", i + 1, f.name))
-                            .with_label(a.span, "a lambda is not expected here")
-                            .with_hint(format!("signature: {}", f.signature())),
+                        Diagnostic::error(
+                            codes::BAD_LAMBDA,
+                            format!("argument {} of `{}` is not a lambda", i + 1, f.name),
+                        )
+                        .with_label(a.span, "a lambda is not expected here")
+                        .with_hint(format!("signature: {}", f.signature())),
                     );
                 }
                 (_, Kind::Lambda(_)) => {
                     self.errors.push(
-                        Diagnostic::error(codes::BAD_LAMBDA, format!("argument {} of `{}` must be a lambda", i + 1, f.name))
-                            .with_label(a.span, "expected `x -> ...`")
-                            .with_hint(format!("signature: {}", f.signature())),
+                        Diagnostic::error(
+                            codes::BAD_LAMBDA,
+                            format!("argument {} of `{}` must be a lambda", i + 1, f.name),
+                        )
+                        .with_label(a.span, "expected `x -> ...`")
+                        .with_hint(format!("signature: {}", f.signature())),
                     );
                 }
                 (ExprKind::Literal(lit), kind) => {
                     if let Some(msg) = literal_kind_mismatch(lit, kind) {
                         let p = f.param_at(i).map_or("argument", |p| p.name);
-                        let mut d = Diagnostic::error(codes::TYPE_MISMATCH, format!("`{}` expects {} for `{p}`, not {msg}", f.name, kind.name()))
-                            .with_label(a.span, format!("{msg} here"))
-                            .with_hint(format!("signature: {}", f.signature()));
+                        let mut d = Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            format!("`{}` expects {} for `{p}`, not {msg}", f.name, kind.name()),
+                        )
+                        .with_label(a.span, format!("{msg} here"))
+                        .with_hint(format!("signature: {}", f.signature()));
                         if matches!(kind, Kind::Str) {
                             d = d.with_hint("strings are written in single quotes: 'text'");
                         }
@@ -1147,7 +1660,12 @@ impl Planner {
                     }
                     cargs.push(self.expr(a));
                 }
-                (ExprKind::Field(field), Kind::Str) if !self.scopes.contains(field) && f.prepare.is_some() && i > 0 && !ast::is_bare_ident(field) => {
+                (ExprKind::Field(field), Kind::Str)
+                    if !self.scopes.contains(field)
+                        && f.prepare.is_some()
+                        && i > 0
+                        && !ast::is_bare_ident(field) =>
+                {
                     // A double-quoted name where a pattern/format/path is expected is almost
                     // always a string written with the wrong quotes.
                     self.warnings.push(
@@ -1162,20 +1680,42 @@ impl Planner {
         }
         let mut prepared = Prepared::none();
         if let Some(prepare) = f.prepare {
-            let consts: Vec<Option<Value>> = cargs.iter().map(|c| if let CExpr::Const(v) = c { Some(v.clone()) } else { None }).collect();
+            let consts: Vec<Option<Value>> = cargs
+                .iter()
+                .map(|c| {
+                    if let CExpr::Const(v) = c {
+                        Some(v.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             match prepare(&consts) {
                 Ok(p) => prepared = p,
                 Err(err) => {
                     let at = err.arg.and_then(|i| args.get(i)).map_or(span, |a| a.span);
                     self.errors.push(
-                        Diagnostic::error(if err.code == codes::RUNTIME { codes::BAD_ARGUMENT } else { err.code }, format!("`{}`: {}", f.name, err.message))
-                            .with_label(at, "invalid argument")
-                            .with_hint(format!("signature: {}", f.signature())),
+                        Diagnostic::error(
+                            if err.code == codes::RUNTIME {
+                                codes::BAD_ARGUMENT
+                            } else {
+                                err.code
+                            },
+                            format!("`{}`: {}", f.name, err.message),
+                        )
+                        .with_label(at, "invalid argument")
+                        .with_hint(format!("signature: {}", f.signature())),
                     );
                 }
             }
         }
-        CExpr::Call(Box::new(Call { function: f, args: cargs, prepared, span, arg_spans: args.iter().map(|a| a.span).collect() }))
+        CExpr::Call(Box::new(Call {
+            function: f,
+            args: cargs,
+            prepared,
+            span,
+            arg_spans: args.iter().map(|a| a.span).collect(),
+        }))
     }
 }
 
@@ -1183,8 +1723,21 @@ impl Planner {
 /// is left for run time (where `try` can catch it).
 fn fold(c: CExpr) -> CExpr {
     match c {
-        CExpr::Call(call) if !VOLATILE.contains(&call.function.name) && call.args.iter().all(|a| matches!(a, CExpr::Const(_))) => {
-            let args: Vec<Value> = call.args.iter().map(|a| if let CExpr::Const(v) = a { v.clone() } else { unreachable!() }).collect();
+        CExpr::Call(call)
+            if !VOLATILE.contains(&call.function.name)
+                && call.args.iter().all(|a| matches!(a, CExpr::Const(_))) =>
+        {
+            let args: Vec<Value> = call
+                .args
+                .iter()
+                .map(|a| {
+                    if let CExpr::Const(v) = a {
+                        v.clone()
+                    } else {
+                        unreachable!()
+                    }
+                })
+                .collect();
             if call.function.null_propagating && args.iter().any(Value::is_null) {
                 return CExpr::Const(Value::Null);
             }
@@ -1193,13 +1746,28 @@ fn fold(c: CExpr) -> CExpr {
                 Err(_) => CExpr::Call(call),
             }
         }
-        CExpr::Cast { expr, ty, try_cast, span } => match *expr {
+        CExpr::Cast {
+            expr,
+            ty,
+            try_cast,
+            span,
+        } => match *expr {
             CExpr::Const(v) => match cast(&v, &ty) {
                 Ok(r) => CExpr::Const(r),
                 Err(_) if try_cast => CExpr::Const(Value::Null),
-                Err(_) => CExpr::Cast { expr: Box::new(CExpr::Const(v)), ty, try_cast, span },
+                Err(_) => CExpr::Cast {
+                    expr: Box::new(CExpr::Const(v)),
+                    ty,
+                    try_cast,
+                    span,
+                },
             },
-            other => CExpr::Cast { expr: Box::new(other), ty, try_cast, span },
+            other => CExpr::Cast {
+                expr: Box::new(other),
+                ty,
+                try_cast,
+                span,
+            },
         },
         other => other,
     }
@@ -1220,11 +1788,28 @@ impl functions::Env for NoLambdas {
 fn literal_kind_mismatch(lit: &Literal, kind: Kind) -> Option<&'static str> {
     match (lit, kind) {
         (Literal::Null, _) => None,
-        (Literal::Str(_), Kind::Str | Kind::Any | Kind::Json | Kind::Timestamp | Kind::Date | Kind::Bytes | Kind::Array) => None,
-        (Literal::Str(s), Kind::Int | Kind::Number | Kind::Double) if functions::parse_number(s).is_some() => None,
-        (Literal::Str(_), Kind::Bool | Kind::Int | Kind::Number | Kind::Double | Kind::Map) => Some("a string"),
+        (
+            Literal::Str(_),
+            Kind::Str
+            | Kind::Any
+            | Kind::Json
+            | Kind::Timestamp
+            | Kind::Date
+            | Kind::Bytes
+            | Kind::Array,
+        ) => None,
+        (Literal::Str(s), Kind::Int | Kind::Number | Kind::Double)
+            if functions::parse_number(s).is_some() =>
+        {
+            None
+        }
+        (Literal::Str(_), Kind::Bool | Kind::Int | Kind::Number | Kind::Double | Kind::Map) => {
+            Some("a string")
+        }
         (Literal::Int(_) | Literal::Double(_), Kind::Str) => Some("a number"),
-        (Literal::Bool(_), Kind::Int | Kind::Number | Kind::Double | Kind::Str) => Some("a boolean"),
+        (Literal::Bool(_), Kind::Int | Kind::Number | Kind::Double | Kind::Str) => {
+            Some("a boolean")
+        }
         (Literal::Double(_), Kind::Int) => Some("a decimal number"),
         _ => None,
     }
@@ -1245,17 +1830,33 @@ fn count_words(min: usize, max: Option<usize>) -> String {
 /// A regex compile error as a diagnostic on the pattern.
 pub fn regex_error(e: &regex::Error, span: Span, pattern: &str) -> Diagnostic {
     let msg = match e {
-        regex::Error::Syntax(s) => s.lines().last().unwrap_or(s).trim().trim_start_matches("error: ").to_string(),
+        regex::Error::Syntax(s) => s
+            .lines()
+            .last()
+            .unwrap_or(s)
+            .trim()
+            .trim_start_matches("error: ")
+            .to_string(),
         regex::Error::CompiledTooBig(_) => "the pattern is too large".to_string(),
         other => other.to_string(),
     };
-    let mut d = Diagnostic::error(codes::BAD_REGEX, format!("invalid regular expression: {msg}")).with_label(span, "this pattern");
-    if pattern.contains("(?=") || pattern.contains("(?!") || pattern.contains("(?<=") || pattern.contains("(?<!") {
+    let mut d = Diagnostic::error(
+        codes::BAD_REGEX,
+        format!("invalid regular expression: {msg}"),
+    )
+    .with_label(span, "this pattern");
+    if pattern.contains("(?=")
+        || pattern.contains("(?!")
+        || pattern.contains("(?<=")
+        || pattern.contains("(?<!")
+    {
         d = d.with_hint("RE2 has no look-around; match the context with a group instead");
     } else if pattern.contains("\\1") || pattern.contains("\\2") {
         d = d.with_hint("RE2 has no back-references inside a pattern");
     } else {
-        d = d.with_hint("SPL uses RE2 syntax; a backslash in '...' reaches the regex as is ('\\d+' is digits)");
+        d = d.with_hint(
+            "SPL uses RE2 syntax; a backslash in '...' reaches the regex as is ('\\d+' is digits)",
+        );
     }
     d
 }
@@ -1311,8 +1912,11 @@ pub fn unescape_char_option(raw: &str) -> Result<String, String> {
             Some('\\') => out.push('\\'),
             Some('\'') => out.push('\''),
             Some('x') => {
-                let hex: String = (0..2).filter_map(|_| chars.next_if(|c| c.is_ascii_hexdigit())).collect();
-                let v = u32::from_str_radix(&hex, 16).map_err(|_| format!("`\\x` needs two hex digits in '{raw}'"))?;
+                let hex: String = (0..2)
+                    .filter_map(|_| chars.next_if(|c| c.is_ascii_hexdigit()))
+                    .collect();
+                let v = u32::from_str_radix(&hex, 16)
+                    .map_err(|_| format!("`\\x` needs two hex digits in '{raw}'"))?;
                 out.push(char::from_u32(v).ok_or("bad escape")?);
             }
             Some(d @ '0'..='7') => {

@@ -10,7 +10,10 @@ use crate::event::{Event, Name, Text, Timestamp, Value};
 use crate::spl::ast::BinaryOp;
 use crate::spl::functions::{self, Env, FnError, FnResult, cast::cast};
 use crate::spl::ops::{self, Coercion};
-use crate::spl::plan::{AggFunc, CExpr, Call, Dataset, FieldPattern, From, KvDelims, KvSplit, LikePattern, Mode, Plan, Stage, like_to_regex};
+use crate::spl::plan::{
+    AggFunc, CExpr, Call, Dataset, FieldPattern, From, KvDelims, KvSplit, LikePattern, Mode, Plan,
+    Stage, like_to_regex,
+};
 use crate::spl::text;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -60,8 +63,15 @@ struct EvalError {
 
 impl EvalError {
     fn from_fn(e: FnError, call_span: Span, arg_spans: &[Span]) -> Self {
-        let span = e.arg.and_then(|i| arg_spans.get(i).copied()).unwrap_or(call_span);
-        EvalError { code: e.code, message: e.message, span }
+        let span = e
+            .arg
+            .and_then(|i| arg_spans.get(i).copied())
+            .unwrap_or(call_span);
+        EvalError {
+            code: e.code,
+            message: e.message,
+            span,
+        }
     }
 }
 
@@ -86,7 +96,14 @@ impl<'p> Runner<'p> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i64);
-        Runner { plan, locals: Vec::new(), steps: 0, now: Timestamp::utc(nanos), names: HashMap::new(), stats: RunStats::default() }
+        Runner {
+            plan,
+            locals: Vec::new(),
+            steps: 0,
+            now: Timestamp::utc(nanos),
+            names: HashMap::new(),
+            stats: RunStats::default(),
+        }
     }
 
     /// Fixes the clock seen by `now()`/`current_timestamp` (tests, reproducible runs).
@@ -117,7 +134,11 @@ impl<'p> Runner<'p> {
 
     /// Runs one event through a row-level plan, appending `(tag, event)` outputs in statement
     /// order. On error nothing is appended for this event.
-    pub fn run_event(&mut self, event: Event, out: &mut Vec<(Option<Arc<str>>, Event)>) -> Result<(), Diagnostic> {
+    pub fn run_event(
+        &mut self,
+        event: Event,
+        out: &mut Vec<(Option<Arc<str>>, Event)>,
+    ) -> Result<(), Diagnostic> {
         let plan = self.plan;
         if let ([ds], [(0, tag)]) = (plan.datasets.as_slice(), plan.outputs.as_slice()) {
             let mut rows = Vec::with_capacity(1);
@@ -153,7 +174,12 @@ impl<'p> Runner<'p> {
                 out.clear();
                 match self.run_event(event, &mut out) {
                     Ok(()) if out.is_empty() => result.dropped += 1,
-                    Ok(()) => result.outputs.extend(out.drain(..).map(|(tag, event)| Output { origin, tag, event })),
+                    Ok(()) => result
+                        .outputs
+                        .extend(
+                            out.drain(..)
+                                .map(|(tag, event)| Output { origin, tag, event }),
+                        ),
                     Err(diagnostic) => result.failures.push(Failure { origin, diagnostic }),
                 }
             }
@@ -164,13 +190,21 @@ impl<'p> Runner<'p> {
         let mut failed = vec![false; n];
         let mut results: Vec<Vec<(usize, Event)>> = Vec::new();
         let mut input: Option<Vec<(usize, Event)>> = Some(events.into_iter().enumerate().collect());
-        let input_users = plan.datasets.iter().filter(|d| d.from == From::Input).count();
+        let input_users = plan
+            .datasets
+            .iter()
+            .filter(|d| d.from == From::Input)
+            .count();
         let mut used = 0;
         for ds in &plan.datasets {
             let rows = match ds.from {
                 From::Input => {
                     used += 1;
-                    if used == input_users { input.take().unwrap_or_default() } else { input.clone().unwrap_or_default() }
+                    if used == input_users {
+                        input.take().unwrap_or_default()
+                    } else {
+                        input.clone().unwrap_or_default()
+                    }
                 }
                 From::Dataset(i) => results[i].clone(),
             };
@@ -182,13 +216,23 @@ impl<'p> Runner<'p> {
                 if *origin < n && failed[*origin] {
                     continue;
                 }
-                result.outputs.push(Output { origin: *origin, tag: tag.clone(), event: event.clone() });
+                result.outputs.push(Output {
+                    origin: *origin,
+                    tag: tag.clone(),
+                    event: event.clone(),
+                });
             }
         }
         result
     }
 
-    fn run_dataset_batch(&mut self, ds: &Dataset, mut rows: Vec<(usize, Event)>, failed: &mut [bool], failures: &mut Vec<Failure>) -> Vec<(usize, Event)> {
+    fn run_dataset_batch(
+        &mut self,
+        ds: &Dataset,
+        mut rows: Vec<(usize, Event)>,
+        failed: &mut [bool],
+        failures: &mut Vec<Failure>,
+    ) -> Vec<(usize, Event)> {
         for (i, (stage, _)) in ds.stages.iter().enumerate() {
             if stage.is_row_level() {
                 let mut next = Vec::with_capacity(rows.len());
@@ -209,7 +253,10 @@ impl<'p> Runner<'p> {
                 match self.aggregate_stage(stage, rows) {
                     Ok(r) => rows = r,
                     Err(diagnostic) => {
-                        failures.push(Failure { origin: usize::MAX, diagnostic });
+                        failures.push(Failure {
+                            origin: usize::MAX,
+                            diagnostic,
+                        });
                         return Vec::new();
                     }
                 }
@@ -220,7 +267,12 @@ impl<'p> Runner<'p> {
 
     // ---- row-level stages ---------------------------------------------------------------
 
-    fn run_stages(&mut self, stages: &[(Stage, Span)], mut event: Event, out: &mut Vec<Event>) -> Result<(), Diagnostic> {
+    fn run_stages(
+        &mut self,
+        stages: &[(Stage, Span)],
+        mut event: Event,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Diagnostic> {
         for (i, (stage, span)) in stages.iter().enumerate() {
             self.steps = 0;
             match self.stage(stage, &mut event) {
@@ -248,7 +300,8 @@ impl<'p> Runner<'p> {
             codes::CAST_FAILED => d.with_hint("use try_cast(...) to get NULL instead of failing the event"),
             codes::DIVISION_BY_ZERO => d.with_hint("guard the divisor: if(d = 0, NULL, n / d)"),
             codes::BUDGET => d.with_hint("the expression does too much work per event; simplify it or raise the budget"),
-            codes::TYPE_MISMATCH => d.with_hint("compare or cast so that the condition is BOOLEAN, e.g. `x = 'yes'` or `cast(x as BOOLEAN)`"),
+            codes::NOT_BOOLEAN => d.with_hint("compare or cast so that the condition is BOOLEAN, e.g. `x = 'yes'` or `cast(x as BOOLEAN)`"),
+            codes::TYPE_MISMATCH => d.with_hint("strict mode: cast explicitly, e.g. `cast(status as BIGINT) >= 400`"),
             _ => d.with_hint("wrap the expression in try(...) to get NULL instead of failing the event"),
         }
     }
@@ -257,7 +310,11 @@ impl<'p> Runner<'p> {
         match stage {
             Stage::Where(cond, span) => {
                 let v = self.eval(cond, event)?;
-                Ok(if self.truth(&v, *span)? == Some(true) { Fate::Keep } else { Fate::Drop })
+                Ok(if self.truth(&v, *span)? == Some(true) {
+                    Fate::Keep
+                } else {
+                    Fate::Drop
+                })
             }
             Stage::Extend(assigns) => {
                 if let [(name, expr)] = assigns.as_slice() {
@@ -300,13 +357,17 @@ impl<'p> Runner<'p> {
             }
             Stage::ProjectAway(patterns) => {
                 let plan = self.plan;
-                event.retain(|n, _| plan.is_time_field(n) || !patterns.iter().any(|p| p.matches(n)));
+                event
+                    .retain(|n, _| plan.is_time_field(n) || !patterns.iter().any(|p| p.matches(n)));
                 Ok(Fate::Keep)
             }
             Stage::ProjectRename(renames) => {
                 // All renames read the row as it was before the stage: `a = b, b = a` swaps.
                 let old = std::mem::take(event).into_fields();
-                let live: Vec<&(Name, Name)> = renames.iter().filter(|(_, input)| old.iter().any(|(n, _)| n == input)).collect();
+                let live: Vec<&(Name, Name)> = renames
+                    .iter()
+                    .filter(|(_, input)| old.iter().any(|(n, _)| n == input))
+                    .collect();
                 let mut fields: Vec<(Name, Value)> = Vec::with_capacity(old.len());
                 for (n, v) in old {
                     match live.iter().find(|(_, input)| *input == n) {
@@ -314,7 +375,9 @@ impl<'p> Runner<'p> {
                             fields.retain(|(f, _)| f != output);
                             fields.push((output.clone(), v));
                         }
-                        None if live.iter().any(|(output, input)| *output == n && *input != n) => {}
+                        None if live
+                            .iter()
+                            .any(|(output, input)| *output == n && *input != n) => {}
                         None => {
                             if !fields.iter().any(|(f, _)| *f == n) {
                                 fields.push((n, v));
@@ -325,8 +388,16 @@ impl<'p> Runner<'p> {
                 *event = Event::from_fields(fields);
                 Ok(Fate::Keep)
             }
-            Stage::ExpandValues { field, path, limit, keep, output } => {
-                let Some(json) = event.get(field).and_then(as_json) else { return Ok(Fate::Keep) };
+            Stage::ExpandValues {
+                field,
+                path,
+                limit,
+                keep,
+                output,
+            } => {
+                let Some(json) = event.get(field).and_then(as_json) else {
+                    return Ok(Fate::Keep);
+                };
                 let target = match path {
                     Some(p) => match p.select(&json).into_iter().next() {
                         Some(t) => t.clone(),
@@ -356,9 +427,18 @@ impl<'p> Runner<'p> {
                 }
                 Ok(Fate::Expand(rows))
             }
-            Stage::ParseRegexp { field, regex, outputs, mode } => {
-                let Some(subject) = source_text(event, field) else { return Ok(Fate::Keep) };
-                let Some(caps) = regex.captures(&subject) else { return Ok(Fate::Keep) };
+            Stage::ParseRegexp {
+                field,
+                regex,
+                outputs,
+                mode,
+            } => {
+                let Some(subject) = source_text(event, field) else {
+                    return Ok(Fate::Keep);
+                };
+                let Some(caps) = regex.captures(&subject) else {
+                    return Ok(Fate::Keep);
+                };
                 for (i, name) in outputs.iter().enumerate() {
                     let Some(name) = name else { continue };
                     if *mode == Mode::Preserve && event.contains(name) {
@@ -372,8 +452,17 @@ impl<'p> Runner<'p> {
                 }
                 Ok(Fate::Keep)
             }
-            Stage::ParseCsv { field, delim, quote, strict, outputs, mode } => {
-                let Some(subject) = source_text(event, field) else { return Ok(Fate::Keep) };
+            Stage::ParseCsv {
+                field,
+                delim,
+                quote,
+                strict,
+                outputs,
+                mode,
+            } => {
+                let Some(subject) = source_text(event, field) else {
+                    return Ok(Fate::Keep);
+                };
                 let values = text::split_csv(&subject, delim, *quote);
                 if *strict && values.len() != outputs.len() {
                     return Ok(Fate::Keep);
@@ -387,8 +476,15 @@ impl<'p> Runner<'p> {
                 }
                 Ok(Fate::Keep)
             }
-            Stage::ParseJson { field, path, prefix, mode } => {
-                let Some(json) = event.get(field).and_then(as_json) else { return Ok(Fate::Keep) };
+            Stage::ParseJson {
+                field,
+                path,
+                prefix,
+                mode,
+            } => {
+                let Some(json) = event.get(field).and_then(as_json) else {
+                    return Ok(Fate::Keep);
+                };
                 let target = match path {
                     Some(p) => match p.select(&json).into_iter().next() {
                         Some(t) => t.clone(),
@@ -396,12 +492,18 @@ impl<'p> Runner<'p> {
                     },
                     None => json,
                 };
-                let serde_json::Value::Object(map) = target else { return Ok(Fate::Keep) };
+                let serde_json::Value::Object(map) = target else {
+                    return Ok(Fate::Keep);
+                };
                 for (k, v) in map {
                     if self.plan.is_time_field(&k) || v.is_null() {
                         continue;
                     }
-                    let name = if prefix.is_empty() { self.name(&k) } else { self.name(&format!("{prefix}{k}")) };
+                    let name = if prefix.is_empty() {
+                        self.name(&k)
+                    } else {
+                        self.name(&format!("{prefix}{k}"))
+                    };
                     if *mode == Mode::Preserve && event.contains(&name) {
                         continue;
                     }
@@ -413,16 +515,36 @@ impl<'p> Runner<'p> {
                 }
                 Ok(Fate::Keep)
             }
-            Stage::ParseKv { field, split, prefix, mode } => {
-                let Some(subject) = source_text(event, field) else { return Ok(Fate::Keep) };
+            Stage::ParseKv {
+                field,
+                split,
+                prefix,
+                mode,
+            } => {
+                let Some(subject) = source_text(event, field) else {
+                    return Ok(Fate::Keep);
+                };
                 let pairs: Vec<(text::Piece, text::Piece)> = match split {
-                    KvSplit::Delimited { delims, kv_sep, greedy } => match delims {
-                        KvDelims::Chars(cs) => text::split_kv(&subject, &text::Delim::Chars(cs), kv_sep, *greedy),
-                        KvDelims::Text(t) => text::split_kv(&subject, &text::Delim::Text(t), kv_sep, *greedy),
+                    KvSplit::Delimited {
+                        delims,
+                        kv_sep,
+                        greedy,
+                    } => match delims {
+                        KvDelims::Chars(cs) => {
+                            text::split_kv(&subject, &text::Delim::Chars(cs), kv_sep, *greedy)
+                        }
+                        KvDelims::Text(t) => {
+                            text::split_kv(&subject, &text::Delim::Text(t), kv_sep, *greedy)
+                        }
                     },
                     KvSplit::Regex(re) => re
                         .captures_iter(&subject)
-                        .filter_map(|c| Some((text::Piece::Slice(c.get(1)?.range()), text::Piece::Slice(c.get(2).map_or(0..0, |m| m.range())))))
+                        .filter_map(|c| {
+                            Some((
+                                text::Piece::Slice(c.get(1)?.range()),
+                                text::Piece::Slice(c.get(2).map_or(0..0, |m| m.range())),
+                            ))
+                        })
                         .collect(),
                 };
                 for (k, v) in pairs {
@@ -430,7 +552,11 @@ impl<'p> Runner<'p> {
                     if key.is_empty() || self.plan.is_time_field(key) {
                         continue;
                     }
-                    let name = if prefix.is_empty() { self.name(key) } else { self.name(&format!("{prefix}{key}")) };
+                    let name = if prefix.is_empty() {
+                        self.name(key)
+                    } else {
+                        self.name(&format!("{prefix}{key}"))
+                    };
                     if *mode == Mode::Preserve && event.contains(&name) {
                         continue;
                     }
@@ -438,12 +564,21 @@ impl<'p> Runner<'p> {
                 }
                 Ok(Fate::Keep)
             }
-            Stage::PackFields { include, exclude, ltrim, keep, output } => {
+            Stage::PackFields {
+                include,
+                exclude,
+                ltrim,
+                keep,
+                output,
+            } => {
                 let mut obj = serde_json::Map::new();
                 let mut packed: Vec<Name> = Vec::new();
                 for (n, v) in event.fields() {
                     let Value::Str(t) = v else { continue };
-                    if self.plan.is_time_field(n) || !include.is_match(n) || exclude.as_ref().is_some_and(|x| x.is_match(n)) {
+                    if self.plan.is_time_field(n)
+                        || !include.is_match(n)
+                        || exclude.as_ref().is_some_and(|x| x.is_match(n))
+                    {
                         continue;
                     }
                     let key = n.strip_prefix(ltrim.as_str()).unwrap_or(n);
@@ -453,12 +588,33 @@ impl<'p> Runner<'p> {
                 if !keep {
                     event.retain(|n, _| !packed.iter().any(|p| **p == *n));
                 }
-                event.set(output, Value::string(serde_json::Value::Object(obj).to_string()));
+                event.set(
+                    output,
+                    Value::string(serde_json::Value::Object(obj).to_string()),
+                );
                 Ok(Fate::Keep)
             }
-            Stage::LogToMetric { names, labels, time_field, format } => Ok(Fate::Expand(self.log_to_metric(event, names, labels, time_field.as_ref(), *format))),
-            Stage::MetricToMetric { del, add, rename, format } => {
-                let Some(Value::Str(raw)) = event.get("__labels__") else { return Ok(Fate::Keep) };
+            Stage::LogToMetric {
+                names,
+                labels,
+                time_field,
+                format,
+            } => Ok(Fate::Expand(self.log_to_metric(
+                event,
+                names,
+                labels,
+                time_field.as_ref(),
+                *format,
+            ))),
+            Stage::MetricToMetric {
+                del,
+                add,
+                rename,
+                format,
+            } => {
+                let Some(Value::Str(raw)) = event.get("__labels__") else {
+                    return Ok(Fate::Keep);
+                };
                 let mut labels = text::parse_labels(raw);
                 labels.retain(|(k, _)| !del.contains(k));
                 for (from, to) in rename {
@@ -476,24 +632,45 @@ impl<'p> Runner<'p> {
                 event.set_str("__labels__", Value::string(encoded));
                 Ok(Fate::Keep)
             }
-            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => {
-                Err(EvalError { code: codes::RUNTIME, message: format!("`{}` needs all events at once and cannot run per event", stage_name(stage)), span: Span::default() })
-            }
+            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => Err(EvalError {
+                code: codes::RUNTIME,
+                message: format!(
+                    "`{}` needs all events at once and cannot run per event",
+                    stage_name(stage)
+                ),
+                span: Span::default(),
+            }),
         }
     }
 
-    fn log_to_metric(&mut self, event: &Event, names: &[FieldPattern], labels: &[FieldPattern], time_field: Option<&Name>, format: bool) -> Vec<Event> {
+    fn log_to_metric(
+        &mut self,
+        event: &Event,
+        names: &[FieldPattern],
+        labels: &[FieldPattern],
+        time_field: Option<&Name>,
+        format: bool,
+    ) -> Vec<Event> {
         let label_pairs: Vec<(String, String)> = event
             .fields()
             .filter(|(n, _)| labels.iter().any(|p| p.matches(n)))
             .filter_map(|(n, v)| Some((n.to_string(), v.to_text()?.into_owned())))
             .collect();
         let encoded = text::encode_labels(label_pairs, format);
-        let nanos = match time_field.and_then(|t| event.get(t)).and_then(time_to_nanos) {
+        let nanos = match time_field
+            .and_then(|t| event.get(t))
+            .and_then(time_to_nanos)
+        {
             Some(n) => n,
             None => {
-                let secs = event.get("__time__").and_then(|v| functions::parse_number(&v.to_text()?)).map_or(0, |v| as_i64(&v));
-                let ns = event.get("__time_ns_part__").and_then(|v| functions::parse_number(&v.to_text()?)).map_or(0, |v| as_i64(&v));
+                let secs = event
+                    .get("__time__")
+                    .and_then(|v| functions::parse_number(&v.to_text()?))
+                    .map_or(0, |v| as_i64(&v));
+                let ns = event
+                    .get("__time_ns_part__")
+                    .and_then(|v| functions::parse_number(&v.to_text()?))
+                    .map_or(0, |v| as_i64(&v));
                 secs.saturating_mul(1_000_000_000).saturating_add(ns)
             }
         };
@@ -502,7 +679,9 @@ impl<'p> Runner<'p> {
             if !names.iter().any(|p| p.matches(n)) {
                 continue;
             }
-            let Some(value) = v.to_text().and_then(|t| functions::parse_double(&t)) else { continue };
+            let Some(value) = v.to_text().and_then(|t| functions::parse_double(&t)) else {
+                continue;
+            };
             let mut row = Event::with_capacity(4);
             row.set_str("__name__", Value::str(n));
             row.set_str("__labels__", Value::str(&encoded));
@@ -515,7 +694,11 @@ impl<'p> Runner<'p> {
 
     // ---- aggregates -------------------------------------------------------------------
 
-    fn aggregate_stage(&mut self, stage: &Stage, mut rows: Vec<(usize, Event)>) -> Result<Vec<(usize, Event)>, Diagnostic> {
+    fn aggregate_stage(
+        &mut self,
+        stage: &Stage,
+        mut rows: Vec<(usize, Event)>,
+    ) -> Result<Vec<(usize, Event)>, Diagnostic> {
         match stage {
             Stage::Limit(n) => {
                 rows.truncate(*n);
@@ -526,7 +709,10 @@ impl<'p> Runner<'p> {
                 for (origin, e) in rows {
                     let mut k = Vec::with_capacity(keys.len());
                     for (expr, _) in keys {
-                        k.push(self.eval(expr, &e).map_err(|err| self.diagnostic(err, stage, Span::default()))?);
+                        k.push(
+                            self.eval(expr, &e)
+                                .map_err(|err| self.diagnostic(err, stage, Span::default()))?,
+                        );
                     }
                     keyed.push((k, origin, e));
                 }
@@ -552,25 +738,39 @@ impl<'p> Runner<'p> {
                 let mut groups: Vec<(Vec<Option<String>>, usize, Vec<Acc>)> = Vec::new();
                 let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
                 for (origin, e) in &rows {
-                    let key: Vec<Option<String>> = by.iter().map(|b| e.get(b).and_then(|v| v.to_text().map(|t| t.into_owned()))).collect();
+                    let key: Vec<Option<String>> = by
+                        .iter()
+                        .map(|b| e.get(b).and_then(|v| v.to_text().map(|t| t.into_owned())))
+                        .collect();
                     let gi = match index.get(&key) {
                         Some(&g) => g,
                         None => {
                             index.insert(key.clone(), groups.len());
-                            groups.push((key, *origin, aggs.iter().map(|(_, a)| Acc::new(a.func)).collect()));
+                            groups.push((
+                                key,
+                                *origin,
+                                aggs.iter().map(|(_, a)| Acc::new(a.func)).collect(),
+                            ));
                             groups.len() - 1
                         }
                     };
                     for (ai, (_, agg)) in aggs.iter().enumerate() {
                         let mut args = Vec::with_capacity(agg.args.len());
                         for a in &agg.args {
-                            args.push(self.eval(a, e).map_err(|err| self.diagnostic(err, stage, Span::default()))?);
+                            args.push(
+                                self.eval(a, e)
+                                    .map_err(|err| self.diagnostic(err, stage, Span::default()))?,
+                            );
                         }
                         groups[gi].2[ai].add(&args);
                     }
                 }
                 if groups.is_empty() && by.is_empty() {
-                    groups.push((Vec::new(), 0, aggs.iter().map(|(_, a)| Acc::new(a.func)).collect()));
+                    groups.push((
+                        Vec::new(),
+                        0,
+                        aggs.iter().map(|(_, a)| Acc::new(a.func)).collect(),
+                    ));
                 }
                 Ok(groups
                     .into_iter()
@@ -598,24 +798,42 @@ impl<'p> Runner<'p> {
         match v {
             Value::Bool(b) => Ok(Some(*b)),
             Value::Null => Ok(None),
-            Value::Str(t) if self.plan.options.coercion == Coercion::Lenient && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) => {
+            Value::Str(t)
+                if self.plan.options.coercion == Coercion::Lenient
+                    && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) =>
+            {
                 Ok(Some(t.eq_ignore_ascii_case("true")))
             }
             Value::Json(j) if j.is_boolean() => Ok(j.as_bool()),
-            other => Err(EvalError { code: codes::TYPE_MISMATCH, message: format!("a condition must be BOOLEAN, not {}", other.type_name()), span }),
+            other => Err(EvalError {
+                code: codes::NOT_BOOLEAN,
+                message: format!("a condition must be BOOLEAN, not {}", other.type_name()),
+                span,
+            }),
         }
     }
 
     fn eval(&mut self, e: &CExpr, ev: &Event) -> Eval {
         self.steps += 1;
         if self.steps > self.plan.options.eval_budget {
-            return Err(EvalError { code: codes::BUDGET, message: format!("evaluation budget of {} steps exceeded", self.plan.options.eval_budget), span: Span::default() });
+            return Err(EvalError {
+                code: codes::BUDGET,
+                message: format!(
+                    "evaluation budget of {} steps exceeded",
+                    self.plan.options.eval_budget
+                ),
+                span: Span::default(),
+            });
         }
         let mode = self.plan.options.coercion;
         Ok(match e {
             CExpr::Const(v) => v.clone(),
             CExpr::Field(n) => ev.get(n).cloned().unwrap_or(Value::Null),
-            CExpr::Local(slot) => self.locals.get(*slot as usize).cloned().unwrap_or(Value::Null),
+            CExpr::Local(slot) => self
+                .locals
+                .get(*slot as usize)
+                .cloned()
+                .unwrap_or(Value::Null),
             CExpr::Not(x) => match self.eval(x, ev)? {
                 Value::Null => Value::Null,
                 v => Value::Bool(!self.truth(&v, Span::default())?.unwrap_or(false)),
@@ -667,7 +885,8 @@ impl<'p> Runner<'p> {
             }
             CExpr::Arith(op, a, b, span) => {
                 let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
-                let r = ops::arith(*op, &x, &y, mode).map_err(|err| EvalError::from_fn(err, *span, &[]))?;
+                let r = ops::arith(*op, &x, &y, mode)
+                    .map_err(|err| EvalError::from_fn(err, *span, &[]))?;
                 if r.is_null() && !x.is_null() && !y.is_null() {
                     self.stats.coercion_warnings += 1;
                 }
@@ -677,11 +896,20 @@ impl<'p> Runner<'p> {
                 let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
                 match (x, y) {
                     (Value::Null, _) | (_, Value::Null) => Value::Null,
-                    (Value::Array(p), Value::Array(q)) => Value::array(p.iter().chain(q.iter()).cloned().collect()),
-                    (Value::Array(p), v) => Value::array(p.iter().cloned().chain(std::iter::once(v)).collect()),
-                    (v, Value::Array(q)) => Value::array(std::iter::once(v).chain(q.iter().cloned()).collect()),
+                    (Value::Array(p), Value::Array(q)) => {
+                        Value::array(p.iter().chain(q.iter()).cloned().collect())
+                    }
+                    (Value::Array(p), v) => {
+                        Value::array(p.iter().cloned().chain(std::iter::once(v)).collect())
+                    }
+                    (v, Value::Array(q)) => {
+                        Value::array(std::iter::once(v).chain(q.iter().cloned()).collect())
+                    }
                     (x, y) => {
-                        let (s, t) = (x.to_text().unwrap_or_default(), y.to_text().unwrap_or_default());
+                        let (s, t) = (
+                            x.to_text().unwrap_or_default(),
+                            y.to_text().unwrap_or_default(),
+                        );
                         let mut out = String::with_capacity(s.len() + t.len());
                         out.push_str(&s);
                         out.push_str(&t);
@@ -689,10 +917,24 @@ impl<'p> Runner<'p> {
                     }
                 }
             }
-            CExpr::Between { expr, low, high, negated, span } => {
-                let (x, lo, hi) = (self.eval(expr, ev)?, self.eval(low, ev)?, self.eval(high, ev)?);
-                let a = self.compare(&lo, &x, *span)?.map(|o| o != Ordering::Greater);
-                let b = self.compare(&x, &hi, *span)?.map(|o| o != Ordering::Greater);
+            CExpr::Between {
+                expr,
+                low,
+                high,
+                negated,
+                span,
+            } => {
+                let (x, lo, hi) = (
+                    self.eval(expr, ev)?,
+                    self.eval(low, ev)?,
+                    self.eval(high, ev)?,
+                );
+                let a = self
+                    .compare(&lo, &x, *span)?
+                    .map(|o| o != Ordering::Greater);
+                let b = self
+                    .compare(&x, &hi, *span)?
+                    .map(|o| o != Ordering::Greater);
                 let r = match (a, b) {
                     (Some(false), _) | (_, Some(false)) => Some(false),
                     (Some(true), Some(true)) => Some(true),
@@ -700,7 +942,12 @@ impl<'p> Runner<'p> {
                 };
                 r.map_or(Value::Null, |r| Value::Bool(r != *negated))
             }
-            CExpr::In { expr, list, negated, span } => {
+            CExpr::In {
+                expr,
+                list,
+                negated,
+                span,
+            } => {
                 let x = self.eval(expr, ev)?;
                 if x.is_null() {
                     return Ok(Value::Null);
@@ -726,9 +973,15 @@ impl<'p> Runner<'p> {
                     Value::Bool(*negated)
                 }
             }
-            CExpr::Like { expr, pattern, negated } => {
+            CExpr::Like {
+                expr,
+                pattern,
+                negated,
+            } => {
                 let x = self.eval(expr, ev)?;
-                let Some(subject) = x.to_text() else { return Ok(Value::Null) };
+                let Some(subject) = x.to_text() else {
+                    return Ok(Value::Null);
+                };
                 let matched = match pattern {
                     LikePattern::Const(re) => re.is_match(&subject),
                     LikePattern::Dynamic { pattern, escape } => {
@@ -737,20 +990,37 @@ impl<'p> Runner<'p> {
                             Some(x) => Some(self.eval(x, ev)?),
                             None => None,
                         };
-                        let Some(p) = p.to_text() else { return Ok(Value::Null) };
+                        let Some(p) = p.to_text() else {
+                            return Ok(Value::Null);
+                        };
                         let esc_text = esc.as_ref().and_then(Value::to_text);
-                        let re = like_to_regex(&p, esc_text.as_deref()).map_err(|m| EvalError { code: codes::BAD_ARGUMENT, message: m, span: Span::default() })?;
+                        let re = like_to_regex(&p, esc_text.as_deref()).map_err(|m| EvalError {
+                            code: codes::BAD_ARGUMENT,
+                            message: m,
+                            span: Span::default(),
+                        })?;
                         re.is_match(&subject)
                     }
                 };
                 Value::Bool(matched != *negated)
             }
-            CExpr::IsNull { expr, negated } => Value::Bool(self.eval(expr, ev)?.is_null() != *negated),
-            CExpr::IsDistinct { left, right, negated } => {
+            CExpr::IsNull { expr, negated } => {
+                Value::Bool(self.eval(expr, ev)?.is_null() != *negated)
+            }
+            CExpr::IsDistinct {
+                left,
+                right,
+                negated,
+            } => {
                 let (x, y) = (self.eval(left, ev)?, self.eval(right, ev)?);
                 Value::Bool(ops::not_distinct(&x, &y) == *negated)
             }
-            CExpr::Case { operand, whens, otherwise, span } => {
+            CExpr::Case {
+                operand,
+                whens,
+                otherwise,
+                span,
+            } => {
                 let subject = match operand {
                     Some(o) => Some(self.eval(o, ev)?),
                     None => None,
@@ -770,16 +1040,31 @@ impl<'p> Runner<'p> {
                     None => Value::Null,
                 }
             }
-            CExpr::Cast { expr, ty, try_cast, span } => {
+            CExpr::Cast {
+                expr,
+                ty,
+                try_cast,
+                span,
+            } => {
                 let v = self.eval(expr, ev)?;
                 match cast(&v, ty) {
                     Ok(r) => r,
                     Err(_) if *try_cast => Value::Null,
-                    Err(err) => return Err(EvalError { code: codes::CAST_FAILED, message: err.message, span: *span }),
+                    Err(err) => {
+                        return Err(EvalError {
+                            code: codes::CAST_FAILED,
+                            message: err.message,
+                            span: *span,
+                        });
+                    }
                 }
             }
             CExpr::Call(call) => self.call(call, ev)?,
-            CExpr::If { cond, then, otherwise } => {
+            CExpr::If {
+                cond,
+                then,
+                otherwise,
+            } => {
                 let c = self.eval(cond, ev)?;
                 if self.truth(&c, Span::default())? == Some(true) {
                     self.eval(then, ev)?
@@ -812,7 +1097,11 @@ impl<'p> Runner<'p> {
             }
             CExpr::Subscript { expr, index, span } => {
                 let (x, i) = (self.eval(expr, ev)?, self.eval(index, ev)?);
-                subscript(x, i).map_err(|m| EvalError { code: codes::RUNTIME, message: m, span: *span })?
+                subscript(x, i).map_err(|m| EvalError {
+                    code: codes::RUNTIME,
+                    message: m,
+                    span: *span,
+                })?
             }
             CExpr::Lambda(i) => Value::Lambda(*i),
             CExpr::Array(items) => {
@@ -833,7 +1122,8 @@ impl<'p> Runner<'p> {
     }
 
     fn compare(&mut self, x: &Value, y: &Value, span: Span) -> Result<Option<Ordering>, EvalError> {
-        let r = ops::compare(x, y, self.plan.options.coercion).map_err(|err| EvalError::from_fn(err, span, &[]))?;
+        let r = ops::compare(x, y, self.plan.options.coercion)
+            .map_err(|err| EvalError::from_fn(err, span, &[]))?;
         if r.is_none() && !x.is_null() && !y.is_null() {
             self.stats.coercion_warnings += 1;
         }
@@ -849,8 +1139,12 @@ impl<'p> Runner<'p> {
             }
             args.push(v);
         }
-        let mut env = CallEnv { runner: self, event: ev };
-        (call.function.eval)(&args, &call.prepared, &mut env).map_err(|err| EvalError::from_fn(err, call.span, &call.arg_spans))
+        let mut env = CallEnv {
+            runner: self,
+            event: ev,
+        };
+        (call.function.eval)(&args, &call.prepared, &mut env)
+            .map_err(|err| EvalError::from_fn(err, call.span, &call.arg_spans))
     }
 }
 
@@ -862,11 +1156,22 @@ struct CallEnv<'r, 'p, 'e> {
 
 impl Env for CallEnv<'_, '_, '_> {
     fn apply(&mut self, lambda: &Value, args: &[Value]) -> FnResult {
-        let Value::Lambda(i) = lambda else { return Err(FnError::new(format!("expected a lambda, got {}", lambda.type_name()))) };
+        let Value::Lambda(i) = lambda else {
+            return Err(FnError::new(format!(
+                "expected a lambda, got {}",
+                lambda.type_name()
+            )));
+        };
         let plan = self.runner.plan;
-        let Some(l) = plan.lambdas.get(*i as usize) else { return Err(FnError::new("unknown lambda")) };
+        let Some(l) = plan.lambdas.get(*i as usize) else {
+            return Err(FnError::new("unknown lambda"));
+        };
         if args.len() != l.arity as usize {
-            return Err(FnError::new(format!("the lambda takes {} arguments, {} given", l.arity, args.len())));
+            return Err(FnError::new(format!(
+                "the lambda takes {} arguments, {} given",
+                l.arity,
+                args.len()
+            )));
         }
         let saved: Vec<Value> = self.runner.locals.drain(l.base as usize..).collect();
         self.runner.locals.resize(l.base as usize, Value::Null);
@@ -914,7 +1219,9 @@ fn stage_name(stage: &Stage) -> &'static str {
 fn source_text(event: &Event, field: &str) -> Option<Text> {
     match event.get(field)? {
         Value::Str(t) => Some(t.clone()),
-        v @ (Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Timestamp(_)) => v.to_text().map(|t| Text::from(t.into_owned())),
+        v @ (Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Timestamp(_)) => {
+            v.to_text().map(|t| Text::from(t.into_owned()))
+        }
         Value::Json(j) => j.as_str().map(Text::new),
         _ => None,
     }
@@ -939,10 +1246,15 @@ fn subscript(x: Value, i: Value) -> Result<Value, String> {
         (Value::Array(a) | Value::Row(a), i) => {
             let n = match i {
                 Value::Int(n) => n,
-                other => functions::int_arg(std::slice::from_ref(&other), 0).map_err(|e| e.message)?,
+                other => {
+                    functions::int_arg(std::slice::from_ref(&other), 0).map_err(|e| e.message)?
+                }
             };
             if n < 1 || n as usize > a.len() {
-                return Err(format!("array subscript {n} is out of bounds (1..{})", a.len()));
+                return Err(format!(
+                    "array subscript {n} is out of bounds (1..{})",
+                    a.len()
+                ));
             }
             Ok(a[n as usize - 1].clone())
         }
@@ -952,8 +1264,14 @@ fn subscript(x: Value, i: Value) -> Result<Value, String> {
             .map(|(_, v)| v.clone())
             .ok_or_else(|| format!("key {} is not in the map", k.to_text().unwrap_or_default())),
         (Value::Json(j), k) => Ok(match (&*j, k) {
-            (serde_json::Value::Array(a), Value::Int(n)) if n >= 1 => a.get(n as usize - 1).cloned().map_or(Value::Null, Value::json),
-            (serde_json::Value::Object(o), k) => k.to_text().and_then(|k| o.get(k.as_ref()).cloned()).map_or(Value::Null, Value::json),
+            (serde_json::Value::Array(a), Value::Int(n)) if n >= 1 => a
+                .get(n as usize - 1)
+                .cloned()
+                .map_or(Value::Null, Value::json),
+            (serde_json::Value::Object(o), k) => k
+                .to_text()
+                .and_then(|k| o.get(k.as_ref()).cloned())
+                .map_or(Value::Null, Value::json),
             _ => Value::Null,
         }),
         (other, _) => Err(format!("cannot subscript a {}", other.type_name())),
@@ -996,16 +1314,33 @@ fn time_to_nanos(v: &Value) -> Option<i64> {
 /// An accumulator of one aggregate over one group.
 enum Acc {
     Count(i64),
-    Sum { int: i64, dbl: f64, is_double: bool, any: bool },
-    Avg { sum: f64, n: i64 },
+    Sum {
+        int: i64,
+        dbl: f64,
+        is_double: bool,
+        any: bool,
+    },
+    Avg {
+        sum: f64,
+        n: i64,
+    },
     Min(Option<Value>),
     Max(Option<Value>),
     Distinct(std::collections::HashSet<String>),
     Arbitrary(Option<Value>),
     List(Vec<Value>),
-    Bool { and: bool, val: Option<bool> },
-    Percentile { values: Vec<f64>, p: Option<f64> },
-    Moments { func: AggFunc, values: Vec<f64> },
+    Bool {
+        and: bool,
+        val: Option<bool>,
+    },
+    Percentile {
+        values: Vec<f64>,
+        p: Option<f64>,
+    },
+    Moments {
+        func: AggFunc,
+        values: Vec<f64>,
+    },
     CountIf(i64),
 }
 
@@ -1014,23 +1349,44 @@ impl Acc {
         match f {
             AggFunc::Count => Acc::Count(0),
             AggFunc::CountIf => Acc::CountIf(0),
-            AggFunc::Sum => Acc::Sum { int: 0, dbl: 0.0, is_double: false, any: false },
+            AggFunc::Sum => Acc::Sum {
+                int: 0,
+                dbl: 0.0,
+                is_double: false,
+                any: false,
+            },
             AggFunc::Avg => Acc::Avg { sum: 0.0, n: 0 },
             AggFunc::Min => Acc::Min(None),
             AggFunc::Max => Acc::Max(None),
             AggFunc::ApproxDistinct => Acc::Distinct(Default::default()),
             AggFunc::Arbitrary => Acc::Arbitrary(None),
             AggFunc::ArrayAgg => Acc::List(Vec::new()),
-            AggFunc::BoolAnd => Acc::Bool { and: true, val: None },
-            AggFunc::BoolOr => Acc::Bool { and: false, val: None },
-            AggFunc::ApproxPercentile => Acc::Percentile { values: Vec::new(), p: None },
-            AggFunc::Skewness | AggFunc::Kurtosis => Acc::Moments { func: f, values: Vec::new() },
+            AggFunc::BoolAnd => Acc::Bool {
+                and: true,
+                val: None,
+            },
+            AggFunc::BoolOr => Acc::Bool {
+                and: false,
+                val: None,
+            },
+            AggFunc::ApproxPercentile => Acc::Percentile {
+                values: Vec::new(),
+                p: None,
+            },
+            AggFunc::Skewness | AggFunc::Kurtosis => Acc::Moments {
+                func: f,
+                values: Vec::new(),
+            },
         }
     }
 
     fn add(&mut self, args: &[Value]) {
         let first = args.first();
-        let number = || first.and_then(|v| v.to_text()).and_then(|t| functions::parse_number(&t));
+        let number = || {
+            first
+                .and_then(|v| v.to_text())
+                .and_then(|t| functions::parse_number(&t))
+        };
         match self {
             Acc::Count(n) => {
                 if first.is_none_or(|v| !v.is_null()) {
@@ -1042,7 +1398,12 @@ impl Acc {
                     *n += 1
                 }
             }
-            Acc::Sum { int, dbl, is_double, any } => match number() {
+            Acc::Sum {
+                int,
+                dbl,
+                is_double,
+                any,
+            } => match number() {
                 Some(Value::Int(i)) => {
                     *any = true;
                     *dbl += i as f64;
@@ -1067,14 +1428,16 @@ impl Acc {
             }
             Acc::Min(m) => {
                 if let Some(v) = first.filter(|v| !v.is_null())
-                    && m.as_ref().is_none_or(|c| ops::sort_order(v, c) == Ordering::Less)
+                    && m.as_ref()
+                        .is_none_or(|c| ops::sort_order(v, c) == Ordering::Less)
                 {
                     *m = Some(v.clone());
                 }
             }
             Acc::Max(m) => {
                 if let Some(v) = first.filter(|v| !v.is_null())
-                    && m.as_ref().is_none_or(|c| ops::sort_order(v, c) == Ordering::Greater)
+                    && m.as_ref()
+                        .is_none_or(|c| ops::sort_order(v, c) == Ordering::Greater)
                 {
                     *m = Some(v.clone());
                 }
@@ -1108,7 +1471,10 @@ impl Acc {
                     });
                 }
                 if p.is_none() {
-                    *p = args.get(1).and_then(|v| v.to_text()).and_then(|t| functions::parse_double(&t));
+                    *p = args
+                        .get(1)
+                        .and_then(|v| v.to_text())
+                        .and_then(|t| functions::parse_double(&t));
                 }
             }
             Acc::Moments { values, .. } => {
@@ -1127,7 +1493,11 @@ impl Acc {
         match self {
             Acc::Count(n) | Acc::CountIf(n) => Value::Int(n),
             Acc::Sum { any: false, .. } => Value::Null,
-            Acc::Sum { dbl, is_double: true, .. } => Value::Double(dbl),
+            Acc::Sum {
+                dbl,
+                is_double: true,
+                ..
+            } => Value::Double(dbl),
             Acc::Sum { int, .. } => Value::Int(int),
             Acc::Avg { n: 0, .. } => Value::Null,
             Acc::Avg { sum, n } => Value::Double(sum / n as f64),

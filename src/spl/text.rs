@@ -118,7 +118,10 @@ impl Delim<'_> {
     /// Byte offset and length of the next delimiter at or after `from`.
     fn find(&self, s: &str, from: usize) -> Option<(usize, usize)> {
         match self {
-            Delim::Chars(cs) => s[from..].char_indices().find(|(_, c)| cs.contains(c)).map(|(i, c)| (from + i, c.len_utf8())),
+            Delim::Chars(cs) => s[from..]
+                .char_indices()
+                .find(|(_, c)| cs.contains(c))
+                .map(|(i, c)| (from + i, c.len_utf8())),
             Delim::Text(t) => s[from..].find(t).map(|i| (from + i, t.len())),
         }
     }
@@ -126,7 +129,11 @@ impl Delim<'_> {
     /// Length of the delimiter starting exactly at `at`, if one does.
     fn at(&self, s: &str, at: usize) -> Option<usize> {
         match self {
-            Delim::Chars(cs) => s[at..].chars().next().filter(|c| cs.contains(c)).map(char::len_utf8),
+            Delim::Chars(cs) => s[at..]
+                .chars()
+                .next()
+                .filter(|c| cs.contains(c))
+                .map(char::len_utf8),
             Delim::Text(t) => s[at..].starts_with(t).then_some(t.len()),
         }
     }
@@ -161,12 +168,12 @@ pub fn split_kv(s: &str, delim: &Delim, sep: &str, greedy: bool) -> Vec<(Piece, 
         };
         let key = trim_range(s, pos..sep_at);
         let vstart = sep_at + sep.len();
-        if s[vstart..].starts_with('"') {
-            if let Some((value, end)) = quoted(s, vstart) {
-                out.push((Piece::Slice(key), value));
-                pos = end;
-                continue;
-            }
+        if s[vstart..].starts_with('"')
+            && let Some((value, end)) = quoted(s, vstart)
+        {
+            out.push((Piece::Slice(key), value));
+            pos = end;
+            continue;
         }
         let mut vend = delim.find(s, vstart).map_or(len, |(d, _)| d);
         if greedy {
@@ -208,7 +215,11 @@ fn quoted(s: &str, at: usize) -> Option<(Piece, usize)> {
             }
             '"' => {
                 let end = body + i;
-                let piece = if needs_unescape { Piece::Owned(unescape(&s[body..end])) } else { Piece::Slice(body..end) };
+                let piece = if needs_unescape {
+                    Piece::Owned(unescape(&s[body..end]))
+                } else {
+                    Piece::Slice(body..end)
+                };
                 return Some((piece, end + 1));
             }
             _ => {}
@@ -268,12 +279,17 @@ pub fn encode_labels(mut labels: Vec<(String, String)>, format: bool) -> String 
         labels.sort_by(|a, b| a.0.cmp(&b.0));
         labels.dedup_by(|a, b| a.0 == b.0);
     }
-    labels.iter().map(|(k, v)| format!("{k}#$#{v}")).collect::<Vec<_>>().join("|")
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}#$#{v}"))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 fn valid_label_key(k: &str) -> bool {
     let mut cs = k.chars();
-    matches!(cs.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(cs.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -281,17 +297,26 @@ mod tests {
     use super::*;
 
     fn csv(s: &str, d: &str, q: char) -> Vec<String> {
-        split_csv(s, d, q).iter().map(|p| p.as_str(s).to_string()).collect()
+        split_csv(s, d, q)
+            .iter()
+            .map(|p| p.as_str(s).to_string())
+            .collect()
     }
 
     fn kv(s: &str, d: &Delim, sep: &str, greedy: bool) -> Vec<(String, String)> {
-        split_kv(s, d, sep, greedy).iter().map(|(k, v)| (k.as_str(s).to_string(), v.as_str(s).to_string())).collect()
+        split_kv(s, d, sep, greedy)
+            .iter()
+            .map(|(k, v)| (k.as_str(s).to_string(), v.as_str(s).to_string()))
+            .collect()
     }
 
     #[test]
     fn csv_quoting() {
         assert_eq!(csv("a,b,c", ",", '"'), ["a", "b", "c"]);
-        assert_eq!(csv(r#""a,1","b ""x""",c"#, ",", '"'), ["a,1", r#"b "x""#, "c"]);
+        assert_eq!(
+            csv(r#""a,1","b ""x""",c"#, ",", '"'),
+            ["a,1", r#"b "x""#, "c"]
+        );
         assert_eq!(csv("a,,", ",", '"'), ["a", "", ""]);
         assert_eq!(csv("", ",", '"'), [""]);
         assert_eq!(csv("1^_^2^_^3", "^_^", '"'), ["1", "2", "3"]);
@@ -303,16 +328,37 @@ mod tests {
     #[test]
     fn kv_firewall_style() {
         let d = [' '];
-        let got = kv(r#"date=2020-01-01 devname="FGT 60" msg="say \"hi\"" x"#, &Delim::Chars(&d), "=", false);
-        assert_eq!(got, [("date".into(), "2020-01-01".into()), ("devname".into(), "FGT 60".into()), ("msg".into(), r#"say "hi""#.into())]);
+        let got = kv(
+            r#"date=2020-01-01 devname="FGT 60" msg="say \"hi\"" x"#,
+            &Delim::Chars(&d),
+            "=",
+            false,
+        );
+        assert_eq!(
+            got,
+            [
+                ("date".into(), "2020-01-01".into()),
+                ("devname".into(), "FGT 60".into()),
+                ("msg".into(), r#"say "hi""#.into())
+            ]
+        );
     }
 
     #[test]
     fn kv_delims_set_and_positional() {
         let d = ['&', '?'];
-        assert_eq!(kv("k1=v1&k2=v2?k3=v3", &Delim::Chars(&d), "=", false).len(), 3);
-        assert_eq!(kv("a:1,b:2", &Delim::Text(","), ":", false), [("a".into(), "1".into()), ("b".into(), "2".into())]);
-        assert_eq!(kv("a=1=2", &Delim::Text("&"), "=", false), [("a".into(), "1=2".into())]);
+        assert_eq!(
+            kv("k1=v1&k2=v2?k3=v3", &Delim::Chars(&d), "=", false).len(),
+            3
+        );
+        assert_eq!(
+            kv("a:1,b:2", &Delim::Text(","), ":", false),
+            [("a".into(), "1".into()), ("b".into(), "2".into())]
+        );
+        assert_eq!(
+            kv("a=1=2", &Delim::Text("&"), "=", false),
+            [("a".into(), "1=2".into())]
+        );
     }
 
     #[test]
@@ -320,9 +366,21 @@ mod tests {
         let d = [' '];
         assert_eq!(
             kv("msg=hello big world user=bob", &Delim::Chars(&d), "=", true),
-            [("msg".into(), "hello big world".into()), ("user".into(), "bob".into())]
+            [
+                ("msg".into(), "hello big world".into()),
+                ("user".into(), "bob".into())
+            ]
         );
-        assert_eq!(kv("msg=hello big world user=bob", &Delim::Chars(&d), "=", false)[0].1, "hello");
+        assert_eq!(
+            kv(
+                "msg=hello big world user=bob",
+                &Delim::Chars(&d),
+                "=",
+                false
+            )[0]
+            .1,
+            "hello"
+        );
     }
 
     #[test]
@@ -330,6 +388,12 @@ mod tests {
         let l = parse_labels("b#$#2|a#$#1");
         assert_eq!(encode_labels(l.clone(), false), "b#$#2|a#$#1");
         assert_eq!(encode_labels(l, true), "a#$#1|b#$#2");
-        assert_eq!(encode_labels(vec![("1x".into(), "v".into()), ("k".into(), "a|b".into())], true), "k#$#a_b");
+        assert_eq!(
+            encode_labels(
+                vec![("1x".into(), "v".into()), ("k".into(), "a|b".into())],
+                true
+            ),
+            "k#$#a_b"
+        );
     }
 }

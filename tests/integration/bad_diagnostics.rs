@@ -8,7 +8,10 @@ use agentic_soc::spl;
 fn diagnose(src: &str) -> String {
     match spl::compile(src) {
         Ok(_) => "(compiles)".into(),
-        Err(diags) => diags.iter().map(|d| render_text(d, src, "rule.spl")).collect(),
+        Err(diags) => diags
+            .iter()
+            .map(|d| render_text(d, src, "rule.spl"))
+            .collect(),
     }
 }
 
@@ -27,6 +30,9 @@ fn known_poor_messages() {
         // A keyword used as a bare field name.
         "* | extend end = 1",
     ];
-    let rendered: Vec<String> = cases.iter().map(|c| format!("{c}\n{}", diagnose(c))).collect();
+    let rendered: Vec<String> = cases
+        .iter()
+        .map(|c| format!("{c}\n{}", diagnose(c)))
+        .collect();
     insta::assert_snapshot!(rendered.join("\n---\n"));
 }

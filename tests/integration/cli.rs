@@ -12,7 +12,12 @@ fn soc(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("soc runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -33,10 +38,27 @@ fn check_valid_and_invalid() {
 
 #[test]
 fn check_sls_compat_warns_on_extensions() {
-    let out = soc(&["spl", "check", "--sls-compat", "* | extend d = ip_to_domain(ip)"], "");
+    let out = soc(
+        &[
+            "spl",
+            "check",
+            "--sls-compat",
+            "* | extend d = ip_to_domain(ip)",
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains("W100"), "{}", text(&out.stderr));
-    let out = soc(&["spl", "check", "--sls-compat", "--deny-warnings", "* | extend d = ip_to_domain(ip)"], "");
+    let out = soc(
+        &[
+            "spl",
+            "check",
+            "--sls-compat",
+            "--deny-warnings",
+            "* | extend d = ip_to_domain(ip)",
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(2));
     let plain = soc(&["spl", "check", "* | extend d = ip_to_domain(ip)"], "");
     assert!(text(&plain.stderr).is_empty());
@@ -44,7 +66,10 @@ fn check_sls_compat_warns_on_extensions() {
 
 #[test]
 fn fmt_prints_canonical_text() {
-    let out = soc(&["spl", "fmt", "-"], "*|where   a=1   and b<>'x'|extend c=lower(d)");
+    let out = soc(
+        &["spl", "fmt", "-"],
+        "*|where   a=1   and b<>'x'|extend c=lower(d)",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let once = text(&out.stdout);
     let again = soc(&["spl", "fmt", "-"], &once);
@@ -66,7 +91,16 @@ fn run_dead_letter_file() {
     let dir = std::env::temp_dir().join(format!("soc-dl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let dl = dir.join("dead.ndjson");
-    let out = soc(&["spl", "run", "* | extend n = cast(content as BIGINT)", "--dead-letter", dl.to_str().unwrap()], "5\nnope\n");
+    let out = soc(
+        &[
+            "spl",
+            "run",
+            "* | extend n = cast(content as BIGINT)",
+            "--dead-letter",
+            dl.to_str().unwrap(),
+        ],
+        "5\nnope\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).is_empty());
     let dead = std::fs::read_to_string(&dl).unwrap();
@@ -80,52 +114,98 @@ fn run_dead_letter_file() {
 #[test]
 fn run_ndjson_input_and_text_values() {
     let rule = "* | extend m = b * 2";
-    let out = soc(&["spl", "run", "--input-format", "ndjson", rule], "{\"a\": {\"x\": 1}, \"b\": 2}\n");
+    let out = soc(
+        &["spl", "run", "--input-format", "ndjson", rule],
+        "{\"a\": {\"x\": 1}, \"b\": 2}\n",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "{\"a\":{\"x\":1},\"b\":2,\"m\":4}\n");
-    let out = soc(&["spl", "run", "--input-format", "ndjson", "--text-values", rule], "{\"b\": 2}\n");
+    let out = soc(
+        &[
+            "spl",
+            "run",
+            "--input-format",
+            "ndjson",
+            "--text-values",
+            rule,
+        ],
+        "{\"b\": 2}\n",
+    );
     assert_eq!(text(&out.stdout), "{\"b\":\"2\",\"m\":\"4\"}\n");
 }
 
 #[test]
 fn run_invalid_rule_exits_2() {
-    let out = soc(&["spl", "run", "* | parse-regexp content, '(a)(b)' as x"], "ab\n");
+    let out = soc(
+        &["spl", "run", "* | parse-regexp content, '(a)(b)' as x"],
+        "ab\n",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("E203"));
 }
 
 #[test]
 fn run_multi_output_is_tagged() {
-    let rule = ".let ok = * | where content = 'a'; .let other = * | where content <> 'a'; $ok; $other;";
+    let rule =
+        ".let ok = * | where content = 'a'; .let other = * | where content <> 'a'; $ok; $other;";
     let out = soc(&["spl", "run", rule], "a\nb\n");
-    assert_eq!(text(&out.stdout), "{\"__dataset__\":\"ok\",\"content\":\"a\"}\n{\"__dataset__\":\"other\",\"content\":\"b\"}\n");
+    assert_eq!(
+        text(&out.stdout),
+        "{\"__dataset__\":\"ok\",\"content\":\"a\"}\n{\"__dataset__\":\"other\",\"content\":\"b\"}\n"
+    );
 }
 
 #[test]
 fn run_the_readme_example() {
-    let out = soc(&["spl", "run", "examples/nginx.spl", "examples/nginx.log"], "");
+    let out = soc(
+        &["spl", "run", "examples/nginx.spl", "examples/nginx.log"],
+        "",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["source.ip"], "203.0.113.7");
     assert_eq!(lines[0]["http.response.status_code"], 200);
     assert_eq!(lines[0]["@timestamp"], "2024-10-10T13:55:36Z");
-    assert_eq!(lines[2]["http.response.body.bytes"], serde_json::Value::Null);
-    assert_eq!(lines[3].as_object().unwrap().len(), 0, "a non-matching line keeps no raw fields after project-away");
+    assert_eq!(
+        lines[2]["http.response.body.bytes"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        lines[3].as_object().unwrap().len(),
+        0,
+        "a non-matching line keeps no raw fields after project-away"
+    );
 }
 
 #[test]
 fn functions_reference_prints() {
     let out = soc(&["spl", "functions"], "");
     let t = text(&out.stdout);
-    assert!(t.contains("regexp_extract(") && t.contains("## json"), "{}", &t[..t.len().min(500)]);
+    assert!(
+        t.contains("regexp_extract(") && t.contains("## json"),
+        "{}",
+        &t[..t.len().min(500)]
+    );
     let one = soc(&["spl", "functions", "url_extract_host"], "");
     assert!(text(&one.stdout).contains("url_extract_host("));
 }
 
 #[test]
 fn missing_input_file_is_reported_and_others_run() {
-    let out = soc(&["spl", "run", "* | project content", "no/such/file.log", "examples/nginx.log"], "");
+    let out = soc(
+        &[
+            "spl",
+            "run",
+            "* | project content",
+            "no/such/file.log",
+            "examples/nginx.log",
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no/such/file.log"));
     assert_eq!(text(&out.stdout).lines().count(), 4);

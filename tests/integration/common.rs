@@ -20,7 +20,10 @@ pub fn run_report(rule: &str, inputs: &[Input], options: &PlanOptions) -> Json {
     let plan = match spl::compile_with(rule, options) {
         Ok(p) => p,
         Err(diags) => {
-            let rendered: Vec<String> = diags.iter().map(|d| render_text(d, rule, "rule.spl")).collect();
+            let rendered: Vec<String> = diags
+                .iter()
+                .map(|d| render_text(d, rule, "rule.spl"))
+                .collect();
             return json!({ "errors": rendered });
         }
     };
@@ -59,7 +62,13 @@ pub fn run_report(rule: &str, inputs: &[Input], options: &PlanOptions) -> Json {
         report.insert("dropped".into(), json!(result.dropped));
     }
     if !plan.warnings.is_empty() {
-        report.insert("warnings".into(), plan.warnings.iter().map(|w| Json::String(render_text(w, rule, "rule.spl"))).collect());
+        report.insert(
+            "warnings".into(),
+            plan.warnings
+                .iter()
+                .map(|w| Json::String(render_text(w, rule, "rule.spl")))
+                .collect(),
+        );
     }
     Json::Object(report)
 }
@@ -67,10 +76,20 @@ pub fn run_report(rule: &str, inputs: &[Input], options: &PlanOptions) -> Json {
 /// Runs `rule` on one event given as a JSON object and returns the single output event's
 /// field `field` (typed JSON), or `null` when absent or dropped.
 pub fn eval_field(rule: &str, input: &str, field: &str) -> Result<Json, String> {
-    let plan = spl::compile(rule).map_err(|d| d.iter().map(|d| render_text(d, rule, "rule.spl")).collect::<String>())?;
+    let plan = spl::compile(rule).map_err(|d| {
+        d.iter()
+            .map(|d| render_text(d, rule, "rule.spl"))
+            .collect::<String>()
+    })?;
     let mut runner = spl::Runner::new(&plan).with_clock(Timestamp::utc(TEST_NOW));
-    let obj: serde_json::Map<String, Json> = serde_json::from_str(input).map_err(|e| format!("bad example input {input}: {e}"))?;
+    let obj: serde_json::Map<String, Json> =
+        serde_json::from_str(input).map_err(|e| format!("bad example input {input}: {e}"))?;
     let mut out = Vec::new();
-    runner.run_event(Event::from_json_object(obj), &mut out).map_err(|d| render_text(&d, rule, "rule.spl"))?;
-    Ok(out.first().and_then(|(_, e)| e.get(field)).map_or(Json::Null, |v| v.to_json()))
+    runner
+        .run_event(Event::from_json_object(obj), &mut out)
+        .map_err(|d| render_text(&d, rule, "rule.spl"))?;
+    Ok(out
+        .first()
+        .and_then(|(_, e)| e.get(field))
+        .map_or(Json::Null, |v| v.to_json()))
 }

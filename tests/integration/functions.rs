@@ -15,19 +15,30 @@ fn every_registry_example_passes() {
                 let expected: serde_json::Value = match serde_json::from_str(ex.output) {
                     Ok(v) => v,
                     Err(e) => {
-                        failures.push(format!("{}: example output {} is not JSON: {e}", f.name, ex.output));
+                        failures.push(format!(
+                            "{}: example output {} is not JSON: {e}",
+                            f.name, ex.output
+                        ));
                         continue;
                     }
                 };
                 match eval_field(&rule, ex.input, "r") {
                     Ok(got) if same(&got, &expected) => {}
-                    Ok(got) => failures.push(format!("{}: `{}` gave {got}, expected {expected}", f.name, ex.expr)),
+                    Ok(got) => failures.push(format!(
+                        "{}: `{}` gave {got}, expected {expected}",
+                        f.name, ex.expr
+                    )),
                     Err(e) => failures.push(format!("{}: `{}` failed:\n{e}", f.name, ex.expr)),
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {count} examples failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} examples failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(count > 200, "only {count} examples");
 }
 
@@ -36,11 +47,15 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value::*;
     match (a, b) {
         (Number(x), Number(y)) => match (x.as_f64(), y.as_f64()) {
-            (Some(p), Some(q)) if x.is_f64() || y.is_f64() => (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1.0),
+            (Some(p), Some(q)) if x.is_f64() || y.is_f64() => {
+                (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1.0)
+            }
             _ => x == y,
         },
         (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
-        (Object(x), Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
+        (Object(x), Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -49,6 +64,9 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 fn reference_lists_every_function() {
     let text = functions::reference();
     for name in functions::names() {
-        assert!(text.contains(&format!("{name}(")), "{name} missing from the reference");
+        assert!(
+            text.contains(&format!("{name}(")),
+            "{name} missing from the reference"
+        );
     }
 }

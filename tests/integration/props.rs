@@ -38,16 +38,59 @@ fn expr() -> impl Strategy<Value = String> {
     leaf.prop_recursive(4, 24, 4, move |inner| {
         let names = names.clone();
         prop_oneof![
-            (prop::sample::select(names), prop::collection::vec(inner.clone(), 0..4)).prop_map(|(f, args)| {
-                let args: Vec<String> = args.into_iter().enumerate().map(|(i, a)| if i == 1 && f.contains("transform") { "x -> x".into() } else { a }).collect();
-                format!("{f}({})", args.join(", "))
-            }),
-            (inner.clone(), prop::sample::select(&["+", "-", "*", "/", "%", "=", "<>", "<", ">=", "||", "AND", "OR"][..]), inner.clone())
+            (
+                prop::sample::select(names),
+                prop::collection::vec(inner.clone(), 0..4)
+            )
+                .prop_map(|(f, args)| {
+                    let args: Vec<String> = args
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, a)| {
+                            if i == 1 && f.contains("transform") {
+                                "x -> x".into()
+                            } else {
+                                a
+                            }
+                        })
+                        .collect();
+                    format!("{f}({})", args.join(", "))
+                }),
+            (
+                inner.clone(),
+                prop::sample::select(
+                    &[
+                        "+", "-", "*", "/", "%", "=", "<>", "<", ">=", "||", "AND", "OR"
+                    ][..]
+                ),
+                inner.clone()
+            )
                 .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
-            (inner.clone(), prop::sample::select(&["BIGINT", "DOUBLE", "VARCHAR", "BOOLEAN", "TIMESTAMP", "DATE", "JSON", "ARRAY(BIGINT)", "VARBINARY", "INTEGER"][..]))
+            (
+                inner.clone(),
+                prop::sample::select(
+                    &[
+                        "BIGINT",
+                        "DOUBLE",
+                        "VARCHAR",
+                        "BOOLEAN",
+                        "TIMESTAMP",
+                        "DATE",
+                        "JSON",
+                        "ARRAY(BIGINT)",
+                        "VARBINARY",
+                        "INTEGER"
+                    ][..]
+                )
+            )
                 .prop_map(|(a, t)| format!("try_cast({a} AS {t})")),
-            (inner.clone(), prop::sample::select(&["BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP"][..])).prop_map(|(a, t)| format!("cast({a} AS {t})")),
-            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(a, b, c)| format!("CASE WHEN {a} THEN {b} ELSE {c} END")),
+            (
+                inner.clone(),
+                prop::sample::select(&["BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP"][..])
+            )
+                .prop_map(|(a, t)| format!("cast({a} AS {t})")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(a, b, c)| format!("CASE WHEN {a} THEN {b} ELSE {c} END")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} IN ({b}, 1, 'x')")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} LIKE {b}")),
             inner.clone().prop_map(|a| format!("{a} IS NOT NULL")),

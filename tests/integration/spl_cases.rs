@@ -13,10 +13,13 @@ fn parse_case(text: &str) -> (Vec<Input>, PlanOptions) {
     let mut inputs = Vec::new();
     let mut options = PlanOptions::default();
     for line in text.lines() {
-        let Some(d) = line.trim_start().strip_prefix("--") else { continue };
+        let Some(d) = line.trim_start().strip_prefix("--") else {
+            continue;
+        };
         let d = d.trim_start();
         if let Some(v) = d.strip_prefix("input-json:") {
-            let obj = serde_json::from_str(v.trim()).unwrap_or_else(|e| panic!("bad input-json {v}: {e}"));
+            let obj = serde_json::from_str(v.trim())
+                .unwrap_or_else(|e| panic!("bad input-json {v}: {e}"));
             inputs.push(Input::Json(obj));
         } else if let Some(v) = d.strip_prefix("input:") {
             inputs.push(Input::Line(v.strip_prefix(' ').unwrap_or(v).to_string()));

@@ -34,7 +34,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("x", Kind::Any)],
         Kind::Int,
         "The number of elements of an array or entries of a map.",
-        &[ex("cardinality(ARRAY[1, 2, 3])", "3"), ex("cardinality(map(ARRAY['a'], ARRAY[1]))", "1")],
+        &[
+            ex("cardinality(ARRAY[1, 2, 3])", "3"),
+            ex("cardinality(map(ARRAY['a'], ARRAY[1]))", "1"),
+        ],
         cardinality,
     ),
     Function::new(
@@ -55,17 +58,27 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("array", A), Param::req("value", Kind::Any)],
         Kind::Bool,
         "Whether an array contains a value (NULL when not found but the array has NULLs).",
-        &[ex("contains(ARRAY[1, 2, 3], 2)", "true"), ex("contains(ARRAY['a', 'b'], 'c')", "false")],
+        &[
+            ex("contains(ARRAY[1, 2, 3], 2)", "true"),
+            ex("contains(ARRAY['a', 'b'], 'c')", "false"),
+        ],
         contains,
     ),
     Function::new(
         "array_join",
-        &[Param::req("array", A), Param::req("separator", Kind::Str), Param::opt("null_replacement", Kind::Str)],
+        &[
+            Param::req("array", A),
+            Param::req("separator", Kind::Str),
+            Param::opt("null_replacement", Kind::Str),
+        ],
         Kind::Str,
         "Joins the elements as text with a separator, skipping NULLs unless a replacement is given.",
         &[
             ex("array_join(ARRAY['a', NULL, 'b'], ',')", r#""a,b""#),
-            ex("array_join(ARRAY['a', NULL, 'b'], ',', 'null')", r#""a,null,b""#),
+            ex(
+                "array_join(ARRAY['a', NULL, 'b'], ',', 'null')",
+                r#""a,null,b""#,
+            ),
             ex("array_join(ARRAY[1, 2, 3], '-')", r#""1-2-3""#),
         ],
         array_join,
@@ -75,17 +88,26 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("array", A)],
         A,
         "The array without duplicates, first occurrences kept in order.",
-        &[ex("array_distinct(ARRAY[1, 2, 1, NULL, NULL])", "[1, 2, null]")],
+        &[ex(
+            "array_distinct(ARRAY[1, 2, 1, NULL, NULL])",
+            "[1, 2, null]",
+        )],
         array_distinct,
     ),
     Function::new(
         "array_sort",
-        &[Param::req("array", A), Param::opt("comparator", Kind::Lambda(2))],
+        &[
+            Param::req("array", A),
+            Param::opt("comparator", Kind::Lambda(2)),
+        ],
         A,
         "Sorts ascending with NULLs last, or with a comparator lambda returning a negative, zero or positive number.",
         &[
             ex("array_sort(ARRAY[3, NULL, 1, 2])", "[1, 2, 3, null]"),
-            ex("array_sort(ARRAY[1, 3, 2], (x, y) -> IF(x < y, 1, IF(x = y, 0, -1)))", "[3, 2, 1]"),
+            ex(
+                "array_sort(ARRAY[1, 3, 2], (x, y) -> IF(x < y, 1, IF(x = y, 0, -1)))",
+                "[3, 2, 1]",
+            ),
         ],
         array_sort,
     ),
@@ -110,7 +132,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("array", A)],
         Kind::Number,
         "The sum of the non-NULL elements (0 when there are none).",
-        &[ex("array_sum(ARRAY[1, 2, NULL, 4])", "7"), ex("array_sum(ARRAY[1.5, 2])", "3.5")],
+        &[
+            ex("array_sum(ARRAY[1, 2, NULL, 4])", "7"),
+            ex("array_sum(ARRAY[1.5, 2])", "3.5"),
+        ],
         array_sum,
     ),
     Function::new(
@@ -123,10 +148,17 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "array_position",
-        &[Param::req("array", A), Param::req("value", Kind::Any), Param::opt("instance", Kind::Int)],
+        &[
+            Param::req("array", A),
+            Param::req("value", Kind::Any),
+            Param::opt("instance", Kind::Int),
+        ],
         Kind::Int,
         "The 1-based position of the n-th (default first; negative from the end) occurrence of a value, 0 when absent.",
-        &[ex("array_position(ARRAY[10, 20, 30, 20], 20)", "2"), ex("array_position(ARRAY[10, 20, 30, 20], 20, -1)", "4")],
+        &[
+            ex("array_position(ARRAY[10, 20, 30, 20], 20)", "2"),
+            ex("array_position(ARRAY[10, 20, 30, 20], 20, -1)", "4"),
+        ],
         array_position,
     ),
     Function::new(
@@ -142,7 +174,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("x", A), Param::req("y", A)],
         A,
         "The distinct elements of x that are also in y.",
-        &[ex("array_intersect(ARRAY[1, 2, 3], ARRAY[3, 2, 5])", "[2, 3]")],
+        &[ex(
+            "array_intersect(ARRAY[1, 2, 3], ARRAY[3, 2, 5])",
+            "[2, 3]",
+        )],
         array_intersect,
     ),
     Function::new(
@@ -174,28 +209,48 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("x", A), Param::req("y", A)],
         Kind::Bool,
         "Whether two arrays share a non-NULL element (NULL when they do not but one has a NULL).",
-        &[ex("arrays_overlap(ARRAY[1, 2], ARRAY[2, 3])", "true"), ex("arrays_overlap(ARRAY[1], ARRAY[3])", "false")],
+        &[
+            ex("arrays_overlap(ARRAY[1, 2], ARRAY[2, 3])", "true"),
+            ex("arrays_overlap(ARRAY[1], ARRAY[3])", "false"),
+        ],
         arrays_overlap,
     ),
     Function::new(
         "slice",
-        &[Param::req("array", A), Param::req("start", Kind::Int), Param::req("length", Kind::Int)],
+        &[
+            Param::req("array", A),
+            Param::req("start", Kind::Int),
+            Param::req("length", Kind::Int),
+        ],
         A,
         "Up to length elements from a 1-based start (negative counts from the end).",
-        &[ex("slice(ARRAY[1, 2, 3, 4], 2, 2)", "[2, 3]"), ex("slice(ARRAY[1, 2, 3, 4], -2, 5)", "[3, 4]")],
+        &[
+            ex("slice(ARRAY[1, 2, 3, 4], 2, 2)", "[2, 3]"),
+            ex("slice(ARRAY[1, 2, 3, 4], -2, 5)", "[3, 4]"),
+        ],
         slice,
     ),
     Function::new(
         "sequence",
-        &[Param::req("start", Kind::Any), Param::req("stop", Kind::Any), Param::opt("step", Kind::Int)],
+        &[
+            Param::req("start", Kind::Any),
+            Param::req("stop", Kind::Any),
+            Param::opt("step", Kind::Int),
+        ],
         A,
         "The integers (or dates, step in days) from start to stop inclusive by step (default 1 or -1); at most 10000 elements.",
-        &[ex("sequence(1, 5)", "[1, 2, 3, 4, 5]"), ex("sequence(5, 1, -2)", "[5, 3, 1]")],
+        &[
+            ex("sequence(1, 5)", "[1, 2, 3, 4, 5]"),
+            ex("sequence(5, 1, -2)", "[5, 3, 1]"),
+        ],
         sequence,
     ),
     Function::new(
         "repeat",
-        &[Param::req("element", Kind::Any), Param::req("count", Kind::Int)],
+        &[
+            Param::req("element", Kind::Any),
+            Param::req("count", Kind::Int),
+        ],
         A,
         "An array of an element repeated count times (at most 10000).",
         &[ex("repeat('ab', 3)", r#"["ab", "ab", "ab"]"#)],
@@ -214,7 +269,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("array", A), Param::req("n", Kind::Int)],
         A,
         "All n-element combinations of the array's elements (n at most 5, at most 10000 results).",
-        &[ex("combinations(ARRAY['a', 'b', 'c'], 2)", r#"[["a", "b"], ["a", "c"], ["b", "c"]]"#)],
+        &[ex(
+            "combinations(ARRAY['a', 'b', 'c'], 2)",
+            r#"[["a", "b"], ["a", "c"], ["b", "c"]]"#,
+        )],
         combinations,
     ),
     Function::new(
@@ -227,15 +285,27 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "transform",
-        &[Param::req("array", A), Param::req("function", Kind::Lambda(1))],
+        &[
+            Param::req("array", A),
+            Param::req("function", Kind::Lambda(1)),
+        ],
         A,
         "Applies a lambda to each element.",
-        &[ex("transform(ARRAY[5, NULL, 6], x -> COALESCE(x, 0) + 1)", "[6, 1, 7]"), ex("transform(ARRAY[1, 2], x -> x * 10)", "[10, 20]")],
+        &[
+            ex(
+                "transform(ARRAY[5, NULL, 6], x -> COALESCE(x, 0) + 1)",
+                "[6, 1, 7]",
+            ),
+            ex("transform(ARRAY[1, 2], x -> x * 10)", "[10, 20]"),
+        ],
         transform,
     ),
     Function::new(
         "filter",
-        &[Param::req("array", A), Param::req("predicate", Kind::Lambda(1))],
+        &[
+            Param::req("array", A),
+            Param::req("predicate", Kind::Lambda(1)),
+        ],
         A,
         "The elements for which a lambda returns true.",
         &[ex("filter(ARRAY[5, -6, NULL, 7], x -> x > 0)", "[5, 7]")],
@@ -252,42 +322,71 @@ pub(super) const FUNCTIONS: &[Function] = &[
         Kind::Any,
         "Folds the elements into a state with (state, x) -> state, then applies state -> result.",
         &[
-            ex("reduce(ARRAY[5, 20, NULL, 50], 0, (s, x) -> IF(x IS NULL, s, s + x), s -> s)", "75"),
-            ex("reduce(ARRAY[1, 2, 3], 1, (s, x) -> s * x, s -> s * 10)", "60"),
+            ex(
+                "reduce(ARRAY[5, 20, NULL, 50], 0, (s, x) -> IF(x IS NULL, s, s + x), s -> s)",
+                "75",
+            ),
+            ex(
+                "reduce(ARRAY[1, 2, 3], 1, (s, x) -> s * x, s -> s * 10)",
+                "60",
+            ),
         ],
         reduce,
     )
     .handles_nulls(),
     Function::new(
         "zip",
-        &[Param::req("array1", A), Param::req("array2", A), Param::variadic("more", A)],
+        &[
+            Param::req("array1", A),
+            Param::req("array2", A),
+            Param::variadic("more", A),
+        ],
         A,
         "Merges arrays element-wise into an array of rows (shorter arrays padded with NULL).",
         &[
-            ex("zip(ARRAY[1, 2], ARRAY['a', 'b'])", r#"[[1, "a"], [2, "b"]]"#),
+            ex(
+                "zip(ARRAY[1, 2], ARRAY['a', 'b'])",
+                r#"[[1, "a"], [2, "b"]]"#,
+            ),
             ex("zip(ARRAY[1, 2], ARRAY['a'])", r#"[[1, "a"], [2, null]]"#),
         ],
         zip,
     ),
     Function::new(
         "zip_with",
-        &[Param::req("x", A), Param::req("y", A), Param::req("function", Kind::Lambda(2))],
+        &[
+            Param::req("x", A),
+            Param::req("y", A),
+            Param::req("function", Kind::Lambda(2)),
+        ],
         A,
         "Merges two arrays element-wise with a lambda (the shorter padded with NULL).",
-        &[ex("zip_with(ARRAY[1, 2], ARRAY[10, 20], (x, y) -> x + y)", "[11, 22]")],
+        &[ex(
+            "zip_with(ARRAY[1, 2], ARRAY[10, 20], (x, y) -> x + y)",
+            "[11, 22]",
+        )],
         zip_with,
     ),
     Function::new(
         "all_match",
-        &[Param::req("array", A), Param::req("predicate", Kind::Lambda(1))],
+        &[
+            Param::req("array", A),
+            Param::req("predicate", Kind::Lambda(1)),
+        ],
         Kind::Bool,
         "Whether the predicate is true for every element (true for an empty array; NULL when undecided because of NULLs).",
-        &[ex("all_match(ARRAY[1, 2], x -> x > 0)", "true"), ex("all_match(ARRAY[1, -2], x -> x > 0)", "false")],
+        &[
+            ex("all_match(ARRAY[1, 2], x -> x > 0)", "true"),
+            ex("all_match(ARRAY[1, -2], x -> x > 0)", "false"),
+        ],
         all_match,
     ),
     Function::new(
         "any_match",
-        &[Param::req("array", A), Param::req("predicate", Kind::Lambda(1))],
+        &[
+            Param::req("array", A),
+            Param::req("predicate", Kind::Lambda(1)),
+        ],
         Kind::Bool,
         "Whether the predicate is true for some element (false for an empty array; NULL when undecided because of NULLs).",
         &[ex("any_match(ARRAY[1, -2], x -> x < 0)", "true")],
@@ -295,7 +394,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "none_match",
-        &[Param::req("array", A), Param::req("predicate", Kind::Lambda(1))],
+        &[
+            Param::req("array", A),
+            Param::req("predicate", Kind::Lambda(1)),
+        ],
         Kind::Bool,
         "Whether the predicate is true for no element (true for an empty array; NULL when undecided because of NULLs).",
         &[ex("none_match(ARRAY[1, 2], x -> x > 5)", "true")],
@@ -306,7 +408,13 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::opt("keys", A), Param::opt("values", A)],
         M,
         "A map from an array of keys and an array of values (keys unique and not NULL); map() is empty.",
-        &[ex("map(ARRAY['foo', 'bar'], ARRAY[0, 1])", r#"{"foo": 0, "bar": 1}"#), ex("cardinality(map())", "0")],
+        &[
+            ex(
+                "map(ARRAY['foo', 'bar'], ARRAY[0, 1])",
+                r#"{"foo": 0, "bar": 1}"#,
+            ),
+            ex("cardinality(map())", "0"),
+        ],
         map,
     ),
     Function::new(
@@ -314,7 +422,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("map", M)],
         A,
         "The keys of a map, in order.",
-        &[ex("map_keys(map(ARRAY['foo', 'bar'], ARRAY[0, 1]))", r#"["foo", "bar"]"#)],
+        &[ex(
+            "map_keys(map(ARRAY['foo', 'bar'], ARRAY[0, 1]))",
+            r#"["foo", "bar"]"#,
+        )],
         map_keys,
     ),
     Function::new(
@@ -322,7 +433,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("map", M)],
         A,
         "The values of a map, in order.",
-        &[ex("map_values(map(ARRAY['foo', 'bar'], ARRAY[0, 1]))", "[0, 1]")],
+        &[ex(
+            "map_values(map(ARRAY['foo', 'bar'], ARRAY[0, 1]))",
+            "[0, 1]",
+        )],
         map_values,
     ),
     Function::new(
@@ -330,7 +444,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("map", M)],
         A,
         "The entries of a map as an array of (key, value) rows.",
-        &[ex("map_entries(map(ARRAY['foo', 'bar'], ARRAY[0, 1]))", r#"[["foo", 0], ["bar", 1]]"#)],
+        &[ex(
+            "map_entries(map(ARRAY['foo', 'bar'], ARRAY[0, 1]))",
+            r#"[["foo", 0], ["bar", 1]]"#,
+        )],
         map_entries,
     ),
     Function::new(
@@ -338,7 +455,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("entries", A)],
         M,
         "A map from an array of (key, value) rows.",
-        &[ex("map_from_entries(ARRAY[('a', 1), ('b', 2)])", r#"{"a": 1, "b": 2}"#)],
+        &[ex(
+            "map_from_entries(ARRAY[('a', 1), ('b', 2)])",
+            r#"{"a": 1, "b": 2}"#,
+        )],
         map_from_entries,
     ),
     Function::new(
@@ -346,20 +466,33 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("map", M), Param::variadic("more", M)],
         M,
         "The union of maps; a later map's value wins for a repeated key.",
-        &[ex("map_concat(map(ARRAY['a'], ARRAY[1]), map(ARRAY['a', 'b'], ARRAY[2, 3]))", r#"{"a": 2, "b": 3}"#)],
+        &[ex(
+            "map_concat(map(ARRAY['a'], ARRAY[1]), map(ARRAY['a', 'b'], ARRAY[2, 3]))",
+            r#"{"a": 2, "b": 3}"#,
+        )],
         map_concat,
     ),
     Function::new(
         "map_filter",
-        &[Param::req("map", M), Param::req("predicate", Kind::Lambda(2))],
+        &[
+            Param::req("map", M),
+            Param::req("predicate", Kind::Lambda(2)),
+        ],
         M,
         "The entries for which (key, value) -> boolean is true.",
-        &[ex("map_filter(map(ARRAY['a', 'b'], ARRAY[1, 2]), (k, v) -> v > 1)", r#"{"b": 2}"#)],
+        &[ex(
+            "map_filter(map(ARRAY['a', 'b'], ARRAY[1, 2]), (k, v) -> v > 1)",
+            r#"{"b": 2}"#,
+        )],
         map_filter,
     ),
     Function::new(
         "map_zip_with",
-        &[Param::req("map1", M), Param::req("map2", M), Param::req("function", Kind::Lambda(3))],
+        &[
+            Param::req("map1", M),
+            Param::req("map2", M),
+            Param::req("function", Kind::Lambda(3)),
+        ],
         M,
         "Merges two maps over the union of their keys with (key, value1, value2) -> value (NULL for a missing side).",
         &[ex(
@@ -370,18 +503,30 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "transform_keys",
-        &[Param::req("map", M), Param::req("function", Kind::Lambda(2))],
+        &[
+            Param::req("map", M),
+            Param::req("function", Kind::Lambda(2)),
+        ],
         M,
         "Replaces each key with (key, value) -> new key (new keys must be unique and not NULL).",
-        &[ex("transform_keys(map(ARRAY['a', 'b'], ARRAY[1, 2]), (k, v) -> v * 10)", r#"{"10": 1, "20": 2}"#)],
+        &[ex(
+            "transform_keys(map(ARRAY['a', 'b'], ARRAY[1, 2]), (k, v) -> v * 10)",
+            r#"{"10": 1, "20": 2}"#,
+        )],
         transform_keys,
     ),
     Function::new(
         "transform_values",
-        &[Param::req("map", M), Param::req("function", Kind::Lambda(2))],
+        &[
+            Param::req("map", M),
+            Param::req("function", Kind::Lambda(2)),
+        ],
         M,
         "Replaces each value with (key, value) -> new value.",
-        &[ex("transform_values(map(ARRAY['a', 'b'], ARRAY[1, 2]), (k, v) -> v * 10)", r#"{"a": 10, "b": 20}"#)],
+        &[ex(
+            "transform_values(map(ARRAY['a', 'b'], ARRAY[1, 2]), (k, v) -> v * 10)",
+            r#"{"a": 10, "b": 20}"#,
+        )],
         transform_values,
     ),
 ];
@@ -398,7 +543,9 @@ fn from_json_array(items: &[Json]) -> Vec<Value> {
 }
 
 fn from_json_object(map: &serde_json::Map<String, Json>) -> Vec<(Value, Value)> {
-    map.iter().map(|(k, v)| (Value::str(k), Value::from_json(v.clone()))).collect()
+    map.iter()
+        .map(|(k, v)| (Value::str(k), Value::from_json(v.clone())))
+        .collect()
 }
 
 fn short(v: &Value) -> String {
@@ -412,35 +559,57 @@ fn short(v: &Value) -> String {
 
 /// An array argument: ARRAY, a JSON array, or text holding a JSON array.
 fn array_arg(args: &[Value], i: usize) -> Result<Cow<'_, [Value]>, FnError> {
-    let v = args.get(i).ok_or_else(|| FnError::arg(i, "missing argument"))?;
+    let v = args
+        .get(i)
+        .ok_or_else(|| FnError::arg(i, "missing argument"))?;
     match v {
         Value::Array(a) => Ok(Cow::Borrowed(&a[..])),
         Value::Json(j) => match &**j {
             Json::Array(items) => Ok(Cow::Owned(from_json_array(items))),
-            _ => Err(FnError::arg(i, "expected an array, got a JSON value that is not an array")),
+            _ => Err(FnError::arg(
+                i,
+                "expected an array, got a JSON value that is not an array",
+            )),
         },
         Value::Str(t) => match parse_json_text(t) {
             Some(Json::Array(items)) => Ok(Cow::Owned(from_json_array(&items))),
-            _ => Err(FnError::arg(i, format!("expected an array, got text '{}'", short(v)))),
+            _ => Err(FnError::arg(
+                i,
+                format!("expected an array, got text '{}'", short(v)),
+            )),
         },
-        other => Err(FnError::arg(i, format!("expected an array, got {}", other.type_name()))),
+        other => Err(FnError::arg(
+            i,
+            format!("expected an array, got {}", other.type_name()),
+        )),
     }
 }
 
 /// A map argument: MAP, a JSON object, or text holding a JSON object.
 fn map_arg(args: &[Value], i: usize) -> Result<Cow<'_, [(Value, Value)]>, FnError> {
-    let v = args.get(i).ok_or_else(|| FnError::arg(i, "missing argument"))?;
+    let v = args
+        .get(i)
+        .ok_or_else(|| FnError::arg(i, "missing argument"))?;
     match v {
         Value::Map(m) => Ok(Cow::Borrowed(&m[..])),
         Value::Json(j) => match &**j {
             Json::Object(o) => Ok(Cow::Owned(from_json_object(o))),
-            _ => Err(FnError::arg(i, "expected a map, got a JSON value that is not an object")),
+            _ => Err(FnError::arg(
+                i,
+                "expected a map, got a JSON value that is not an object",
+            )),
         },
         Value::Str(t) => match parse_json_text(t) {
             Some(Json::Object(o)) => Ok(Cow::Owned(from_json_object(&o))),
-            _ => Err(FnError::arg(i, format!("expected a map, got text '{}'", short(v)))),
+            _ => Err(FnError::arg(
+                i,
+                format!("expected a map, got text '{}'", short(v)),
+            )),
         },
-        other => Err(FnError::arg(i, format!("expected a map, got {}", other.type_name()))),
+        other => Err(FnError::arg(
+            i,
+            format!("expected a map, got {}", other.type_name()),
+        )),
     }
 }
 
@@ -457,7 +626,10 @@ fn container_arg(args: &[Value], i: usize) -> Result<Container<'_>, FnError> {
         Value::Str(t) => match parse_json_text(t) {
             Some(Json::Object(o)) => Ok(Container::Map(Cow::Owned(from_json_object(&o)))),
             Some(Json::Array(a)) => Ok(Container::Array(Cow::Owned(from_json_array(&a)))),
-            _ => Err(FnError::arg(i, format!("expected an array or a map, got text '{}'", short(&args[i])))),
+            _ => Err(FnError::arg(
+                i,
+                format!("expected an array or a map, got text '{}'", short(&args[i])),
+            )),
         },
         _ => array_arg(args, i).map(Container::Array),
     }
@@ -485,7 +657,9 @@ fn set_key(v: &Value) -> String {
         Value::Double(d) if d.fract() == 0.0 && d.abs() < 9e15 => format!("n{}", *d as i64),
         Value::Double(d) => format!("d{d}"),
         Value::Str(t) => format!("s{}", t.as_str()),
-        Value::Json(j) if !j.is_array() && !j.is_object() => set_key(&Value::from_json((**j).clone())),
+        Value::Json(j) if !j.is_array() && !j.is_object() => {
+            set_key(&Value::from_json((**j).clone()))
+        }
         Value::Timestamp(t) => format!("t{}", t.nanos),
         Value::Date(d) => format!("D{d}"),
         Value::Bytes(b) => format!("x{}", hex::encode(b)),
@@ -494,12 +668,18 @@ fn set_key(v: &Value) -> String {
 }
 
 fn distinct(items: impl IntoIterator<Item = Value>, seen: &mut HashSet<String>) -> Vec<Value> {
-    items.into_iter().filter(|v| seen.insert(set_key(v))).collect()
+    items
+        .into_iter()
+        .filter(|v| seen.insert(set_key(v)))
+        .collect()
 }
 
 /// A stable merge sort with a fallible comparator that never panics, even when the
 /// comparator is not a total order.
-fn merge_sort(mut v: Vec<Value>, cmp: &mut dyn FnMut(&Value, &Value) -> Result<Ordering, FnError>) -> Result<Vec<Value>, FnError> {
+fn merge_sort(
+    mut v: Vec<Value>,
+    cmp: &mut dyn FnMut(&Value, &Value) -> Result<Ordering, FnError>,
+) -> Result<Vec<Value>, FnError> {
     if v.len() <= 1 {
         return Ok(v);
     }
@@ -527,12 +707,17 @@ fn truth(v: &Value) -> Result<Option<bool>, FnError> {
         Value::Null => Ok(None),
         Value::Str(t) if t.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Value::Str(t) if t.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        other => Err(FnError::new(format!("the lambda must return a boolean, got {}", other.type_name()))),
+        other => Err(FnError::new(format!(
+            "the lambda must return a boolean, got {}",
+            other.type_name()
+        ))),
     }
 }
 
 fn cap_error(what: &str, n: impl std::fmt::Display) -> FnError {
-    FnError::new(format!("{what} would produce {n} elements; the limit is {MAX_ELEMENTS}"))
+    FnError::new(format!(
+        "{what} would produce {n} elements; the limit is {MAX_ELEMENTS}"
+    ))
 }
 
 /// Builds a map, rejecting NULL and duplicate keys.
@@ -568,9 +753,16 @@ fn element_at(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
                 return Err(FnError::arg(1, "SQL array indices start at 1"));
             }
             let idx = if i > 0 { i - 1 } else { a.len() as i64 + i };
-            Ok(usize::try_from(idx).ok().and_then(|k| a.get(k)).cloned().unwrap_or(Value::Null))
+            Ok(usize::try_from(idx)
+                .ok()
+                .and_then(|k| a.get(k))
+                .cloned()
+                .unwrap_or(Value::Null))
         }
-        Container::Map(m) => Ok(m.iter().find(|(k, _)| eq(k, &args[1]) == Some(true)).map_or(Value::Null, |(_, v)| v.clone())),
+        Container::Map(m) => Ok(m
+            .iter()
+            .find(|(k, _)| eq(k, &args[1]) == Some(true))
+            .map_or(Value::Null, |(_, v)| v.clone())),
     }
 }
 
@@ -583,7 +775,11 @@ fn contains(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         }
         saw_null |= e.is_null();
     }
-    Ok(if saw_null { Value::Null } else { Value::Bool(false) })
+    Ok(if saw_null {
+        Value::Null
+    } else {
+        Value::Bool(false)
+    })
 }
 
 fn array_join(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -611,7 +807,10 @@ fn array_join(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 
 fn array_distinct(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let a = array_arg(args, 0)?;
-    Ok(Value::array(distinct(a.iter().cloned(), &mut HashSet::new())))
+    Ok(Value::array(distinct(
+        a.iter().cloned(),
+        &mut HashSet::new(),
+    )))
 }
 
 fn array_sort(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
@@ -624,8 +823,16 @@ fn array_sort(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
                 let r = env.apply(f, &[x.clone(), y.clone()])?;
                 match r {
                     Value::Int(n) => Ok(n.cmp(&0)),
-                    Value::Double(d) if !d.is_nan() => Ok(d.partial_cmp(&0.0).unwrap_or(Ordering::Equal)),
-                    other => Err(FnError::arg(1, format!("the comparator must return a number, got {}", other.type_name()))),
+                    Value::Double(d) if !d.is_nan() => {
+                        Ok(d.partial_cmp(&0.0).unwrap_or(Ordering::Equal))
+                    }
+                    other => Err(FnError::arg(
+                        1,
+                        format!(
+                            "the comparator must return a number, got {}",
+                            other.type_name()
+                        ),
+                    )),
                 }
             })?
         }
@@ -672,24 +879,40 @@ fn array_average(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let a = array_arg(args, 0)?;
     let (mut sum, mut n) = (0.0, 0usize);
     for (k, e) in a.iter().enumerate().filter(|(_, e)| !e.is_null()) {
-        let x = super::double_arg(std::slice::from_ref(e), 0)
-            .map_err(|_| FnError::new(format!("array_average: element {} ('{}') is not a number", k + 1, short(e))))?;
+        let x = super::double_arg(std::slice::from_ref(e), 0).map_err(|_| {
+            FnError::new(format!(
+                "array_average: element {} ('{}') is not a number",
+                k + 1,
+                short(e)
+            ))
+        })?;
         sum += x;
         n += 1;
     }
-    Ok(if n == 0 { Value::Null } else { Value::Double(sum / n as f64) })
+    Ok(if n == 0 {
+        Value::Null
+    } else {
+        Value::Double(sum / n as f64)
+    })
 }
 
 fn array_position(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let a = array_arg(args, 0)?;
-    let instance = if args.len() > 2 { super::int_arg(args, 2)? } else { 1 };
+    let instance = if args.len() > 2 {
+        super::int_arg(args, 2)?
+    } else {
+        1
+    };
     if instance == 0 {
         return Err(FnError::arg(2, "the instance must not be 0"));
     }
     let mut left = instance.unsigned_abs();
     let hit = |(i, e): (usize, &Value)| (eq(e, &args[1]) == Some(true)).then_some(i);
-    let positions: Box<dyn Iterator<Item = usize>> =
-        if instance > 0 { Box::new(a.iter().enumerate().filter_map(hit)) } else { Box::new(a.iter().enumerate().rev().filter_map(hit)) };
+    let positions: Box<dyn Iterator<Item = usize>> = if instance > 0 {
+        Box::new(a.iter().enumerate().filter_map(hit))
+    } else {
+        Box::new(a.iter().enumerate().rev().filter_map(hit))
+    };
     for i in positions {
         left -= 1;
         if left == 0 {
@@ -709,17 +932,31 @@ fn array_intersect(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let (x, y) = (array_arg(args, 0)?, array_arg(args, 1)?);
     let in_y: HashSet<String> = y.iter().map(set_key).collect();
     let mut seen = HashSet::new();
-    Ok(Value::array(x.iter().filter(|v| in_y.contains(&set_key(v))).filter(|&v| seen.insert(set_key(v))).cloned().collect()))
+    Ok(Value::array(
+        x.iter()
+            .filter(|v| in_y.contains(&set_key(v)))
+            .filter(|&v| seen.insert(set_key(v)))
+            .cloned()
+            .collect(),
+    ))
 }
 
 fn array_union(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let (x, y) = (array_arg(args, 0)?, array_arg(args, 1)?);
-    Ok(Value::array(distinct(x.iter().chain(y.iter()).cloned(), &mut HashSet::new())))
+    Ok(Value::array(distinct(
+        x.iter().chain(y.iter()).cloned(),
+        &mut HashSet::new(),
+    )))
 }
 
 fn array_remove(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let a = array_arg(args, 0)?;
-    Ok(Value::array(a.iter().filter(|e| eq(e, &args[1]) != Some(true)).cloned().collect()))
+    Ok(Value::array(
+        a.iter()
+            .filter(|e| eq(e, &args[1]) != Some(true))
+            .cloned()
+            .collect(),
+    ))
 }
 
 fn array_normalize(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -730,16 +967,30 @@ fn array_normalize(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     }
     let xs: Vec<Option<f64>> = a
         .iter()
-        .map(|e| if e.is_null() { Ok(None) } else { super::double_arg(std::slice::from_ref(e), 0).map(Some) })
+        .map(|e| {
+            if e.is_null() {
+                Ok(None)
+            } else {
+                super::double_arg(std::slice::from_ref(e), 0).map(Some)
+            }
+        })
         .collect::<Result<_, _>>()
         .map_err(|_| FnError::arg(0, "array_normalize needs an array of numbers"))?;
     let norm = if p == 0.0 {
         xs.iter().flatten().filter(|x| **x != 0.0).count() as f64
     } else {
-        xs.iter().flatten().map(|x| x.abs().powf(p)).sum::<f64>().powf(1.0 / p)
+        xs.iter()
+            .flatten()
+            .map(|x| x.abs().powf(p))
+            .sum::<f64>()
+            .powf(1.0 / p)
     };
     let scale = if norm == 0.0 { 1.0 } else { norm };
-    Ok(Value::array(xs.into_iter().map(|x| x.map_or(Value::Null, |x| Value::Double(x / scale))).collect()))
+    Ok(Value::array(
+        xs.into_iter()
+            .map(|x| x.map_or(Value::Null, |x| Value::Double(x / scale)))
+            .collect(),
+    ))
 }
 
 fn arrays_overlap(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -749,7 +1000,11 @@ fn arrays_overlap(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         return Ok(Value::Bool(true));
     }
     let nulls = x.iter().chain(y.iter()).any(Value::is_null);
-    Ok(if nulls { Value::Null } else { Value::Bool(false) })
+    Ok(if nulls {
+        Value::Null
+    } else {
+        Value::Bool(false)
+    })
 }
 
 fn slice(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -760,7 +1015,10 @@ fn slice(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         return Err(FnError::arg(1, "SQL array indices start at 1"));
     }
     if len < 0 {
-        return Err(FnError::arg(2, format!("length must be greater than or equal to 0, got {len}")));
+        return Err(FnError::arg(
+            2,
+            format!("length must be greater than or equal to 0, got {len}"),
+        ));
     }
     let n = a.len() as i64;
     let from = if start > 0 { start - 1 } else { n + start };
@@ -788,7 +1046,10 @@ fn sequence(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         return Err(FnError::arg(2, "step must not be 0"));
     }
     if (stop > start && step < 0) || (stop < start && step > 0) {
-        return Err(FnError::arg(2, format!("step {step} does not go from {start} to {stop}")));
+        return Err(FnError::arg(
+            2,
+            format!("step {step} does not go from {start} to {stop}"),
+        ));
     }
     let count = (stop as i128 - start as i128) / step as i128 + 1;
     if count > MAX_ELEMENTS as i128 {
@@ -797,7 +1058,11 @@ fn sequence(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let items = (0..count as i64)
         .map(|k| {
             let v = (start as i128 + k as i128 * step as i128) as i64;
-            if dates { Value::Date(v as i32) } else { Value::Int(v) }
+            if dates {
+                Value::Date(v as i32)
+            } else {
+                Value::Int(v)
+            }
         })
         .collect();
     Ok(Value::array(items))
@@ -806,7 +1071,10 @@ fn sequence(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn repeat(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let n = super::int_arg(args, 1)?;
     if n < 0 {
-        return Err(FnError::arg(1, format!("count must be greater than or equal to 0, got {n}")));
+        return Err(FnError::arg(
+            1,
+            format!("count must be greater than or equal to 0, got {n}"),
+        ));
     }
     if n > MAX_ELEMENTS as i64 {
         return Err(cap_error("repeat", n));
@@ -818,7 +1086,9 @@ fn shuffle(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     use std::hash::{BuildHasher, Hasher};
     let mut a = array_arg(args, 0)?.into_owned();
     // Seeded from the process's random hasher keys; splitmix64 from there.
-    let mut state = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let mut state = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
     let mut next = || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = state;
@@ -837,7 +1107,10 @@ fn combinations(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let a = array_arg(args, 0)?;
     let n = super::int_arg(args, 1)?;
     if !(0..=5).contains(&n) {
-        return Err(FnError::arg(1, format!("combination size must be between 0 and 5, got {n}")));
+        return Err(FnError::arg(
+            1,
+            format!("combination size must be between 0 and 5, got {n}"),
+        ));
     }
     let (n, len) = (n as usize, a.len());
     if n > len {
@@ -856,7 +1129,9 @@ fn combinations(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     loop {
         out.push(Value::array(idx.iter().map(|&i| a[i].clone()).collect()));
         // Advance to the next combination in lexicographic order.
-        let Some(k) = (0..n).rev().find(|&k| idx[k] < len - n + k) else { break };
+        let Some(k) = (0..n).rev().find(|&k| idx[k] < len - n + k) else {
+            break;
+        };
         idx[k] += 1;
         for j in k + 1..n {
             idx[j] = idx[j - 1] + 1;
@@ -872,8 +1147,19 @@ fn flatten(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         match e {
             Value::Null => {}
             Value::Array(inner) => out.extend(inner.iter().cloned()),
-            Value::Json(j) if j.is_array() => out.extend(from_json_array(j.as_array().expect("checked"))),
-            other => return Err(FnError::arg(0, format!("flatten needs an array of arrays; element {} is {}", k + 1, other.type_name()))),
+            Value::Json(j) if j.is_array() => {
+                out.extend(from_json_array(j.as_array().expect("checked")))
+            }
+            other => {
+                return Err(FnError::arg(
+                    0,
+                    format!(
+                        "flatten needs an array of arrays; element {} is {}",
+                        k + 1,
+                        other.type_name()
+                    ),
+                ));
+            }
         }
     }
     Ok(Value::array(out))
@@ -882,7 +1168,10 @@ fn flatten(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn transform(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
     let a = array_arg(args, 0)?;
     let f = lambda_arg(args, 1)?;
-    let out = a.iter().map(|e| env.apply(f, std::slice::from_ref(e))).collect::<Result<Vec<_>, _>>()?;
+    let out = a
+        .iter()
+        .map(|e| env.apply(f, std::slice::from_ref(e)))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Value::array(out))
 }
 
@@ -912,9 +1201,20 @@ fn reduce(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
 }
 
 fn zip(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
-    let arrays = (0..args.len()).map(|i| array_arg(args, i)).collect::<Result<Vec<_>, _>>()?;
+    let arrays = (0..args.len())
+        .map(|i| array_arg(args, i))
+        .collect::<Result<Vec<_>, _>>()?;
     let len = arrays.iter().map(|a| a.len()).max().unwrap_or(0);
-    let rows = (0..len).map(|k| Value::Row(Arc::new(arrays.iter().map(|a| a.get(k).cloned().unwrap_or(Value::Null)).collect()))).collect();
+    let rows = (0..len)
+        .map(|k| {
+            Value::Row(Arc::new(
+                arrays
+                    .iter()
+                    .map(|a| a.get(k).cloned().unwrap_or(Value::Null))
+                    .collect(),
+            ))
+        })
+        .collect();
     Ok(Value::array(rows))
 }
 
@@ -923,14 +1223,26 @@ fn zip_with(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
     let f = lambda_arg(args, 2)?;
     let len = x.len().max(y.len());
     let out = (0..len)
-        .map(|k| env.apply(f, &[x.get(k).cloned().unwrap_or(Value::Null), y.get(k).cloned().unwrap_or(Value::Null)]))
+        .map(|k| {
+            env.apply(
+                f,
+                &[
+                    x.get(k).cloned().unwrap_or(Value::Null),
+                    y.get(k).cloned().unwrap_or(Value::Null),
+                ],
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Value::array(out))
 }
 
 /// Evaluates a predicate over the elements: (any true, any false, any NULL), stopping at
 /// `stop_on` when given.
-fn matches(args: &[Value], env: &mut dyn Env, stop_on: bool) -> Result<(bool, bool, bool), FnError> {
+fn matches(
+    args: &[Value],
+    env: &mut dyn Env,
+    stop_on: bool,
+) -> Result<(bool, bool, bool), FnError> {
     let a = array_arg(args, 0)?;
     let f = lambda_arg(args, 1)?;
     let (mut t, mut fl, mut n) = (false, false, false);
@@ -983,11 +1295,17 @@ fn none_match(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
 fn map(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     match args.len() {
         0 => Ok(Value::Map(Arc::new(Vec::new()))),
-        1 => Err(FnError::new("map takes no arguments or two arrays (keys, values)")),
+        1 => Err(FnError::new(
+            "map takes no arguments or two arrays (keys, values)",
+        )),
         _ => {
             let (keys, values) = (array_arg(args, 0)?, array_arg(args, 1)?);
             if keys.len() != values.len() {
-                return Err(FnError::new(format!("map: {} keys but {} values", keys.len(), values.len())));
+                return Err(FnError::new(format!(
+                    "map: {} keys but {} values",
+                    keys.len(),
+                    values.len()
+                )));
             }
             build_map(keys.iter().cloned().zip(values.iter().cloned()))
         }
@@ -995,16 +1313,24 @@ fn map(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 }
 
 fn map_keys(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(Value::array(map_arg(args, 0)?.iter().map(|(k, _)| k.clone()).collect()))
+    Ok(Value::array(
+        map_arg(args, 0)?.iter().map(|(k, _)| k.clone()).collect(),
+    ))
 }
 
 fn map_values(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(Value::array(map_arg(args, 0)?.iter().map(|(_, v)| v.clone()).collect()))
+    Ok(Value::array(
+        map_arg(args, 0)?.iter().map(|(_, v)| v.clone()).collect(),
+    ))
 }
 
 fn map_entries(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let m = map_arg(args, 0)?;
-    Ok(Value::array(m.iter().map(|(k, v)| Value::Row(Arc::new(vec![k.clone(), v.clone()]))).collect()))
+    Ok(Value::array(
+        m.iter()
+            .map(|(k, v)| Value::Row(Arc::new(vec![k.clone(), v.clone()])))
+            .collect(),
+    ))
 }
 
 fn map_from_entries(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -1012,15 +1338,24 @@ fn map_from_entries(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let mut entries = Vec::with_capacity(a.len());
     for (k, e) in a.iter().enumerate() {
         let pair = match e {
-            Value::Row(items) | Value::Array(items) if items.len() == 2 => (items[0].clone(), items[1].clone()),
+            Value::Row(items) | Value::Array(items) if items.len() == 2 => {
+                (items[0].clone(), items[1].clone())
+            }
             Value::Json(j) if j.as_array().is_some_and(|p| p.len() == 2) => {
                 let p = j.as_array().expect("checked");
-                (Value::from_json(p[0].clone()), Value::from_json(p[1].clone()))
+                (
+                    Value::from_json(p[0].clone()),
+                    Value::from_json(p[1].clone()),
+                )
             }
             other => {
                 return Err(FnError::arg(
                     0,
-                    format!("map_from_entries: entry {} is not a (key, value) pair but {}", k + 1, other.type_name()),
+                    format!(
+                        "map_from_entries: entry {} is not a (key, value) pair but {}",
+                        k + 1,
+                        other.type_name()
+                    ),
                 ));
             }
         };
@@ -1061,7 +1396,11 @@ fn map_filter(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
 fn map_zip_with(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
     let (m1, m2) = (map_arg(args, 0)?, map_arg(args, 1)?);
     let f = lambda_arg(args, 2)?;
-    let lookup = |m: &[(Value, Value)], key: &str| m.iter().find(|(k, _)| set_key(k) == key).map(|(_, v)| v.clone());
+    let lookup = |m: &[(Value, Value)], key: &str| {
+        m.iter()
+            .find(|(k, _)| set_key(k) == key)
+            .map(|(_, v)| v.clone())
+    };
     let mut keys: Vec<Value> = Vec::new();
     let mut seen = HashSet::new();
     for (k, _) in m1.iter().chain(m2.iter()) {
@@ -1083,14 +1422,20 @@ fn map_zip_with(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
 fn transform_keys(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
     let m = map_arg(args, 0)?;
     let f = lambda_arg(args, 1)?;
-    let entries = m.iter().map(|(k, v)| Ok((env.apply(f, &[k.clone(), v.clone()])?, v.clone()))).collect::<Result<Vec<_>, FnError>>()?;
+    let entries = m
+        .iter()
+        .map(|(k, v)| Ok((env.apply(f, &[k.clone(), v.clone()])?, v.clone())))
+        .collect::<Result<Vec<_>, FnError>>()?;
     build_map(entries)
 }
 
 fn transform_values(args: &[Value], _: &Prepared, env: &mut dyn Env) -> FnResult {
     let m = map_arg(args, 0)?;
     let f = lambda_arg(args, 1)?;
-    let out = m.iter().map(|(k, v)| Ok((k.clone(), env.apply(f, &[k.clone(), v.clone()])?))).collect::<Result<Vec<_>, FnError>>()?;
+    let out = m
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), env.apply(f, &[k.clone(), v.clone()])?)))
+        .collect::<Result<Vec<_>, FnError>>()?;
     Ok(Value::Map(Arc::new(out)))
 }
 
@@ -1118,7 +1463,10 @@ mod tests {
     }
 
     fn func(name: &str) -> &'static Function {
-        FUNCTIONS.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no {name}"))
+        FUNCTIONS
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
     }
 
     fn call_env(name: &str, args: &[Value], env: &mut Lambdas) -> FnResult {
@@ -1134,7 +1482,11 @@ mod tests {
     }
 
     /// Calls with one lambda (`Value::Lambda(0)`) as the last argument.
-    fn call_fn(name: &str, mut args: Vec<Value>, f: impl Fn(&[Value]) -> FnResult + 'static) -> FnResult {
+    fn call_fn(
+        name: &str,
+        mut args: Vec<Value>,
+        f: impl Fn(&[Value]) -> FnResult + 'static,
+    ) -> FnResult {
         args.push(Value::Lambda(0));
         call_env(name, &args, &mut Lambdas(vec![Box::new(f)]))
     }
@@ -1163,20 +1515,42 @@ mod tests {
     }
 
     fn smap(pairs: &[(&str, i64)]) -> Value {
-        Value::Map(Arc::new(pairs.iter().map(|(k, v)| (s(k), Value::Int(*v))).collect()))
+        Value::Map(Arc::new(
+            pairs.iter().map(|(k, v)| (s(k), Value::Int(*v))).collect(),
+        ))
     }
 
     #[test]
     fn arrays_from_json_and_text() {
-        assert_eq!(call("cardinality", &[s("[1, 2, 3]")]).unwrap(), Value::Int(3));
-        assert_eq!(call("cardinality", &[Value::json(json!([1, {"a": 1}]))]).unwrap(), Value::Int(2));
-        assert_eq!(call("cardinality", &[s(r#"{"a": 1, "b": 2}"#)]).unwrap(), Value::Int(2));
-        assert_eq!(call("cardinality", &[smap(&[("a", 1)])]).unwrap(), Value::Int(1));
+        assert_eq!(
+            call("cardinality", &[s("[1, 2, 3]")]).unwrap(),
+            Value::Int(3)
+        );
+        assert_eq!(
+            call("cardinality", &[Value::json(json!([1, {"a": 1}]))]).unwrap(),
+            Value::Int(2)
+        );
+        assert_eq!(
+            call("cardinality", &[s(r#"{"a": 1, "b": 2}"#)]).unwrap(),
+            Value::Int(2)
+        );
+        assert_eq!(
+            call("cardinality", &[smap(&[("a", 1)])]).unwrap(),
+            Value::Int(1)
+        );
         assert_eq!(call("cardinality", &[Value::Null]).unwrap(), Value::Null);
         let err = call("cardinality", &[s("abc")]).unwrap_err();
-        assert!(err.message.contains("expected an array or a map, got text 'abc'"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("expected an array or a map, got text 'abc'"),
+            "{}",
+            err.message
+        );
         assert!(call("cardinality", &[Value::Int(3)]).is_err());
-        assert_eq!(js(call("array_distinct", &[s(r#"["a", "b", "a"]"#)])), json!(["a", "b"]));
+        assert_eq!(
+            js(call("array_distinct", &[s(r#"["a", "b", "a"]"#)])),
+            json!(["a", "b"])
+        );
         assert!(call("array_distinct", &[s(r#"{"a": 1}"#)]).is_err());
     }
 
@@ -1193,90 +1567,263 @@ mod tests {
         assert_eq!(at(i64::MAX).unwrap(), Value::Null);
         assert!(at(0).is_err());
         let m = smap(&[("a", 1), ("b", 2)]);
-        assert_eq!(call("element_at", &[m.clone(), s("b")]).unwrap(), Value::Int(2));
+        assert_eq!(
+            call("element_at", &[m.clone(), s("b")]).unwrap(),
+            Value::Int(2)
+        );
         assert_eq!(call("element_at", &[m, s("z")]).unwrap(), Value::Null);
-        assert_eq!(call("element_at", &[s(r#"{"k": "v"}"#), s("k")]).unwrap(), s("v"));
-        assert_eq!(call("element_at", &[s("[10, 20]"), Value::Int(2)]).unwrap(), Value::Int(20));
+        assert_eq!(
+            call("element_at", &[s(r#"{"k": "v"}"#), s("k")]).unwrap(),
+            s("v")
+        );
+        assert_eq!(
+            call("element_at", &[s("[10, 20]"), Value::Int(2)]).unwrap(),
+            Value::Int(20)
+        );
     }
 
     #[test]
     fn contains_and_position() {
         let a = Value::array(vec![Value::Int(1), Value::Null, Value::Int(3)]);
-        assert_eq!(call("contains", &[a.clone(), Value::Int(3)]).unwrap(), Value::Bool(true));
-        assert_eq!(call("contains", &[a.clone(), Value::Int(2)]).unwrap(), Value::Null);
-        assert_eq!(call("contains", &[ints(&[1, 2]), Value::Int(5)]).unwrap(), Value::Bool(false));
-        assert_eq!(call("contains", &[ints(&[1, 2]), s("2")]).unwrap(), Value::Bool(true));
-        assert_eq!(call("contains", &[ints(&[1, 2]), Value::Null]).unwrap(), Value::Null);
+        assert_eq!(
+            call("contains", &[a.clone(), Value::Int(3)]).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("contains", &[a.clone(), Value::Int(2)]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("contains", &[ints(&[1, 2]), Value::Int(5)]).unwrap(),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            call("contains", &[ints(&[1, 2]), s("2")]).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("contains", &[ints(&[1, 2]), Value::Null]).unwrap(),
+            Value::Null
+        );
         let p = ints(&[10, 20, 30, 20]);
-        assert_eq!(call("array_position", &[p.clone(), Value::Int(20)]).unwrap(), Value::Int(2));
-        assert_eq!(call("array_position", &[p.clone(), Value::Int(20), Value::Int(2)]).unwrap(), Value::Int(4));
-        assert_eq!(call("array_position", &[p.clone(), Value::Int(20), Value::Int(-1)]).unwrap(), Value::Int(4));
-        assert_eq!(call("array_position", &[p.clone(), Value::Int(20), Value::Int(3)]).unwrap(), Value::Int(0));
-        assert_eq!(call("array_position", &[p.clone(), Value::Int(99)]).unwrap(), Value::Int(0));
+        assert_eq!(
+            call("array_position", &[p.clone(), Value::Int(20)]).unwrap(),
+            Value::Int(2)
+        );
+        assert_eq!(
+            call(
+                "array_position",
+                &[p.clone(), Value::Int(20), Value::Int(2)]
+            )
+            .unwrap(),
+            Value::Int(4)
+        );
+        assert_eq!(
+            call(
+                "array_position",
+                &[p.clone(), Value::Int(20), Value::Int(-1)]
+            )
+            .unwrap(),
+            Value::Int(4)
+        );
+        assert_eq!(
+            call(
+                "array_position",
+                &[p.clone(), Value::Int(20), Value::Int(3)]
+            )
+            .unwrap(),
+            Value::Int(0)
+        );
+        assert_eq!(
+            call("array_position", &[p.clone(), Value::Int(99)]).unwrap(),
+            Value::Int(0)
+        );
         assert!(call("array_position", &[p, Value::Int(20), Value::Int(0)]).is_err());
     }
 
     #[test]
     fn join_distinct_sort_extremes() {
         let a = Value::array(vec![s("a"), Value::Null, Value::Int(2), Value::Double(1.5)]);
-        assert_eq!(call("array_join", &[a.clone(), s(",")]).unwrap(), s("a,2,1.5"));
-        assert_eq!(call("array_join", &[a, s(", "), s("-")]).unwrap(), s("a, -, 2, 1.5"));
+        assert_eq!(
+            call("array_join", &[a.clone(), s(",")]).unwrap(),
+            s("a,2,1.5")
+        );
+        assert_eq!(
+            call("array_join", &[a, s(", "), s("-")]).unwrap(),
+            s("a, -, 2, 1.5")
+        );
         assert_eq!(call("array_join", &[ints(&[]), s(",")]).unwrap(), s(""));
-        let d = Value::array(vec![Value::Int(1), Value::Double(1.0), Value::Null, s("1"), Value::Null, Value::Int(2)]);
+        let d = Value::array(vec![
+            Value::Int(1),
+            Value::Double(1.0),
+            Value::Null,
+            s("1"),
+            Value::Null,
+            Value::Int(2),
+        ]);
         assert_eq!(js(call("array_distinct", &[d])), json!([1, null, "1", 2]));
-        let unsorted = Value::array(vec![Value::Int(3), Value::Null, Value::Int(1), Value::Double(2.5)]);
-        assert_eq!(js(call("array_sort", std::slice::from_ref(&unsorted))), json!([1, 2.5, 3, null]));
-        assert_eq!(js(call("array_sort", &[strs(&["b", "a", "c"])])), json!(["a", "b", "c"]));
-        assert_eq!(call("array_max", &[ints(&[1, 7, 3])]).unwrap(), Value::Int(7));
-        assert_eq!(call("array_min", &[ints(&[4, 7, 3])]).unwrap(), Value::Int(3));
+        let unsorted = Value::array(vec![
+            Value::Int(3),
+            Value::Null,
+            Value::Int(1),
+            Value::Double(2.5),
+        ]);
+        assert_eq!(
+            js(call("array_sort", std::slice::from_ref(&unsorted))),
+            json!([1, 2.5, 3, null])
+        );
+        assert_eq!(
+            js(call("array_sort", &[strs(&["b", "a", "c"])])),
+            json!(["a", "b", "c"])
+        );
+        assert_eq!(
+            call("array_max", &[ints(&[1, 7, 3])]).unwrap(),
+            Value::Int(7)
+        );
+        assert_eq!(
+            call("array_min", &[ints(&[4, 7, 3])]).unwrap(),
+            Value::Int(3)
+        );
         assert_eq!(call("array_max", &[unsorted]).unwrap(), Value::Null);
         assert_eq!(call("array_max", &[ints(&[])]).unwrap(), Value::Null);
-        assert_eq!(call("array_max", &[strs(&["b", "c", "a"])]).unwrap(), s("c"));
+        assert_eq!(
+            call("array_max", &[strs(&["b", "c", "a"])]).unwrap(),
+            s("c")
+        );
     }
 
     #[test]
     fn sort_with_comparator_never_panics() {
         let desc = |a: &[Value]| Ok(Value::Int(num(&a[1]).cmp(&num(&a[0])) as i64));
-        assert_eq!(js(call_fn("array_sort", vec![ints(&[1, 3, 2])], desc)), json!([3, 2, 1]));
+        assert_eq!(
+            js(call_fn("array_sort", vec![ints(&[1, 3, 2])], desc)),
+            json!([3, 2, 1])
+        );
         // An inconsistent comparator gives some order, never a panic.
-        let chaos = |a: &[Value]| Ok(Value::Int(if (num(&a[0]) + num(&a[1])) % 3 == 0 { -1 } else { 1 }));
+        let chaos = |a: &[Value]| {
+            Ok(Value::Int(if (num(&a[0]) + num(&a[1])) % 3 == 0 {
+                -1
+            } else {
+                1
+            }))
+        };
         let many = ints(&(0..500).collect::<Vec<_>>());
-        assert_eq!(call_fn("array_sort", vec![many], chaos).unwrap().to_json().as_array().unwrap().len(), 500);
+        assert_eq!(
+            call_fn("array_sort", vec![many], chaos)
+                .unwrap()
+                .to_json()
+                .as_array()
+                .unwrap()
+                .len(),
+            500
+        );
         let bad = |_: &[Value]| Ok(Value::str("x"));
         assert!(call_fn("array_sort", vec![ints(&[1, 2])], bad).is_err());
         let failing = |_: &[Value]| Err(FnError::new("boom"));
-        assert_eq!(call_fn("array_sort", vec![ints(&[1, 2])], failing).unwrap_err().message, "boom");
+        assert_eq!(
+            call_fn("array_sort", vec![ints(&[1, 2])], failing)
+                .unwrap_err()
+                .message,
+            "boom"
+        );
     }
 
     #[test]
     fn sums_and_averages() {
-        let a = Value::array(vec![Value::Int(1), Value::Int(2), Value::Null, Value::Int(4)]);
-        assert_eq!(call("array_sum", std::slice::from_ref(&a)).unwrap(), Value::Int(7));
-        assert_eq!(call("array_sum", &[Value::array(vec![Value::Double(1.5), Value::Int(2)])]).unwrap(), Value::Double(3.5));
+        let a = Value::array(vec![
+            Value::Int(1),
+            Value::Int(2),
+            Value::Null,
+            Value::Int(4),
+        ]);
+        assert_eq!(
+            call("array_sum", std::slice::from_ref(&a)).unwrap(),
+            Value::Int(7)
+        );
+        assert_eq!(
+            call(
+                "array_sum",
+                &[Value::array(vec![Value::Double(1.5), Value::Int(2)])]
+            )
+            .unwrap(),
+            Value::Double(3.5)
+        );
         assert_eq!(call("array_sum", &[ints(&[])]).unwrap(), Value::Int(0));
-        assert_eq!(call("array_sum", &[strs(&["1", "2"])]).unwrap(), Value::Int(3));
-        assert_eq!(call("array_sum", &[strs(&["1", "x"])]).unwrap(), Value::Null);
+        assert_eq!(
+            call("array_sum", &[strs(&["1", "2"])]).unwrap(),
+            Value::Int(3)
+        );
+        assert_eq!(
+            call("array_sum", &[strs(&["1", "x"])]).unwrap(),
+            Value::Null
+        );
         assert!(call("array_sum", &[ints(&[i64::MAX, 1])]).is_err());
-        assert_eq!(call("array_average", &[a]).unwrap(), Value::Double(7.0 / 3.0));
-        assert_eq!(call("array_average", &[Value::array(vec![Value::Null])]).unwrap(), Value::Null);
+        assert_eq!(
+            call("array_average", &[a]).unwrap(),
+            Value::Double(7.0 / 3.0)
+        );
+        assert_eq!(
+            call("array_average", &[Value::array(vec![Value::Null])]).unwrap(),
+            Value::Null
+        );
         assert!(call("array_average", &[strs(&["x"])]).is_err());
-        assert_eq!(js(call("array_normalize", &[ints(&[3, 4]), Value::Int(2)])), json!([0.6, 0.8]));
-        assert_eq!(js(call("array_normalize", &[ints(&[0, 0]), Value::Int(2)])), json!([0.0, 0.0]));
-        assert_eq!(js(call("array_normalize", &[ints(&[1, -3]), Value::Int(1)])), json!([0.25, -0.75]));
+        assert_eq!(
+            js(call("array_normalize", &[ints(&[3, 4]), Value::Int(2)])),
+            json!([0.6, 0.8])
+        );
+        assert_eq!(
+            js(call("array_normalize", &[ints(&[0, 0]), Value::Int(2)])),
+            json!([0.0, 0.0])
+        );
+        assert_eq!(
+            js(call("array_normalize", &[ints(&[1, -3]), Value::Int(1)])),
+            json!([0.25, -0.75])
+        );
         assert!(call("array_normalize", &[ints(&[1]), Value::Int(-1)]).is_err());
     }
 
     #[test]
     fn set_operations() {
-        let x = Value::array(vec![Value::Int(1), Value::Int(2), Value::Int(3), Value::Int(1), Value::Null]);
+        let x = Value::array(vec![
+            Value::Int(1),
+            Value::Int(2),
+            Value::Int(3),
+            Value::Int(1),
+            Value::Null,
+        ]);
         let y = Value::array(vec![Value::Int(2), Value::Null]);
-        assert_eq!(js(call("array_except", &[x.clone(), y.clone()])), json!([1, 3]));
-        assert_eq!(js(call("array_intersect", &[x.clone(), y.clone()])), json!([2, null]));
-        assert_eq!(js(call("array_union", &[x.clone(), y.clone()])), json!([1, 2, 3, null]));
-        assert_eq!(js(call("array_remove", &[x.clone(), Value::Int(1)])), json!([2, 3, null]));
-        assert_eq!(call("arrays_overlap", &[x.clone(), y]).unwrap(), Value::Bool(true));
-        assert_eq!(call("arrays_overlap", &[ints(&[1]), Value::array(vec![Value::Null])]).unwrap(), Value::Null);
-        assert_eq!(call("arrays_overlap", &[ints(&[1]), ints(&[2])]).unwrap(), Value::Bool(false));
+        assert_eq!(
+            js(call("array_except", &[x.clone(), y.clone()])),
+            json!([1, 3])
+        );
+        assert_eq!(
+            js(call("array_intersect", &[x.clone(), y.clone()])),
+            json!([2, null])
+        );
+        assert_eq!(
+            js(call("array_union", &[x.clone(), y.clone()])),
+            json!([1, 2, 3, null])
+        );
+        assert_eq!(
+            js(call("array_remove", &[x.clone(), Value::Int(1)])),
+            json!([2, 3, null])
+        );
+        assert_eq!(
+            call("arrays_overlap", &[x.clone(), y]).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call(
+                "arrays_overlap",
+                &[ints(&[1]), Value::array(vec![Value::Null])]
+            )
+            .unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("arrays_overlap", &[ints(&[1]), ints(&[2])]).unwrap(),
+            Value::Bool(false)
+        );
     }
 
     #[test]
@@ -1292,7 +1839,12 @@ mod tests {
         assert!(sl(0, 3).is_err());
         assert!(sl(1, -1).is_err());
 
-        let seq = |xs: &[i64]| call("sequence", &xs.iter().map(|&x| Value::Int(x)).collect::<Vec<_>>());
+        let seq = |xs: &[i64]| {
+            call(
+                "sequence",
+                &xs.iter().map(|&x| Value::Int(x)).collect::<Vec<_>>(),
+            )
+        };
         assert_eq!(js(seq(&[1, 5])), json!([1, 2, 3, 4, 5]));
         assert_eq!(js(seq(&[5, 1])), json!([5, 4, 3, 2, 1]));
         assert_eq!(js(seq(&[5, 1, -2])), json!([5, 3, 1]));
@@ -1301,13 +1853,33 @@ mod tests {
         assert!(seq(&[1, 5, 0]).is_err());
         assert!(seq(&[1, 5, -1]).is_err());
         assert!(seq(&[0, 10_000]).is_err());
-        assert_eq!(call("sequence", &[Value::Int(1), Value::Int(10_000)]).unwrap().to_json().as_array().unwrap().len(), 10_000);
+        assert_eq!(
+            call("sequence", &[Value::Int(1), Value::Int(10_000)])
+                .unwrap()
+                .to_json()
+                .as_array()
+                .unwrap()
+                .len(),
+            10_000
+        );
         assert!(seq(&[i64::MIN, i64::MAX]).is_err());
-        assert_eq!(js(seq(&[i64::MAX, i64::MIN, i64::MIN])), json!([i64::MAX, -1]));
-        assert_eq!(js(seq(&[-i64::MAX, i64::MAX, i64::MAX])), json!([-i64::MAX, 0, i64::MAX]));
-        assert_eq!(js(call("sequence", &[Value::Date(0), Value::Date(2)])), json!(["1970-01-01", "1970-01-02", "1970-01-03"]));
+        assert_eq!(
+            js(seq(&[i64::MAX, i64::MIN, i64::MIN])),
+            json!([i64::MAX, -1])
+        );
+        assert_eq!(
+            js(seq(&[-i64::MAX, i64::MAX, i64::MAX])),
+            json!([-i64::MAX, 0, i64::MAX])
+        );
+        assert_eq!(
+            js(call("sequence", &[Value::Date(0), Value::Date(2)])),
+            json!(["1970-01-01", "1970-01-02", "1970-01-03"])
+        );
 
-        assert_eq!(js(call("repeat", &[s("ab"), Value::Int(3)])), json!(["ab", "ab", "ab"]));
+        assert_eq!(
+            js(call("repeat", &[s("ab"), Value::Int(3)])),
+            json!(["ab", "ab", "ab"])
+        );
         assert_eq!(js(call("repeat", &[s("ab"), Value::Int(0)])), json!([]));
         assert!(call("repeat", &[s("ab"), Value::Int(-1)]).is_err());
         assert!(call("repeat", &[s("ab"), Value::Int(10_001)]).is_err());
@@ -1318,16 +1890,46 @@ mod tests {
         let a = ints(&(0..50).collect::<Vec<_>>());
         let sh = call("shuffle", std::slice::from_ref(&a)).unwrap();
         assert_eq!(call("array_sort", &[sh]).unwrap(), a);
-        assert_eq!(js(call("combinations", &[strs(&["a", "b", "c"]), Value::Int(2)])), json!([["a", "b"], ["a", "c"], ["b", "c"]]));
-        assert_eq!(js(call("combinations", &[strs(&["a", "b"]), Value::Int(0)])), json!([[]]));
-        assert_eq!(js(call("combinations", &[strs(&["a"]), Value::Int(2)])), json!([]));
         assert_eq!(
-            call("combinations", &[ints(&(0..10).collect::<Vec<_>>()), Value::Int(3)]).unwrap().to_json().as_array().unwrap().len(),
+            js(call(
+                "combinations",
+                &[strs(&["a", "b", "c"]), Value::Int(2)]
+            )),
+            json!([["a", "b"], ["a", "c"], ["b", "c"]])
+        );
+        assert_eq!(
+            js(call("combinations", &[strs(&["a", "b"]), Value::Int(0)])),
+            json!([[]])
+        );
+        assert_eq!(
+            js(call("combinations", &[strs(&["a"]), Value::Int(2)])),
+            json!([])
+        );
+        assert_eq!(
+            call(
+                "combinations",
+                &[ints(&(0..10).collect::<Vec<_>>()), Value::Int(3)]
+            )
+            .unwrap()
+            .to_json()
+            .as_array()
+            .unwrap()
+            .len(),
             120
         );
         assert!(call("combinations", &[ints(&[1]), Value::Int(6)]).is_err());
-        assert!(call("combinations", &[ints(&(0..100).collect::<Vec<_>>()), Value::Int(5)]).is_err());
-        let nested = Value::array(vec![ints(&[1, 2]), Value::Null, Value::json(json!([3, "x"]))]);
+        assert!(
+            call(
+                "combinations",
+                &[ints(&(0..100).collect::<Vec<_>>()), Value::Int(5)]
+            )
+            .is_err()
+        );
+        let nested = Value::array(vec![
+            ints(&[1, 2]),
+            Value::Null,
+            Value::json(json!([3, "x"])),
+        ]);
         assert_eq!(js(call("flatten", &[nested])), json!([1, 2, 3, "x"]));
         assert!(call("flatten", &[ints(&[1])]).is_err());
     }
@@ -1337,37 +1939,123 @@ mod tests {
         // SPL.md 7 #19d: transform(a, x -> COALESCE(x, 0) + 1)
         let a = Value::array(vec![Value::Int(5), Value::Null, Value::Int(6)]);
         let inc = |v: &[Value]| Ok(Value::Int(if v[0].is_null() { 0 } else { num(&v[0]) } + 1));
-        assert_eq!(js(call_fn("transform", vec![a.clone()], inc)), json!([6, 1, 7]));
-        let positive = |v: &[Value]| Ok(if v[0].is_null() { Value::Null } else { Value::Bool(num(&v[0]) > 0) });
-        let b = Value::array(vec![Value::Int(5), Value::Int(-6), Value::Null, Value::Int(7)]);
-        assert_eq!(js(call_fn("filter", vec![b.clone()], positive)), json!([5, 7]));
-        assert_eq!(call_fn("all_match", vec![b.clone()], positive).unwrap(), Value::Bool(false));
-        assert_eq!(call_fn("all_match", vec![Value::array(vec![Value::Int(1), Value::Null])], positive).unwrap(), Value::Null);
-        assert_eq!(call_fn("all_match", vec![ints(&[])], positive).unwrap(), Value::Bool(true));
-        assert_eq!(call_fn("any_match", vec![b.clone()], positive).unwrap(), Value::Bool(true));
-        assert_eq!(call_fn("any_match", vec![Value::array(vec![Value::Int(-1), Value::Null])], positive).unwrap(), Value::Null);
-        assert_eq!(call_fn("any_match", vec![ints(&[])], positive).unwrap(), Value::Bool(false));
-        assert_eq!(call_fn("none_match", vec![ints(&[-1, -2])], positive).unwrap(), Value::Bool(true));
-        assert_eq!(call_fn("none_match", vec![b], positive).unwrap(), Value::Bool(false));
+        assert_eq!(
+            js(call_fn("transform", vec![a.clone()], inc)),
+            json!([6, 1, 7])
+        );
+        let positive = |v: &[Value]| {
+            Ok(if v[0].is_null() {
+                Value::Null
+            } else {
+                Value::Bool(num(&v[0]) > 0)
+            })
+        };
+        let b = Value::array(vec![
+            Value::Int(5),
+            Value::Int(-6),
+            Value::Null,
+            Value::Int(7),
+        ]);
+        assert_eq!(
+            js(call_fn("filter", vec![b.clone()], positive)),
+            json!([5, 7])
+        );
+        assert_eq!(
+            call_fn("all_match", vec![b.clone()], positive).unwrap(),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            call_fn(
+                "all_match",
+                vec![Value::array(vec![Value::Int(1), Value::Null])],
+                positive
+            )
+            .unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call_fn("all_match", vec![ints(&[])], positive).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call_fn("any_match", vec![b.clone()], positive).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call_fn(
+                "any_match",
+                vec![Value::array(vec![Value::Int(-1), Value::Null])],
+                positive
+            )
+            .unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call_fn("any_match", vec![ints(&[])], positive).unwrap(),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            call_fn("none_match", vec![ints(&[-1, -2])], positive).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call_fn("none_match", vec![b], positive).unwrap(),
+            Value::Bool(false)
+        );
         assert!(call_fn("filter", vec![ints(&[1])], |_| Ok(Value::Int(1))).is_err());
         assert!(call("transform", &[ints(&[1]), Value::Int(3)]).is_err());
 
         // SPL.md 7 #17: reduce(a, 0, (s, x) -> IF(x IS NULL, s, s + x), s -> s)
-        let a = Value::array(vec![Value::Int(5), Value::Int(20), Value::Null, Value::Int(50)]);
+        let a = Value::array(vec![
+            Value::Int(5),
+            Value::Int(20),
+            Value::Null,
+            Value::Int(50),
+        ]);
         let mut env = Lambdas(vec![
-            Box::new(|v: &[Value]| Ok(if v[1].is_null() { v[0].clone() } else { Value::Int(num(&v[0]) + num(&v[1])) })),
+            Box::new(|v: &[Value]| {
+                Ok(if v[1].is_null() {
+                    v[0].clone()
+                } else {
+                    Value::Int(num(&v[0]) + num(&v[1]))
+                })
+            }),
             Box::new(|v: &[Value]| Ok(v[0].clone())),
         ]);
         let args = [a, Value::Int(0), Value::Lambda(0), Value::Lambda(1)];
         assert_eq!(call_env("reduce", &args, &mut env).unwrap(), Value::Int(75));
         let null_init = [ints(&[]), Value::Null, Value::Lambda(0), Value::Lambda(1)];
-        assert_eq!(call_env("reduce", &null_init, &mut env).unwrap(), Value::Null);
-        let null_arr = [Value::Null, Value::Int(0), Value::Lambda(0), Value::Lambda(1)];
-        assert_eq!(call_env("reduce", &null_arr, &mut env).unwrap(), Value::Null);
+        assert_eq!(
+            call_env("reduce", &null_init, &mut env).unwrap(),
+            Value::Null
+        );
+        let null_arr = [
+            Value::Null,
+            Value::Int(0),
+            Value::Lambda(0),
+            Value::Lambda(1),
+        ];
+        assert_eq!(
+            call_env("reduce", &null_arr, &mut env).unwrap(),
+            Value::Null
+        );
 
-        assert_eq!(js(call("zip", &[ints(&[1, 2]), strs(&["a"]), ints(&[7, 8, 9])])), json!([[1, "a", 7], [2, null, 8], [null, null, 9]]));
-        let add = |v: &[Value]| Ok(Value::Int(num(&v[0]) + if v[1].is_null() { 0 } else { num(&v[1]) }));
-        assert_eq!(js(call_fn("zip_with", vec![ints(&[1, 2]), ints(&[10])], add)), json!([11, 2]));
+        assert_eq!(
+            js(call(
+                "zip",
+                &[ints(&[1, 2]), strs(&["a"]), ints(&[7, 8, 9])]
+            )),
+            json!([[1, "a", 7], [2, null, 8], [null, null, 9]])
+        );
+        let add = |v: &[Value]| {
+            Ok(Value::Int(
+                num(&v[0]) + if v[1].is_null() { 0 } else { num(&v[1]) },
+            ))
+        };
+        assert_eq!(
+            js(call_fn("zip_with", vec![ints(&[1, 2]), ints(&[10])], add)),
+            json!([11, 2])
+        );
     }
 
     #[test]
@@ -1376,30 +2064,83 @@ mod tests {
         assert_eq!(m.to_json(), json!({"foo": 0, "bar": 1}));
         assert_eq!(call("map", &[]).unwrap(), Value::Map(Arc::new(Vec::new())));
         assert!(call("map", &[strs(&["a"])]).is_err());
-        assert!(call("map", &[strs(&["a", "a"]), ints(&[1, 2])]).unwrap_err().message.contains("duplicate map key 'a'"));
+        assert!(
+            call("map", &[strs(&["a", "a"]), ints(&[1, 2])])
+                .unwrap_err()
+                .message
+                .contains("duplicate map key 'a'")
+        );
         assert!(call("map", &[Value::array(vec![Value::Null]), ints(&[1])]).is_err());
         assert!(call("map", &[strs(&["a"]), ints(&[1, 2])]).is_err());
-        assert_eq!(js(call("map_keys", std::slice::from_ref(&m))), json!(["foo", "bar"]));
-        assert_eq!(js(call("map_values", std::slice::from_ref(&m))), json!([0, 1]));
-        assert_eq!(js(call("map_entries", std::slice::from_ref(&m))), json!([["foo", 0], ["bar", 1]]));
-        assert_eq!(js(call("map_keys", &[s(r#"{"x": 1, "y": [2]}"#)])), json!(["x", "y"]));
-        let entries = Value::array(vec![Value::Row(Arc::new(vec![s("a"), Value::Int(1)])), Value::json(json!(["b", 2]))]);
-        assert_eq!(js(call("map_from_entries", &[entries])), json!({"a": 1, "b": 2}));
+        assert_eq!(
+            js(call("map_keys", std::slice::from_ref(&m))),
+            json!(["foo", "bar"])
+        );
+        assert_eq!(
+            js(call("map_values", std::slice::from_ref(&m))),
+            json!([0, 1])
+        );
+        assert_eq!(
+            js(call("map_entries", std::slice::from_ref(&m))),
+            json!([["foo", 0], ["bar", 1]])
+        );
+        assert_eq!(
+            js(call("map_keys", &[s(r#"{"x": 1, "y": [2]}"#)])),
+            json!(["x", "y"])
+        );
+        let entries = Value::array(vec![
+            Value::Row(Arc::new(vec![s("a"), Value::Int(1)])),
+            Value::json(json!(["b", 2])),
+        ]);
+        assert_eq!(
+            js(call("map_from_entries", &[entries])),
+            json!({"a": 1, "b": 2})
+        );
         assert!(call("map_from_entries", &[ints(&[1])]).is_err());
-        let cat = call("map_concat", &[smap(&[("a", 1), ("c", 5)]), smap(&[("a", 2), ("b", 3)])]).unwrap();
+        let cat = call(
+            "map_concat",
+            &[smap(&[("a", 1), ("c", 5)]), smap(&[("a", 2), ("b", 3)])],
+        )
+        .unwrap();
         assert_eq!(cat.to_json().to_string(), r#"{"a":2,"c":5,"b":3}"#);
 
         let big = |v: &[Value]| Ok(Value::Bool(num(&v[1]) > 1));
-        assert_eq!(js(call_fn("map_filter", vec![smap(&[("a", 1), ("b", 2)])], big)), json!({"b": 2}));
+        assert_eq!(
+            js(call_fn(
+                "map_filter",
+                vec![smap(&[("a", 1), ("b", 2)])],
+                big
+            )),
+            json!({"b": 2})
+        );
         let sum = |v: &[Value]| {
             let n = |x: &Value| if x.is_null() { 0 } else { num(x) };
             Ok(Value::Int(n(&v[1]) + n(&v[2])))
         };
-        let z = call_fn("map_zip_with", vec![smap(&[("a", 1), ("b", 2)]), smap(&[("b", 10), ("c", 20)])], sum).unwrap();
+        let z = call_fn(
+            "map_zip_with",
+            vec![smap(&[("a", 1), ("b", 2)]), smap(&[("b", 10), ("c", 20)])],
+            sum,
+        )
+        .unwrap();
         assert_eq!(z.to_json().to_string(), r#"{"a":1,"b":12,"c":20}"#);
         let times10 = |v: &[Value]| Ok(Value::Int(num(&v[1]) * 10));
-        assert_eq!(js(call_fn("transform_keys", vec![smap(&[("a", 1), ("b", 2)])], times10)), json!({"10": 1, "20": 2}));
-        assert_eq!(js(call_fn("transform_values", vec![smap(&[("a", 1), ("b", 2)])], times10)), json!({"a": 10, "b": 20}));
+        assert_eq!(
+            js(call_fn(
+                "transform_keys",
+                vec![smap(&[("a", 1), ("b", 2)])],
+                times10
+            )),
+            json!({"10": 1, "20": 2})
+        );
+        assert_eq!(
+            js(call_fn(
+                "transform_values",
+                vec![smap(&[("a", 1), ("b", 2)])],
+                times10
+            )),
+            json!({"a": 10, "b": 20})
+        );
         let same = |_: &[Value]| Ok(Value::str("k"));
         assert!(call_fn("transform_keys", vec![smap(&[("a", 1), ("b", 2)])], same).is_err());
     }

@@ -50,31 +50,48 @@ pub fn cast(value: &Value, ty: &Type) -> Result<Value, FnError> {
     }
     match ty {
         Type::Boolean => to_bool(value, ty),
-        Type::Tinyint | Type::Smallint | Type::Integer | Type::Bigint | Type::Hugeint => to_int(value, ty),
+        Type::Tinyint | Type::Smallint | Type::Integer | Type::Bigint | Type::Hugeint => {
+            to_int(value, ty)
+        }
         Type::Real | Type::Double | Type::Decimal(None) => to_double(value, ty).map(Value::Double),
         Type::Decimal(Some((p, s))) => to_decimal(value, ty, *p, *s),
         Type::Varchar => to_varchar(value, ty),
         Type::Varbinary => match value {
             Value::Bytes(_) => Ok(value.clone()),
             Value::Array(_) | Value::Map(_) | Value::Row(_) => Err(fail(value, ty)),
-            other => Ok(Value::Bytes(Arc::from(other.to_text().unwrap_or_default().as_bytes()))),
+            other => Ok(Value::Bytes(Arc::from(
+                other.to_text().unwrap_or_default().as_bytes(),
+            ))),
         },
         Type::Timestamp => match value {
             Value::Timestamp(_) => Ok(value.clone()),
-            Value::Date(d) => {
-                (*d as i64).checked_mul(86_400_000_000_000).map(|n| Value::Timestamp(Timestamp::utc(n))).ok_or_else(|| fail(value, ty))
-            }
-            Value::Str(t) => parse_timestamp_text(t).map(Value::Timestamp).ok_or_else(|| fail(value, ty)),
-            Value::Int(_) | Value::Double(_) => Err(fail_because(value, ty, "use from_unixtime() for Unix seconds")),
+            Value::Date(d) => (*d as i64)
+                .checked_mul(86_400_000_000_000)
+                .map(|n| Value::Timestamp(Timestamp::utc(n)))
+                .ok_or_else(|| fail(value, ty)),
+            Value::Str(t) => parse_timestamp_text(t)
+                .map(Value::Timestamp)
+                .ok_or_else(|| fail(value, ty)),
+            Value::Int(_) | Value::Double(_) => Err(fail_because(
+                value,
+                ty,
+                "use from_unixtime() for Unix seconds",
+            )),
             _ => Err(fail(value, ty)),
         },
         Type::Date => match value {
             Value::Date(_) => Ok(value.clone()),
             Value::Timestamp(t) => {
-                let days = t.local().date().signed_duration_since(chrono::NaiveDate::default()).num_days();
+                let days = t
+                    .local()
+                    .date()
+                    .signed_duration_since(chrono::NaiveDate::default())
+                    .num_days();
                 Ok(Value::Date(days as i32))
             }
-            Value::Str(t) => parse_date_text(t).map(Value::Date).ok_or_else(|| fail(value, ty)),
+            Value::Str(t) => parse_date_text(t)
+                .map(Value::Date)
+                .ok_or_else(|| fail(value, ty)),
             _ => Err(fail(value, ty)),
         },
         Type::Json => Ok(Value::json(value.to_json())),
@@ -102,17 +119,27 @@ fn cast_json(shown: &Value, j: &Json, ty: &Type) -> Result<Value, FnError> {
     match (j, ty) {
         (_, Type::Json) => Ok(Value::json(j.clone())),
         (Json::Null, _) => Ok(Value::Null),
-        (Json::Array(items), Type::Array(elem)) => cast_items(items.iter().map(|x| Value::from_json(x.clone())), elem, ty),
-        (Json::Object(map), Type::Map(k, v)) => {
-            cast_entries(map.iter().map(|(key, x)| (Value::str(key), Value::from_json(x.clone()))), k, v, ty)
+        (Json::Array(items), Type::Array(elem)) => {
+            cast_items(items.iter().map(|x| Value::from_json(x.clone())), elem, ty)
         }
+        (Json::Object(map), Type::Map(k, v)) => cast_entries(
+            map.iter()
+                .map(|(key, x)| (Value::str(key), Value::from_json(x.clone()))),
+            k,
+            v,
+            ty,
+        ),
         (Json::Array(_) | Json::Object(_), _) => Err(fail(shown, ty)),
         (Json::Number(n), Type::Varchar) => Ok(Value::string(n.to_string())),
         (scalar, _) => cast(&Value::from_json(scalar.clone()), ty).map_err(|_| fail(shown, ty)),
     }
 }
 
-fn cast_items(items: impl Iterator<Item = Value>, elem: &Type, ty: &Type) -> Result<Value, FnError> {
+fn cast_items(
+    items: impl Iterator<Item = Value>,
+    elem: &Type,
+    ty: &Type,
+) -> Result<Value, FnError> {
     let out = items
         .enumerate()
         .map(|(i, v)| cast(&v, elem).map_err(|e| nested(e, format!("element {}", i + 1), ty)))
@@ -120,7 +147,12 @@ fn cast_items(items: impl Iterator<Item = Value>, elem: &Type, ty: &Type) -> Res
     Ok(Value::array(out))
 }
 
-fn cast_entries(entries: impl Iterator<Item = (Value, Value)>, kt: &Type, vt: &Type, ty: &Type) -> Result<Value, FnError> {
+fn cast_entries(
+    entries: impl Iterator<Item = (Value, Value)>,
+    kt: &Type,
+    vt: &Type,
+    ty: &Type,
+) -> Result<Value, FnError> {
     let mut out: Vec<(Value, Value)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (k, v) in entries {
@@ -131,7 +163,13 @@ fn cast_entries(entries: impl Iterator<Item = (Value, Value)>, kt: &Type, vt: &T
         if !seen.insert(format!("{key:?}")) {
             return Err(fail_because(&k, ty, "duplicate map key after the cast"));
         }
-        let val = cast(&v, vt).map_err(|e| nested(e, format!("the value of key '{}'", k.to_text().unwrap_or_default()), ty))?;
+        let val = cast(&v, vt).map_err(|e| {
+            nested(
+                e,
+                format!("the value of key '{}'", k.to_text().unwrap_or_default()),
+                ty,
+            )
+        })?;
         out.push((key, val));
     }
     Ok(Value::Map(Arc::new(out)))
@@ -153,7 +191,9 @@ fn describe(v: &Value) -> String {
     };
     match v {
         Value::Str(t) => format!("'{}'", cut(t)),
-        Value::Int(_) | Value::Double(_) | Value::Bool(_) => v.to_text().unwrap_or_default().into_owned(),
+        Value::Int(_) | Value::Double(_) | Value::Bool(_) => {
+            v.to_text().unwrap_or_default().into_owned()
+        }
         Value::Json(j) => format!("JSON {}", cut(&j.to_string())),
         Value::Lambda(_) => "a lambda".into(),
         // Not via to_text: event::format_date overflows on extreme day counts.
@@ -161,7 +201,11 @@ fn describe(v: &Value) -> String {
             Some(t) => format!("DATE {t}"),
             None => format!("DATE (day {d})"),
         },
-        other => format!("{} {}", other.type_name(), cut(&other.to_text().unwrap_or_default())),
+        other => format!(
+            "{} {}",
+            other.type_name(),
+            cut(&other.to_text().unwrap_or_default())
+        ),
     }
 }
 
@@ -182,7 +226,10 @@ fn to_bool(v: &Value, ty: &Type) -> Result<Value, FnError> {
             let t = t.trim();
             if ["true", "t", "1"].iter().any(|w| w.eq_ignore_ascii_case(t)) {
                 Ok(Value::Bool(true))
-            } else if ["false", "f", "0"].iter().any(|w| w.eq_ignore_ascii_case(t)) {
+            } else if ["false", "f", "0"]
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(t))
+            {
                 Ok(Value::Bool(false))
             } else {
                 Err(fail(v, ty))
@@ -219,9 +266,12 @@ fn to_int(v: &Value, ty: &Type) -> Result<Value, FnError> {
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(fail(v, ty));
             }
-            s.parse::<i64>().map_err(|_| fail_because(v, ty, "out of range"))?
+            s.parse::<i64>()
+                .map_err(|_| fail_because(v, ty, "out of range"))?
         }
-        Value::Timestamp(_) | Value::Date(_) => return Err(fail_because(v, ty, "use to_unixtime() for Unix seconds")),
+        Value::Timestamp(_) | Value::Date(_) => {
+            return Err(fail_because(v, ty, "use to_unixtime() for Unix seconds"));
+        }
         _ => return Err(fail(v, ty)),
     };
     let (lo, hi) = int_range(ty);
@@ -283,7 +333,9 @@ fn to_varchar(v: &Value, ty: &Type) -> Result<Value, FnError> {
         Value::Bool(b) => Ok(Value::str(if *b { "true" } else { "false" })),
         Value::Bytes(b) => Ok(Value::string(String::from_utf8_lossy(b).into_owned())),
         Value::Timestamp(t) => Ok(Value::string(timestamp_text(*t))),
-        Value::Date(d) => super::time::date_text(*d).map(Value::string).ok_or_else(|| fail(v, ty)),
+        Value::Date(d) => super::time::date_text(*d)
+            .map(Value::string)
+            .ok_or_else(|| fail(v, ty)),
         _ => Err(fail(v, ty)),
     }
 }
@@ -313,13 +365,22 @@ mod tests {
 
     #[test]
     fn null_stays_null() {
-        for ty in [Type::Bigint, Type::Varchar, Type::Json, Type::Timestamp, arr(Type::Bigint)] {
+        for ty in [
+            Type::Bigint,
+            Type::Varchar,
+            Type::Json,
+            Type::Timestamp,
+            arr(Type::Bigint),
+        ] {
             assert_eq!(ok(Value::Null, ty.clone()), Value::Null);
             if ty != Type::Json {
                 assert_eq!(ok(Value::json(Json::Null), ty), Value::Null);
             }
         }
-        assert_eq!(ok(Value::json(Json::Null), Type::Json), Value::json(Json::Null));
+        assert_eq!(
+            ok(Value::json(Json::Null), Type::Json),
+            Value::json(Json::Null)
+        );
     }
 
     #[test]
@@ -328,17 +389,32 @@ mod tests {
         assert_eq!(ok(s(" -7 "), Type::Integer), Value::Int(-7));
         assert_eq!(ok(s("+7"), Type::Smallint), Value::Int(7));
         assert_eq!(ok(s("127"), Type::Tinyint), Value::Int(127));
-        assert_eq!(ok(s("9223372036854775807"), Type::Bigint), Value::Int(i64::MAX));
+        assert_eq!(
+            ok(s("9223372036854775807"), Type::Bigint),
+            Value::Int(i64::MAX)
+        );
         assert_eq!(ok(s("1"), Type::Hugeint), Value::Int(1));
         assert_eq!(err(s("abc"), Type::Bigint), "cannot cast 'abc' to BIGINT");
         assert_eq!(err(s("12.0"), Type::Bigint), "cannot cast '12.0' to BIGINT");
         assert_eq!(err(s(""), Type::Bigint), "cannot cast '' to BIGINT");
         assert_eq!(err(s("-"), Type::Bigint), "cannot cast '-' to BIGINT");
         assert_eq!(err(s("1e3"), Type::Bigint), "cannot cast '1e3' to BIGINT");
-        assert_eq!(err(s("128"), Type::Tinyint), "cannot cast '128' to TINYINT: out of range");
-        assert_eq!(err(s("40000"), Type::Smallint), "cannot cast '40000' to SMALLINT: out of range");
-        assert_eq!(err(s("3000000000"), Type::Integer), "cannot cast '3000000000' to INTEGER: out of range");
-        assert_eq!(err(s("99999999999999999999"), Type::Bigint), "cannot cast '99999999999999999999' to BIGINT: out of range");
+        assert_eq!(
+            err(s("128"), Type::Tinyint),
+            "cannot cast '128' to TINYINT: out of range"
+        );
+        assert_eq!(
+            err(s("40000"), Type::Smallint),
+            "cannot cast '40000' to SMALLINT: out of range"
+        );
+        assert_eq!(
+            err(s("3000000000"), Type::Integer),
+            "cannot cast '3000000000' to INTEGER: out of range"
+        );
+        assert_eq!(
+            err(s("99999999999999999999"), Type::Bigint),
+            "cannot cast '99999999999999999999' to BIGINT: out of range"
+        );
         let long = "9".repeat(200);
         assert!(err(s(&long), Type::Bigint).contains("..."));
     }
@@ -348,23 +424,37 @@ mod tests {
         assert_eq!(ok(Value::Double(2.5), Type::Bigint), Value::Int(3));
         assert_eq!(ok(Value::Double(-2.5), Type::Bigint), Value::Int(-3));
         assert_eq!(ok(Value::Double(2.4), Type::Integer), Value::Int(2));
-        assert_eq!(ok(Value::Double(i64::MIN as f64), Type::Bigint), Value::Int(i64::MIN));
+        assert_eq!(
+            ok(Value::Double(i64::MIN as f64), Type::Bigint),
+            Value::Int(i64::MIN)
+        );
         assert!(err(Value::Double(-(i64::MIN as f64)), Type::Bigint).contains("out of range"));
         assert!(err(Value::Double(f64::NAN), Type::Bigint).contains("NaN"));
         assert!(err(Value::Double(f64::INFINITY), Type::Bigint).contains("out of range"));
-        assert_eq!(err(Value::Int(300), Type::Tinyint), "cannot cast 300 to TINYINT: out of range");
+        assert_eq!(
+            err(Value::Int(300), Type::Tinyint),
+            "cannot cast 300 to TINYINT: out of range"
+        );
         assert_eq!(ok(Value::Bool(true), Type::Bigint), Value::Int(1));
         assert_eq!(ok(Value::Int(3), Type::Double), Value::Double(3.0));
         assert_eq!(ok(Value::Int(3), Type::Real), Value::Double(3.0));
         assert_eq!(ok(s("1.5"), Type::Double), Value::Double(1.5));
         assert_eq!(ok(s(" 1e3 "), Type::Double), Value::Double(1000.0));
         assert!(matches!(ok(s("NaN"), Type::Double), Value::Double(d) if d.is_nan()));
-        assert_eq!(ok(s("-Infinity"), Type::Double), Value::Double(f64::NEG_INFINITY));
+        assert_eq!(
+            ok(s("-Infinity"), Type::Double),
+            Value::Double(f64::NEG_INFINITY)
+        );
         assert_eq!(err(s("1.5x"), Type::Double), "cannot cast '1.5x' to DOUBLE");
-        assert_eq!(ok(s("1.234"), Type::Decimal(Some((10, 2)))), Value::Double(1.23));
+        assert_eq!(
+            ok(s("1.234"), Type::Decimal(Some((10, 2)))),
+            Value::Double(1.23)
+        );
         assert_eq!(ok(s("1.235"), Type::Decimal(None)), Value::Double(1.235));
         assert!(err(Value::Double(123.0), Type::Decimal(Some((4, 2)))).contains("out of range"));
-        assert!(err(Value::Double(f64::NAN), Type::Decimal(Some((4, 2)))).contains("DECIMAL(4, 2)"));
+        assert!(
+            err(Value::Double(f64::NAN), Type::Decimal(Some((4, 2)))).contains("DECIMAL(4, 2)")
+        );
         assert!(err(Value::Timestamp(Timestamp::utc(0)), Type::Bigint).contains("to_unixtime"));
         assert!(err(Value::Timestamp(Timestamp::utc(0)), Type::Double).contains("TIMESTAMP"));
     }
@@ -388,22 +478,49 @@ mod tests {
         assert_eq!(ok(Value::Int(-5), Type::Varchar), s("-5"));
         assert_eq!(ok(Value::Double(100.0), Type::Varchar), s("100.0"));
         assert_eq!(ok(Value::Double(0.1), Type::Varchar), s("0.1"));
-        assert_eq!(ok(Value::Bytes(Arc::from(&b"hi"[..])), Type::Varchar), s("hi"));
+        assert_eq!(
+            ok(Value::Bytes(Arc::from(&b"hi"[..])), Type::Varchar),
+            s("hi")
+        );
         assert_eq!(ok(Value::Date(19284), Type::Varchar), s("2022-10-19"));
         let t = parse_timestamp_text("2022-10-19 15:46:05.5").unwrap();
-        assert_eq!(ok(Value::Timestamp(t), Type::Varchar), s("2022-10-19 15:46:05.500"));
-        let off = Timestamp { zone: Zone::Offset(3600), ..t };
-        assert_eq!(ok(Value::Timestamp(off), Type::Varchar), s("2022-10-19 16:46:05.500 +01:00"));
-        let sh = Timestamp { zone: Zone::Named(chrono_tz::Asia::Shanghai), ..t };
-        assert_eq!(ok(Value::Timestamp(sh), Type::Varchar), s("2022-10-19 23:46:05.500 Asia/Shanghai"));
-        assert!(err(Value::array(vec![Value::Int(1)]), Type::Varchar).starts_with("cannot cast ARRAY [1] to VARCHAR"));
+        assert_eq!(
+            ok(Value::Timestamp(t), Type::Varchar),
+            s("2022-10-19 15:46:05.500")
+        );
+        let off = Timestamp {
+            zone: Zone::Offset(3600),
+            ..t
+        };
+        assert_eq!(
+            ok(Value::Timestamp(off), Type::Varchar),
+            s("2022-10-19 16:46:05.500 +01:00")
+        );
+        let sh = Timestamp {
+            zone: Zone::Named(chrono_tz::Asia::Shanghai),
+            ..t
+        };
+        assert_eq!(
+            ok(Value::Timestamp(sh), Type::Varchar),
+            s("2022-10-19 23:46:05.500 Asia/Shanghai")
+        );
+        assert!(
+            err(Value::array(vec![Value::Int(1)]), Type::Varchar)
+                .starts_with("cannot cast ARRAY [1] to VARCHAR")
+        );
         assert!(cast(&Value::Lambda(0), &Type::Varchar).is_err());
     }
 
     #[test]
     fn varbinary() {
-        assert_eq!(ok(s("héllo"), Type::Varbinary), Value::Bytes(Arc::from("héllo".as_bytes())));
-        assert_eq!(ok(Value::Int(12), Type::Varbinary), Value::Bytes(Arc::from(&b"12"[..])));
+        assert_eq!(
+            ok(s("héllo"), Type::Varbinary),
+            Value::Bytes(Arc::from("héllo".as_bytes()))
+        );
+        assert_eq!(
+            ok(Value::Int(12), Type::Varbinary),
+            Value::Bytes(Arc::from(&b"12"[..]))
+        );
         let b = Value::Bytes(Arc::from(&[0xffu8][..]));
         assert_eq!(ok(b.clone(), Type::Varbinary), b);
     }
@@ -411,31 +528,55 @@ mod tests {
     #[test]
     fn timestamps_and_dates() {
         let t = ok(s("2022-10-19 15:46:05"), Type::Timestamp);
-        assert_eq!(t, Value::Timestamp(parse_timestamp_text("2022-10-19T15:46:05Z").unwrap()));
+        assert_eq!(
+            t,
+            Value::Timestamp(parse_timestamp_text("2022-10-19T15:46:05Z").unwrap())
+        );
         let z = ok(s("2022-10-19T15:46:05.123+08:00"), Type::Timestamp);
         let Value::Timestamp(zt) = z else { panic!() };
         assert_eq!(zt.to_rfc3339(), "2022-10-19T15:46:05.123+08:00");
-        assert_eq!(err(s("19/Oct/2022"), Type::Timestamp), "cannot cast '19/Oct/2022' to TIMESTAMP");
+        assert_eq!(
+            err(s("19/Oct/2022"), Type::Timestamp),
+            "cannot cast '19/Oct/2022' to TIMESTAMP"
+        );
         assert!(err(Value::Int(0), Type::Timestamp).contains("from_unixtime"));
-        assert_eq!(ok(Value::Date(1), Type::Timestamp), Value::Timestamp(Timestamp::utc(86_400_000_000_000)));
+        assert_eq!(
+            ok(Value::Date(1), Type::Timestamp),
+            Value::Timestamp(Timestamp::utc(86_400_000_000_000))
+        );
         assert!(cast(&Value::Date(i32::MAX), &Type::Timestamp).is_err());
         assert!(cast(&Value::Date(i32::MAX), &Type::Varchar).is_err());
         assert!(err(Value::Date(i32::MIN), Type::Bigint).contains("DATE (day"));
         assert_eq!(ok(s("2022-10-19"), Type::Date), Value::Date(19284));
         assert_eq!(ok(s("2022-10-19 23:59:59"), Type::Date), Value::Date(19284));
         assert_eq!(ok(Value::Timestamp(zt), Type::Date), Value::Date(19284));
-        let late = Timestamp { nanos: parse_timestamp_text("2022-10-19T20:00:00Z").unwrap().nanos, zone: Zone::Offset(8 * 3600) };
+        let late = Timestamp {
+            nanos: parse_timestamp_text("2022-10-19T20:00:00Z").unwrap().nanos,
+            zone: Zone::Offset(8 * 3600),
+        };
         assert_eq!(ok(Value::Timestamp(late), Type::Date), Value::Date(19285));
-        assert_eq!(ok(Value::Timestamp(Timestamp::utc(-1)), Type::Date), Value::Date(-1));
-        assert_eq!(err(s("2022-02-30"), Type::Date), "cannot cast '2022-02-30' to DATE");
+        assert_eq!(
+            ok(Value::Timestamp(Timestamp::utc(-1)), Type::Date),
+            Value::Date(-1)
+        );
+        assert_eq!(
+            err(s("2022-02-30"), Type::Date),
+            "cannot cast '2022-02-30' to DATE"
+        );
     }
 
     #[test]
     fn json_conversions() {
         // VARCHAR → JSON is a JSON string (Presto), not a parse.
-        assert_eq!(ok(s(r#"{"a":1}"#), Type::Json), Value::json(json!(r#"{"a":1}"#)));
+        assert_eq!(
+            ok(s(r#"{"a":1}"#), Type::Json),
+            Value::json(json!(r#"{"a":1}"#))
+        );
         assert_eq!(ok(Value::Int(1), Type::Json), Value::json(json!(1)));
-        assert_eq!(ok(Value::array(vec![Value::Int(1), s("a")]), Type::Json), Value::json(json!([1, "a"])));
+        assert_eq!(
+            ok(Value::array(vec![Value::Int(1), s("a")]), Type::Json),
+            Value::json(json!([1, "a"]))
+        );
         let m = Value::Map(Arc::new(vec![(s("k"), Value::Bool(true))]));
         assert_eq!(ok(m, Type::Json), Value::json(json!({"k": true})));
         // JSON → scalars
@@ -446,36 +587,100 @@ mod tests {
         assert_eq!(ok(Value::json(json!(12)), Type::Bigint), Value::Int(12));
         assert_eq!(ok(Value::json(json!(12.5)), Type::Bigint), Value::Int(13));
         assert_eq!(ok(Value::json(json!("12")), Type::Bigint), Value::Int(12));
-        assert_eq!(ok(Value::json(json!(12)), Type::Double), Value::Double(12.0));
-        assert_eq!(ok(Value::json(json!(true)), Type::Boolean), Value::Bool(true));
-        assert_eq!(ok(Value::json(json!("2022-10-19")), Type::Date), Value::Date(19284));
-        assert_eq!(err(Value::json(json!({"a": 1})), Type::Varchar), r#"cannot cast JSON {"a":1} to VARCHAR"#);
-        assert_eq!(err(Value::json(json!([1])), Type::Bigint), "cannot cast JSON [1] to BIGINT");
-        assert_eq!(err(Value::json(json!("x")), Type::Bigint), r#"cannot cast JSON "x" to BIGINT"#);
-        assert_eq!(err(Value::json(json!(u64::MAX)), Type::Bigint), "cannot cast JSON 18446744073709551615 to BIGINT");
-        assert_eq!(ok(Value::json(json!(u64::MAX)), Type::Varchar), s("18446744073709551615"));
+        assert_eq!(
+            ok(Value::json(json!(12)), Type::Double),
+            Value::Double(12.0)
+        );
+        assert_eq!(
+            ok(Value::json(json!(true)), Type::Boolean),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            ok(Value::json(json!("2022-10-19")), Type::Date),
+            Value::Date(19284)
+        );
+        assert_eq!(
+            err(Value::json(json!({"a": 1})), Type::Varchar),
+            r#"cannot cast JSON {"a":1} to VARCHAR"#
+        );
+        assert_eq!(
+            err(Value::json(json!([1])), Type::Bigint),
+            "cannot cast JSON [1] to BIGINT"
+        );
+        assert_eq!(
+            err(Value::json(json!("x")), Type::Bigint),
+            r#"cannot cast JSON "x" to BIGINT"#
+        );
+        assert_eq!(
+            err(Value::json(json!(u64::MAX)), Type::Bigint),
+            "cannot cast JSON 18446744073709551615 to BIGINT"
+        );
+        assert_eq!(
+            ok(Value::json(json!(u64::MAX)), Type::Varchar),
+            s("18446744073709551615")
+        );
         let j = Value::json(json!({"a": [1]}));
         assert_eq!(ok(j.clone(), Type::Json), j);
     }
 
     #[test]
     fn arrays_and_maps() {
-        assert_eq!(ok(s("[1, 2]"), arr(Type::Bigint)), Value::array(vec![Value::Int(1), Value::Int(2)]));
-        assert_eq!(ok(s(r#"["1", null]"#), arr(Type::Bigint)), Value::array(vec![Value::Int(1), Value::Null]));
-        assert_eq!(ok(Value::json(json!([1.5, "x"])), arr(Type::Varchar)), Value::array(vec![s("1.5"), s("x")]));
-        assert_eq!(ok(Value::json(json!([[1], [2, 3]])), arr(arr(Type::Integer))).to_json(), json!([[1], [2, 3]]));
-        assert_eq!(ok(Value::json(json!([{"a": 1}])), arr(Type::Json)), Value::array(vec![Value::json(json!({"a": 1}))]));
-        assert_eq!(ok(Value::array(vec![s("1"), s("2")]), arr(Type::Double)), Value::array(vec![Value::Double(1.0), Value::Double(2.0)]));
+        assert_eq!(
+            ok(s("[1, 2]"), arr(Type::Bigint)),
+            Value::array(vec![Value::Int(1), Value::Int(2)])
+        );
+        assert_eq!(
+            ok(s(r#"["1", null]"#), arr(Type::Bigint)),
+            Value::array(vec![Value::Int(1), Value::Null])
+        );
+        assert_eq!(
+            ok(Value::json(json!([1.5, "x"])), arr(Type::Varchar)),
+            Value::array(vec![s("1.5"), s("x")])
+        );
+        assert_eq!(
+            ok(Value::json(json!([[1], [2, 3]])), arr(arr(Type::Integer))).to_json(),
+            json!([[1], [2, 3]])
+        );
+        assert_eq!(
+            ok(Value::json(json!([{"a": 1}])), arr(Type::Json)),
+            Value::array(vec![Value::json(json!({"a": 1}))])
+        );
+        assert_eq!(
+            ok(Value::array(vec![s("1"), s("2")]), arr(Type::Double)),
+            Value::array(vec![Value::Double(1.0), Value::Double(2.0)])
+        );
         let e = err(s(r#"[1, "x"]"#), arr(Type::Bigint));
-        assert_eq!(e, r#"cannot cast 'x' to BIGINT (in element 2 of the cast to ARRAY(BIGINT))"#);
-        assert_eq!(err(s("1,2"), arr(Type::Bigint)), "cannot cast '1,2' to ARRAY(BIGINT)");
-        assert_eq!(err(s(r#"{"a":1}"#), arr(Type::Bigint)), r#"cannot cast '{"a":1}' to ARRAY(BIGINT)"#);
+        assert_eq!(
+            e,
+            r#"cannot cast 'x' to BIGINT (in element 2 of the cast to ARRAY(BIGINT))"#
+        );
+        assert_eq!(
+            err(s("1,2"), arr(Type::Bigint)),
+            "cannot cast '1,2' to ARRAY(BIGINT)"
+        );
+        assert_eq!(
+            err(s(r#"{"a":1}"#), arr(Type::Bigint)),
+            r#"cannot cast '{"a":1}' to ARRAY(BIGINT)"#
+        );
         assert!(err(Value::Int(1), arr(Type::Bigint)).contains("ARRAY(BIGINT)"));
 
         let mt = Type::Map(Box::new(Type::Varchar), Box::new(Type::Bigint));
         let m = ok(s(r#"{"a": 1, "b": "2"}"#), mt.clone());
-        assert_eq!(m, Value::Map(Arc::new(vec![(s("a"), Value::Int(1)), (s("b"), Value::Int(2))])));
-        assert_eq!(ok(m.clone(), Type::Map(Box::new(Type::Varchar), Box::new(Type::Varchar))).to_json(), json!({"a": "1", "b": "2"}));
+        assert_eq!(
+            m,
+            Value::Map(Arc::new(vec![
+                (s("a"), Value::Int(1)),
+                (s("b"), Value::Int(2))
+            ]))
+        );
+        assert_eq!(
+            ok(
+                m.clone(),
+                Type::Map(Box::new(Type::Varchar), Box::new(Type::Varchar))
+            )
+            .to_json(),
+            json!({"a": "1", "b": "2"})
+        );
         assert!(err(s(r#"{"a": "x"}"#), mt.clone()).contains("the value of key 'a'"));
         let ik = Type::Map(Box::new(Type::Bigint), Box::new(Type::Varchar));
         assert!(err(s(r#"{"1": "a", "01": "b"}"#), ik.clone()).contains("duplicate map key"));

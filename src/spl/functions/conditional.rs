@@ -77,13 +77,26 @@ fn if_(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         Value::Bool(b) => *b,
         Value::Str(t) if t.eq_ignore_ascii_case("true") => true,
         Value::Str(t) if t.eq_ignore_ascii_case("false") => false,
-        other => return Err(FnError::arg(0, format!("the condition must be a boolean, got {}", other.type_name()))),
+        other => {
+            return Err(FnError::arg(
+                0,
+                format!("the condition must be a boolean, got {}", other.type_name()),
+            ));
+        }
     };
-    Ok(if cond { args[1].clone() } else { args.get(2).cloned().unwrap_or(Value::Null) })
+    Ok(if cond {
+        args[1].clone()
+    } else {
+        args.get(2).cloned().unwrap_or(Value::Null)
+    })
 }
 
 fn coalesce(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null))
+    Ok(args
+        .iter()
+        .find(|v| !v.is_null())
+        .cloned()
+        .unwrap_or(Value::Null))
 }
 
 fn nullif(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -107,7 +120,9 @@ pub fn type_name(v: &Value) -> String {
             name = Some(match name {
                 None => t,
                 Some(n) if n == t => n,
-                Some(n) if (n == "bigint" && t == "double") || (n == "double" && t == "bigint") => "double".into(),
+                Some(n) if (n == "bigint" && t == "double") || (n == "double" && t == "bigint") => {
+                    "double".into()
+                }
                 Some(n) => n,
             });
         }
@@ -126,9 +141,16 @@ pub fn type_name(v: &Value) -> String {
         Value::Json(_) => "json".into(),
         Value::Array(items) => format!("array({})", common(items.iter())),
         Value::Map(entries) => {
-            format!("map({}, {})", common(entries.iter().map(|(k, _)| k)), common(entries.iter().map(|(_, v)| v)))
+            format!(
+                "map({}, {})",
+                common(entries.iter().map(|(k, _)| k)),
+                common(entries.iter().map(|(_, v)| v))
+            )
         }
-        Value::Row(items) => format!("row({})", items.iter().map(type_name).collect::<Vec<_>>().join(", ")),
+        Value::Row(items) => format!(
+            "row({})",
+            items.iter().map(type_name).collect::<Vec<_>>().join(", ")
+        ),
         Value::Lambda(_) => "function".into(),
     }
 }
@@ -165,23 +187,47 @@ mod tests {
 
     #[test]
     fn if_picks_a_branch() {
-        assert_eq!(call("if", &[Value::Bool(true), s("a"), s("b")]).unwrap(), s("a"));
-        assert_eq!(call("if", &[Value::Bool(false), s("a"), s("b")]).unwrap(), s("b"));
+        assert_eq!(
+            call("if", &[Value::Bool(true), s("a"), s("b")]).unwrap(),
+            s("a")
+        );
+        assert_eq!(
+            call("if", &[Value::Bool(false), s("a"), s("b")]).unwrap(),
+            s("b")
+        );
         assert_eq!(call("if", &[Value::Null, s("a"), s("b")]).unwrap(), s("b"));
-        assert_eq!(call("if", &[Value::Bool(false), s("a")]).unwrap(), Value::Null);
-        assert_eq!(call("if", &[Value::Bool(true), Value::Null, s("b")]).unwrap(), Value::Null);
-        assert_eq!(call("if", &[s("TRUE"), Value::Int(1)]).unwrap(), Value::Int(1));
+        assert_eq!(
+            call("if", &[Value::Bool(false), s("a")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("if", &[Value::Bool(true), Value::Null, s("b")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("if", &[s("TRUE"), Value::Int(1)]).unwrap(),
+            Value::Int(1)
+        );
         assert!(call("if", &[Value::Int(1), s("a")]).is_err());
     }
 
     #[test]
     fn coalesce_nullif_try() {
-        assert_eq!(call("coalesce", &[Value::Null, Value::Null, s("x"), s("y")]).unwrap(), s("x"));
+        assert_eq!(
+            call("coalesce", &[Value::Null, Value::Null, s("x"), s("y")]).unwrap(),
+            s("x")
+        );
         assert_eq!(call("coalesce", &[Value::Null]).unwrap(), Value::Null);
-        assert_eq!(call("coalesce", &[Value::Int(0), s("y")]).unwrap(), Value::Int(0));
+        assert_eq!(
+            call("coalesce", &[Value::Int(0), s("y")]).unwrap(),
+            Value::Int(0)
+        );
         assert_eq!(call("nullif", &[s("-"), s("-")]).unwrap(), Value::Null);
         assert_eq!(call("nullif", &[s("a"), s("-")]).unwrap(), s("a"));
-        assert_eq!(call("nullif", &[s("1"), Value::Int(1)]).unwrap(), Value::Null);
+        assert_eq!(
+            call("nullif", &[s("1"), Value::Int(1)]).unwrap(),
+            Value::Null
+        );
         assert_eq!(call("nullif", &[s("a"), Value::Null]).unwrap(), s("a"));
         assert_eq!(call("nullif", &[Value::Null, s("a")]).unwrap(), Value::Null);
         assert_eq!(call("try", &[Value::Int(2)]).unwrap(), Value::Int(2));
@@ -190,7 +236,13 @@ mod tests {
 
     #[test]
     fn type_names() {
-        let t = |v: Value| call("typeof", &[v]).unwrap().to_text().unwrap().into_owned();
+        let t = |v: Value| {
+            call("typeof", &[v])
+                .unwrap()
+                .to_text()
+                .unwrap()
+                .into_owned()
+        };
         assert_eq!(t(Value::Null), "unknown");
         assert_eq!(t(Value::Int(1)), "bigint");
         assert_eq!(t(Value::Double(1.0)), "double");
@@ -198,13 +250,35 @@ mod tests {
         assert_eq!(t(Value::Bool(true)), "boolean");
         assert_eq!(t(Value::Bytes(Arc::from(&b"x"[..]))), "varbinary");
         assert_eq!(t(Value::Timestamp(Timestamp::utc(0))), "timestamp");
-        assert_eq!(t(Value::Timestamp(Timestamp { nanos: 0, zone: Zone::Offset(60) })), "timestamp with time zone");
+        assert_eq!(
+            t(Value::Timestamp(Timestamp {
+                nanos: 0,
+                zone: Zone::Offset(60)
+            })),
+            "timestamp with time zone"
+        );
         assert_eq!(t(Value::Date(0)), "date");
         assert_eq!(t(Value::json(serde_json::json!({}))), "json");
-        assert_eq!(t(Value::array(vec![Value::Int(1), Value::Null, Value::Double(2.0)])), "array(double)");
+        assert_eq!(
+            t(Value::array(vec![
+                Value::Int(1),
+                Value::Null,
+                Value::Double(2.0)
+            ])),
+            "array(double)"
+        );
         assert_eq!(t(Value::array(vec![])), "array(unknown)");
-        assert_eq!(t(Value::array(vec![Value::array(vec![s("a")])])), "array(array(varchar))");
-        assert_eq!(t(Value::Map(Arc::new(vec![(s("a"), Value::Int(1))]))), "map(varchar, bigint)");
-        assert_eq!(t(Value::Row(Arc::new(vec![s("a"), Value::Int(1)]))), "row(varchar, bigint)");
+        assert_eq!(
+            t(Value::array(vec![Value::array(vec![s("a")])])),
+            "array(array(varchar))"
+        );
+        assert_eq!(
+            t(Value::Map(Arc::new(vec![(s("a"), Value::Int(1))]))),
+            "map(varchar, bigint)"
+        );
+        assert_eq!(
+            t(Value::Row(Arc::new(vec![s("a"), Value::Int(1)]))),
+            "row(varchar, bigint)"
+        );
     }
 }

@@ -16,7 +16,10 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
 const DATA: &[Param] = &[Param::req("binary", Kind::Bytes)];
-const DATA_KEY: &[Param] = &[Param::req("binary", Kind::Bytes), Param::req("key", Kind::Bytes)];
+const DATA_KEY: &[Param] = &[
+    Param::req("binary", Kind::Bytes),
+    Param::req("key", Kind::Bytes),
+];
 
 pub(super) const FUNCTIONS: &[Function] = &[
     Function::new(
@@ -24,7 +27,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         DATA,
         Kind::Bytes,
         "MD5 digest (16 bytes) of a varbinary.",
-        &[ex("to_hex(md5(to_utf8('abc')))", r#""900150983CD24FB0D6963F7D28E17F72""#)],
+        &[ex(
+            "to_hex(md5(to_utf8('abc')))",
+            r#""900150983CD24FB0D6963F7D28E17F72""#,
+        )],
         md5,
     ),
     Function::new(
@@ -32,7 +38,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         DATA,
         Kind::Bytes,
         "SHA-1 digest (20 bytes) of a varbinary.",
-        &[ex("to_hex(sha1(to_utf8('abc')))", r#""A9993E364706816ABA3E25717850C26C9CD0D89D""#)],
+        &[ex(
+            "to_hex(sha1(to_utf8('abc')))",
+            r#""A9993E364706816ABA3E25717850C26C9CD0D89D""#,
+        )],
         sha1,
     ),
     Function::new(
@@ -40,7 +49,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         DATA,
         Kind::Bytes,
         "SHA-256 digest (32 bytes) of a varbinary.",
-        &[ex("lower(to_hex(sha256(to_utf8('abc'))))", r#""ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad""#)],
+        &[ex(
+            "lower(to_hex(sha256(to_utf8('abc'))))",
+            r#""ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad""#,
+        )],
         sha256,
     ),
     Function::new(
@@ -59,7 +71,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         DATA_KEY,
         Kind::Bytes,
         "HMAC-MD5 of a varbinary with the given key.",
-        &[ex("to_hex(hmac_md5(to_utf8('what do ya want for nothing?'), to_utf8('Jefe')))", r#""750C783E6AB0B503EAA86E310A5DB738""#)],
+        &[ex(
+            "to_hex(hmac_md5(to_utf8('what do ya want for nothing?'), to_utf8('Jefe')))",
+            r#""750C783E6AB0B503EAA86E310A5DB738""#,
+        )],
         hmac_md5,
     ),
     Function::new(
@@ -108,7 +123,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         DATA,
         Kind::Bytes,
         "XXH64 hash (seed 0) of a varbinary, as 8 big-endian bytes.",
-        &[ex("to_hex(xxhash64(to_utf8('abc')))", r#""44BC2CF5AD770999""#)],
+        &[ex(
+            "to_hex(xxhash64(to_utf8('abc')))",
+            r#""44BC2CF5AD770999""#,
+        )],
         xxhash64,
     ),
     Function::new(
@@ -116,7 +134,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         DATA,
         Kind::Bytes,
         "SpookyHash V2 32-bit hash (seed 0) of a varbinary, as 4 big-endian bytes.",
-        &[ex("to_hex(spooky_hash_v2_32(to_utf8('hello')))", r#""D382E6CA""#)],
+        &[ex(
+            "to_hex(spooky_hash_v2_32(to_utf8('hello')))",
+            r#""D382E6CA""#,
+        )],
         spooky_hash_v2_32,
     ),
     Function::new(
@@ -124,7 +145,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         DATA,
         Kind::Bytes,
         "SpookyHash V2 64-bit hash (seed 0) of a varbinary, as 8 big-endian bytes.",
-        &[ex("to_hex(spooky_hash_v2_64(to_utf8('hello')))", r#""3768826AD382E6CA""#)],
+        &[ex(
+            "to_hex(spooky_hash_v2_64(to_utf8('hello')))",
+            r#""3768826AD382E6CA""#,
+        )],
         spooky_hash_v2_64,
     ),
     Function::new(
@@ -156,7 +180,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("string", Kind::Str)],
         Kind::Bytes,
         "Decodes standard base64 text (padding optional) to a varbinary.",
-        &[ex("from_utf8(from_base64('aGVsbG8='))", r#""hello""#), ex("from_utf8(from_base64('aGVsbG8'))", r#""hello""#)],
+        &[
+            ex("from_utf8(from_base64('aGVsbG8='))", r#""hello""#),
+            ex("from_utf8(from_base64('aGVsbG8'))", r#""hello""#),
+        ],
         from_base64,
     ),
     Function::new(
@@ -200,7 +227,8 @@ fn sha512(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn hmac<M: Mac + KeyInit>(args: &[Value]) -> FnResult {
     let data = bytes_arg(args, 0)?;
     let key = bytes_arg(args, 1)?;
-    let mut mac = <M as KeyInit>::new_from_slice(&key).map_err(|_| FnError::arg(1, "invalid HMAC key"))?;
+    let mut mac =
+        <M as KeyInit>::new_from_slice(&key).map_err(|_| FnError::arg(1, "invalid HMAC key"))?;
     mac.update(&data);
     binary(mac.finalize().into_bytes())
 }
@@ -246,7 +274,9 @@ fn from_hex(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let decoded = hex::decode(&*input).map_err(|e| {
         let reason = match e {
             hex::FromHexError::OddLength => "it has an odd number of digits".to_string(),
-            hex::FromHexError::InvalidHexCharacter { c, index } => format!("'{c}' at offset {index} is not a hex digit"),
+            hex::FromHexError::InvalidHexCharacter { c, index } => {
+                format!("'{c}' at offset {index} is not a hex digit")
+            }
             other => other.to_string(),
         };
         FnError::arg(0, format!("invalid hex input: {reason}"))
@@ -255,8 +285,9 @@ fn from_hex(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 }
 
 /// Java's `Base64` decoders, which Presto uses: padding optional, trailing bits ignored.
-const LENIENT: GeneralPurposeConfig =
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent).with_decode_allow_trailing_bits(true);
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
 const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
 const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
 
@@ -270,7 +301,9 @@ fn to_base64url(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 
 fn decode_base64(args: &[Value], engine: &GeneralPurpose) -> FnResult {
     let input = bytes_arg(args, 0)?;
-    let decoded = engine.decode(&*input).map_err(|e| FnError::arg(0, format!("invalid base64 input: {e}")))?;
+    let decoded = engine
+        .decode(&*input)
+        .map_err(|e| FnError::arg(0, format!("invalid base64 input: {e}")))?;
     binary(decoded)
 }
 
@@ -429,47 +462,99 @@ mod tests {
 
     #[test]
     fn digests_of_known_vectors() {
-        assert_eq!(hex_of("md5", &[bytes(b"")]), "D41D8CD98F00B204E9800998ECF8427E");
-        assert_eq!(hex_of("md5", &[bytes(b"abc")]), "900150983CD24FB0D6963F7D28E17F72");
-        assert_eq!(hex_of("sha1", &[bytes(b"abc")]), "A9993E364706816ABA3E25717850C26C9CD0D89D");
-        assert_eq!(hex_of("sha256", &[bytes(b"")]), "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855");
+        assert_eq!(
+            hex_of("md5", &[bytes(b"")]),
+            "D41D8CD98F00B204E9800998ECF8427E"
+        );
+        assert_eq!(
+            hex_of("md5", &[bytes(b"abc")]),
+            "900150983CD24FB0D6963F7D28E17F72"
+        );
+        assert_eq!(
+            hex_of("sha1", &[bytes(b"abc")]),
+            "A9993E364706816ABA3E25717850C26C9CD0D89D"
+        );
+        assert_eq!(
+            hex_of("sha256", &[bytes(b"")]),
+            "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+        );
         assert_eq!(hex_of("sha512", &[bytes(b"abc")]).len(), 128);
         // VARCHAR is hashed as its UTF-8 bytes.
-        assert_eq!(hex_of("md5", &[s("abc")]), "900150983CD24FB0D6963F7D28E17F72");
+        assert_eq!(
+            hex_of("md5", &[s("abc")]),
+            "900150983CD24FB0D6963F7D28E17F72"
+        );
         assert_eq!(call("md5", &[Value::Null]).unwrap(), Value::Null);
     }
 
     #[test]
     fn hmacs_of_rfc_vectors() {
         let (data, key) = (bytes(b"what do ya want for nothing?"), bytes(b"Jefe"));
-        assert_eq!(hex_of("hmac_md5", &[data.clone(), key.clone()]), "750C783E6AB0B503EAA86E310A5DB738");
-        assert_eq!(hex_of("hmac_sha1", &[data.clone(), key.clone()]), "EFFCDF6AE5EB2FA2D27416D5F184DF9C259A7C79");
-        assert_eq!(hex_of("hmac_sha256", &[data.clone(), key.clone()]), "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843");
+        assert_eq!(
+            hex_of("hmac_md5", &[data.clone(), key.clone()]),
+            "750C783E6AB0B503EAA86E310A5DB738"
+        );
+        assert_eq!(
+            hex_of("hmac_sha1", &[data.clone(), key.clone()]),
+            "EFFCDF6AE5EB2FA2D27416D5F184DF9C259A7C79"
+        );
+        assert_eq!(
+            hex_of("hmac_sha256", &[data.clone(), key.clone()]),
+            "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"
+        );
         assert!(hex_of("hmac_sha512", &[data, key]).starts_with("164B7A7BFCF819E2"));
         // Empty and very long keys are fine.
         assert_eq!(hex_of("hmac_sha256", &[bytes(b""), bytes(b"")]).len(), 64);
-        assert_eq!(hex_of("hmac_sha1", &[bytes(b"x"), bytes(&[7; 1000])]).len(), 40);
+        assert_eq!(
+            hex_of("hmac_sha1", &[bytes(b"x"), bytes(&[7; 1000])]).len(),
+            40
+        );
     }
 
     #[test]
     fn checksums() {
-        assert_eq!(call("crc32", &[bytes(b"abc")]).unwrap(), Value::Int(891568578));
+        assert_eq!(
+            call("crc32", &[bytes(b"abc")]).unwrap(),
+            Value::Int(891568578)
+        );
         assert_eq!(call("crc32", &[bytes(b"")]).unwrap(), Value::Int(0));
-        assert_eq!(call("crc32", &[bytes(b"The quick brown fox jumps over the lazy dog")]).unwrap(), Value::Int(0x414FA339));
+        assert_eq!(
+            call(
+                "crc32",
+                &[bytes(b"The quick brown fox jumps over the lazy dog")]
+            )
+            .unwrap(),
+            Value::Int(0x414FA339)
+        );
         assert_eq!(hex_of("xxhash64", &[bytes(b"")]), "EF46DB3751D8E999");
         assert_eq!(hex_of("xxhash64", &[bytes(b"abc")]), "44BC2CF5AD770999");
     }
 
     #[test]
     fn spooky_matches_presto() {
-        assert_eq!(hex_of("spooky_hash_v2_64", &[bytes(b"")]), "232706FC6BF50919");
-        assert_eq!(hex_of("spooky_hash_v2_64", &[bytes(b"hello")]), "3768826AD382E6CA");
-        assert_eq!(hex_of("spooky_hash_v2_64", &[bytes(b"test")]), "7B01E8BCEC0D8B75");
-        assert_eq!(hex_of("spooky_hash_v2_64", &[bytes(b"A")]), "317E0D51BEC890BA");
+        assert_eq!(
+            hex_of("spooky_hash_v2_64", &[bytes(b"")]),
+            "232706FC6BF50919"
+        );
+        assert_eq!(
+            hex_of("spooky_hash_v2_64", &[bytes(b"hello")]),
+            "3768826AD382E6CA"
+        );
+        assert_eq!(
+            hex_of("spooky_hash_v2_64", &[bytes(b"test")]),
+            "7B01E8BCEC0D8B75"
+        );
+        assert_eq!(
+            hex_of("spooky_hash_v2_64", &[bytes(b"A")]),
+            "317E0D51BEC890BA"
+        );
         assert_eq!(hex_of("spooky_hash_v2_32", &[bytes(b"")]), "6BF50919");
         assert_eq!(hex_of("spooky_hash_v2_32", &[bytes(b"hello")]), "D382E6CA");
         assert_eq!(hex_of("spooky_hash_v2_32", &[s("你好")]), "38C1DE3E");
-        assert_eq!(hex_of("spooky_hash_v2_32", &[s("Hello, World!")]), "4A0DB65A");
+        assert_eq!(
+            hex_of("spooky_hash_v2_32", &[s("Hello, World!")]),
+            "4A0DB65A"
+        );
     }
 
     /// The reference test of spooky.cpp: the 32-bit hash of the first i bytes of
@@ -502,16 +587,26 @@ mod tests {
         ];
         let buf: Vec<u8> = (0..512).map(|k| (k + 128) as u8).collect();
         for &(len, want) in expected {
-            assert_eq!(spooky::hash128(&buf[..len], 0, 0).0 as u32, want, "length {len}");
+            assert_eq!(
+                spooky::hash128(&buf[..len], 0, 0).0 as u32,
+                want,
+                "length {len}"
+            );
         }
     }
 
     #[test]
     fn hex_round_trip_and_errors() {
-        assert_eq!(call("to_hex", &[bytes(&[0, 0xab, 0xff])]).unwrap(), s("00ABFF"));
+        assert_eq!(
+            call("to_hex", &[bytes(&[0, 0xab, 0xff])]).unwrap(),
+            s("00ABFF")
+        );
         assert_eq!(call("to_hex", &[bytes(b"")]).unwrap(), s(""));
         assert_eq!(call("to_hex", &[s("é")]).unwrap(), s("C3A9"));
-        assert_eq!(call("from_hex", &[s("00abFF")]).unwrap(), bytes(&[0, 0xab, 0xff]));
+        assert_eq!(
+            call("from_hex", &[s("00abFF")]).unwrap(),
+            bytes(&[0, 0xab, 0xff])
+        );
         assert_eq!(call("from_hex", &[s("")]).unwrap(), bytes(b""));
         for bad in ["abc", "zz", "0x12", "é"] {
             let e = call("from_hex", &[s(bad)]).unwrap_err();
@@ -522,17 +617,42 @@ mod tests {
 
     #[test]
     fn base64_round_trip_and_errors() {
-        assert_eq!(call("to_base64", &[bytes(b"hello")]).unwrap(), s("aGVsbG8="));
+        assert_eq!(
+            call("to_base64", &[bytes(b"hello")]).unwrap(),
+            s("aGVsbG8=")
+        );
         assert_eq!(call("to_base64", &[bytes(b"")]).unwrap(), s(""));
-        assert_eq!(call("to_base64", &[bytes(&[0xfb, 0xff])]).unwrap(), s("+/8="));
-        assert_eq!(call("to_base64url", &[bytes(&[0xfb, 0xff])]).unwrap(), s("-_8="));
-        assert_eq!(call("from_base64", &[s("aGVsbG8=")]).unwrap(), bytes(b"hello"));
-        assert_eq!(call("from_base64", &[s("aGVsbG8")]).unwrap(), bytes(b"hello"));
-        assert_eq!(call("from_base64", &[bytes(b"aGk=")]).unwrap(), bytes(b"hi"));
+        assert_eq!(
+            call("to_base64", &[bytes(&[0xfb, 0xff])]).unwrap(),
+            s("+/8=")
+        );
+        assert_eq!(
+            call("to_base64url", &[bytes(&[0xfb, 0xff])]).unwrap(),
+            s("-_8=")
+        );
+        assert_eq!(
+            call("from_base64", &[s("aGVsbG8=")]).unwrap(),
+            bytes(b"hello")
+        );
+        assert_eq!(
+            call("from_base64", &[s("aGVsbG8")]).unwrap(),
+            bytes(b"hello")
+        );
+        assert_eq!(
+            call("from_base64", &[bytes(b"aGk=")]).unwrap(),
+            bytes(b"hi")
+        );
         assert_eq!(call("from_base64", &[s("")]).unwrap(), bytes(b""));
-        assert_eq!(call("from_base64url", &[s("-_8")]).unwrap(), bytes(&[0xfb, 0xff]));
+        assert_eq!(
+            call("from_base64url", &[s("-_8")]).unwrap(),
+            bytes(&[0xfb, 0xff])
+        );
         for bad in ["-_8=", "a", "aGVs bG8=", "aGVsbG8=="] {
-            assert_eq!(call("from_base64", &[s(bad)]).unwrap_err().arg, Some(0), "{bad}");
+            assert_eq!(
+                call("from_base64", &[s(bad)]).unwrap_err().arg,
+                Some(0),
+                "{bad}"
+            );
         }
         assert!(call("from_base64url", &[s("+/8=")]).is_err());
     }

@@ -137,10 +137,19 @@ struct Addr {
 impl Addr {
     fn from_ip(ip: IpAddr) -> Addr {
         match ip {
-            IpAddr::V4(v4) => Addr { bits: u32::from(v4) as u128, width: 32 },
+            IpAddr::V4(v4) => Addr {
+                bits: u32::from(v4) as u128,
+                width: 32,
+            },
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Addr { bits: u32::from(v4) as u128, width: 32 },
-                None => Addr { bits: u128::from(v6), width: 128 },
+                Some(v4) => Addr {
+                    bits: u32::from(v4) as u128,
+                    width: 32,
+                },
+                None => Addr {
+                    bits: u128::from(v6),
+                    width: 128,
+                },
             },
         }
     }
@@ -150,7 +159,11 @@ impl Addr {
     }
 
     fn to_text(self) -> String {
-        if self.width == 32 { Ipv4Addr::from(self.bits as u32).to_string() } else { Ipv6Addr::from(self.bits).to_string() }
+        if self.width == 32 {
+            Ipv4Addr::from(self.bits as u32).to_string()
+        } else {
+            Ipv6Addr::from(self.bits).to_string()
+        }
     }
 }
 
@@ -163,13 +176,27 @@ struct Net {
 
 /// The mask of the top `prefix` bits of a `width`-bit address.
 fn mask(width: u8, prefix: u8) -> u128 {
-    let all = if width == 128 { u128::MAX } else { (1u128 << width) - 1 };
-    if prefix == 0 { 0 } else { all & (all << (width - prefix)) }
+    let all = if width == 128 {
+        u128::MAX
+    } else {
+        (1u128 << width) - 1
+    };
+    if prefix == 0 {
+        0
+    } else {
+        all & (all << (width - prefix))
+    }
 }
 
 impl Net {
     fn new(addr: Addr, prefix: u8) -> Net {
-        Net { addr: Addr { bits: addr.bits & mask(addr.width, prefix), width: addr.width }, prefix }
+        Net {
+            addr: Addr {
+                bits: addr.bits & mask(addr.width, prefix),
+                width: addr.width,
+            },
+            prefix,
+        }
     }
 
     /// `a.b.c.d/n`, `x::/n`, or a bare address (a block of one). Host bits may be set.
@@ -183,13 +210,19 @@ impl Net {
         let written: IpAddr = ip.parse().ok()?;
         let written_width = if written.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) => p.parse::<u8>().ok().filter(|&p| p <= written_width)?,
+            Some(p) if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) => {
+                p.parse::<u8>().ok().filter(|&p| p <= written_width)?
+            }
             Some(_) => return None,
             None => written_width,
         };
         let addr = Addr::from_ip(written);
         // A mapped IPv6 block narrows to its IPv4 part.
-        let prefix = if addr.width == 32 && written_width == 128 { prefix.checked_sub(96)? } else { prefix };
+        let prefix = if addr.width == 32 && written_width == 128 {
+            prefix.checked_sub(96)?
+        } else {
+            prefix
+        };
         Some(Net::new(addr, prefix))
     }
 
@@ -199,20 +232,32 @@ impl Net {
 
     fn last(&self) -> Addr {
         let host = !mask(self.addr.width, self.prefix) & mask(self.addr.width, self.addr.width);
-        Addr { bits: self.addr.bits | host, width: self.addr.width }
+        Addr {
+            bits: self.addr.bits | host,
+            width: self.addr.width,
+        }
     }
 }
 
 fn bad_cidr(i: usize, s: &str) -> FnError {
-    FnError::arg(i, format!("'{s}' is not a valid CIDR block (like 10.0.0.0/8 or 2001:db8::/32)"))
+    FnError::arg(
+        i,
+        format!("'{s}' is not a valid CIDR block (like 10.0.0.0/8 or 2001:db8::/32)"),
+    )
 }
 
 /// Parses a constant CIDR first argument once, at plan time.
 fn prepare_cidr(args: &[Option<Value>]) -> Result<Prepared, FnError> {
-    match args.first().and_then(Option::as_ref).filter(|v| !v.is_null()) {
+    match args
+        .first()
+        .and_then(Option::as_ref)
+        .filter(|v| !v.is_null())
+    {
         Some(v) => {
             let s = text(v).unwrap_or_default();
-            Net::parse(&s).map(Prepared::new).ok_or_else(|| bad_cidr(0, &s).with_code(codes::BAD_ARGUMENT))
+            Net::parse(&s)
+                .map(Prepared::new)
+                .ok_or_else(|| bad_cidr(0, &s).with_code(codes::BAD_ARGUMENT))
         }
         None => Ok(Prepared::none()),
     }
@@ -241,7 +286,9 @@ fn is_subnet_of(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResul
 fn is_prefix_subnet_of(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let outer = net_arg(args, 0, Some(prepared))?;
     let inner = net_arg(args, 1, None)?;
-    Ok(Value::Bool(inner.prefix >= outer.prefix && outer.contains(inner.addr)))
+    Ok(Value::Bool(
+        inner.prefix >= outer.prefix && outer.contains(inner.addr),
+    ))
 }
 
 /// Blocks that are not routed on the internet, by `ip_to_domain`.
@@ -257,18 +304,36 @@ const INTRANET_V4: &[(u32, u8)] = &[
 ];
 
 const INTRANET_V6: &[(u128, u8)] = &[
-    (0, 128),                                    // :: unspecified
-    (1, 128),                                    // ::1 loopback
-    (0xfc00_u128 << 112, 7),                     // fc00::/7 unique local
-    (0xfe80_u128 << 112, 10),                    // fe80::/10 link-local
-    (0xfec0_u128 << 112, 10),                    // fec0::/10 site-local (deprecated)
+    (0, 128),                 // :: unspecified
+    (1, 128),                 // ::1 loopback
+    (0xfc00_u128 << 112, 7),  // fc00::/7 unique local
+    (0xfe80_u128 << 112, 10), // fe80::/10 link-local
+    (0xfec0_u128 << 112, 10), // fec0::/10 site-local (deprecated)
 ];
 
 fn is_intranet(a: Addr) -> bool {
     if a.width == 32 {
-        INTRANET_V4.iter().any(|&(net, p)| Net::new(Addr { bits: net as u128, width: 32 }, p).contains(a))
+        INTRANET_V4.iter().any(|&(net, p)| {
+            Net::new(
+                Addr {
+                    bits: net as u128,
+                    width: 32,
+                },
+                p,
+            )
+            .contains(a)
+        })
     } else {
-        INTRANET_V6.iter().any(|&(net, p)| Net::new(Addr { bits: net, width: 128 }, p).contains(a))
+        INTRANET_V6.iter().any(|&(net, p)| {
+            Net::new(
+                Addr {
+                    bits: net,
+                    width: 128,
+                },
+                p,
+            )
+            .contains(a)
+        })
     }
 }
 
@@ -282,25 +347,44 @@ fn ip_to_domain(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 
 fn ip_prefix(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let prefix = int_arg(args, 1)?;
-    let Some(a) = addr_arg(args, 0) else { return Ok(Value::Null) };
+    let Some(a) = addr_arg(args, 0) else {
+        return Ok(Value::Null);
+    };
     if !(0..=a.width as i64).contains(&prefix) {
-        return Err(FnError::arg(1, format!("the prefix length must be between 0 and {}, got {prefix}", a.width)));
+        return Err(FnError::arg(
+            1,
+            format!(
+                "the prefix length must be between 0 and {}, got {prefix}",
+                a.width
+            ),
+        ));
     }
     let net = Net::new(a, prefix as u8);
-    Ok(Value::string(format!("{}/{}", net.addr.to_text(), net.prefix)))
+    Ok(Value::string(format!(
+        "{}/{}",
+        net.addr.to_text(),
+        net.prefix
+    )))
 }
 
 fn ip_subnet_min(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(Value::string(net_arg(args, 0, Some(prepared))?.addr.to_text()))
+    Ok(Value::string(
+        net_arg(args, 0, Some(prepared))?.addr.to_text(),
+    ))
 }
 
 fn ip_subnet_max(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(Value::string(net_arg(args, 0, Some(prepared))?.last().to_text()))
+    Ok(Value::string(
+        net_arg(args, 0, Some(prepared))?.last().to_text(),
+    ))
 }
 
 fn ip_subnet_range(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let net = net_arg(args, 0, Some(prepared))?;
-    Ok(Value::array(vec![Value::string(net.addr.to_text()), Value::string(net.last().to_text())]))
+    Ok(Value::array(vec![
+        Value::string(net.addr.to_text()),
+        Value::string(net.last().to_text()),
+    ]))
 }
 
 fn parsed(args: &[Value]) -> Option<IpAddr> {
@@ -370,13 +454,26 @@ mod tests {
         // A non-IP address is NULL; a bad block is an error (at plan time when constant).
         assert_eq!(sub("10.0.0.0/8", "10.0.0"), Value::Null);
         assert_eq!(sub("10.0.0.0/8", ""), Value::Null);
-        for bad in ["10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "x", "::/129", "10.0.0.0/-1", "10.0.0.0/+8", "::ffff:0:0/95"] {
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "10.0.0/8",
+            "x",
+            "::/129",
+            "10.0.0.0/-1",
+            "10.0.0.0/+8",
+            "::ffff:0:0/95",
+        ] {
             let e = call("is_subnet_of", &[s(bad), s("10.0.0.1")]).unwrap_err();
             assert_eq!(e.arg, Some(0), "{bad}");
         }
-        let e = test_support::run(FUNCTIONS, "is_subnet_of", &[s("nope"), s("1.1.1.1")], true).unwrap_err();
+        let e = test_support::run(FUNCTIONS, "is_subnet_of", &[s("nope"), s("1.1.1.1")], true)
+            .unwrap_err();
         assert_eq!(e.code, codes::BAD_ARGUMENT);
-        assert_eq!(ok("is_subnet_of", &[Value::Null, s("1.1.1.1")]), Value::Null);
+        assert_eq!(
+            ok("is_subnet_of", &[Value::Null, s("1.1.1.1")]),
+            Value::Null
+        );
     }
 
     #[test]
@@ -392,10 +489,31 @@ mod tests {
     #[test]
     fn domains() {
         let d = |ip: &str| ok("ip_to_domain", &[s(ip)]);
-        for ip in ["10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.0.1", "127.0.0.1", "169.254.1.1", "100.64.0.1", "0.0.0.0", "::1", "::", "fd00::1", "fe80::1", "::ffff:192.168.1.1"] {
+        for ip in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.0.1",
+            "127.0.0.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:192.168.1.1",
+        ] {
             assert_eq!(d(ip), s("intranet"), "{ip}");
         }
-        for ip in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "11.0.0.1", "2001:4860::8888", "::ffff:8.8.8.8"] {
+        for ip in [
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "11.0.0.1",
+            "2001:4860::8888",
+            "::ffff:8.8.8.8",
+        ] {
             assert_eq!(d(ip), s("internet"), "{ip}");
         }
         assert_eq!(d("example.com"), Value::Null);
@@ -420,14 +538,32 @@ mod tests {
 
     #[test]
     fn subnet_bounds() {
-        assert_eq!(ok("ip_subnet_min", &[s("192.168.1.77/24")]), s("192.168.1.0"));
-        assert_eq!(ok("ip_subnet_max", &[s("192.168.1.0/24")]), s("192.168.1.255"));
+        assert_eq!(
+            ok("ip_subnet_min", &[s("192.168.1.77/24")]),
+            s("192.168.1.0")
+        );
+        assert_eq!(
+            ok("ip_subnet_max", &[s("192.168.1.0/24")]),
+            s("192.168.1.255")
+        );
         assert_eq!(ok("ip_subnet_max", &[s("0.0.0.0/0")]), s("255.255.255.255"));
         assert_eq!(ok("ip_subnet_max", &[s("1.2.3.4/32")]), s("1.2.3.4"));
-        assert_eq!(ok("ip_subnet_range", &[s("10.0.0.0/30")]), strs(&["10.0.0.0", "10.0.0.3"]));
-        assert_eq!(ok("ip_subnet_range", &[s("2001:db8::/126")]), strs(&["2001:db8::", "2001:db8::3"]));
-        assert_eq!(ok("ip_subnet_max", &[s("::/0")]), s("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
-        assert_eq!(call("ip_subnet_min", &[s("10.0.0.0/40")]).unwrap_err().arg, Some(0));
+        assert_eq!(
+            ok("ip_subnet_range", &[s("10.0.0.0/30")]),
+            strs(&["10.0.0.0", "10.0.0.3"])
+        );
+        assert_eq!(
+            ok("ip_subnet_range", &[s("2001:db8::/126")]),
+            strs(&["2001:db8::", "2001:db8::3"])
+        );
+        assert_eq!(
+            ok("ip_subnet_max", &[s("::/0")]),
+            s("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+        );
+        assert_eq!(
+            call("ip_subnet_min", &[s("10.0.0.0/40")]).unwrap_err().arg,
+            Some(0)
+        );
         assert_eq!(call("ip_subnet_range", &[s("")]).unwrap_err().arg, Some(0));
     }
 

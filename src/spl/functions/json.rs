@@ -155,7 +155,9 @@ fn prepare_path(args: &[Option<Value>]) -> Result<Prepared, FnError> {
         Some(Some(Value::Null)) | Some(None) | None => Ok(Prepared::none()),
         Some(Some(v)) => {
             let text = v.to_text().unwrap_or_default();
-            JsonPath::parse(&text).map(Prepared::new).map_err(path_error)
+            JsonPath::parse(&text)
+                .map(Prepared::new)
+                .map_err(path_error)
         }
     }
 }
@@ -191,11 +193,13 @@ fn json_parse(args: &[Value], _: &Prepared, _: &mut dyn super::Env) -> FnResult 
         Value::Json(j) => Ok(Value::Json(j.clone())),
         v => {
             let text = v.to_text().unwrap_or_default();
-            serde_json::from_str::<Json>(&text).map(json_value).map_err(|e| {
-                let shown: String = text.chars().take(60).collect();
-                let more = if text.chars().count() > 60 { "..." } else { "" };
-                FnError::arg(0, format!("invalid JSON '{shown}{more}': {e}"))
-            })
+            serde_json::from_str::<Json>(&text)
+                .map(json_value)
+                .map_err(|e| {
+                    let shown: String = text.chars().take(60).collect();
+                    let more = if text.chars().count() > 60 { "..." } else { "" };
+                    FnError::arg(0, format!("invalid JSON '{shown}{more}': {e}"))
+                })
         }
     }
 }
@@ -214,7 +218,9 @@ fn json_format(args: &[Value], _: &Prepared, _: &mut dyn super::Env) -> FnResult
 
 fn json_extract(args: &[Value], prepared: &Prepared, _: &mut dyn super::Env) -> FnResult {
     let path = path_of(args, prepared)?;
-    let Some(doc) = json_input(&args[0]) else { return Ok(Value::Null) };
+    let Some(doc) = json_input(&args[0]) else {
+        return Ok(Value::Null);
+    };
     Ok(match path.extract(&doc) {
         Some(v) => json_value(v.into_owned()),
         None => Value::Null,
@@ -223,16 +229,23 @@ fn json_extract(args: &[Value], prepared: &Prepared, _: &mut dyn super::Env) -> 
 
 fn json_extract_scalar(args: &[Value], prepared: &Prepared, _: &mut dyn super::Env) -> FnResult {
     let path = path_of(args, prepared)?;
-    let Some(doc) = json_input(&args[0]) else { return Ok(Value::Null) };
+    let Some(doc) = json_input(&args[0]) else {
+        return Ok(Value::Null);
+    };
     if path.has_wildcard() {
         return Ok(Value::Null);
     }
-    Ok(path.first(&doc).and_then(scalar_text).map_or(Value::Null, Value::string))
+    Ok(path
+        .first(&doc)
+        .and_then(scalar_text)
+        .map_or(Value::Null, Value::string))
 }
 
 fn json_size(args: &[Value], prepared: &Prepared, _: &mut dyn super::Env) -> FnResult {
     let path = path_of(args, prepared)?;
-    let Some(doc) = json_input(&args[0]) else { return Ok(Value::Null) };
+    let Some(doc) = json_input(&args[0]) else {
+        return Ok(Value::Null);
+    };
     Ok(match path.extract(&doc).as_deref() {
         Some(Json::Array(a)) => Value::Int(a.len() as i64),
         Some(Json::Object(o)) => Value::Int(o.len() as i64),
@@ -249,8 +262,12 @@ fn json_array_length(args: &[Value], _: &Prepared, _: &mut dyn super::Env) -> Fn
 }
 
 fn json_array_contains(args: &[Value], _: &Prepared, _: &mut dyn super::Env) -> FnResult {
-    let Some(doc) = json_input(&args[0]) else { return Ok(Value::Null) };
-    let Json::Array(items) = &*doc else { return Ok(Value::Null) };
+    let Some(doc) = json_input(&args[0]) else {
+        return Ok(Value::Null);
+    };
+    let Json::Array(items) = &*doc else {
+        return Ok(Value::Null);
+    };
     let needle = &args[1];
     let found = items.iter().any(|item| match (item, needle) {
         (Json::Number(n), Value::Int(i)) => n.as_i64() == Some(*i) || n.as_f64() == Some(*i as f64),
@@ -265,10 +282,21 @@ fn json_array_contains(args: &[Value], _: &Prepared, _: &mut dyn super::Env) -> 
 
 fn json_array_get(args: &[Value], _: &Prepared, _: &mut dyn super::Env) -> FnResult {
     let index = super::int_arg(args, 1)?;
-    let Some(doc) = json_input(&args[0]) else { return Ok(Value::Null) };
-    let Json::Array(items) = &*doc else { return Ok(Value::Null) };
-    let i = if index < 0 { items.len() as i64 + index } else { index };
-    Ok(usize::try_from(i).ok().and_then(|i| items.get(i)).map_or(Value::Null, |j| json_value(j.clone())))
+    let Some(doc) = json_input(&args[0]) else {
+        return Ok(Value::Null);
+    };
+    let Json::Array(items) = &*doc else {
+        return Ok(Value::Null);
+    };
+    let i = if index < 0 {
+        items.len() as i64 + index
+    } else {
+        index
+    };
+    Ok(usize::try_from(i)
+        .ok()
+        .and_then(|i| items.get(i))
+        .map_or(Value::Null, |j| json_value(j.clone())))
 }
 
 fn is_json_scalar(args: &[Value], _: &Prepared, _: &mut dyn super::Env) -> FnResult {
@@ -304,7 +332,10 @@ mod tests {
     }
 
     fn func(name: &str) -> &'static Function {
-        FUNCTIONS.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no {name}"))
+        FUNCTIONS
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
     }
 
     /// Calls like the planner would: constants prepared, NULLs propagated.
@@ -335,14 +366,30 @@ mod tests {
 
     #[test]
     fn parse_and_format() {
-        assert_eq!(call("json_parse", &[s(r#"{"x": {"a": 1}}"#)]).unwrap(), j(json!({"x": {"a": 1}})));
-        assert_eq!(call("json_parse", &[s("\"abc\"")]).unwrap(), j(json!("abc")));
+        assert_eq!(
+            call("json_parse", &[s(r#"{"x": {"a": 1}}"#)]).unwrap(),
+            j(json!({"x": {"a": 1}}))
+        );
+        assert_eq!(
+            call("json_parse", &[s("\"abc\"")]).unwrap(),
+            j(json!("abc"))
+        );
         assert_eq!(call("json_parse", &[s("12")]).unwrap(), j(json!(12)));
         let err = call("json_parse", &[s("{bad")]).unwrap_err();
-        assert!(err.message.contains("invalid JSON '{bad'"), "{}", err.message);
+        assert!(
+            err.message.contains("invalid JSON '{bad'"),
+            "{}",
+            err.message
+        );
         assert_eq!(call("json_parse", &[Value::Null]).unwrap(), Value::Null);
-        assert_eq!(call("json_format", &[j(json!({"a": [1, null]}))]).unwrap(), s(r#"{"a":[1,null]}"#));
-        assert_eq!(call("json_format", &[s(r#"{ "a" : 1 }"#)]).unwrap(), s(r#"{"a":1}"#));
+        assert_eq!(
+            call("json_format", &[j(json!({"a": [1, null]}))]).unwrap(),
+            s(r#"{"a":[1,null]}"#)
+        );
+        assert_eq!(
+            call("json_format", &[s(r#"{ "a" : 1 }"#)]).unwrap(),
+            s(r#"{"a":1}"#)
+        );
         assert_eq!(call("json_format", &[s("plain")]).unwrap(), s(r#""plain""#));
         assert_eq!(call("json_format", &[Value::Int(3)]).unwrap(), s("3"));
     }
@@ -351,22 +398,52 @@ mod tests {
     fn deep_json_is_an_error_not_a_crash() {
         let deep = "[".repeat(100_000);
         assert!(call("json_parse", &[s(&deep)]).is_err());
-        assert_eq!(call("json_extract", &[s(&deep), s("$[0]")]).unwrap(), Value::Null);
+        assert_eq!(
+            call("json_extract", &[s(&deep), s("$[0]")]).unwrap(),
+            Value::Null
+        );
     }
 
     #[test]
     fn extract_from_text_and_json() {
         let doc = r#"{"body": {"a": 1, "b": "two", "c": [1, 2], "d": null, "e": 1.5, "f": true}}"#;
-        assert_eq!(call("json_extract", &[s(doc), s("$.body.a")]).unwrap(), j(json!(1)));
-        assert_eq!(call("json_extract", &[s(doc), s("$.body.b")]).unwrap(), j(json!("two")));
-        assert_eq!(call("json_extract", &[s(doc), s("$.body.c")]).unwrap(), j(json!([1, 2])));
-        assert_eq!(call("json_extract", &[s(doc), s("$.body.d")]).unwrap(), j(Json::Null));
-        assert_eq!(call("json_extract", &[s(doc), s("$.nope")]).unwrap(), Value::Null);
-        assert_eq!(call("json_extract", &[s("not json"), s("$.a")]).unwrap(), Value::Null);
-        assert_eq!(call("json_extract", &[Value::Null, s("$.a")]).unwrap(), Value::Null);
+        assert_eq!(
+            call("json_extract", &[s(doc), s("$.body.a")]).unwrap(),
+            j(json!(1))
+        );
+        assert_eq!(
+            call("json_extract", &[s(doc), s("$.body.b")]).unwrap(),
+            j(json!("two"))
+        );
+        assert_eq!(
+            call("json_extract", &[s(doc), s("$.body.c")]).unwrap(),
+            j(json!([1, 2]))
+        );
+        assert_eq!(
+            call("json_extract", &[s(doc), s("$.body.d")]).unwrap(),
+            j(Json::Null)
+        );
+        assert_eq!(
+            call("json_extract", &[s(doc), s("$.nope")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("json_extract", &[s("not json"), s("$.a")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("json_extract", &[Value::Null, s("$.a")]).unwrap(),
+            Value::Null
+        );
         let parsed = call("json_parse", &[s(doc)]).unwrap();
-        assert_eq!(call("json_extract", &[parsed.clone(), s("$.body.e")]).unwrap(), j(json!(1.5)));
-        assert_eq!(call_dynamic("json_extract", &[parsed, s("$.body.f")]).unwrap(), j(json!(true)));
+        assert_eq!(
+            call("json_extract", &[parsed.clone(), s("$.body.e")]).unwrap(),
+            j(json!(1.5))
+        );
+        assert_eq!(
+            call_dynamic("json_extract", &[parsed, s("$.body.f")]).unwrap(),
+            j(json!(true))
+        );
         // The text a typed JSON scalar prints as (LoongCollector TestExtend expects `1`).
         let one = call("json_extract", &[s(doc), s("$.body.a")]).unwrap();
         assert_eq!(one.to_text().unwrap(), "1");
@@ -374,7 +451,9 @@ mod tests {
 
     #[test]
     fn extract_scalar() {
-        let doc = s(r#"{"a": 1, "b": "x", "c": [1], "d": {"e": 2}, "f": false, "g": null, "h": 2.50, "i": -0}"#);
+        let doc = s(
+            r#"{"a": 1, "b": "x", "c": [1], "d": {"e": 2}, "f": false, "g": null, "h": 2.50, "i": -0}"#,
+        );
         let get = |p: &str| call("json_extract_scalar", &[doc.clone(), s(p)]).unwrap();
         assert_eq!(get("$.a"), s("1"));
         assert_eq!(get("$.b"), s("x"));
@@ -396,7 +475,12 @@ mod tests {
         assert_eq!(err.arg, Some(1));
         assert_eq!(err.code, codes::BAD_JSONPATH);
         assert!(prep(&[None, None]).unwrap().get::<JsonPath>().is_none());
-        assert!(prep(&[None, Some(s("$.a"))]).unwrap().get::<JsonPath>().is_some());
+        assert!(
+            prep(&[None, Some(s("$.a"))])
+                .unwrap()
+                .get::<JsonPath>()
+                .is_some()
+        );
         let err = call_dynamic("json_extract_scalar", &[s("{}"), s("$[")]).unwrap_err();
         assert_eq!(err.arg, Some(1));
     }
@@ -404,14 +488,35 @@ mod tests {
     #[test]
     fn sizes_and_arrays() {
         let doc = s(r#"{"x": {"a": 1, "b": 2}, "y": [1, 2, 3], "z": "s"}"#);
-        assert_eq!(call("json_size", &[doc.clone(), s("$.x")]).unwrap(), Value::Int(2));
-        assert_eq!(call("json_size", &[doc.clone(), s("$.y")]).unwrap(), Value::Int(3));
-        assert_eq!(call("json_size", &[doc.clone(), s("$.z")]).unwrap(), Value::Int(0));
-        assert_eq!(call("json_size", &[doc.clone(), s("$.w")]).unwrap(), Value::Null);
-        assert_eq!(call("json_array_length", &[s("[1, [2], 3]")]).unwrap(), Value::Int(3));
+        assert_eq!(
+            call("json_size", &[doc.clone(), s("$.x")]).unwrap(),
+            Value::Int(2)
+        );
+        assert_eq!(
+            call("json_size", &[doc.clone(), s("$.y")]).unwrap(),
+            Value::Int(3)
+        );
+        assert_eq!(
+            call("json_size", &[doc.clone(), s("$.z")]).unwrap(),
+            Value::Int(0)
+        );
+        assert_eq!(
+            call("json_size", &[doc.clone(), s("$.w")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("json_array_length", &[s("[1, [2], 3]")]).unwrap(),
+            Value::Int(3)
+        );
         assert_eq!(call("json_array_length", &[s("{}")]).unwrap(), Value::Null);
-        assert_eq!(call("json_array_length", &[s("nope")]).unwrap(), Value::Null);
-        assert_eq!(call("json_array_length", &[Value::array(vec![Value::Int(1)])]).unwrap(), Value::Int(1));
+        assert_eq!(
+            call("json_array_length", &[s("nope")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("json_array_length", &[Value::array(vec![Value::Int(1)])]).unwrap(),
+            Value::Int(1)
+        );
     }
 
     #[test]
@@ -428,8 +533,14 @@ mod tests {
         assert_eq!(has(Value::Int(7)), Value::Bool(false));
         assert_eq!(has(j(json!({"k": 1}))), Value::Bool(true));
         assert_eq!(has(Value::Null), Value::Null);
-        assert_eq!(call("json_array_contains", &[s("{}"), Value::Int(1)]).unwrap(), Value::Null);
-        assert_eq!(call("json_array_contains", &[s("[1, 2, 3]"), Value::Int(2)]).unwrap(), Value::Bool(true));
+        assert_eq!(
+            call("json_array_contains", &[s("{}"), Value::Int(1)]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("json_array_contains", &[s("[1, 2, 3]"), Value::Int(2)]).unwrap(),
+            Value::Bool(true)
+        );
 
         let get = |i: i64| call("json_array_get", &[arr.clone(), Value::Int(i)]).unwrap();
         assert_eq!(get(0), j(json!(1)));
@@ -444,12 +555,30 @@ mod tests {
 
     #[test]
     fn scalars_and_keys() {
-        assert_eq!(call("is_json_scalar", &[s("1")]).unwrap(), Value::Bool(true));
-        assert_eq!(call("is_json_scalar", &[s("null")]).unwrap(), Value::Bool(true));
-        assert_eq!(call("is_json_scalar", &[s("{}")]).unwrap(), Value::Bool(false));
-        assert_eq!(call("is_json_scalar", &[s("not json")]).unwrap(), Value::Null);
-        assert_eq!(call("is_json_scalar", &[j(json!("x"))]).unwrap(), Value::Bool(true));
-        assert_eq!(call("json_object_keys", &[s(r#"{"b": 1, "a": 2}"#)]).unwrap(), Value::array(vec![s("b"), s("a")]));
+        assert_eq!(
+            call("is_json_scalar", &[s("1")]).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("is_json_scalar", &[s("null")]).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("is_json_scalar", &[s("{}")]).unwrap(),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            call("is_json_scalar", &[s("not json")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            call("is_json_scalar", &[j(json!("x"))]).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("json_object_keys", &[s(r#"{"b": 1, "a": 2}"#)]).unwrap(),
+            Value::array(vec![s("b"), s("a")])
+        );
         assert_eq!(call("json_object_keys", &[s("[1]")]).unwrap(), Value::Null);
     }
 }

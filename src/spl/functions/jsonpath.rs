@@ -63,7 +63,11 @@ impl JsonPath {
                 b'.' => {
                     i += 1;
                     match b.get(i) {
-                        None => return Err(format!("JSONPath '{path}' ends with '.': a key must follow")),
+                        None => {
+                            return Err(format!(
+                                "JSONPath '{path}' ends with '.': a key must follow"
+                            ));
+                        }
                         Some(b'*') => {
                             steps.push(Step::Wildcard);
                             i += 1;
@@ -73,8 +77,16 @@ impl JsonPath {
                             steps.push(Step::Key(key));
                             i = next;
                         }
-                        Some(b'.') => return Err(format!("JSONPath '{path}': recursive descent '..' is not supported")),
-                        Some(b'[') => return Err(format!("JSONPath '{path}': expected a key after '.' at offset {i}")),
+                        Some(b'.') => {
+                            return Err(format!(
+                                "JSONPath '{path}': recursive descent '..' is not supported"
+                            ));
+                        }
+                        Some(b'[') => {
+                            return Err(format!(
+                                "JSONPath '{path}': expected a key after '.' at offset {i}"
+                            ));
+                        }
                         Some(_) => {
                             let start = i;
                             while i < b.len() && b[i] != b'.' && b[i] != b'[' {
@@ -82,10 +94,14 @@ impl JsonPath {
                             }
                             let key = path[start..i].trim_end();
                             if key.is_empty() {
-                                return Err(format!("JSONPath '{path}': empty key at offset {start}"));
+                                return Err(format!(
+                                    "JSONPath '{path}': empty key at offset {start}"
+                                ));
                             }
                             match key.parse::<i64>() {
-                                Ok(n) if key.bytes().all(|c| c.is_ascii_digit()) => steps.push(Step::KeyOrIndex(key.to_string(), n)),
+                                Ok(n) if key.bytes().all(|c| c.is_ascii_digit()) => {
+                                    steps.push(Step::KeyOrIndex(key.to_string(), n))
+                                }
                                 _ => steps.push(Step::Key(key.to_string())),
                             }
                         }
@@ -192,7 +208,9 @@ impl JsonPath {
     /// value (`None` when missing); with one, a JSON array of every match.
     pub fn extract<'a>(&self, doc: &'a Json) -> Option<Cow<'a, Json>> {
         if self.has_wildcard() {
-            Some(Cow::Owned(Json::Array(self.select(doc).into_iter().cloned().collect())))
+            Some(Cow::Owned(Json::Array(
+                self.select(doc).into_iter().cloned().collect(),
+            )))
         } else {
             self.first(doc).map(Cow::Borrowed)
         }
@@ -246,7 +264,9 @@ fn quoted(path: &str, start: usize, q: u8) -> Result<(String, usize), String> {
             _ => i += 1,
         }
     }
-    Err(format!("JSONPath '{path}': unterminated quoted key starting at offset {start}"))
+    Err(format!(
+        "JSONPath '{path}': unterminated quoted key starting at offset {start}"
+    ))
 }
 
 #[cfg(test)]
@@ -255,7 +275,12 @@ mod tests {
     use serde_json::json;
 
     fn sel(path: &str, doc: &Json) -> Vec<Json> {
-        JsonPath::parse(path).unwrap().select(doc).into_iter().cloned().collect()
+        JsonPath::parse(path)
+            .unwrap()
+            .select(doc)
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
     #[test]
@@ -294,7 +319,14 @@ mod tests {
         assert!(p.has_wildcard());
         assert_eq!(p.extract(&doc).unwrap().into_owned(), json!([1, 2]));
         assert_eq!(p.first(&doc), Some(&json!(1)));
-        assert_eq!(JsonPath::parse("$.none[*]").unwrap().extract(&doc).unwrap().into_owned(), json!([]));
+        assert_eq!(
+            JsonPath::parse("$.none[*]")
+                .unwrap()
+                .extract(&doc)
+                .unwrap()
+                .into_owned(),
+            json!([])
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! functions. Text arguments that parse as numbers are accepted (SPL.md decision 2).
 //! Depends on the registry and `ops::compare`.
 
-use super::{Env, FnError, FnResult, Function, Kind, Param, Prepared, double_arg, ex, int_arg, number_arg};
+use super::{
+    Env, FnError, FnResult, Function, Kind, Param, Prepared, double_arg, ex, int_arg, number_arg,
+};
 use crate::diagnostic::codes;
 use crate::event::Value;
 use crate::spl::ops::{Coercion, compare};
@@ -17,19 +19,40 @@ use std::cmp::Ordering;
 const X: &[Param] = &[Param::req("x", Kind::Number)];
 const XY: &[Param] = &[Param::req("x", Kind::Number), Param::req("y", Kind::Number)];
 const AB: &[Param] = &[Param::req("a", Kind::Int), Param::req("b", Kind::Int)];
-const SHIFT: &[Param] = &[Param::req("value", Kind::Int), Param::req("shift", Kind::Int)];
+const SHIFT: &[Param] = &[
+    Param::req("value", Kind::Int),
+    Param::req("shift", Kind::Int),
+];
 
 pub(super) const FUNCTIONS: &[Function] = &[
-    Function::new("abs", X, Kind::Number, "Absolute value (BIGINT stays BIGINT).", &[ex("abs(-5)", "5"), ex("abs(-1.5)", "1.5")], abs),
+    Function::new(
+        "abs",
+        X,
+        Kind::Number,
+        "Absolute value (BIGINT stays BIGINT).",
+        &[ex("abs(-5)", "5"), ex("abs(-1.5)", "1.5")],
+        abs,
+    ),
     Function::new(
         "ceil",
         X,
         Kind::Number,
         "Rounds up to the nearest integer (BIGINT stays BIGINT, DOUBLE stays DOUBLE).",
-        &[ex("ceil(1.2)", "2.0"), ex("ceil(-1.5)", "-1.0"), ex("ceil(7)", "7")],
+        &[
+            ex("ceil(1.2)", "2.0"),
+            ex("ceil(-1.5)", "-1.0"),
+            ex("ceil(7)", "7"),
+        ],
         ceil,
     ),
-    Function::new("ceiling", X, Kind::Number, "Alias of ceil: rounds up to the nearest integer.", &[ex("ceiling(1.2)", "2.0")], ceil),
+    Function::new(
+        "ceiling",
+        X,
+        Kind::Number,
+        "Alias of ceil: rounds up to the nearest integer.",
+        &[ex("ceiling(1.2)", "2.0")],
+        ceil,
+    ),
     Function::new(
         "floor",
         X,
@@ -40,7 +63,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "round",
-        &[Param::req("x", Kind::Number), Param::opt("decimals", Kind::Int)],
+        &[
+            Param::req("x", Kind::Number),
+            Param::opt("decimals", Kind::Int),
+        ],
         Kind::Number,
         "Rounds half away from zero to the given number of decimals (default 0; negative rounds to tens, hundreds...).",
         &[
@@ -53,10 +79,16 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "truncate",
-        &[Param::req("x", Kind::Number), Param::opt("decimals", Kind::Int)],
+        &[
+            Param::req("x", Kind::Number),
+            Param::opt("decimals", Kind::Int),
+        ],
         Kind::Number,
         "Rounds toward zero, to the given number of decimals (default 0).",
-        &[ex("truncate(-2.7)", "-2.0"), ex("truncate(3.14159, 2)", "3.14")],
+        &[
+            ex("truncate(-2.7)", "-2.0"),
+            ex("truncate(3.14159, 2)", "3.14"),
+        ],
         truncate,
     ),
     Function::new(
@@ -64,20 +96,83 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("n", Kind::Number), Param::req("m", Kind::Number)],
         Kind::Number,
         "Remainder of n divided by m, with the sign of n; a BIGINT division by zero is an error.",
-        &[ex("mod(7, 3)", "1"), ex("mod(-7, 3)", "-1"), ex("mod(7.5, 2)", "1.5")],
+        &[
+            ex("mod(7, 3)", "1"),
+            ex("mod(-7, 3)", "-1"),
+            ex("mod(7.5, 2)", "1.5"),
+        ],
         modulo,
     ),
-    Function::new("pow", XY, Kind::Double, "x raised to the power y.", &[ex("pow(2, 10)", "1024.0")], pow),
-    Function::new("power", XY, Kind::Double, "Alias of pow: x raised to the power y.", &[ex("power(2, 0.5) = sqrt(2)", "true")], pow),
-    Function::new("sqrt", X, Kind::Double, "Square root (NaN for negative input).", &[ex("sqrt(16)", "4.0")], sqrt),
-    Function::new("cbrt", X, Kind::Double, "Cube root.", &[ex("cbrt(27)", "3.0"), ex("cbrt(-8)", "-2.0")], cbrt),
-    Function::new("exp", X, Kind::Double, "Euler's number raised to the power x.", &[ex("exp(0)", "1.0")], exp),
-    Function::new("ln", X, Kind::Double, "Natural logarithm.", &[ex("ln(1)", "0.0"), ex("ln(e())", "1.0")], ln),
-    Function::new("log2", X, Kind::Double, "Base-2 logarithm.", &[ex("log2(8)", "3.0")], log2),
-    Function::new("log10", X, Kind::Double, "Base-10 logarithm.", &[ex("log10(1000)", "3.0")], log10),
+    Function::new(
+        "pow",
+        XY,
+        Kind::Double,
+        "x raised to the power y.",
+        &[ex("pow(2, 10)", "1024.0")],
+        pow,
+    ),
+    Function::new(
+        "power",
+        XY,
+        Kind::Double,
+        "Alias of pow: x raised to the power y.",
+        &[ex("power(2, 0.5) = sqrt(2)", "true")],
+        pow,
+    ),
+    Function::new(
+        "sqrt",
+        X,
+        Kind::Double,
+        "Square root (NaN for negative input).",
+        &[ex("sqrt(16)", "4.0")],
+        sqrt,
+    ),
+    Function::new(
+        "cbrt",
+        X,
+        Kind::Double,
+        "Cube root.",
+        &[ex("cbrt(27)", "3.0"), ex("cbrt(-8)", "-2.0")],
+        cbrt,
+    ),
+    Function::new(
+        "exp",
+        X,
+        Kind::Double,
+        "Euler's number raised to the power x.",
+        &[ex("exp(0)", "1.0")],
+        exp,
+    ),
+    Function::new(
+        "ln",
+        X,
+        Kind::Double,
+        "Natural logarithm.",
+        &[ex("ln(1)", "0.0"), ex("ln(e())", "1.0")],
+        ln,
+    ),
+    Function::new(
+        "log2",
+        X,
+        Kind::Double,
+        "Base-2 logarithm.",
+        &[ex("log2(8)", "3.0")],
+        log2,
+    ),
+    Function::new(
+        "log10",
+        X,
+        Kind::Double,
+        "Base-10 logarithm.",
+        &[ex("log10(1000)", "3.0")],
+        log10,
+    ),
     Function::new(
         "log",
-        &[Param::req("base", Kind::Number), Param::req("x", Kind::Number)],
+        &[
+            Param::req("base", Kind::Number),
+            Param::req("x", Kind::Number),
+        ],
         Kind::Double,
         "Logarithm of x in the given base.",
         &[ex("log(2, 8)", "3.0"), ex("log(10, 100)", "2.0")],
@@ -91,26 +186,113 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[ex("sign(-3)", "-1"), ex("sign(2.5)", "1.0")],
         sign,
     ),
-    Function::new("sin", X, Kind::Double, "Sine of x radians.", &[ex("sin(0)", "0.0")], sin),
-    Function::new("cos", X, Kind::Double, "Cosine of x radians.", &[ex("cos(0)", "1.0")], cos),
-    Function::new("tan", X, Kind::Double, "Tangent of x radians.", &[ex("tan(0)", "0.0")], tan),
-    Function::new("asin", X, Kind::Double, "Arc sine, in radians.", &[ex("asin(0)", "0.0"), ex("asin(1) = pi() / 2", "true")], asin),
-    Function::new("acos", X, Kind::Double, "Arc cosine, in radians.", &[ex("acos(1)", "0.0")], acos),
-    Function::new("atan", X, Kind::Double, "Arc tangent, in radians.", &[ex("atan(0)", "0.0")], atan),
+    Function::new(
+        "sin",
+        X,
+        Kind::Double,
+        "Sine of x radians.",
+        &[ex("sin(0)", "0.0")],
+        sin,
+    ),
+    Function::new(
+        "cos",
+        X,
+        Kind::Double,
+        "Cosine of x radians.",
+        &[ex("cos(0)", "1.0")],
+        cos,
+    ),
+    Function::new(
+        "tan",
+        X,
+        Kind::Double,
+        "Tangent of x radians.",
+        &[ex("tan(0)", "0.0")],
+        tan,
+    ),
+    Function::new(
+        "asin",
+        X,
+        Kind::Double,
+        "Arc sine, in radians.",
+        &[ex("asin(0)", "0.0"), ex("asin(1) = pi() / 2", "true")],
+        asin,
+    ),
+    Function::new(
+        "acos",
+        X,
+        Kind::Double,
+        "Arc cosine, in radians.",
+        &[ex("acos(1)", "0.0")],
+        acos,
+    ),
+    Function::new(
+        "atan",
+        X,
+        Kind::Double,
+        "Arc tangent, in radians.",
+        &[ex("atan(0)", "0.0")],
+        atan,
+    ),
     Function::new(
         "atan2",
         &[Param::req("y", Kind::Number), Param::req("x", Kind::Number)],
         Kind::Double,
         "Arc tangent of y / x, in radians, using the signs of both to pick the quadrant.",
-        &[ex("atan2(0, 1)", "0.0"), ex("atan2(1, 0) = pi() / 2", "true")],
+        &[
+            ex("atan2(0, 1)", "0.0"),
+            ex("atan2(1, 0) = pi() / 2", "true"),
+        ],
         atan2,
     ),
-    Function::new("cosh", X, Kind::Double, "Hyperbolic cosine.", &[ex("cosh(0)", "1.0")], cosh),
-    Function::new("tanh", X, Kind::Double, "Hyperbolic tangent.", &[ex("tanh(0)", "0.0")], tanh),
-    Function::new("degrees", X, Kind::Double, "Converts radians to degrees.", &[ex("degrees(pi())", "180.0")], degrees),
-    Function::new("radians", X, Kind::Double, "Converts degrees to radians.", &[ex("radians(180) = pi()", "true")], radians),
-    Function::new("pi", &[], Kind::Double, "The constant π.", &[ex("round(pi(), 4)", "3.1416")], pi),
-    Function::new("e", &[], Kind::Double, "Euler's number.", &[ex("round(e(), 4)", "2.7183")], e),
+    Function::new(
+        "cosh",
+        X,
+        Kind::Double,
+        "Hyperbolic cosine.",
+        &[ex("cosh(0)", "1.0")],
+        cosh,
+    ),
+    Function::new(
+        "tanh",
+        X,
+        Kind::Double,
+        "Hyperbolic tangent.",
+        &[ex("tanh(0)", "0.0")],
+        tanh,
+    ),
+    Function::new(
+        "degrees",
+        X,
+        Kind::Double,
+        "Converts radians to degrees.",
+        &[ex("degrees(pi())", "180.0")],
+        degrees,
+    ),
+    Function::new(
+        "radians",
+        X,
+        Kind::Double,
+        "Converts degrees to radians.",
+        &[ex("radians(180) = pi()", "true")],
+        radians,
+    ),
+    Function::new(
+        "pi",
+        &[],
+        Kind::Double,
+        "The constant π.",
+        &[ex("round(pi(), 4)", "3.1416")],
+        pi,
+    ),
+    Function::new(
+        "e",
+        &[],
+        Kind::Double,
+        "Euler's number.",
+        &[ex("round(e(), 4)", "2.7183")],
+        e,
+    ),
     Function::new(
         "rand",
         &[Param::opt("n", Kind::Int)],
@@ -127,13 +309,23 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[ex("random() >= 0", "true"), ex("random(1)", "0")],
         rand,
     ),
-    Function::new("is_nan", X, Kind::Bool, "Whether x is NaN.", &[ex("is_nan(nan())", "true"), ex("is_nan(1.0)", "false")], is_nan),
+    Function::new(
+        "is_nan",
+        X,
+        Kind::Bool,
+        "Whether x is NaN.",
+        &[ex("is_nan(nan())", "true"), ex("is_nan(1.0)", "false")],
+        is_nan,
+    ),
     Function::new(
         "is_finite",
         X,
         Kind::Bool,
         "Whether x is neither infinite nor NaN.",
-        &[ex("is_finite(1.5)", "true"), ex("is_finite(infinity())", "false")],
+        &[
+            ex("is_finite(1.5)", "true"),
+            ex("is_finite(infinity())", "false"),
+        ],
         is_finite,
     ),
     Function::new(
@@ -144,14 +336,34 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[ex("is_infinite(-infinity())", "true")],
         is_infinite,
     ),
-    Function::new("nan", &[], Kind::Double, "The NaN (not a number) DOUBLE.", &[ex("is_nan(nan())", "true")], nan),
-    Function::new("infinity", &[], Kind::Double, "Positive infinity.", &[ex("infinity() > 1e308", "true")], infinity),
+    Function::new(
+        "nan",
+        &[],
+        Kind::Double,
+        "The NaN (not a number) DOUBLE.",
+        &[ex("is_nan(nan())", "true")],
+        nan,
+    ),
+    Function::new(
+        "infinity",
+        &[],
+        Kind::Double,
+        "Positive infinity.",
+        &[ex("infinity() > 1e308", "true")],
+        infinity,
+    ),
     Function::new(
         "from_base",
-        &[Param::req("string", Kind::Str), Param::req("radix", Kind::Int)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("radix", Kind::Int),
+        ],
         Kind::Int,
         "Parses a string as a BIGINT in the given radix (2 to 36).",
-        &[ex("from_base('ff', 16)", "255"), ex("from_base('-101', 2)", "-5")],
+        &[
+            ex("from_base('ff', 16)", "255"),
+            ex("from_base('-101', 2)", "-5"),
+        ],
         from_base,
     ),
     Function::new(
@@ -159,7 +371,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("x", Kind::Int), Param::req("radix", Kind::Int)],
         Kind::Str,
         "Writes a BIGINT in the given radix (2 to 36), lower-case digits.",
-        &[ex("to_base(255, 16)", r#""ff""#), ex("to_base(-5, 2)", r#""-101""#)],
+        &[
+            ex("to_base(255, 16)", r#""ff""#),
+            ex("to_base(-5, 2)", r#""-101""#),
+        ],
         to_base,
     ),
     Function::new(
@@ -172,20 +387,33 @@ pub(super) const FUNCTIONS: &[Function] = &[
         ],
         Kind::Int,
         "The bucket number of x in an equi-width histogram of the given bucket count between two bounds (0 below, buckets + 1 above).",
-        &[ex("width_bucket(5.3, 0.0, 10.0, 5)", "3"), ex("width_bucket(-1, 0, 10, 5)", "0")],
+        &[
+            ex("width_bucket(5.3, 0.0, 10.0, 5)", "3"),
+            ex("width_bucket(-1, 0, 10, 5)", "0"),
+        ],
         width_bucket,
     ),
     Function::new(
         "greatest",
-        &[Param::req("value", Kind::Any), Param::variadic("more", Kind::Any)],
+        &[
+            Param::req("value", Kind::Any),
+            Param::variadic("more", Kind::Any),
+        ],
         Kind::Any,
         "The largest argument; NULL if any argument is NULL.",
-        &[ex("greatest(1, 5, 3)", "5"), ex("greatest('a', 'c', 'b')", r#""c""#), ex("greatest(1, 2.5)", "2.5")],
+        &[
+            ex("greatest(1, 5, 3)", "5"),
+            ex("greatest('a', 'c', 'b')", r#""c""#),
+            ex("greatest(1, 2.5)", "2.5"),
+        ],
         greatest,
     ),
     Function::new(
         "least",
-        &[Param::req("value", Kind::Any), Param::variadic("more", Kind::Any)],
+        &[
+            Param::req("value", Kind::Any),
+            Param::variadic("more", Kind::Any),
+        ],
         Kind::Any,
         "The smallest argument; NULL if any argument is NULL.",
         &[ex("least(1, 5, 3)", "1"), ex("least(2, 0.5)", "0.5")],
@@ -199,9 +427,30 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[ex("bit_count(9, 64)", "2"), ex("bit_count(-1, 8)", "8")],
         bit_count,
     ),
-    Function::new("bitwise_and", AB, Kind::Int, "Bitwise AND of two BIGINTs.", &[ex("bitwise_and(12, 10)", "8")], bitwise_and),
-    Function::new("bitwise_or", AB, Kind::Int, "Bitwise OR of two BIGINTs.", &[ex("bitwise_or(12, 10)", "14")], bitwise_or),
-    Function::new("bitwise_xor", AB, Kind::Int, "Bitwise XOR of two BIGINTs.", &[ex("bitwise_xor(12, 10)", "6")], bitwise_xor),
+    Function::new(
+        "bitwise_and",
+        AB,
+        Kind::Int,
+        "Bitwise AND of two BIGINTs.",
+        &[ex("bitwise_and(12, 10)", "8")],
+        bitwise_and,
+    ),
+    Function::new(
+        "bitwise_or",
+        AB,
+        Kind::Int,
+        "Bitwise OR of two BIGINTs.",
+        &[ex("bitwise_or(12, 10)", "14")],
+        bitwise_or,
+    ),
+    Function::new(
+        "bitwise_xor",
+        AB,
+        Kind::Int,
+        "Bitwise XOR of two BIGINTs.",
+        &[ex("bitwise_xor(12, 10)", "6")],
+        bitwise_xor,
+    ),
     Function::new(
         "bitwise_not",
         &[Param::req("x", Kind::Int)],
@@ -255,7 +504,10 @@ fn pow10(k: u32) -> i128 {
 
 fn abs(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     match number_arg(args, 0)? {
-        Value::Int(n) => n.checked_abs().map(Value::Int).ok_or_else(|| overflow(&format!("abs({n})"))),
+        Value::Int(n) => n
+            .checked_abs()
+            .map(Value::Int)
+            .ok_or_else(|| overflow(&format!("abs({n})"))),
         v => Ok(Value::Double(double_arg(&[v], 0)?.abs())),
     }
 }
@@ -275,7 +527,11 @@ fn floor(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 }
 
 fn decimals_arg(args: &[Value]) -> Result<i64, FnError> {
-    if args.len() > 1 { int_arg(args, 1) } else { Ok(0) }
+    if args.len() > 1 {
+        int_arg(args, 1)
+    } else {
+        Ok(0)
+    }
 }
 
 /// Rounds or truncates a BIGINT to `10^-decimals` (a no-op for decimals >= 0).
@@ -294,7 +550,9 @@ fn int_to_decimals(n: i64, decimals: i64, round: bool) -> FnResult {
     if round && 2 * r.abs() >= f {
         q += n128.signum();
     }
-    i64::try_from(q * f).map(Value::Int).map_err(|_| overflow(&format!("round({n}, {decimals})")))
+    i64::try_from(q * f)
+        .map(Value::Int)
+        .map_err(|_| overflow(&format!("round({n}, {decimals})")))
 }
 
 /// Rounds or truncates a DOUBLE to `decimals` decimal places; values too large to have
@@ -323,7 +581,11 @@ fn round(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let decimals = decimals_arg(args)?;
     match number_arg(args, 0)? {
         Value::Int(n) => int_to_decimals(n, decimals, true),
-        v => Ok(Value::Double(double_to_decimals(double_arg(&[v], 0)?, decimals, f64::round))),
+        v => Ok(Value::Double(double_to_decimals(
+            double_arg(&[v], 0)?,
+            decimals,
+            f64::round,
+        ))),
     }
 }
 
@@ -331,13 +593,19 @@ fn truncate(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let decimals = decimals_arg(args)?;
     match number_arg(args, 0)? {
         Value::Int(n) => int_to_decimals(n, decimals, false),
-        v => Ok(Value::Double(double_to_decimals(double_arg(&[v], 0)?, decimals, f64::trunc))),
+        v => Ok(Value::Double(double_to_decimals(
+            double_arg(&[v], 0)?,
+            decimals,
+            f64::trunc,
+        ))),
     }
 }
 
 fn modulo(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     match (number_arg(args, 0)?, number_arg(args, 1)?) {
-        (Value::Int(_), Value::Int(0)) => Err(FnError::arg(1, "division by zero").with_code(codes::DIVISION_BY_ZERO)),
+        (Value::Int(_), Value::Int(0)) => {
+            Err(FnError::arg(1, "division by zero").with_code(codes::DIVISION_BY_ZERO))
+        }
         // wrapping_rem: i64::MIN % -1 is 0, not an overflow.
         (Value::Int(a), Value::Int(b)) => Ok(Value::Int(a.wrapping_rem(b))),
         (a, b) => Ok(Value::Double(double_arg(&[a], 0)? % double_arg(&[b], 0)?)),
@@ -345,7 +613,9 @@ fn modulo(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 }
 
 fn pow(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(Value::Double(double_arg(args, 0)?.powf(double_arg(args, 1)?)))
+    Ok(Value::Double(
+        double_arg(args, 0)?.powf(double_arg(args, 1)?),
+    ))
 }
 
 fn sqrt(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -384,7 +654,11 @@ fn sign(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         v => {
             let d = double_arg(&[v], 0)?;
             // Java's Math.signum: NaN and ±0.0 come back as they are.
-            Ok(Value::Double(if d == 0.0 || d.is_nan() { d } else { d.signum() }))
+            Ok(Value::Double(if d == 0.0 || d.is_nan() {
+                d
+            } else {
+                d.signum()
+            }))
         }
     }
 }
@@ -414,7 +688,9 @@ fn atan(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 }
 
 fn atan2(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(Value::Double(double_arg(args, 0)?.atan2(double_arg(args, 1)?)))
+    Ok(Value::Double(
+        double_arg(args, 0)?.atan2(double_arg(args, 1)?),
+    ))
 }
 
 fn cosh(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -462,13 +738,20 @@ fn next_random() -> u64 {
 
 fn rand(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     if args.is_empty() {
-        return Ok(Value::Double((next_random() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)));
+        return Ok(Value::Double(
+            (next_random() >> 11) as f64 * (1.0 / (1u64 << 53) as f64),
+        ));
     }
     let n = int_arg(args, 0)?;
     if n <= 0 {
-        return Err(FnError::arg(0, format!("the bound must be positive, got {n}")));
+        return Err(FnError::arg(
+            0,
+            format!("the bound must be positive, got {n}"),
+        ));
     }
-    Ok(Value::Int(((next_random() as u128 * n as u128) >> 64) as i64))
+    Ok(Value::Int(
+        ((next_random() as u128 * n as u128) >> 64) as i64,
+    ))
 }
 
 fn is_nan(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -494,7 +777,10 @@ fn infinity(_: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn radix_arg(args: &[Value], i: usize) -> Result<u32, FnError> {
     let r = int_arg(args, i)?;
     if !(2..=36).contains(&r) {
-        return Err(FnError::arg(i, format!("radix must be between 2 and 36, got {r}")));
+        return Err(FnError::arg(
+            i,
+            format!("radix must be between 2 and 36, got {r}"),
+        ));
     }
     Ok(r as u32)
 }
@@ -513,7 +799,9 @@ fn to_base(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let mut magnitude = n.unsigned_abs();
     let mut digits = Vec::new();
     loop {
-        digits.push(char::from_digit((magnitude % radix as u64) as u32, radix).expect("digit below radix"));
+        digits.push(
+            char::from_digit((magnitude % radix as u64) as u32, radix).expect("digit below radix"),
+        );
         magnitude /= radix as u64;
         if magnitude == 0 {
             break;
@@ -531,7 +819,10 @@ fn width_bucket(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let b2 = double_arg(args, 2)?;
     let buckets = int_arg(args, 3)?;
     if buckets <= 0 {
-        return Err(FnError::arg(3, format!("the bucket count must be greater than 0, got {buckets}")));
+        return Err(FnError::arg(
+            3,
+            format!("the bucket count must be greater than 0, got {buckets}"),
+        ));
     }
     if x.is_nan() {
         return Err(FnError::arg(0, "the operand must not be NaN"));
@@ -549,12 +840,16 @@ fn width_bucket(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let mut bucket = if x < lower {
         0
     } else if x >= upper {
-        buckets.checked_add(1).ok_or_else(|| overflow("width_bucket"))?
+        buckets
+            .checked_add(1)
+            .ok_or_else(|| overflow("width_bucket"))?
     } else {
         (buckets as f64 * (x - lower) / (upper - lower) + 1.0) as i64
     };
     if b1 > b2 {
-        bucket = (buckets - bucket).checked_add(1).ok_or_else(|| overflow("width_bucket"))?;
+        bucket = (buckets - bucket)
+            .checked_add(1)
+            .ok_or_else(|| overflow("width_bucket"))?;
     }
     Ok(Value::Int(bucket))
 }
@@ -571,13 +866,22 @@ fn extreme(args: &[Value], want: Ordering) -> FnResult {
         match compare(a, best, Coercion::Lenient)? {
             Some(o) if o == want => best = a,
             Some(_) => {}
-            None => return Err(FnError::arg(i, format!("cannot compare {} with {}", a.type_name(), best.type_name()))),
+            None => {
+                return Err(FnError::arg(
+                    i,
+                    format!("cannot compare {} with {}", a.type_name(), best.type_name()),
+                ));
+            }
         }
     }
     // Mixed BIGINT and DOUBLE arguments have the common type DOUBLE, as in Presto.
-    let numbers = args.iter().all(|a| matches!(a, Value::Int(_) | Value::Double(_)));
+    let numbers = args
+        .iter()
+        .all(|a| matches!(a, Value::Int(_) | Value::Double(_)));
     Ok(match best {
-        Value::Int(n) if numbers && args.iter().any(|a| matches!(a, Value::Double(_))) => Value::Double(*n as f64),
+        Value::Int(n) if numbers && args.iter().any(|a| matches!(a, Value::Double(_))) => {
+            Value::Double(*n as f64)
+        }
         other => other.clone(),
     })
 }
@@ -594,14 +898,20 @@ fn bit_count(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let x = int_arg(args, 0)?;
     let bits = int_arg(args, 1)?;
     if !(2..=64).contains(&bits) {
-        return Err(FnError::arg(1, format!("bits must be between 2 and 64, got {bits}")));
+        return Err(FnError::arg(
+            1,
+            format!("bits must be between 2 and 64, got {bits}"),
+        ));
     }
     if bits == 64 {
         return Ok(Value::Int(x.count_ones() as i64));
     }
     let low = (1i64 << (bits - 1)) - 1;
     if x > low || x < !low {
-        return Err(FnError::arg(0, format!("{x} cannot be represented with {bits} bits")));
+        return Err(FnError::arg(
+            0,
+            format!("{x} cannot be represented with {bits} bits"),
+        ));
     }
     Ok(Value::Int((x & ((1i64 << bits) - 1)).count_ones() as i64))
 }
@@ -626,7 +936,10 @@ fn bitwise_not(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn shift_arg(args: &[Value]) -> Result<u32, FnError> {
     let s = int_arg(args, 1)?;
     if s < 0 {
-        return Err(FnError::arg(1, format!("the shift must not be negative, got {s}")));
+        return Err(FnError::arg(
+            1,
+            format!("the shift must not be negative, got {s}"),
+        ));
     }
     Ok(s.min(64) as u32)
 }
@@ -640,13 +953,21 @@ fn bitwise_left_shift(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult
 fn bitwise_right_shift(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let v = int_arg(args, 0)?;
     let s = shift_arg(args)?;
-    Ok(Value::Int(if s >= 64 { 0 } else { ((v as u64) >> s) as i64 }))
+    Ok(Value::Int(if s >= 64 {
+        0
+    } else {
+        ((v as u64) >> s) as i64
+    }))
 }
 
 fn bitwise_right_shift_arithmetic(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let v = int_arg(args, 0)?;
     let s = shift_arg(args)?;
-    Ok(Value::Int(if s >= 64 { if v >= 0 { 0 } else { -1 } } else { v >> s }))
+    Ok(Value::Int(if s >= 64 {
+        if v >= 0 { 0 } else { -1 }
+    } else {
+        v >> s
+    }))
 }
 
 #[cfg(test)]
@@ -797,9 +1118,16 @@ mod tests {
                 other => panic!("{other:?}"),
             };
             assert!((0.0..1.0).contains(&x));
-            let Value::Int(n) = test_support::run(FUNCTIONS, "random", &[i(10)], false).unwrap() else { panic!() };
+            let Value::Int(n) = test_support::run(FUNCTIONS, "random", &[i(10)], false).unwrap()
+            else {
+                panic!()
+            };
             assert!((0..10).contains(&n));
-            let Value::Int(n) = test_support::run(FUNCTIONS, "rand", &[i(i64::MAX)], false).unwrap() else { panic!() };
+            let Value::Int(n) =
+                test_support::run(FUNCTIONS, "rand", &[i(i64::MAX)], false).unwrap()
+            else {
+                panic!()
+            };
             assert!(n >= 0);
         }
         assert_eq!(ok("rand", &[i(1)]), i(0));
@@ -814,7 +1142,10 @@ mod tests {
         assert_eq!(ok("is_nan", &[s("NaN")]), Value::Bool(true));
         assert_eq!(ok("is_finite", &[d(1.5)]), Value::Bool(true));
         assert_eq!(ok("is_finite", &[ok("infinity", &[])]), Value::Bool(false));
-        assert_eq!(ok("is_infinite", &[d(f64::NEG_INFINITY)]), Value::Bool(true));
+        assert_eq!(
+            ok("is_infinite", &[d(f64::NEG_INFINITY)]),
+            Value::Bool(true)
+        );
         assert_eq!(ok("is_infinite", &[d(f64::NAN)]), Value::Bool(false));
     }
 
@@ -824,8 +1155,14 @@ mod tests {
         assert_eq!(ok("from_base", &[s("FF"), i(16)]), i(255));
         assert_eq!(ok("from_base", &[s("-101"), i(2)]), i(-5));
         assert_eq!(ok("from_base", &[s("zz"), i(36)]), i(1295));
-        assert_eq!(ok("from_base", &[s("-9223372036854775808"), i(10)]), i(i64::MIN));
-        assert_eq!(err("from_base", &[s("9223372036854775808"), i(10)]).arg, Some(0));
+        assert_eq!(
+            ok("from_base", &[s("-9223372036854775808"), i(10)]),
+            i(i64::MIN)
+        );
+        assert_eq!(
+            err("from_base", &[s("9223372036854775808"), i(10)]).arg,
+            Some(0)
+        );
         assert_eq!(err("from_base", &[s(""), i(10)]).arg, Some(0));
         assert_eq!(err("from_base", &[s("12"), i(2)]).arg, Some(0));
         assert_eq!(err("from_base", &[s("1"), i(1)]).arg, Some(1));
@@ -901,9 +1238,16 @@ mod tests {
         assert_eq!(ok("bitwise_right_shift", &[i(-1), i(60)]), i(15));
         assert_eq!(ok("bitwise_right_shift", &[i(-1), i(64)]), i(0));
         assert_eq!(ok("bitwise_right_shift_arithmetic", &[i(-16), i(2)]), i(-4));
-        assert_eq!(ok("bitwise_right_shift_arithmetic", &[i(-16), i(100)]), i(-1));
+        assert_eq!(
+            ok("bitwise_right_shift_arithmetic", &[i(-16), i(100)]),
+            i(-1)
+        );
         assert_eq!(ok("bitwise_right_shift_arithmetic", &[i(16), i(100)]), i(0));
-        for name in ["bitwise_left_shift", "bitwise_right_shift", "bitwise_right_shift_arithmetic"] {
+        for name in [
+            "bitwise_left_shift",
+            "bitwise_right_shift",
+            "bitwise_right_shift_arithmetic",
+        ] {
             assert_eq!(err(name, &[i(1), i(-1)]).arg, Some(1));
         }
     }

@@ -84,13 +84,25 @@ pub struct Param {
 
 impl Param {
     pub const fn req(name: &'static str, kind: Kind) -> Param {
-        Param { name, kind, arity: Arity::Required }
+        Param {
+            name,
+            kind,
+            arity: Arity::Required,
+        }
     }
     pub const fn opt(name: &'static str, kind: Kind) -> Param {
-        Param { name, kind, arity: Arity::Optional }
+        Param {
+            name,
+            kind,
+            arity: Arity::Optional,
+        }
     }
     pub const fn variadic(name: &'static str, kind: Kind) -> Param {
-        Param { name, kind, arity: Arity::Variadic }
+        Param {
+            name,
+            kind,
+            arity: Arity::Variadic,
+        }
     }
 }
 
@@ -105,11 +117,19 @@ pub struct Example {
 }
 
 pub const fn ex(expr: &'static str, output: &'static str) -> Example {
-    Example { expr, input: "{}", output }
+    Example {
+        expr,
+        input: "{}",
+        output,
+    }
 }
 
 pub const fn ex_in(expr: &'static str, input: &'static str, output: &'static str) -> Example {
-    Example { expr, input, output }
+    Example {
+        expr,
+        input,
+        output,
+    }
 }
 
 /// What `prepare` built at plan time from constant arguments (a compiled regex, a parsed
@@ -131,7 +151,11 @@ impl Prepared {
 
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Prepared(..)" } else { "Prepared(none)" })
+        f.write_str(if self.0.is_some() {
+            "Prepared(..)"
+        } else {
+            "Prepared(none)"
+        })
     }
 }
 
@@ -147,10 +171,18 @@ pub struct FnError {
 
 impl FnError {
     pub fn new(message: impl Into<String>) -> Self {
-        FnError { message: message.into(), arg: None, code: crate::diagnostic::codes::RUNTIME }
+        FnError {
+            message: message.into(),
+            arg: None,
+            code: crate::diagnostic::codes::RUNTIME,
+        }
     }
     pub fn arg(arg: usize, message: impl Into<String>) -> Self {
-        FnError { message: message.into(), arg: Some(arg), code: crate::diagnostic::codes::RUNTIME }
+        FnError {
+            message: message.into(),
+            arg: Some(arg),
+            code: crate::diagnostic::codes::RUNTIME,
+        }
     }
     pub fn with_code(mut self, code: &'static str) -> Self {
         self.code = code;
@@ -202,7 +234,17 @@ impl Function {
         examples: &'static [Example],
         eval: EvalFn,
     ) -> Function {
-        Function { name, params, returns, doc, examples, prepare: None, eval, null_propagating: true, extension: false }
+        Function {
+            name,
+            params,
+            returns,
+            doc,
+            examples,
+            prepare: None,
+            eval,
+            null_propagating: true,
+            extension: false,
+        }
     }
 
     pub const fn prepare(mut self, f: PrepareFn) -> Function {
@@ -223,9 +265,20 @@ impl Function {
 
     /// (minimum, maximum) argument count; maximum `None` when variadic.
     pub fn arity(&self) -> (usize, Option<usize>) {
-        let min = self.params.iter().filter(|p| p.arity == Arity::Required).count();
+        let min = self
+            .params
+            .iter()
+            .filter(|p| p.arity == Arity::Required)
+            .count();
         let variadic = self.params.iter().any(|p| p.arity == Arity::Variadic);
-        (min, if variadic { None } else { Some(self.params.len()) })
+        (
+            min,
+            if variadic {
+                None
+            } else {
+                Some(self.params.len())
+            },
+        )
     }
 
     /// `name(a varchar, b bigint [, c varchar]) → varchar`
@@ -245,7 +298,9 @@ impl Function {
 
     /// The parameter at argument position `i` (the variadic one repeats).
     pub fn param_at(&self, i: usize) -> Option<&Param> {
-        self.params.get(i).or_else(|| self.params.last().filter(|p| p.arity == Arity::Variadic))
+        self.params
+            .get(i)
+            .or_else(|| self.params.last().filter(|p| p.arity == Arity::Variadic))
     }
 }
 
@@ -294,7 +349,9 @@ pub fn families() -> impl Iterator<Item = (&'static str, &'static [Function])> {
 
 /// Every function name, for "did you mean".
 pub fn names() -> impl Iterator<Item = &'static str> {
-    FAMILIES.iter().flat_map(|(_, fns)| fns.iter().map(|f| f.name))
+    FAMILIES
+        .iter()
+        .flat_map(|(_, fns)| fns.iter().map(|f| f.name))
 }
 
 /// The reference text `soc spl functions` prints: per family, signature, doc and examples.
@@ -303,7 +360,11 @@ pub fn reference() -> String {
     for (family, fns) in families() {
         out.push_str(&format!("## {family}\n\n"));
         for f in fns {
-            let ext = if f.extension { " (extension: not in SLS SPL)" } else { "" };
+            let ext = if f.extension {
+                " (extension: not in SLS SPL)"
+            } else {
+                ""
+            };
             out.push_str(&format!("{}{ext}\n    {}\n", f.signature(), f.doc));
             for e in f.examples {
                 if e.input == "{}" {
@@ -329,7 +390,9 @@ pub fn text(v: &Value) -> Option<Cow<'_, str>> {
 /// The argument as text, or an error naming the argument when it is NULL (for functions that
 /// handle NULLs themselves).
 pub fn text_arg(args: &[Value], i: usize) -> Result<Cow<'_, str>, FnError> {
-    args.get(i).and_then(Value::to_text).ok_or_else(|| FnError::arg(i, "expected a text argument, got NULL"))
+    args.get(i)
+        .and_then(Value::to_text)
+        .ok_or_else(|| FnError::arg(i, "expected a text argument, got NULL"))
 }
 
 /// The argument as a `Text` that shares the input's buffer when it is already VARCHAR.
@@ -346,11 +409,21 @@ pub fn text_shared(v: &Value) -> Option<Text> {
 pub fn int_arg(args: &[Value], i: usize) -> Result<i64, FnError> {
     match args.get(i) {
         Some(Value::Int(n)) => Ok(*n),
-        Some(Value::Double(d)) if d.fract() == 0.0 && d.is_finite() && d.abs() < 9.2e18 => Ok(*d as i64),
+        Some(Value::Double(d)) if d.fract() == 0.0 && d.is_finite() && d.abs() < 9.2e18 => {
+            Ok(*d as i64)
+        }
         Some(Value::Bool(b)) => Ok(*b as i64),
-        Some(Value::Str(t)) => t.trim().parse::<i64>().map_err(|_| FnError::arg(i, format!("'{}' is not an integer", t.as_str()))),
-        Some(Value::Json(j)) => j.as_i64().ok_or_else(|| FnError::arg(i, "expected an integer")),
-        Some(other) => Err(FnError::arg(i, format!("expected an integer, got {}", other.type_name()))),
+        Some(Value::Str(t)) => t
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| FnError::arg(i, format!("'{}' is not an integer", t.as_str()))),
+        Some(Value::Json(j)) => j
+            .as_i64()
+            .ok_or_else(|| FnError::arg(i, "expected an integer")),
+        Some(other) => Err(FnError::arg(
+            i,
+            format!("expected an integer, got {}", other.type_name()),
+        )),
         None => Err(FnError::arg(i, "missing argument")),
     }
 }
@@ -360,9 +433,15 @@ pub fn double_arg(args: &[Value], i: usize) -> Result<f64, FnError> {
     match args.get(i) {
         Some(Value::Int(n)) => Ok(*n as f64),
         Some(Value::Double(d)) => Ok(*d),
-        Some(Value::Str(t)) => parse_double(t).ok_or_else(|| FnError::arg(i, format!("'{}' is not a number", t.as_str()))),
-        Some(Value::Json(j)) => j.as_f64().ok_or_else(|| FnError::arg(i, "expected a number")),
-        Some(other) => Err(FnError::arg(i, format!("expected a number, got {}", other.type_name()))),
+        Some(Value::Str(t)) => parse_double(t)
+            .ok_or_else(|| FnError::arg(i, format!("'{}' is not a number", t.as_str()))),
+        Some(Value::Json(j)) => j
+            .as_f64()
+            .ok_or_else(|| FnError::arg(i, "expected a number")),
+        Some(other) => Err(FnError::arg(
+            i,
+            format!("expected a number, got {}", other.type_name()),
+        )),
         None => Err(FnError::arg(i, "missing argument")),
     }
 }
@@ -371,12 +450,19 @@ pub fn double_arg(args: &[Value], i: usize) -> Result<f64, FnError> {
 pub fn number_arg(args: &[Value], i: usize) -> Result<Value, FnError> {
     match args.get(i) {
         Some(v @ (Value::Int(_) | Value::Double(_))) => Ok(v.clone()),
-        Some(Value::Str(t)) => parse_number(t).ok_or_else(|| FnError::arg(i, format!("'{}' is not a number", t.as_str()))),
+        Some(Value::Str(t)) => parse_number(t)
+            .ok_or_else(|| FnError::arg(i, format!("'{}' is not a number", t.as_str()))),
         Some(Value::Json(j)) => match j.as_i64() {
             Some(n) => Ok(Value::Int(n)),
-            None => j.as_f64().map(Value::Double).ok_or_else(|| FnError::arg(i, "expected a number")),
+            None => j
+                .as_f64()
+                .map(Value::Double)
+                .ok_or_else(|| FnError::arg(i, "expected a number")),
         },
-        Some(other) => Err(FnError::arg(i, format!("expected a number, got {}", other.type_name()))),
+        Some(other) => Err(FnError::arg(
+            i,
+            format!("expected a number, got {}", other.type_name()),
+        )),
         None => Err(FnError::arg(i, "missing argument")),
     }
 }
@@ -399,7 +485,10 @@ pub fn bool_arg(args: &[Value], i: usize) -> Result<bool, FnError> {
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::Str(t)) if t.eq_ignore_ascii_case("true") => Ok(true),
         Some(Value::Str(t)) if t.eq_ignore_ascii_case("false") => Ok(false),
-        Some(other) => Err(FnError::arg(i, format!("expected a boolean, got {}", other.type_name()))),
+        Some(other) => Err(FnError::arg(
+            i,
+            format!("expected a boolean, got {}", other.type_name()),
+        )),
         None => Err(FnError::arg(i, "missing argument")),
     }
 }
@@ -423,7 +512,12 @@ pub fn parse_double(s: &str) -> Option<f64> {
         "NaN" => Some(f64::NAN),
         "Infinity" | "+Infinity" => Some(f64::INFINITY),
         "-Infinity" => Some(f64::NEG_INFINITY),
-        _ if s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')) => s.parse().ok(),
+        _ if s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')) =>
+        {
+            s.parse().ok()
+        }
         _ => None,
     }
 }
@@ -438,16 +532,35 @@ mod tests {
         for (family, fns) in families() {
             for f in fns {
                 assert!(seen.insert(f.name), "duplicate function {}", f.name);
-                assert_eq!(f.name, f.name.to_ascii_lowercase(), "{} must be lower-case", f.name);
-                assert!(!f.doc.is_empty() && !f.doc.contains('\n'), "{family}/{}: one-line doc", f.name);
-                assert!(!f.examples.is_empty(), "{family}/{}: needs an example", f.name);
+                assert_eq!(
+                    f.name,
+                    f.name.to_ascii_lowercase(),
+                    "{} must be lower-case",
+                    f.name
+                );
+                assert!(
+                    !f.doc.is_empty() && !f.doc.contains('\n'),
+                    "{family}/{}: one-line doc",
+                    f.name
+                );
+                assert!(
+                    !f.examples.is_empty(),
+                    "{family}/{}: needs an example",
+                    f.name
+                );
                 let variadic = f.params.iter().position(|p| p.arity == Arity::Variadic);
                 if let Some(v) = variadic {
                     assert_eq!(v, f.params.len() - 1, "{}: variadic must be last", f.name);
                 }
-                let first_opt = f.params.iter().position(|p| p.arity != Arity::Required).unwrap_or(f.params.len());
+                let first_opt = f
+                    .params
+                    .iter()
+                    .position(|p| p.arity != Arity::Required)
+                    .unwrap_or(f.params.len());
                 assert!(
-                    f.params[first_opt..].iter().all(|p| p.arity != Arity::Required),
+                    f.params[first_opt..]
+                        .iter()
+                        .all(|p| p.arity != Arity::Required),
                     "{}: required after optional",
                     f.name
                 );

@@ -8,8 +8,10 @@
 //! argument share its buffer (`Text::sub`) instead of copying. Depends only on the registry
 //! and `event`.
 
-use super::{FnError, FnResult, Function, Kind, Param, Prepared, ex, ex_in, int_arg, text, text_shared};
 use super::Env;
+use super::{
+    FnError, FnResult, Function, Kind, Param, Prepared, ex, ex_in, int_arg, text, text_shared,
+};
 use crate::event::{Text, Value};
 use std::sync::Arc;
 
@@ -20,7 +22,10 @@ pub(crate) const MAX_RESULT_BYTES: usize = 1 << 20;
 pub(super) const FUNCTIONS: &[Function] = &[
     Function::new(
         "concat",
-        &[Param::req("value", Kind::Any), Param::variadic("more", Kind::Any)],
+        &[
+            Param::req("value", Kind::Any),
+            Param::variadic("more", Kind::Any),
+        ],
         Kind::Any,
         "Concatenates strings (or varbinary values); when an argument is an array, concatenates arrays, other arguments becoming elements. NULL if any argument is NULL.",
         &[
@@ -43,7 +48,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("string", Kind::Str)],
         Kind::Str,
         "Converts a string to lower case (Unicode aware).",
-        &[ex("lower('HeLLo')", r#""hello""#), ex_in("lower(x)", r#"{"x":"ÀB"}"#, r#""àb""#)],
+        &[
+            ex("lower('HeLLo')", r#""hello""#),
+            ex_in("lower(x)", r#"{"x":"ÀB"}"#, r#""àb""#),
+        ],
         lower,
     ),
     Function::new(
@@ -56,39 +64,68 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "trim",
-        &[Param::req("string", Kind::Str), Param::opt("chars", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::opt("chars", Kind::Str),
+        ],
         Kind::Str,
         "Removes leading and trailing whitespace, or any of the given characters.",
-        &[ex("trim('  a b  ')", r#""a b""#), ex("trim('xxaxx', 'x')", r#""a""#)],
+        &[
+            ex("trim('  a b  ')", r#""a b""#),
+            ex("trim('xxaxx', 'x')", r#""a""#),
+        ],
         trim,
     ),
     Function::new(
         "ltrim",
-        &[Param::req("string", Kind::Str), Param::opt("chars", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::opt("chars", Kind::Str),
+        ],
         Kind::Str,
         "Removes leading whitespace, or leading characters from the given set.",
-        &[ex("ltrim('  ab  ')", r#""ab  ""#), ex("ltrim('0012', '0')", r#""12""#)],
+        &[
+            ex("ltrim('  ab  ')", r#""ab  ""#),
+            ex("ltrim('0012', '0')", r#""12""#),
+        ],
         ltrim,
     ),
     Function::new(
         "rtrim",
-        &[Param::req("string", Kind::Str), Param::opt("chars", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::opt("chars", Kind::Str),
+        ],
         Kind::Str,
         "Removes trailing whitespace, or trailing characters from the given set.",
-        &[ex("rtrim('  ab  ')", r#""  ab""#), ex("rtrim('a.b..', '.')", r#""a.b""#)],
+        &[
+            ex("rtrim('  ab  ')", r#""  ab""#),
+            ex("rtrim('a.b..', '.')", r#""a.b""#),
+        ],
         rtrim,
     ),
     Function::new(
         "lpad",
-        &[Param::req("string", Kind::Str), Param::req("size", Kind::Int), Param::req("pad", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("size", Kind::Int),
+            Param::req("pad", Kind::Str),
+        ],
         Kind::Str,
         "Left-pads a string to size characters with pad repeated; a longer string is truncated to size.",
-        &[ex("lpad('7', 3, '0')", r#""007""#), ex("lpad('hello', 2, ' ')", r#""he""#)],
+        &[
+            ex("lpad('7', 3, '0')", r#""007""#),
+            ex("lpad('hello', 2, ' ')", r#""he""#),
+        ],
         lpad,
     ),
     Function::new(
         "rpad",
-        &[Param::req("string", Kind::Str), Param::req("size", Kind::Int), Param::req("pad", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("size", Kind::Int),
+            Param::req("pad", Kind::Str),
+        ],
         Kind::Str,
         "Right-pads a string to size characters with pad repeated; a longer string is truncated to size.",
         &[ex("rpad('ab', 5, 'xy')", r#""abxyx""#)],
@@ -96,10 +133,17 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "replace",
-        &[Param::req("string", Kind::Str), Param::req("search", Kind::Str), Param::opt("replace", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("search", Kind::Str),
+            Param::opt("replace", Kind::Str),
+        ],
         Kind::Str,
         "Replaces every occurrence of search with replace, or removes them when replace is omitted.",
-        &[ex("replace('a-b-c', '-', '+')", r#""a+b+c""#), ex("replace('a-b-c', '-')", r#""abc""#)],
+        &[
+            ex("replace('a-b-c', '-', '+')", r#""a+b+c""#),
+            ex("replace('a-b-c', '-')", r#""abc""#),
+        ],
         replace,
     ),
     Function::new(
@@ -107,12 +151,19 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[Param::req("value", Kind::Any)],
         Kind::Any,
         "Reverses a string by characters (a varbinary by bytes, an array by elements).",
-        &[ex("reverse('abc')", r#""cba""#), ex("reverse(ARRAY[1, 2, 3])", "[3,2,1]")],
+        &[
+            ex("reverse('abc')", r#""cba""#),
+            ex("reverse(ARRAY[1, 2, 3])", "[3,2,1]"),
+        ],
         reverse,
     ),
     Function::new(
         "split",
-        &[Param::req("string", Kind::Str), Param::req("delimiter", Kind::Str), Param::opt("limit", Kind::Int)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("delimiter", Kind::Str),
+            Param::opt("limit", Kind::Int),
+        ],
         Kind::Array,
         "Splits a string on a delimiter into an array; with limit, the last element holds the unsplit rest.",
         &[
@@ -123,15 +174,26 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "split_part",
-        &[Param::req("string", Kind::Str), Param::req("delimiter", Kind::Str), Param::req("index", Kind::Int)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("delimiter", Kind::Str),
+            Param::req("index", Kind::Int),
+        ],
         Kind::Str,
         "The index-th (1-based) field of a string split on a delimiter, NULL when out of range.",
-        &[ex("split_part('a,b,c', ',', 2)", r#""b""#), ex("split_part('a,b,c', ',', 4)", "null")],
+        &[
+            ex("split_part('a,b,c', ',', 2)", r#""b""#),
+            ex("split_part('a,b,c', ',', 4)", "null"),
+        ],
         split_part,
     ),
     Function::new(
         "strpos",
-        &[Param::req("string", Kind::Str), Param::req("substring", Kind::Str), Param::opt("instance", Kind::Int)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("substring", Kind::Str),
+            Param::opt("instance", Kind::Int),
+        ],
         Kind::Int,
         "1-based character position of the instance-th (default first) occurrence of substring, 0 if absent.",
         &[
@@ -143,31 +205,56 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "strrpos",
-        &[Param::req("string", Kind::Str), Param::req("substring", Kind::Str), Param::opt("instance", Kind::Int)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("substring", Kind::Str),
+            Param::opt("instance", Kind::Int),
+        ],
         Kind::Int,
         "1-based character position of the instance-th occurrence of substring counting from the end, 0 if absent.",
-        &[ex("strrpos('hello', 'l')", "4"), ex("strrpos('a.b.c', '.', 2)", "2")],
+        &[
+            ex("strrpos('hello', 'l')", "4"),
+            ex("strrpos('a.b.c', '.', 2)", "2"),
+        ],
         strrpos,
     ),
     Function::new(
         "position",
-        &[Param::req("substring", Kind::Str), Param::req("string", Kind::Str)],
+        &[
+            Param::req("substring", Kind::Str),
+            Param::req("string", Kind::Str),
+        ],
         Kind::Int,
         "position(substring, string): strpos(string, substring) with the arguments of SQL's position(substring IN string).",
-        &[ex("position('l' IN 'hello')", "3"), ex("position('l', 'hello')", "3")],
+        &[
+            ex("position('l' IN 'hello')", "3"),
+            ex("position('l', 'hello')", "3"),
+        ],
         position,
     ),
     Function::new(
         "substr",
-        &[Param::req("string", Kind::Str), Param::req("start", Kind::Int), Param::opt("length", Kind::Int)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("start", Kind::Int),
+            Param::opt("length", Kind::Int),
+        ],
         Kind::Str,
         "Substring from 1-based start (negative counts from the end) of at most length characters.",
-        &[ex("substr('hello', 2, 3)", r#""ell""#), ex("substr('hello', -3)", r#""llo""#), ex("substr('hello', 9)", r#""""#)],
+        &[
+            ex("substr('hello', 2, 3)", r#""ell""#),
+            ex("substr('hello', -3)", r#""llo""#),
+            ex("substr('hello', 9)", r#""""#),
+        ],
         substr,
     ),
     Function::new(
         "substring",
-        &[Param::req("string", Kind::Str), Param::req("start", Kind::Int), Param::opt("length", Kind::Int)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("start", Kind::Int),
+            Param::opt("length", Kind::Int),
+        ],
         Kind::Str,
         "Alias of substr: substring from 1-based start (negative counts from the end) of at most length characters.",
         &[ex("substring('hello', 2)", r#""ello""#)],
@@ -199,23 +286,38 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     Function::new(
         "from_utf8",
-        &[Param::req("binary", Kind::Bytes), Param::opt("replace", Kind::Any)],
+        &[
+            Param::req("binary", Kind::Bytes),
+            Param::opt("replace", Kind::Any),
+        ],
         Kind::Str,
         "Decodes UTF-8 varbinary; invalid sequences become U+FFFD or the given replacement (a string of at most one character, or a code point).",
-        &[ex("from_utf8(from_hex('C3A9'))", r#""é""#), ex("from_utf8(from_hex('61FF62'), '?')", r#""a?b""#)],
+        &[
+            ex("from_utf8(from_hex('C3A9'))", r#""é""#),
+            ex("from_utf8(from_hex('61FF62'), '?')", r#""a?b""#),
+        ],
         from_utf8,
     ),
     Function::new(
         "starts_with",
-        &[Param::req("string", Kind::Str), Param::req("prefix", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("prefix", Kind::Str),
+        ],
         Kind::Bool,
         "Whether a string starts with the prefix.",
-        &[ex("starts_with('hello', 'he')", "true"), ex("starts_with('hello', 'lo')", "false")],
+        &[
+            ex("starts_with('hello', 'he')", "true"),
+            ex("starts_with('hello', 'lo')", "false"),
+        ],
         starts_with,
     ),
     Function::new(
         "ends_with",
-        &[Param::req("string", Kind::Str), Param::req("suffix", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("suffix", Kind::Str),
+        ],
         Kind::Bool,
         "Whether a string ends with the suffix.",
         &[ex("ends_with('hello', 'lo')", "true")],
@@ -224,10 +326,17 @@ pub(super) const FUNCTIONS: &[Function] = &[
     .extension(),
     Function::new(
         "split_to_map",
-        &[Param::req("string", Kind::Str), Param::req("entry_delimiter", Kind::Str), Param::req("key_value_delimiter", Kind::Str)],
+        &[
+            Param::req("string", Kind::Str),
+            Param::req("entry_delimiter", Kind::Str),
+            Param::req("key_value_delimiter", Kind::Str),
+        ],
         Kind::Map,
         "Splits a string into entries and each entry into key and value, giving a map; duplicate keys or entries without exactly one key/value delimiter are errors.",
-        &[ex("split_to_map('a=1&b=2', '&', '=')", r#"{"a":"1","b":"2"}"#)],
+        &[ex(
+            "split_to_map('a=1&b=2', '&', '=')",
+            r#"{"a":"1","b":"2"}"#,
+        )],
         split_to_map,
     ),
     Function::new(
@@ -252,17 +361,23 @@ pub(super) const FUNCTIONS: &[Function] = &[
 
 /// Argument `i` as shared text (VARCHAR arguments are not copied).
 pub(crate) fn arg_text(args: &[Value], i: usize) -> Result<Text, FnError> {
-    args.get(i).and_then(text_shared).ok_or_else(|| FnError::arg(i, "expected a text argument, got NULL"))
+    args.get(i)
+        .and_then(text_shared)
+        .ok_or_else(|| FnError::arg(i, "expected a text argument, got NULL"))
 }
 
 fn too_large(i: usize) -> FnError {
-    FnError::arg(i, format!("the result would be larger than {} bytes", MAX_RESULT_BYTES))
+    FnError::arg(
+        i,
+        format!("the result would be larger than {} bytes", MAX_RESULT_BYTES),
+    )
 }
 
 /// Whitespace as Java's `Character.isWhitespace` (what Presto's trim uses): no-break spaces
 /// are not whitespace, the ASCII separators 0x1C-0x1F are.
 fn is_trim_space(c: char) -> bool {
-    matches!(c, '\t'..='\r' | '\u{1c}'..='\u{1f}') || (c.is_whitespace() && !matches!(c, '\u{85}' | '\u{a0}' | '\u{2007}' | '\u{202f}'))
+    matches!(c, '\t'..='\r' | '\u{1c}'..='\u{1f}')
+        || (c.is_whitespace() && !matches!(c, '\u{85}' | '\u{a0}' | '\u{2007}' | '\u{202f}'))
 }
 
 /// Byte offset of the `n`-th (0-based) character; `Some(len)` when `n` is the character
@@ -345,7 +460,9 @@ fn lower(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         return Ok(Value::Str(t));
     }
     // Per code point, like Presto (no context-sensitive final sigma).
-    Ok(Value::string(t.chars().flat_map(char::to_lowercase).collect()))
+    Ok(Value::string(
+        t.chars().flat_map(char::to_lowercase).collect(),
+    ))
 }
 
 fn upper(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -353,7 +470,9 @@ fn upper(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_lowercase()) {
         return Ok(Value::Str(t));
     }
-    Ok(Value::string(t.chars().flat_map(char::to_uppercase).collect()))
+    Ok(Value::string(
+        t.chars().flat_map(char::to_uppercase).collect(),
+    ))
 }
 
 fn trim_impl(args: &[Value], left: bool, right: bool) -> FnResult {
@@ -361,7 +480,8 @@ fn trim_impl(args: &[Value], left: bool, right: bool) -> FnResult {
     let s = t.as_str();
     let out = match args.get(1) {
         Some(set) => {
-            let set = arg_text(std::slice::from_ref(set), 0).map_err(|_| FnError::arg(1, "expected a text argument"))?;
+            let set = arg_text(std::slice::from_ref(set), 0)
+                .map_err(|_| FnError::arg(1, "expected a text argument"))?;
             let pred = |c: char| set.contains(c);
             match (left, right) {
                 (true, true) => s.trim_matches(pred),
@@ -395,10 +515,16 @@ fn pad(args: &[Value], left: bool) -> FnResult {
     let size = int_arg(args, 1)?;
     let pad = arg_text(args, 2)?;
     if size < 0 {
-        return Err(FnError::arg(1, format!("target length must not be negative, got {size}")));
+        return Err(FnError::arg(
+            1,
+            format!("target length must not be negative, got {size}"),
+        ));
     }
     if size as u64 > MAX_RESULT_BYTES as u64 {
-        return Err(FnError::arg(1, format!("target length {size} is larger than the limit of {MAX_RESULT_BYTES}")));
+        return Err(FnError::arg(
+            1,
+            format!("target length {size} is larger than the limit of {MAX_RESULT_BYTES}"),
+        ));
     }
     if pad.is_empty() {
         return Err(FnError::arg(2, "padding string must not be empty"));
@@ -413,7 +539,11 @@ fn pad(args: &[Value], left: bool) -> FnResult {
     if fill.len() + t.len() > 4 * MAX_RESULT_BYTES {
         return Err(too_large(1));
     }
-    Ok(Value::string(if left { fill + t.as_str() } else { t.to_string() + &fill }))
+    Ok(Value::string(if left {
+        fill + t.as_str()
+    } else {
+        t.to_string() + &fill
+    }))
 }
 
 fn lpad(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -427,9 +557,15 @@ fn rpad(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn replace(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = arg_text(args, 0)?;
     let search = arg_text(args, 1)?;
-    let with = if args.len() > 2 { arg_text(args, 2)? } else { Text::new("") };
+    let with = if args.len() > 2 {
+        arg_text(args, 2)?
+    } else {
+        Text::new("")
+    };
     let estimate = if search.is_empty() {
-        (t.chars().count() + 1).saturating_mul(with.len()).saturating_add(t.len())
+        (t.chars().count() + 1)
+            .saturating_mul(with.len())
+            .saturating_add(t.len())
     } else {
         let n = t.matches(search.as_str()).count();
         if n == 0 {
@@ -457,12 +593,23 @@ fn split(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     if delim.is_empty() {
         return Err(FnError::arg(1, "the delimiter must not be empty"));
     }
-    let limit = if args.len() > 2 { int_arg(args, 2)? } else { i64::MAX };
+    let limit = if args.len() > 2 {
+        int_arg(args, 2)?
+    } else {
+        i64::MAX
+    };
     if limit <= 0 {
-        return Err(FnError::arg(2, format!("limit must be positive, got {limit}")));
+        return Err(FnError::arg(
+            2,
+            format!("limit must be positive, got {limit}"),
+        ));
     }
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    Ok(Value::array(t.splitn(limit, delim.as_str()).map(|p| Value::Str(t.sub(p))).collect()))
+    Ok(Value::array(
+        t.splitn(limit, delim.as_str())
+            .map(|p| Value::Str(t.sub(p)))
+            .collect(),
+    ))
 }
 
 fn split_part(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -470,7 +617,10 @@ fn split_part(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let delim = arg_text(args, 1)?;
     let index = int_arg(args, 2)?;
     if index <= 0 {
-        return Err(FnError::arg(2, format!("index must be greater than zero, got {index}")));
+        return Err(FnError::arg(
+            2,
+            format!("index must be greater than zero, got {index}"),
+        ));
     }
     let n = usize::try_from(index - 1).unwrap_or(usize::MAX);
     if delim.is_empty() {
@@ -480,7 +630,9 @@ fn split_part(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
             None => Value::Null,
         });
     }
-    Ok(t.split(delim.as_str()).nth(n).map_or(Value::Null, |p| Value::Str(t.sub(p))))
+    Ok(t.split(delim.as_str())
+        .nth(n)
+        .map_or(Value::Null, |p| Value::Str(t.sub(p))))
 }
 
 fn instance_arg(args: &[Value], i: usize) -> Result<usize, FnError> {
@@ -489,7 +641,10 @@ fn instance_arg(args: &[Value], i: usize) -> Result<usize, FnError> {
     }
     let n = int_arg(args, i)?;
     if n <= 0 {
-        return Err(FnError::arg(i, format!("instance must be a positive number, got {n}")));
+        return Err(FnError::arg(
+            i,
+            format!("instance must be a positive number, got {n}"),
+        ));
     }
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
@@ -519,10 +674,15 @@ fn strrpos(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         return Ok(Value::Int(1));
     }
     let total = overlapping_matches(&t, &sub).count();
-    Ok(match total.checked_sub(instance).and_then(|k| overlapping_matches(&t, &sub).nth(k)) {
-        Some(i) => char_position(&t, i),
-        None => Value::Int(0),
-    })
+    Ok(
+        match total
+            .checked_sub(instance)
+            .and_then(|k| overlapping_matches(&t, &sub).nth(k))
+        {
+            Some(i) => char_position(&t, i),
+            None => Value::Int(0),
+        },
+    )
 }
 
 fn position(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -538,7 +698,11 @@ fn substr_range(count: usize, start: i64, length: Option<i64>) -> Option<(usize,
         return None;
     }
     let count_i = count as i128;
-    let from = if start > 0 { start as i128 - 1 } else { count_i + start as i128 };
+    let from = if start > 0 {
+        start as i128 - 1
+    } else {
+        count_i + start as i128
+    };
     if from < 0 || from >= count_i {
         return None;
     }
@@ -551,7 +715,11 @@ fn substr_range(count: usize, start: i64, length: Option<i64>) -> Option<(usize,
 
 fn substr(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let start = int_arg(args, 1)?;
-    let length = if args.len() > 2 { Some(int_arg(args, 2)?) } else { None };
+    let length = if args.len() > 2 {
+        Some(int_arg(args, 2)?)
+    } else {
+        None
+    };
     if let Value::Bytes(b) = &args[0] {
         return Ok(match substr_range(b.len(), start, length) {
             Some((from, to)) => Value::Bytes(Arc::from(&b[from..to])),
@@ -559,9 +727,17 @@ fn substr(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         });
     }
     let t = arg_text(args, 0)?;
-    let count = if start < 0 { t.chars().count() } else { t.len() }; // byte length bounds the count
-    let Some((from, to)) = substr_range(count, start, length) else { return Ok(Value::str("")) };
-    let Some(begin) = char_offset(&t, from) else { return Ok(Value::str("")) };
+    let count = if start < 0 {
+        t.chars().count()
+    } else {
+        t.len()
+    }; // byte length bounds the count
+    let Some((from, to)) = substr_range(count, start, length) else {
+        return Ok(Value::str(""));
+    };
+    let Some(begin) = char_offset(&t, from) else {
+        return Ok(Value::str(""));
+    };
     if begin == t.len() {
         return Ok(Value::str(""));
     }
@@ -574,7 +750,10 @@ fn substr(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 
 fn chr(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let n = int_arg(args, 0)?;
-    let c = u32::try_from(n).ok().and_then(char::from_u32).ok_or_else(|| FnError::arg(0, format!("not a valid Unicode code point: {n}")))?;
+    let c = u32::try_from(n)
+        .ok()
+        .and_then(char::from_u32)
+        .ok_or_else(|| FnError::arg(0, format!("not a valid Unicode code point: {n}")))?;
     Ok(Value::string(c.to_string()))
 }
 
@@ -583,7 +762,10 @@ fn codepoint(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let mut chars = t.chars();
     match (chars.next(), chars.next()) {
         (Some(c), None) => Ok(Value::Int(c as i64)),
-        _ => Err(FnError::arg(0, format!("expected a single character, got '{}'", t.as_str()))),
+        _ => Err(FnError::arg(
+            0,
+            format!("expected a single character, got '{}'", t.as_str()),
+        )),
     }
 }
 
@@ -604,12 +786,16 @@ fn from_utf8(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         None => "\u{fffd}".into(),
         Some(Value::Int(n)) => {
             let c = u32::try_from(*n).ok().and_then(char::from_u32);
-            c.ok_or_else(|| FnError::arg(1, format!("not a valid Unicode code point: {n}")))?.to_string()
+            c.ok_or_else(|| FnError::arg(1, format!("not a valid Unicode code point: {n}")))?
+                .to_string()
         }
         Some(v) => {
             let r = text(v).unwrap_or_default().into_owned();
             if r.chars().count() > 1 {
-                return Err(FnError::arg(1, "the replacement must be at most one character"));
+                return Err(FnError::arg(
+                    1,
+                    "the replacement must be at most one character",
+                ));
             }
             r
         }
@@ -625,11 +811,15 @@ fn from_utf8(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 }
 
 fn starts_with(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(Value::Bool(arg_text(args, 0)?.starts_with(arg_text(args, 1)?.as_str())))
+    Ok(Value::Bool(
+        arg_text(args, 0)?.starts_with(arg_text(args, 1)?.as_str()),
+    ))
 }
 
 fn ends_with(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
-    Ok(Value::Bool(arg_text(args, 0)?.ends_with(arg_text(args, 1)?.as_str())))
+    Ok(Value::Bool(
+        arg_text(args, 0)?.ends_with(arg_text(args, 1)?.as_str()),
+    ))
 }
 
 fn split_to_map(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -643,14 +833,19 @@ fn split_to_map(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         return Err(FnError::arg(2, "the key-value delimiter must not be empty"));
     }
     if entry.as_str() == kv.as_str() {
-        return Err(FnError::arg(2, "the entry and key-value delimiters must differ"));
+        return Err(FnError::arg(
+            2,
+            "the entry and key-value delimiters must differ",
+        ));
     }
     let s = t.as_str();
     let mut map: Vec<(Value, Value)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut start = 0;
     while start < s.len() {
-        let end = s[start..].find(entry.as_str()).map_or(s.len(), |i| start + i);
+        let end = s[start..]
+            .find(entry.as_str())
+            .map_or(s.len(), |i| start + i);
         let item = &s[start..end];
         let (key, value) = item.split_once(kv.as_str()).filter(|(_, v)| !v.contains(kv.as_str())).ok_or_else(|| {
             FnError::arg(0, format!("the key-value delimiter must appear exactly once in each entry, got '{item}'"))
@@ -671,7 +866,10 @@ fn levenshtein_distance(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResu
         return Ok(Value::Int(a.len().max(b.len()) as i64));
     }
     if a.len().saturating_mul(b.len()) > 1_000_000 {
-        return Err(FnError::arg(0, "the inputs to levenshtein_distance are too large (more than 1000000 character pairs)"));
+        return Err(FnError::arg(
+            0,
+            "the inputs to levenshtein_distance are too large (more than 1000000 character pairs)",
+        ));
     }
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
@@ -695,7 +893,12 @@ fn hamming_distance(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         match (x.next(), y.next()) {
             (Some(p), Some(q)) => distance += i64::from(p != q),
             (None, None) => return Ok(Value::Int(distance)),
-            _ => return Err(FnError::arg(1, "the strings given to hamming_distance must have the same length")),
+            _ => {
+                return Err(FnError::arg(
+                    1,
+                    "the strings given to hamming_distance must have the same length",
+                ));
+            }
         }
     }
 }
@@ -719,7 +922,9 @@ pub(crate) mod test_support {
     }
 
     pub fn find<'a>(fns: &'a [Function], name: &str) -> &'a Function {
-        fns.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no function {name}"))
+        fns.iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no function {name}"))
     }
 
     /// Plan (`prepare` with every argument constant, or none) then evaluate, honouring NULL
@@ -727,10 +932,15 @@ pub(crate) mod test_support {
     pub fn run(fns: &[Function], name: &str, args: &[Value], constants: bool) -> FnResult {
         let f = find(fns, name);
         let (min, max) = f.arity();
-        assert!(args.len() >= min && max.is_none_or(|m| args.len() <= m), "{name}: wrong arity {}", args.len());
+        assert!(
+            args.len() >= min && max.is_none_or(|m| args.len() <= m),
+            "{name}: wrong arity {}",
+            args.len()
+        );
         let prepared = match f.prepare {
             Some(p) => {
-                let c: Vec<Option<Value>> = args.iter().map(|a| constants.then(|| a.clone())).collect();
+                let c: Vec<Option<Value>> =
+                    args.iter().map(|a| constants.then(|| a.clone())).collect();
                 p(&c)?
             }
             None => Prepared::none(),
@@ -747,7 +957,11 @@ pub(crate) mod test_support {
         let planned = run(fns, name, args, true);
         let dynamic = run(fns, name, args, false);
         match (&planned, &dynamic) {
-            (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{name}{args:?}: paths disagree"),
+            (Ok(a), Ok(b)) => assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "{name}{args:?}: paths disagree"
+            ),
             (Err(_), Err(_)) => {}
             _ => panic!("{name}{args:?}: planned {planned:?} but dynamic {dynamic:?}"),
         }
@@ -790,11 +1004,17 @@ mod tests {
     #[test]
     fn concat_strings_arrays_and_nulls() {
         assert_eq!(ok("concat", &[s("a"), s("b"), s("c")]), s("abc"));
-        assert_eq!(ok("concat", &[s("a"), Value::Int(1), Value::Double(1.5)]), s("a11.5"));
+        assert_eq!(
+            ok("concat", &[s("a"), Value::Int(1), Value::Double(1.5)]),
+            s("a11.5")
+        );
         assert_eq!(ok("concat", &[s("é")]), s("é"));
         assert_eq!(ok("concat", &[s(""), s("")]), s(""));
         assert_eq!(ok("concat", &[s("a"), Value::Null]), Value::Null);
-        assert_eq!(ok("concat", &[strs(&["a"]), strs(&["b", "c"])]), strs(&["a", "b", "c"]));
+        assert_eq!(
+            ok("concat", &[strs(&["a"]), strs(&["b", "c"])]),
+            strs(&["a", "b", "c"])
+        );
         assert_eq!(ok("concat", &[strs(&["a"]), s("b")]), strs(&["a", "b"]));
         assert_eq!(ok("concat", &[bytes(b"ab"), bytes(b"c")]), bytes(b"abc"));
         let big = s(&"x".repeat(MAX_RESULT_BYTES));
@@ -819,7 +1039,9 @@ mod tests {
         // Per code point, no final-sigma rule (Presto).
         assert_eq!(ok("lower", &[s("ΟΔΟΣ")]), s("οδοσ"));
         let t = Text::new("already lower");
-        let Value::Str(out) = ok("lower", &[Value::Str(t.clone())]) else { panic!() };
+        let Value::Str(out) = ok("lower", &[Value::Str(t.clone())]) else {
+            panic!()
+        };
         assert_eq!(out.as_ptr(), t.as_ptr(), "no copy when nothing changes");
     }
 
@@ -843,7 +1065,10 @@ mod tests {
     #[test]
     fn pads() {
         assert_eq!(ok("lpad", &[s("7"), Value::Int(3), s("0")]), s("007"));
-        assert_eq!(ok("lpad", &[s("abc"), Value::Int(7), s("xy")]), s("xyxyabc"));
+        assert_eq!(
+            ok("lpad", &[s("abc"), Value::Int(7), s("xy")]),
+            s("xyxyabc")
+        );
         assert_eq!(ok("rpad", &[s("é"), Value::Int(3), s("ü")]), s("éüü"));
         assert_eq!(ok("lpad", &[s("hello"), Value::Int(2), s(" ")]), s("he"));
         assert_eq!(ok("rpad", &[s("héllo"), Value::Int(2), s(" ")]), s("hé"));
@@ -851,8 +1076,14 @@ mod tests {
         assert_eq!(ok("lpad", &[s("abc"), Value::Int(3), s(" ")]), s("abc"));
         assert_eq!(err("lpad", &[s("a"), Value::Int(-1), s(" ")]).arg, Some(1));
         assert_eq!(err("lpad", &[s("a"), Value::Int(3), s("")]).arg, Some(2));
-        assert_eq!(err("rpad", &[s("a"), Value::Int(i64::MAX), s(" ")]).arg, Some(1));
-        assert_eq!(err("rpad", &[s("a"), Value::Int(1 << 40), s(" ")]).arg, Some(1));
+        assert_eq!(
+            err("rpad", &[s("a"), Value::Int(i64::MAX), s(" ")]).arg,
+            Some(1)
+        );
+        assert_eq!(
+            err("rpad", &[s("a"), Value::Int(1 << 40), s(" ")]).arg,
+            Some(1)
+        );
         assert_eq!(ok("rpad", &[s("a"), Value::Null, s(" ")]), Value::Null);
     }
 
@@ -880,49 +1111,103 @@ mod tests {
 
     #[test]
     fn splits() {
-        assert_eq!(ok("split", &[s("a,b,,c"), s(",")]), strs(&["a", "b", "", "c"]));
+        assert_eq!(
+            ok("split", &[s("a,b,,c"), s(",")]),
+            strs(&["a", "b", "", "c"])
+        );
         assert_eq!(ok("split", &[s(""), s(",")]), strs(&[""]));
         assert_eq!(ok("split", &[s("a,b,"), s(",")]), strs(&["a", "b", ""]));
-        assert_eq!(ok("split", &[s("a::b::c"), s("::"), Value::Int(2)]), strs(&["a", "b::c"]));
-        assert_eq!(ok("split", &[s("a,b"), s(","), Value::Int(10)]), strs(&["a", "b"]));
-        assert_eq!(ok("split", &[s("a,b"), s(","), Value::Int(1)]), strs(&["a,b"]));
+        assert_eq!(
+            ok("split", &[s("a::b::c"), s("::"), Value::Int(2)]),
+            strs(&["a", "b::c"])
+        );
+        assert_eq!(
+            ok("split", &[s("a,b"), s(","), Value::Int(10)]),
+            strs(&["a", "b"])
+        );
+        assert_eq!(
+            ok("split", &[s("a,b"), s(","), Value::Int(1)]),
+            strs(&["a,b"])
+        );
         assert_eq!(err("split", &[s("a"), s("")]).arg, Some(1));
         assert_eq!(err("split", &[s("a"), s(","), Value::Int(0)]).arg, Some(2));
     }
 
     #[test]
     fn split_parts() {
-        assert_eq!(ok("split_part", &[s("a,b,c"), s(","), Value::Int(1)]), s("a"));
-        assert_eq!(ok("split_part", &[s("a,b,c"), s(","), Value::Int(3)]), s("c"));
-        assert_eq!(ok("split_part", &[s("a,b,c"), s(","), Value::Int(4)]), Value::Null);
+        assert_eq!(
+            ok("split_part", &[s("a,b,c"), s(","), Value::Int(1)]),
+            s("a")
+        );
+        assert_eq!(
+            ok("split_part", &[s("a,b,c"), s(","), Value::Int(3)]),
+            s("c")
+        );
+        assert_eq!(
+            ok("split_part", &[s("a,b,c"), s(","), Value::Int(4)]),
+            Value::Null
+        );
         assert_eq!(ok("split_part", &[s("a,b,"), s(","), Value::Int(3)]), s(""));
         assert_eq!(ok("split_part", &[s(""), s(","), Value::Int(1)]), s(""));
-        assert_eq!(ok("split_part", &[s("日本"), s(""), Value::Int(2)]), s("本"));
-        assert_eq!(ok("split_part", &[s("日本"), s(""), Value::Int(3)]), Value::Null);
-        assert_eq!(ok("split_part", &[s("a"), s(","), Value::Int(i64::MAX)]), Value::Null);
-        assert_eq!(err("split_part", &[s("a"), s(","), Value::Int(0)]).arg, Some(2));
+        assert_eq!(
+            ok("split_part", &[s("日本"), s(""), Value::Int(2)]),
+            s("本")
+        );
+        assert_eq!(
+            ok("split_part", &[s("日本"), s(""), Value::Int(3)]),
+            Value::Null
+        );
+        assert_eq!(
+            ok("split_part", &[s("a"), s(","), Value::Int(i64::MAX)]),
+            Value::Null
+        );
+        assert_eq!(
+            err("split_part", &[s("a"), s(","), Value::Int(0)]).arg,
+            Some(2)
+        );
     }
 
     #[test]
     fn positions_are_one_based_characters() {
         assert_eq!(ok("strpos", &[s("hello"), s("l")]), Value::Int(3));
-        assert_eq!(ok("strpos", &[s("hello"), s("l"), Value::Int(2)]), Value::Int(4));
-        assert_eq!(ok("strpos", &[s("hello"), s("l"), Value::Int(3)]), Value::Int(0));
+        assert_eq!(
+            ok("strpos", &[s("hello"), s("l"), Value::Int(2)]),
+            Value::Int(4)
+        );
+        assert_eq!(
+            ok("strpos", &[s("hello"), s("l"), Value::Int(3)]),
+            Value::Int(0)
+        );
         assert_eq!(ok("strpos", &[s("hello"), s("z")]), Value::Int(0));
         assert_eq!(ok("strpos", &[s("hello"), s("")]), Value::Int(1));
         assert_eq!(ok("strpos", &[s(""), s("a")]), Value::Int(0));
         assert_eq!(ok("strpos", &[s("日本語"), s("語")]), Value::Int(3));
         // Overlapping occurrences count, as in Presto.
-        assert_eq!(ok("strpos", &[s("aaa"), s("aa"), Value::Int(2)]), Value::Int(2));
+        assert_eq!(
+            ok("strpos", &[s("aaa"), s("aa"), Value::Int(2)]),
+            Value::Int(2)
+        );
         assert_eq!(ok("strrpos", &[s("aaa"), s("aa")]), Value::Int(2));
-        assert_eq!(ok("strrpos", &[s("aaa"), s("aa"), Value::Int(2)]), Value::Int(1));
+        assert_eq!(
+            ok("strrpos", &[s("aaa"), s("aa"), Value::Int(2)]),
+            Value::Int(1)
+        );
         assert_eq!(ok("strrpos", &[s("a.b.c"), s(".")]), Value::Int(4));
-        assert_eq!(ok("strrpos", &[s("a.b.c"), s("."), Value::Int(3)]), Value::Int(0));
+        assert_eq!(
+            ok("strrpos", &[s("a.b.c"), s("."), Value::Int(3)]),
+            Value::Int(0)
+        );
         assert_eq!(ok("strrpos", &[s("éé"), s("é")]), Value::Int(2));
         assert_eq!(ok("strrpos", &[s("x"), s("")]), Value::Int(1));
         assert_eq!(err("strpos", &[s("a"), s("a"), Value::Int(0)]).arg, Some(2));
-        assert_eq!(err("strrpos", &[s("a"), s("a"), Value::Int(-1)]).arg, Some(2));
-        assert_eq!(ok("strpos", &[s("a"), s("a"), Value::Int(i64::MAX)]), Value::Int(0));
+        assert_eq!(
+            err("strrpos", &[s("a"), s("a"), Value::Int(-1)]).arg,
+            Some(2)
+        );
+        assert_eq!(
+            ok("strpos", &[s("a"), s("a"), Value::Int(i64::MAX)]),
+            Value::Int(0)
+        );
         assert_eq!(ok("position", &[s("l"), s("hello")]), Value::Int(3));
         assert_eq!(ok("position", &[s("x"), s("hello")]), Value::Int(0));
     }
@@ -941,16 +1226,37 @@ mod tests {
         assert_eq!(ok("substr", &[h(), Value::Int(-6)]), s(""));
         assert_eq!(ok("substr", &[h(), Value::Int(2), Value::Int(0)]), s(""));
         assert_eq!(ok("substr", &[h(), Value::Int(2), Value::Int(-1)]), s(""));
-        assert_eq!(ok("substr", &[h(), Value::Int(2), Value::Int(i64::MAX)]), s("ello"));
-        assert_eq!(ok("substr", &[h(), Value::Int(i64::MAX), Value::Int(i64::MAX)]), s(""));
-        assert_eq!(ok("substr", &[h(), Value::Int(i64::MIN), Value::Int(i64::MAX)]), s(""));
-        assert_eq!(ok("substr", &[s("日本語テキスト"), Value::Int(3), Value::Int(2)]), s("語テ"));
+        assert_eq!(
+            ok("substr", &[h(), Value::Int(2), Value::Int(i64::MAX)]),
+            s("ello")
+        );
+        assert_eq!(
+            ok("substr", &[h(), Value::Int(i64::MAX), Value::Int(i64::MAX)]),
+            s("")
+        );
+        assert_eq!(
+            ok("substr", &[h(), Value::Int(i64::MIN), Value::Int(i64::MAX)]),
+            s("")
+        );
+        assert_eq!(
+            ok(
+                "substr",
+                &[s("日本語テキスト"), Value::Int(3), Value::Int(2)]
+            ),
+            s("語テ")
+        );
         assert_eq!(ok("substr", &[s("日本語"), Value::Int(-1)]), s("語"));
         assert_eq!(ok("substr", &[s("日本語"), Value::Int(4)]), s(""));
         assert_eq!(ok("substr", &[s(""), Value::Int(1)]), s(""));
         assert_eq!(ok("substring", &[h(), Value::Int(4)]), s("lo"));
-        assert_eq!(ok("substr", &[bytes(b"hello"), Value::Int(2), Value::Int(2)]), bytes(b"el"));
-        assert_eq!(ok("substr", &[bytes(b"hello"), Value::Int(-1)]), bytes(b"o"));
+        assert_eq!(
+            ok("substr", &[bytes(b"hello"), Value::Int(2), Value::Int(2)]),
+            bytes(b"el")
+        );
+        assert_eq!(
+            ok("substr", &[bytes(b"hello"), Value::Int(-1)]),
+            bytes(b"o")
+        );
         assert_eq!(ok("substr", &[h(), Value::Null]), Value::Null);
         assert!(call("substr", &[h(), s("x")]).is_err());
     }
@@ -958,7 +1264,9 @@ mod tests {
     #[test]
     fn substr_shares_the_buffer() {
         let t = Text::new("GET /index.html");
-        let Value::Str(out) = ok("substr", &[Value::Str(t.clone()), Value::Int(5)]) else { panic!() };
+        let Value::Str(out) = ok("substr", &[Value::Str(t.clone()), Value::Int(5)]) else {
+            panic!()
+        };
         assert_eq!(out.as_str(), "/index.html");
         assert_eq!(out.as_ptr(), t[4..].as_ptr());
     }
@@ -987,7 +1295,10 @@ mod tests {
         assert_eq!(ok("from_utf8", &[bytes(b"a\xff"), Value::Int(35)]), s("a#"));
         assert_eq!(ok("from_utf8", &[bytes(b"a\xe2\x82")]), s("a\u{fffd}"));
         assert_eq!(err("from_utf8", &[bytes(b"a"), s("ab")]).arg, Some(1));
-        assert_eq!(err("from_utf8", &[bytes(b"a"), Value::Int(-5)]).arg, Some(1));
+        assert_eq!(
+            err("from_utf8", &[bytes(b"a"), Value::Int(-5)]).arg,
+            Some(1)
+        );
         assert_eq!(ok("from_utf8", &[s("text")]), s("text"));
     }
 
@@ -1003,13 +1314,27 @@ mod tests {
     #[test]
     fn split_to_map_is_strict_like_presto() {
         let m = ok("split_to_map", &[s("a=1&b=2&c="), s("&"), s("=")]);
-        assert_eq!(m.to_json(), serde_json::json!({"a": "1", "b": "2", "c": ""}));
-        assert_eq!(ok("split_to_map", &[s(""), s("&"), s("=")]).to_json(), serde_json::json!({}));
-        assert_eq!(ok("split_to_map", &[s("a=1&"), s("&"), s("=")]).to_json(), serde_json::json!({"a": "1"}));
-        assert_eq!(ok("split_to_map", &[s("k:=v;;x:=y"), s(";;"), s(":=")]).to_json(), serde_json::json!({"k": "v", "x": "y"}));
+        assert_eq!(
+            m.to_json(),
+            serde_json::json!({"a": "1", "b": "2", "c": ""})
+        );
+        assert_eq!(
+            ok("split_to_map", &[s(""), s("&"), s("=")]).to_json(),
+            serde_json::json!({})
+        );
+        assert_eq!(
+            ok("split_to_map", &[s("a=1&"), s("&"), s("=")]).to_json(),
+            serde_json::json!({"a": "1"})
+        );
+        assert_eq!(
+            ok("split_to_map", &[s("k:=v;;x:=y"), s(";;"), s(":=")]).to_json(),
+            serde_json::json!({"k": "v", "x": "y"})
+        );
         assert!(call("split_to_map", &[s("a=1&a=2"), s("&"), s("=")]).is_err());
         let many: Vec<String> = (0..50_000).map(|k| format!("k{k}=v")).collect();
-        let Value::Map(m) = ok("split_to_map", &[s(&many.join("&")), s("&"), s("=")]) else { panic!() };
+        let Value::Map(m) = ok("split_to_map", &[s(&many.join("&")), s("&"), s("=")]) else {
+            panic!()
+        };
         assert_eq!(m.len(), 50_000);
         assert!(call("split_to_map", &[s("a=1&b"), s("&"), s("=")]).is_err());
         assert!(call("split_to_map", &[s("a=1=2"), s("&"), s("=")]).is_err());
@@ -1069,8 +1394,14 @@ mod tests {
                     loop {
                         let args: Vec<Value> = idx.iter().map(|&k| pool[k].clone()).collect();
                         for constants in [true, false] {
-                            let r = std::panic::catch_unwind(|| test_support::run(fns, f.name, &args, constants));
-                            assert!(r.is_ok(), "{} panicked on {args:?} (constants: {constants})", f.name);
+                            let r = std::panic::catch_unwind(|| {
+                                test_support::run(fns, f.name, &args, constants)
+                            });
+                            assert!(
+                                r.is_ok(),
+                                "{} panicked on {args:?} (constants: {constants})",
+                                f.name
+                            );
                         }
                         // Next combination (odometer).
                         let mut k = 0;
@@ -1093,10 +1424,22 @@ mod tests {
 
     #[test]
     fn distances() {
-        assert_eq!(ok("levenshtein_distance", &[s("kitten"), s("sitting")]), Value::Int(3));
-        assert_eq!(ok("levenshtein_distance", &[s(""), s("abc")]), Value::Int(3));
-        assert_eq!(ok("levenshtein_distance", &[s("日本"), s("日本語")]), Value::Int(1));
-        assert_eq!(ok("levenshtein_distance", &[s("same"), s("same")]), Value::Int(0));
+        assert_eq!(
+            ok("levenshtein_distance", &[s("kitten"), s("sitting")]),
+            Value::Int(3)
+        );
+        assert_eq!(
+            ok("levenshtein_distance", &[s(""), s("abc")]),
+            Value::Int(3)
+        );
+        assert_eq!(
+            ok("levenshtein_distance", &[s("日本"), s("日本語")]),
+            Value::Int(1)
+        );
+        assert_eq!(
+            ok("levenshtein_distance", &[s("same"), s("same")]),
+            Value::Int(0)
+        );
         let long = "x".repeat(2000);
         assert!(call("levenshtein_distance", &[s(&long), s(&long)]).is_err());
         assert_eq!(ok("hamming_distance", &[s("abc"), s("abd")]), Value::Int(1));

@@ -20,7 +20,9 @@
 
 use super::{Env, FnError, FnResult, Function, Kind, Param, Prepared, ex, ex_in};
 use crate::event::{Timestamp, Value, Zone};
-use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike};
+use chrono::{
+    Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike,
+};
 use std::fmt::Write as _;
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
@@ -368,7 +370,10 @@ pub fn parse_zone(s: &str) -> Option<Zone> {
     if s.is_empty() {
         return None;
     }
-    if ["Z", "UTC", "GMT", "UT", "Zulu"].iter().any(|z| z.eq_ignore_ascii_case(s)) {
+    if ["Z", "UTC", "GMT", "UT", "Zulu"]
+        .iter()
+        .any(|z| z.eq_ignore_ascii_case(s))
+    {
         return Some(Zone::Utc);
     }
     if let Some(first) = s.bytes().next()
@@ -377,14 +382,20 @@ pub fn parse_zone(s: &str) -> Option<Zone> {
         return parse_offset(s).map(Zone::Offset);
     }
     for prefix in ["UTC", "GMT"] {
-        if s.len() > 3 && s[..3].eq_ignore_ascii_case(prefix) && matches!(s.as_bytes()[3], b'+' | b'-') {
+        if s.len() > 3
+            && s[..3].eq_ignore_ascii_case(prefix)
+            && matches!(s.as_bytes()[3], b'+' | b'-')
+        {
             return parse_offset(&s[3..]).map(Zone::Offset);
         }
     }
     if let Ok(tz) = s.parse::<chrono_tz::Tz>() {
         return Some(Zone::Named(tz));
     }
-    chrono_tz::TZ_VARIANTS.iter().find(|tz| tz.name().eq_ignore_ascii_case(s)).map(|tz| Zone::Named(*tz))
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(s))
+        .map(|tz| Zone::Named(*tz))
 }
 
 /// `+H`, `+HH`, `+HHMM`, `+HH:MM`, `+H:MM` → seconds east of UTC (at most 18 hours).
@@ -401,7 +412,12 @@ fn parse_offset(s: &str) -> Option<i32> {
         None if rest.len() == 4 => (&rest[..2], &rest[2..]),
         None => (rest, "0"),
     };
-    if h.is_empty() || h.len() > 2 || m.is_empty() || m.len() > 2 || !h.bytes().chain(m.bytes()).all(|c| c.is_ascii_digit()) {
+    if h.is_empty()
+        || h.len() > 2
+        || m.is_empty()
+        || m.len() > 2
+        || !h.bytes().chain(m.bytes()).all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
@@ -416,7 +432,10 @@ fn parse_offset(s: &str) -> Option<i32> {
 pub fn from_local(ndt: NaiveDateTime, zone: Zone) -> Option<Timestamp> {
     let utc_nanos = match zone {
         Zone::Utc => ndt.and_utc().timestamp_nanos_opt()?,
-        Zone::Offset(secs) => ndt.and_utc().timestamp_nanos_opt()?.checked_sub(secs as i64 * NANOS_PER_SEC)?,
+        Zone::Offset(secs) => ndt
+            .and_utc()
+            .timestamp_nanos_opt()?
+            .checked_sub(secs as i64 * NANOS_PER_SEC)?,
         Zone::Named(tz) => {
             let dt = tz.from_local_datetime(&ndt).earliest().or_else(|| {
                 let later = ndt.checked_add_signed(TimeDelta::hours(1))?;
@@ -425,7 +444,10 @@ pub fn from_local(ndt: NaiveDateTime, zone: Zone) -> Option<Timestamp> {
             dt.timestamp_nanos_opt()?
         }
     };
-    Some(Timestamp { nanos: utc_nanos, zone })
+    Some(Timestamp {
+        nanos: utc_nanos,
+        zone,
+    })
 }
 
 /// DATE (days since epoch) as a chrono date.
@@ -498,7 +520,11 @@ pub fn parse_timestamp_text(s: &str) -> Option<Timestamp> {
     }
     c.skip_spaces();
     let rest = &s[c.i..];
-    let zone = if rest.is_empty() { Zone::Utc } else { parse_zone(rest)? };
+    let zone = if rest.is_empty() {
+        Zone::Utc
+    } else {
+        parse_zone(rest)?
+    };
     from_local(date.and_time(time), zone)
 }
 
@@ -658,11 +684,33 @@ enum Item {
     Zone(ZoneStyle),
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-const MONTHS_SHORT: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_SHORT: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 /// Monday first, as chrono's `num_days_from_monday`.
-const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const WEEKDAYS_SHORT: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// A date format (MySQL `%Y-%m-%d` or Joda `yyyy-MM-dd`) compiled once into items, used to
@@ -682,7 +730,12 @@ pub struct DateFormat {
 }
 
 fn num(field: Num, pad: u8, max: u8) -> Item {
-    Item::Num { field, pad, max, fixed: false }
+    Item::Num {
+        field,
+        pad,
+        max,
+        fixed: false,
+    }
 }
 
 impl DateFormat {
@@ -697,7 +750,9 @@ impl DateFormat {
                 continue;
             }
             let Some(spec) = chars.next() else {
-                return Err(format!("date format '{fmt}' ends with a lone '%' (write '%%' for a percent sign)"));
+                return Err(format!(
+                    "date format '{fmt}' ends with a lone '%' (write '%%' for a percent sign)"
+                ));
             };
             match spec {
                 'Y' => items.push(num(Num::Year, 4, 4)),
@@ -713,7 +768,10 @@ impl DateFormat {
                 'l' => items.push(num(Num::Hour12, 1, 2)),
                 'i' => items.push(num(Num::Minute, 2, 2)),
                 's' | 'S' => items.push(num(Num::Second, 2, 2)),
-                'f' => items.push(Item::Fraction { digits: 6, fixed: false }),
+                'f' => items.push(Item::Fraction {
+                    digits: 6,
+                    fixed: false,
+                }),
                 'p' => items.push(Item::AmPm),
                 'b' => items.push(Item::MonthName { full: false }),
                 'M' => items.push(Item::MonthName { full: true }),
@@ -741,7 +799,9 @@ impl DateFormat {
                 }
                 '%' => push_lit(&mut items, '%'),
                 'U' | 'u' | 'V' | 'X' => {
-                    return Err(format!("date format specifier '%{spec}' is not supported (nor by Presto); use %v/%x or week()"));
+                    return Err(format!(
+                        "date format specifier '%{spec}' is not supported (nor by Presto); use %v/%x or week()"
+                    ));
                 }
                 other => {
                     return Err(format!(
@@ -852,7 +912,10 @@ impl DateFormat {
                 }
             }
         }
-        DateFormat { items, text: text.to_string() }
+        DateFormat {
+            items,
+            text: text.to_string(),
+        }
     }
 
     /// The format as written.
@@ -863,8 +926,15 @@ impl DateFormat {
     /// An error when the format cannot be used for parsing (week-based fields).
     pub fn check_parsable(&self) -> Result<(), String> {
         for it in &self.items {
-            if let Item::Num { field: Num::IsoWeek | Num::IsoWeekYear, .. } = it {
-                return Err(format!("week-based fields in '{}' can only be used for formatting", self.text));
+            if let Item::Num {
+                field: Num::IsoWeek | Num::IsoWeekYear,
+                ..
+            } = it
+            {
+                return Err(format!(
+                    "week-based fields in '{}' can only be used for formatting",
+                    self.text
+                ));
             }
         }
         Ok(())
@@ -920,7 +990,11 @@ impl DateFormat {
                 }
                 Item::WeekdayName { full } => {
                     let d = date.weekday().num_days_from_monday() as usize;
-                    out.push_str(if *full { WEEKDAYS[d] } else { WEEKDAYS_SHORT[d] });
+                    out.push_str(if *full {
+                        WEEKDAYS[d]
+                    } else {
+                        WEEKDAYS_SHORT[d]
+                    });
                 }
                 Item::AmPm => out.push_str(if time.hour() < 12 { "AM" } else { "PM" }),
                 Item::DaySuffix => {
@@ -942,7 +1016,10 @@ impl DateFormat {
     /// Parses text that must match the whole format. Missing fields default to 1970-01-01
     /// 00:00:00; without a zone field the wall time is read as UTC.
     pub fn parse(&self, s: &str) -> Result<Timestamp, String> {
-        let mut c = Cursor { b: s.as_bytes(), i: 0 };
+        let mut c = Cursor {
+            b: s.as_bytes(),
+            i: 0,
+        };
         let mut p = Parsed::default();
         for it in &self.items {
             let ok = match it {
@@ -955,8 +1032,17 @@ impl DateFormat {
                         false
                     }
                 }
-                Item::Num { field, pad, max, fixed } => {
-                    let (min, max) = if *fixed && *pad >= 2 { (*pad as usize, *pad as usize) } else { (1, *max as usize) };
+                Item::Num {
+                    field,
+                    pad,
+                    max,
+                    fixed,
+                } => {
+                    let (min, max) = if *fixed && *pad >= 2 {
+                        (*pad as usize, *pad as usize)
+                    } else {
+                        (1, *max as usize)
+                    };
                     match c.digits(min, max.min(9)) {
                         Some(v) => p.set(*field, v),
                         None => false,
@@ -966,7 +1052,10 @@ impl DateFormat {
                     if *fixed {
                         let end = c.i + *digits as usize;
                         if end <= c.b.len() && c.b[c.i..end].iter().all(u8::is_ascii_digit) {
-                            let mut sub = Cursor { b: &c.b[..end], i: c.i };
+                            let mut sub = Cursor {
+                                b: &c.b[..end],
+                                i: c.i,
+                            };
                             p.nanos = sub.fraction().unwrap_or(0);
                             c.i = end;
                             true
@@ -984,7 +1073,10 @@ impl DateFormat {
                     }
                     None => false,
                 },
-                Item::WeekdayName { .. } => c.word(&WEEKDAYS).or_else(|| c.word(&WEEKDAYS_SHORT)).is_some(),
+                Item::WeekdayName { .. } => c
+                    .word(&WEEKDAYS)
+                    .or_else(|| c.word(&WEEKDAYS_SHORT))
+                    .is_some(),
                 Item::AmPm => match c.word(&["AM", "PM"]) {
                     Some(k) => {
                         p.pm = Some(k == 1);
@@ -1012,13 +1104,26 @@ impl DateFormat {
             }
         }
         if c.i < s.len() {
-            return Err(format!("'{s}' does not match format '{}': unexpected text at position {}", self.text, c.i + 1));
+            return Err(format!(
+                "'{s}' does not match format '{}': unexpected text at position {}",
+                self.text,
+                c.i + 1
+            ));
         }
-        p.build().map_err(|why| format!("'{s}' parsed with format '{}' is not a valid time: {why}", self.text))
+        p.build().map_err(|why| {
+            format!(
+                "'{s}' parsed with format '{}' is not a valid time: {why}",
+                self.text
+            )
+        })
     }
 
     fn mismatch(&self, s: &str, at: usize) -> String {
-        format!("'{s}' does not match format '{}' at position {}", self.text, at + 1)
+        format!(
+            "'{s}' does not match format '{}' at position {}",
+            self.text,
+            at + 1
+        )
     }
 }
 
@@ -1075,7 +1180,9 @@ fn parse_zone_at(c: &mut Cursor<'_>) -> Option<Zone> {
         }
         _ => {
             let start = c.i;
-            while c.peek().is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+' | b':')) {
+            while c.peek().is_some_and(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+' | b':')
+            }) {
                 c.i += 1;
             }
             let text = std::str::from_utf8(&c.b[start..c.i]).ok()?;
@@ -1107,7 +1214,13 @@ impl Parsed {
         let ok = |lo: u32, hi: u32| (lo..=hi).contains(&v);
         match field {
             Num::Year => self.year = Some(v as i32),
-            Num::YearOfCentury => self.year = Some(if v < 70 { 2000 + v as i32 } else { 1900 + v as i32 }),
+            Num::YearOfCentury => {
+                self.year = Some(if v < 70 {
+                    2000 + v as i32
+                } else {
+                    1900 + v as i32
+                })
+            }
             Num::Month if ok(1, 12) => self.month = Some(v),
             Num::Day if ok(1, 31) => self.day = Some(v),
             Num::DayOfYear if ok(1, 366) => self.doy = Some(v),
@@ -1144,7 +1257,8 @@ impl Parsed {
                 }
             }
         };
-        let time = NaiveTime::from_hms_nano_opt(hour, self.minute, self.second, self.nanos).ok_or("no such time")?;
+        let time = NaiveTime::from_hms_nano_opt(hour, self.minute, self.second, self.nanos)
+            .ok_or("no such time")?;
         from_local(date.and_time(time), self.zone.unwrap_or(Zone::Utc)).ok_or(RANGE)
     }
 }
@@ -1158,16 +1272,30 @@ fn ts_arg(args: &[Value], i: usize) -> Result<Timestamp, FnError> {
         Some(Value::Date(d)) => date_to_timestamp(*d).ok_or_else(|| FnError::arg(i, RANGE)),
         Some(v @ (Value::Str(_) | Value::Json(_))) => {
             let text = v.to_text().unwrap_or_default();
-            parse_timestamp_text(&text)
-                .ok_or_else(|| FnError::arg(i, format!("'{text}' is not a timestamp (expected ISO 8601 or 'YYYY-MM-DD HH:MM:SS')")))
+            parse_timestamp_text(&text).ok_or_else(|| {
+                FnError::arg(
+                    i,
+                    format!(
+                        "'{text}' is not a timestamp (expected ISO 8601 or 'YYYY-MM-DD HH:MM:SS')"
+                    ),
+                )
+            })
         }
-        Some(other) => Err(FnError::arg(i, format!("expected a timestamp, got {}", other.type_name()))),
+        Some(other) => Err(FnError::arg(
+            i,
+            format!("expected a timestamp, got {}", other.type_name()),
+        )),
         None => Err(FnError::arg(i, "missing argument")),
     }
 }
 
 fn zone_error(i: usize, text: &str) -> FnError {
-    FnError::arg(i, format!("unknown time zone '{text}' (use a name such as 'Asia/Shanghai' or an offset such as '+08:00')"))
+    FnError::arg(
+        i,
+        format!(
+            "unknown time zone '{text}' (use a name such as 'Asia/Shanghai' or an offset such as '+08:00')"
+        ),
+    )
 }
 
 /// Compiles a constant zone argument (index 1) when it is text.
@@ -1175,7 +1303,9 @@ fn prepare_zone_arg1(args: &[Option<Value>]) -> Result<Prepared, FnError> {
     match args.get(1) {
         Some(Some(v @ Value::Str(_))) => {
             let text = v.to_text().unwrap_or_default();
-            parse_zone(&text).map(Prepared::new).ok_or_else(|| zone_error(1, &text))
+            parse_zone(&text)
+                .map(Prepared::new)
+                .ok_or_else(|| zone_error(1, &text))
         }
         _ => Ok(Prepared::none()),
     }
@@ -1212,7 +1342,9 @@ fn compile(text: &str, use_: FormatUse) -> Result<DateFormat, FnError> {
 
 fn prepare_format(args: &[Option<Value>], use_: FormatUse) -> Result<Prepared, FnError> {
     match args.get(1) {
-        Some(Some(v)) if !v.is_null() => compile(&v.to_text().unwrap_or_default(), use_).map(Prepared::new),
+        Some(Some(v)) if !v.is_null() => {
+            compile(&v.to_text().unwrap_or_default(), use_).map(Prepared::new)
+        }
         _ => Ok(Prepared::none()),
     }
 }
@@ -1230,7 +1362,12 @@ fn prepare_joda_format(args: &[Option<Value>]) -> Result<Prepared, FnError> {
     prepare_format(args, FormatUse::JodaFormat)
 }
 
-fn with_format<R>(args: &[Value], prepared: &Prepared, use_: FormatUse, f: impl FnOnce(&DateFormat) -> R) -> Result<R, FnError> {
+fn with_format<R>(
+    args: &[Value],
+    prepared: &Prepared,
+    use_: FormatUse,
+    f: impl FnOnce(&DateFormat) -> R,
+) -> Result<R, FnError> {
     match prepared.get::<DateFormat>() {
         Some(fmt) => Ok(f(fmt)),
         None => Ok(f(&compile(&super::text_arg(args, 1)?, use_)?)),
@@ -1282,14 +1419,21 @@ impl Unit {
 }
 
 fn unit_error(text: &str) -> FnError {
-    FnError::arg(0, format!("unknown unit '{text}'; expected millisecond, second, minute, hour, day, week, month, quarter or year"))
+    FnError::arg(
+        0,
+        format!(
+            "unknown unit '{text}'; expected millisecond, second, minute, hour, day, week, month, quarter or year"
+        ),
+    )
 }
 
 fn prepare_unit_arg0(args: &[Option<Value>]) -> Result<Prepared, FnError> {
     match args.first() {
         Some(Some(v)) if !v.is_null() => {
             let text = v.to_text().unwrap_or_default();
-            Unit::parse(&text).map(Prepared::new).ok_or_else(|| unit_error(&text))
+            Unit::parse(&text)
+                .map(Prepared::new)
+                .ok_or_else(|| unit_error(&text))
         }
         _ => Ok(Prepared::none()),
     }
@@ -1328,9 +1472,16 @@ fn from_unixtime(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResu
         None | Some(Value::Null) => Zone::Utc,
         Some(Value::Int(_)) | Some(Value::Double(_)) => {
             let h = super::int_arg(args, 1)?;
-            let m = if args.len() > 2 { super::int_arg(args, 2)? } else { 0 };
+            let m = if args.len() > 2 {
+                super::int_arg(args, 2)?
+            } else {
+                0
+            };
             if h.abs() > 18 || m.abs() > 59 {
-                return Err(FnError::arg(1, format!("offset {h} hours {m} minutes is out of range")));
+                return Err(FnError::arg(
+                    1,
+                    format!("offset {h} hours {m} minutes is out of range"),
+                ));
             }
             Zone::Offset((h * 3600 + m * 60) as i32)
         }
@@ -1341,28 +1492,37 @@ fn from_unixtime(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResu
 
 fn to_unixtime(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = ts_arg(args, 0)?;
-    let secs = t.nanos.div_euclid(NANOS_PER_SEC) as f64 + t.nanos.rem_euclid(NANOS_PER_SEC) as f64 / 1e9;
+    let secs =
+        t.nanos.div_euclid(NANOS_PER_SEC) as f64 + t.nanos.rem_euclid(NANOS_PER_SEC) as f64 / 1e9;
     Ok(Value::Double(secs))
 }
 
 fn date_parse(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let text = super::text_arg(args, 0)?;
-    with_format(args, prepared, FormatUse::MysqlParse, |f| f.parse(&text))?.map(Value::Timestamp).map_err(|m| FnError::arg(0, m))
+    with_format(args, prepared, FormatUse::MysqlParse, |f| f.parse(&text))?
+        .map(Value::Timestamp)
+        .map_err(|m| FnError::arg(0, m))
 }
 
 fn date_format(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = ts_arg(args, 0)?;
-    with_format(args, prepared, FormatUse::MysqlFormat, |f| Value::string(f.format(t)))
+    with_format(args, prepared, FormatUse::MysqlFormat, |f| {
+        Value::string(f.format(t))
+    })
 }
 
 fn parse_datetime(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let text = super::text_arg(args, 0)?;
-    with_format(args, prepared, FormatUse::JodaParse, |f| f.parse(&text))?.map(Value::Timestamp).map_err(|m| FnError::arg(0, m))
+    with_format(args, prepared, FormatUse::JodaParse, |f| f.parse(&text))?
+        .map(Value::Timestamp)
+        .map_err(|m| FnError::arg(0, m))
 }
 
 fn format_datetime(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = ts_arg(args, 0)?;
-    with_format(args, prepared, FormatUse::JodaFormat, |f| Value::string(f.format(t)))
+    with_format(args, prepared, FormatUse::JodaFormat, |f| {
+        Value::string(f.format(t))
+    })
 }
 
 /// The wall date-time truncated to a calendar unit (day and larger).
@@ -1370,7 +1530,9 @@ fn trunc_calendar(l: NaiveDateTime, unit: Unit) -> Option<NaiveDateTime> {
     let d = l.date();
     let date = match unit {
         Unit::Day => d,
-        Unit::Week => d.checked_sub_signed(TimeDelta::days(d.weekday().num_days_from_monday() as i64))?,
+        Unit::Week => {
+            d.checked_sub_signed(TimeDelta::days(d.weekday().num_days_from_monday() as i64))?
+        }
         Unit::Month => d.with_day(1)?,
         Unit::Quarter => NaiveDate::from_ymd_opt(d.year(), (d.month0() / 3) * 3 + 1, 1)?,
         Unit::Year => NaiveDate::from_ymd_opt(d.year(), 1, 1)?,
@@ -1386,7 +1548,8 @@ fn date_trunc(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult 
             return Ok(Value::Date(*days));
         }
         let d = date_of_days(*days).ok_or_else(|| FnError::arg(1, RANGE))?;
-        let t = trunc_calendar(d.and_time(NaiveTime::MIN), unit).ok_or_else(|| FnError::arg(1, RANGE))?;
+        let t = trunc_calendar(d.and_time(NaiveTime::MIN), unit)
+            .ok_or_else(|| FnError::arg(1, RANGE))?;
         return Ok(Value::Date(days_of_date(t.date())));
     }
     let t = ts_arg(args, 1)?;
@@ -1395,17 +1558,25 @@ fn date_trunc(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult 
             let off = t.offset_secs() as i64 * NANOS_PER_SEC;
             let local = t.nanos as i128 + off as i128;
             let truncated = local - local.rem_euclid(step as i128) - off as i128;
-            i64::try_from(truncated).ok().map(|nanos| Timestamp { nanos, zone: t.zone })
+            i64::try_from(truncated).ok().map(|nanos| Timestamp {
+                nanos,
+                zone: t.zone,
+            })
         }
         None => trunc_calendar(t.local(), unit).and_then(|l| from_local(l, t.zone)),
     };
-    out.map(Value::Timestamp).ok_or_else(|| FnError::arg(1, RANGE))
+    out.map(Value::Timestamp)
+        .ok_or_else(|| FnError::arg(1, RANGE))
 }
 
 /// Adds months to a wall time (clamping the day), `None` on overflow.
 fn add_months(l: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
     let m = Months::new(u32::try_from(months.unsigned_abs()).ok()?);
-    if months >= 0 { l.checked_add_months(m) } else { l.checked_sub_months(m) }
+    if months >= 0 {
+        l.checked_add_months(m)
+    } else {
+        l.checked_sub_months(m)
+    }
 }
 
 /// Adds a calendar amount (day and larger) to a wall time.
@@ -1425,12 +1596,19 @@ fn date_add(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let n = super::int_arg(args, 1)?;
     if let (Value::Date(days), None) = (&args[2], unit.fixed_nanos()) {
         let d = date_of_days(*days).ok_or_else(|| FnError::arg(2, RANGE))?;
-        let out = add_calendar(d.and_time(NaiveTime::MIN), unit, n).ok_or_else(|| FnError::new(RANGE))?;
+        let out =
+            add_calendar(d.and_time(NaiveTime::MIN), unit, n).ok_or_else(|| FnError::new(RANGE))?;
         return Ok(Value::Date(days_of_date(out.date())));
     }
     let t = ts_arg(args, 2)?;
     let out = match unit.fixed_nanos() {
-        Some(step) => n.checked_mul(step).and_then(|d| t.nanos.checked_add(d)).map(|nanos| Timestamp { nanos, zone: t.zone }),
+        Some(step) => n
+            .checked_mul(step)
+            .and_then(|d| t.nanos.checked_add(d))
+            .map(|nanos| Timestamp {
+                nanos,
+                zone: t.zone,
+            }),
         None => add_calendar(t.local(), unit, n).and_then(|l| from_local(l, t.zone)),
     };
     out.map(Value::Timestamp).ok_or_else(|| FnError::new(RANGE))
@@ -1445,12 +1623,17 @@ fn date_diff(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     }
     // Calendar units on wall time, both seen in the first timestamp's zone.
     let l1 = t1.local();
-    let l2 = Timestamp { nanos: t2.nanos, zone: t1.zone }.local();
+    let l2 = Timestamp {
+        nanos: t2.nanos,
+        zone: t1.zone,
+    }
+    .local();
     let n = match unit {
         Unit::Day => (l2 - l1).num_days(),
         Unit::Week => (l2 - l1).num_days() / 7,
         _ => {
-            let mut m = (l2.year() as i64 * 12 + l2.month0() as i64) - (l1.year() as i64 * 12 + l1.month0() as i64);
+            let mut m = (l2.year() as i64 * 12 + l2.month0() as i64)
+                - (l1.year() as i64 * 12 + l1.month0() as i64);
             if m > 0 && add_months(l1, m).is_some_and(|x| x > l2) {
                 m -= 1;
             } else if m < 0 && add_months(l1, m).is_some_and(|x| x < l2) {
@@ -1472,9 +1655,9 @@ fn date(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         Value::Timestamp(t) => Ok(Value::Date(days_of_date(t.local().date()))),
         v => {
             let text = v.to_text().unwrap_or_default();
-            parse_date_text(&text)
-                .map(Value::Date)
-                .ok_or_else(|| FnError::arg(0, format!("'{text}' is not a date (expected 'YYYY-MM-DD')")))
+            parse_date_text(&text).map(Value::Date).ok_or_else(|| {
+                FnError::arg(0, format!("'{text}' is not a date (expected 'YYYY-MM-DD')"))
+            })
         }
     }
 }
@@ -1482,7 +1665,9 @@ fn date(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 /// Applies a field extractor to the wall time of a timestamp argument.
 fn extract(args: &[Value], f: fn(NaiveDateTime) -> i64) -> FnResult {
     let l = match &args[0] {
-        Value::Date(d) => date_of_days(*d).ok_or_else(|| FnError::arg(0, RANGE))?.and_time(NaiveTime::MIN),
+        Value::Date(d) => date_of_days(*d)
+            .ok_or_else(|| FnError::arg(0, RANGE))?
+            .and_time(NaiveTime::MIN),
         _ => ts_arg(args, 0)?.local(),
     };
     Ok(Value::Int(f(l)))
@@ -1513,7 +1698,9 @@ extractors! {
 
 fn to_iso8601(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     if let Value::Date(d) = &args[0] {
-        return date_text(*d).map(Value::string).ok_or_else(|| FnError::arg(0, RANGE));
+        return date_text(*d)
+            .map(Value::string)
+            .ok_or_else(|| FnError::arg(0, RANGE));
     }
     let t = ts_arg(args, 0)?;
     let l = t.local();
@@ -1528,7 +1715,9 @@ fn to_iso8601(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 
 fn from_iso8601_timestamp(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let text = super::text_arg(args, 0)?;
-    parse_timestamp_text(&text).map(Value::Timestamp).ok_or_else(|| FnError::arg(0, format!("'{text}' is not an ISO 8601 timestamp")))
+    parse_timestamp_text(&text)
+        .map(Value::Timestamp)
+        .ok_or_else(|| FnError::arg(0, format!("'{text}' is not an ISO 8601 timestamp")))
 }
 
 fn from_iso8601_date(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -1544,7 +1733,10 @@ fn from_iso8601_date(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult 
 fn at_timezone(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = ts_arg(args, 0)?;
     let zone = zone_of(args, 1, prepared)?;
-    Ok(Value::Timestamp(Timestamp { nanos: t.nanos, zone }))
+    Ok(Value::Timestamp(Timestamp {
+        nanos: t.nanos,
+        zone,
+    }))
 }
 
 #[cfg(test)]
@@ -1562,7 +1754,10 @@ mod tests {
     }
 
     fn func(name: &str) -> &'static Function {
-        FUNCTIONS.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no {name}"))
+        FUNCTIONS
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
     }
 
     /// Calls like the planner: every argument constant, prepared, NULLs propagated.
@@ -1575,7 +1770,11 @@ mod tests {
         if f.null_propagating && args.iter().any(Value::is_null) {
             return Ok(Value::Null);
         }
-        (f.eval)(args, &prepared, &mut Clock(Timestamp::utc(1_666_194_365_000_000_000)))
+        (f.eval)(
+            args,
+            &prepared,
+            &mut Clock(Timestamp::utc(1_666_194_365_000_000_000)),
+        )
     }
 
     /// Calls with nothing prepared (arguments not constant).
@@ -1611,10 +1810,28 @@ mod tests {
         assert_eq!(parse_zone("+8"), Some(Zone::Offset(8 * 3600)));
         assert_eq!(parse_zone("+05:30"), Some(Zone::Offset(5 * 3600 + 1800)));
         assert_eq!(parse_zone("UTC+8"), Some(Zone::Offset(8 * 3600)));
-        assert_eq!(parse_zone("GMT-03:30"), Some(Zone::Offset(-(3 * 3600 + 1800))));
-        assert_eq!(parse_zone("Asia/Shanghai"), Some(Zone::Named(chrono_tz::Asia::Shanghai)));
-        assert_eq!(parse_zone("asia/shanghai"), Some(Zone::Named(chrono_tz::Asia::Shanghai)));
-        for bad in ["", "Mars/Olympus", "+25:00", "+1:99", "+123", "++1", "+", "UTC+"] {
+        assert_eq!(
+            parse_zone("GMT-03:30"),
+            Some(Zone::Offset(-(3 * 3600 + 1800)))
+        );
+        assert_eq!(
+            parse_zone("Asia/Shanghai"),
+            Some(Zone::Named(chrono_tz::Asia::Shanghai))
+        );
+        assert_eq!(
+            parse_zone("asia/shanghai"),
+            Some(Zone::Named(chrono_tz::Asia::Shanghai))
+        );
+        for bad in [
+            "",
+            "Mars/Olympus",
+            "+25:00",
+            "+1:99",
+            "+123",
+            "++1",
+            "+",
+            "UTC+",
+        ] {
             assert_eq!(parse_zone(bad), None, "{bad}");
         }
     }
@@ -1622,15 +1839,36 @@ mod tests {
     #[test]
     fn timestamp_text_forms() {
         let ok = |s: &str| parse_timestamp_text(s).map(|t| t.to_rfc3339());
-        assert_eq!(ok("2022-10-19 15:46:05").as_deref(), Some("2022-10-19T15:46:05Z"));
-        assert_eq!(ok("2022-10-19T15:46:05Z").as_deref(), Some("2022-10-19T15:46:05Z"));
-        assert_eq!(ok("2022-10-19T15:46:05.123456789+08:00").as_deref(), Some("2022-10-19T15:46:05.123456789+08:00"));
-        assert_eq!(ok("2022-10-19 15:46:05,5 +0100").as_deref(), Some("2022-10-19T15:46:05.500+01:00"));
-        assert_eq!(ok("2022-10-19 15:46:05 Asia/Shanghai").as_deref(), Some("2022-10-19T15:46:05+08:00"));
-        assert_eq!(ok("2022-10-19 15:46:05 UTC").as_deref(), Some("2022-10-19T15:46:05Z"));
+        assert_eq!(
+            ok("2022-10-19 15:46:05").as_deref(),
+            Some("2022-10-19T15:46:05Z")
+        );
+        assert_eq!(
+            ok("2022-10-19T15:46:05Z").as_deref(),
+            Some("2022-10-19T15:46:05Z")
+        );
+        assert_eq!(
+            ok("2022-10-19T15:46:05.123456789+08:00").as_deref(),
+            Some("2022-10-19T15:46:05.123456789+08:00")
+        );
+        assert_eq!(
+            ok("2022-10-19 15:46:05,5 +0100").as_deref(),
+            Some("2022-10-19T15:46:05.500+01:00")
+        );
+        assert_eq!(
+            ok("2022-10-19 15:46:05 Asia/Shanghai").as_deref(),
+            Some("2022-10-19T15:46:05+08:00")
+        );
+        assert_eq!(
+            ok("2022-10-19 15:46:05 UTC").as_deref(),
+            Some("2022-10-19T15:46:05Z")
+        );
         assert_eq!(ok("2022-10-19").as_deref(), Some("2022-10-19T00:00:00Z"));
         assert_eq!(ok("2022/1/9 1:02").as_deref(), Some("2022-01-09T01:02:00Z"));
-        assert_eq!(ok("  2022-10-19T15:46  ").as_deref(), Some("2022-10-19T15:46:00Z"));
+        assert_eq!(
+            ok("  2022-10-19T15:46  ").as_deref(),
+            Some("2022-10-19T15:46:00Z")
+        );
         for bad in [
             "",
             "2022",
@@ -1668,30 +1906,61 @@ mod tests {
             let f = DateFormat::mysql(fmt).unwrap();
             let printed = f.format(t);
             let back = f.parse(&printed).unwrap_or_else(|e| panic!("{fmt}: {e}"));
-            let expect = if fmt.contains("%f") { t.nanos } else { t.nanos - 123_456_000 };
+            let expect = if fmt.contains("%f") {
+                t.nanos
+            } else {
+                t.nanos - 123_456_000
+            };
             assert_eq!(back.nanos, expect, "{fmt} → {printed}");
         }
         let f = DateFormat::mysql("%a %W %D %c %e %j %l %k %p %v %x %w %y").unwrap();
         assert_eq!(f.format(t), "Mon Monday 7th 3 7 066 3 15 PM 10 2022 1 22");
         let suffixes: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31]
             .iter()
-            .map(|d| DateFormat::mysql("%D").unwrap().format(parse_timestamp_text(&format!("2022-01-{d:02}")).unwrap()))
+            .map(|d| {
+                DateFormat::mysql("%D")
+                    .unwrap()
+                    .format(parse_timestamp_text(&format!("2022-01-{d:02}")).unwrap())
+            })
             .collect();
-        assert_eq!(suffixes.join(" "), "1st 2nd 3rd 4th 11th 12th 13th 21st 22nd 23rd 31st");
+        assert_eq!(
+            suffixes.join(" "),
+            "1st 2nd 3rd 4th 11th 12th 13th 21st 22nd 23rd 31st"
+        );
     }
 
     #[test]
     fn mysql_parse_details() {
-        let p = |s: &str, f: &str| DateFormat::mysql(f).unwrap().parse(s).map(|t| t.to_rfc3339());
-        assert_eq!(p("2022-10-19 15:46:05", "%Y-%m-%d %H:%i:%s").unwrap(), "2022-10-19T15:46:05Z");
+        let p = |s: &str, f: &str| {
+            DateFormat::mysql(f)
+                .unwrap()
+                .parse(s)
+                .map(|t| t.to_rfc3339())
+        };
+        assert_eq!(
+            p("2022-10-19 15:46:05", "%Y-%m-%d %H:%i:%s").unwrap(),
+            "2022-10-19T15:46:05Z"
+        );
         assert_eq!(p("12:30:00 AM", "%r").unwrap(), "1970-01-01T00:30:00Z");
-        assert_eq!(p("12:30:00 pm", "%h:%i:%s %p").unwrap(), "1970-01-01T12:30:00Z");
+        assert_eq!(
+            p("12:30:00 pm", "%h:%i:%s %p").unwrap(),
+            "1970-01-01T12:30:00Z"
+        );
         assert_eq!(p("2022 292", "%Y %j").unwrap(), "2022-10-19T00:00:00Z");
         assert_eq!(p("69-1-2", "%y-%c-%e").unwrap(), "2069-01-02T00:00:00Z");
         assert_eq!(p("70-1-2", "%y-%c-%e").unwrap(), "1970-01-02T00:00:00Z");
-        assert_eq!(p("2022-10-19 1:2:3.5", "%Y-%m-%d %H:%i:%s.%f").unwrap(), "2022-10-19T01:02:03.500Z");
-        assert_eq!(p("Wed, 19 October 2022", "%a, %d %M %Y").unwrap(), "2022-10-19T00:00:00Z");
-        assert_eq!(p("19th Oct 2022", "%D %b %Y").unwrap(), "2022-10-19T00:00:00Z");
+        assert_eq!(
+            p("2022-10-19 1:2:3.5", "%Y-%m-%d %H:%i:%s.%f").unwrap(),
+            "2022-10-19T01:02:03.500Z"
+        );
+        assert_eq!(
+            p("Wed, 19 October 2022", "%a, %d %M %Y").unwrap(),
+            "2022-10-19T00:00:00Z"
+        );
+        assert_eq!(
+            p("19th Oct 2022", "%D %b %Y").unwrap(),
+            "2022-10-19T00:00:00Z"
+        );
         for (s, f) in [
             ("2022-10-19", "%Y-%m-%d %H"),
             ("2022-10-19 x", "%Y-%m-%d"),
@@ -1707,7 +1976,10 @@ mod tests {
             assert!(p(s, f).is_err(), "{s} / {f}");
         }
         let err = p("2022/10/19", "%Y-%m-%d").unwrap_err();
-        assert_eq!(err, "'2022/10/19' does not match format '%Y-%m-%d' at position 5");
+        assert_eq!(
+            err,
+            "'2022/10/19' does not match format '%Y-%m-%d' at position 5"
+        );
     }
 
     #[test]
@@ -1715,18 +1987,46 @@ mod tests {
         let err = DateFormat::mysql("%Y-%Q").unwrap_err();
         assert!(err.contains("unknown date format specifier '%Q'"), "{err}");
         assert!(DateFormat::mysql("%Y%").unwrap_err().contains("lone '%'"));
-        assert!(DateFormat::mysql("%U").unwrap_err().contains("not supported"));
+        assert!(
+            DateFormat::mysql("%U")
+                .unwrap_err()
+                .contains("not supported")
+        );
         let prep = func("date_parse").prepare.unwrap();
         let e = prep(&[None, Some(s("%Y-%q"))]).unwrap_err();
         assert_eq!(e.arg, Some(1));
-        assert!(prep(&[None, Some(s("%v %x"))]).unwrap_err().message.contains("only be used for formatting"));
+        assert!(
+            prep(&[None, Some(s("%v %x"))])
+                .unwrap_err()
+                .message
+                .contains("only be used for formatting")
+        );
         assert!(func("date_format").prepare.unwrap()(&[None, Some(s("%v %x"))]).is_ok());
-        let e = func("parse_datetime").prepare.unwrap()(&[None, Some(s("%Y-%m-%d %H:%i:%s"))]).unwrap_err();
+        let e = func("parse_datetime").prepare.unwrap()(&[None, Some(s("%Y-%m-%d %H:%i:%s"))])
+            .unwrap_err();
         assert!(e.message.contains("MySQL-style"), "{}", e.message);
-        assert!(DateFormat::joda("yyyy-MM-dd G").unwrap_err().contains("unsupported pattern letter 'G'"));
-        assert!(DateFormat::joda("yyyy 'open").unwrap_err().contains("unterminated"));
-        assert!(func("date_trunc").prepare.unwrap()(&[Some(s("fortnight")), None]).unwrap_err().message.contains("unknown unit"));
-        assert!(func("at_timezone").prepare.unwrap()(&[None, Some(s("Mars/Base"))]).unwrap_err().message.contains("unknown time zone"));
+        assert!(
+            DateFormat::joda("yyyy-MM-dd G")
+                .unwrap_err()
+                .contains("unsupported pattern letter 'G'")
+        );
+        assert!(
+            DateFormat::joda("yyyy 'open")
+                .unwrap_err()
+                .contains("unterminated")
+        );
+        assert!(
+            func("date_trunc").prepare.unwrap()(&[Some(s("fortnight")), None])
+                .unwrap_err()
+                .message
+                .contains("unknown unit")
+        );
+        assert!(
+            func("at_timezone").prepare.unwrap()(&[None, Some(s("Mars/Base"))])
+                .unwrap_err()
+                .message
+                .contains("unknown time zone")
+        );
         // at run time, when the format is not constant
         let e = call_dynamic("date_format", &[ts("2022-10-19"), s("%Q")]).unwrap_err();
         assert_eq!(e.arg, Some(1));
@@ -1735,62 +2035,169 @@ mod tests {
     #[test]
     fn joda_formats() {
         let t = Timestamp {
-            nanos: parse_timestamp_text("2022-03-07 15:04:05.123456789").unwrap().nanos,
+            nanos: parse_timestamp_text("2022-03-07 15:04:05.123456789")
+                .unwrap()
+                .nanos,
             zone: Zone::Named(chrono_tz::Asia::Shanghai),
         };
         let f = |p: &str| DateFormat::joda(p).unwrap().format(t);
         assert_eq!(f("yyyy-MM-dd HH:mm:ss.SSS"), "2022-03-07 23:04:05.123");
         assert_eq!(f("yy M d H m s S"), "22 3 7 23 4 5 1");
-        assert_eq!(f("MMM MMMM EEE EEEE a hh h K k"), "Mar March Mon Monday PM 11 11 11 23");
+        assert_eq!(
+            f("MMM MMMM EEE EEEE a hh h K k"),
+            "Mar March Mon Monday PM 11 11 11 23"
+        );
         assert_eq!(f("Z ZZ ZZZ z"), "+0800 +08:00 Asia/Shanghai CST");
         assert_eq!(f("'T''s' yyyy''"), "T's 2022'");
         assert_eq!(f("SSSSSSSSS D e w x"), "123456789 66 1 10 2022");
         let utc = Timestamp::utc(0);
-        assert_eq!(DateFormat::joda("Z ZZ ZZZ z").unwrap().format(utc), "+0000 +00:00 UTC UTC");
-        let off = Timestamp { nanos: 0, zone: Zone::Offset(-5 * 3600 - 1800) };
-        assert_eq!(DateFormat::joda("HH:mm Z ZZZ").unwrap().format(off), "18:30 -0530 -05:30");
+        assert_eq!(
+            DateFormat::joda("Z ZZ ZZZ z").unwrap().format(utc),
+            "+0000 +00:00 UTC UTC"
+        );
+        let off = Timestamp {
+            nanos: 0,
+            zone: Zone::Offset(-5 * 3600 - 1800),
+        };
+        assert_eq!(
+            DateFormat::joda("HH:mm Z ZZZ").unwrap().format(off),
+            "18:30 -0530 -05:30"
+        );
     }
 
     #[test]
     fn joda_parse() {
-        let p = |s: &str, f: &str| DateFormat::joda(f).unwrap().parse(s).map(|t| t.to_rfc3339());
-        assert_eq!(p("2022-10-19 15:46:05", "yyyy-MM-dd HH:mm:ss").unwrap(), "2022-10-19T15:46:05Z");
-        assert_eq!(p("20221019154605", "yyyyMMddHHmmss").unwrap(), "2022-10-19T15:46:05Z");
-        assert_eq!(p("20221019154605123", "yyyyMMddHHmmssSSS").unwrap(), "2022-10-19T15:46:05.123Z");
-        assert_eq!(p("2022-10-19T15:46:05.12Z", "yyyy-MM-dd'T'HH:mm:ss.SSSZ").unwrap(), "2022-10-19T15:46:05.120Z");
-        assert_eq!(p("2022-10-19T15:46:05+05:30", "yyyy-MM-dd'T'HH:mm:ssZZ").unwrap(), "2022-10-19T15:46:05+05:30");
-        assert_eq!(p("2022-10-19 15:46:05 Asia/Shanghai", "yyyy-MM-dd HH:mm:ss ZZZ").unwrap(), "2022-10-19T15:46:05+08:00");
-        assert_eq!(p("Wed Oct 19 03:46:05 PM 2022", "EEE MMM dd hh:mm:ss a yyyy").unwrap(), "2022-10-19T15:46:05Z");
-        assert_eq!(p("19 October 22", "d MMMM yy").unwrap(), "2022-10-19T00:00:00Z");
+        let p = |s: &str, f: &str| {
+            DateFormat::joda(f)
+                .unwrap()
+                .parse(s)
+                .map(|t| t.to_rfc3339())
+        };
+        assert_eq!(
+            p("2022-10-19 15:46:05", "yyyy-MM-dd HH:mm:ss").unwrap(),
+            "2022-10-19T15:46:05Z"
+        );
+        assert_eq!(
+            p("20221019154605", "yyyyMMddHHmmss").unwrap(),
+            "2022-10-19T15:46:05Z"
+        );
+        assert_eq!(
+            p("20221019154605123", "yyyyMMddHHmmssSSS").unwrap(),
+            "2022-10-19T15:46:05.123Z"
+        );
+        assert_eq!(
+            p("2022-10-19T15:46:05.12Z", "yyyy-MM-dd'T'HH:mm:ss.SSSZ").unwrap(),
+            "2022-10-19T15:46:05.120Z"
+        );
+        assert_eq!(
+            p("2022-10-19T15:46:05+05:30", "yyyy-MM-dd'T'HH:mm:ssZZ").unwrap(),
+            "2022-10-19T15:46:05+05:30"
+        );
+        assert_eq!(
+            p(
+                "2022-10-19 15:46:05 Asia/Shanghai",
+                "yyyy-MM-dd HH:mm:ss ZZZ"
+            )
+            .unwrap(),
+            "2022-10-19T15:46:05+08:00"
+        );
+        assert_eq!(
+            p("Wed Oct 19 03:46:05 PM 2022", "EEE MMM dd hh:mm:ss a yyyy").unwrap(),
+            "2022-10-19T15:46:05Z"
+        );
+        assert_eq!(
+            p("19 October 22", "d MMMM yy").unwrap(),
+            "2022-10-19T00:00:00Z"
+        );
         assert_eq!(p("24:00", "kk:mm").unwrap(), "1970-01-01T00:00:00Z");
         assert!(p("2022-10-19", "yyyy-MM-dd HH").is_err());
-        assert!(p("2022-10-19 15:46:05 Nowhere/City", "yyyy-MM-dd HH:mm:ss ZZZ").is_err());
+        assert!(
+            p(
+                "2022-10-19 15:46:05 Nowhere/City",
+                "yyyy-MM-dd HH:mm:ss ZZZ"
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn dst_named_zone_round_trip() {
         let ny = Zone::Named(chrono_tz::America::New_York);
         // 02:30 does not exist on 2022-03-13 in New York: moved forward.
-        let gap = from_local(NaiveDate::from_ymd_opt(2022, 3, 13).unwrap().and_hms_opt(2, 30, 0).unwrap(), ny).unwrap();
+        let gap = from_local(
+            NaiveDate::from_ymd_opt(2022, 3, 13)
+                .unwrap()
+                .and_hms_opt(2, 30, 0)
+                .unwrap(),
+            ny,
+        )
+        .unwrap();
         assert_eq!(gap.to_rfc3339(), "2022-03-13T03:30:00-04:00");
         // 01:30 happens twice on 2022-11-06: the earlier wins.
-        let overlap = from_local(NaiveDate::from_ymd_opt(2022, 11, 6).unwrap().and_hms_opt(1, 30, 0).unwrap(), ny).unwrap();
+        let overlap = from_local(
+            NaiveDate::from_ymd_opt(2022, 11, 6)
+                .unwrap()
+                .and_hms_opt(1, 30, 0)
+                .unwrap(),
+            ny,
+        )
+        .unwrap();
         assert_eq!(overlap.to_rfc3339(), "2022-11-06T01:30:00-04:00");
     }
 
     #[test]
     fn function_examples_from_spl_md() {
-        assert_eq!(rfc(call("date_parse", &[s("2022-10-19 15:46:05"), s("%Y-%m-%d %H:%i:%s")])), "2022-10-19T15:46:05Z");
-        assert_eq!(rfc(call("from_unixtime", &[Value::Int(1534521600), s("+01:00")])), "2018-08-17T17:00:00+01:00");
-        assert_eq!(rfc(call("from_unixtime", &[s("1534521600"), s("+01:00")])), "2018-08-17T17:00:00+01:00");
-        assert_eq!(rfc(call("from_unixtime", &[Value::Int(1534521600)])), "2018-08-17T16:00:00Z");
-        assert_eq!(rfc(call("from_unixtime", &[Value::Int(1534521600), s("Asia/Shanghai")])), "2018-08-18T00:00:00+08:00");
-        assert_eq!(rfc(call_dynamic("from_unixtime", &[Value::Int(1534521600), s("Asia/Shanghai")])), "2018-08-18T00:00:00+08:00");
         assert_eq!(
-            rfc(call("from_unixtime", &[Value::Double(1534521600.25), Value::Int(-5), Value::Int(-30)])),
+            rfc(call(
+                "date_parse",
+                &[s("2022-10-19 15:46:05"), s("%Y-%m-%d %H:%i:%s")]
+            )),
+            "2022-10-19T15:46:05Z"
+        );
+        assert_eq!(
+            rfc(call(
+                "from_unixtime",
+                &[Value::Int(1534521600), s("+01:00")]
+            )),
+            "2018-08-17T17:00:00+01:00"
+        );
+        assert_eq!(
+            rfc(call("from_unixtime", &[s("1534521600"), s("+01:00")])),
+            "2018-08-17T17:00:00+01:00"
+        );
+        assert_eq!(
+            rfc(call("from_unixtime", &[Value::Int(1534521600)])),
+            "2018-08-17T16:00:00Z"
+        );
+        assert_eq!(
+            rfc(call(
+                "from_unixtime",
+                &[Value::Int(1534521600), s("Asia/Shanghai")]
+            )),
+            "2018-08-18T00:00:00+08:00"
+        );
+        assert_eq!(
+            rfc(call_dynamic(
+                "from_unixtime",
+                &[Value::Int(1534521600), s("Asia/Shanghai")]
+            )),
+            "2018-08-18T00:00:00+08:00"
+        );
+        assert_eq!(
+            rfc(call(
+                "from_unixtime",
+                &[
+                    Value::Double(1534521600.25),
+                    Value::Int(-5),
+                    Value::Int(-30)
+                ]
+            )),
             "2018-08-17T10:30:00.250-05:30"
         );
-        assert_eq!(rfc(call("from_unixtime", &[Value::Int(-1)])), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            rfc(call("from_unixtime", &[Value::Int(-1)])),
+            "1969-12-31T23:59:59Z"
+        );
         assert!(call("from_unixtime", &[Value::Int(i64::MAX)]).is_err());
         assert!(call("from_unixtime", &[Value::Double(f64::NAN)]).is_err());
         assert!(call("from_unixtime", &[Value::Double(1e300)]).is_err());
@@ -1799,32 +2206,92 @@ mod tests {
         assert!(call("from_unixtime", &[Value::Int(0), s("Nowhere")]).is_err());
         assert_eq!(call("from_unixtime", &[Value::Null]).unwrap(), Value::Null);
         // __time__ = cast(to_unixtime(ts) as INTEGER)
-        let t = call("date_parse", &[s("2022-10-19 15:46:05"), s("%Y-%m-%d %H:%i:%S")]).unwrap();
-        assert_eq!(call("to_unixtime", &[t]).unwrap(), Value::Double(1666194365.0));
-        assert_eq!(call("to_unixtime", &[ts("1969-12-31 23:59:59.5")]).unwrap(), Value::Double(-0.5));
-        assert_eq!(call("to_unixtime", &[s("2022-10-19T15:46:05Z")]).unwrap(), Value::Double(1666194365.0));
+        let t = call(
+            "date_parse",
+            &[s("2022-10-19 15:46:05"), s("%Y-%m-%d %H:%i:%S")],
+        )
+        .unwrap();
+        assert_eq!(
+            call("to_unixtime", &[t]).unwrap(),
+            Value::Double(1666194365.0)
+        );
+        assert_eq!(
+            call("to_unixtime", &[ts("1969-12-31 23:59:59.5")]).unwrap(),
+            Value::Double(-0.5)
+        );
+        assert_eq!(
+            call("to_unixtime", &[s("2022-10-19T15:46:05Z")]).unwrap(),
+            Value::Double(1666194365.0)
+        );
         assert!(call("to_unixtime", &[s("yesterday")]).is_err());
         assert!(call("to_unixtime", &[Value::Int(3)]).is_err());
     }
 
     #[test]
     fn parse_and_format_functions() {
-        assert_eq!(rfc(call("date_parse", &[s("20221019"), s("%Y%m%d")])), "2022-10-19T00:00:00Z");
+        assert_eq!(
+            rfc(call("date_parse", &[s("20221019"), s("%Y%m%d")])),
+            "2022-10-19T00:00:00Z"
+        );
         let err = call("date_parse", &[s("yesterday"), s("%Y-%m-%d")]).unwrap_err();
         assert_eq!(err.arg, Some(0));
-        assert_eq!(rfc(call_dynamic("date_parse", &[s("2022-10-19"), s("%Y-%m-%d")])), "2022-10-19T00:00:00Z");
-        assert_eq!(text(call("date_format", &[ts("2022-10-19 15:46:05"), s("%Y/%m/%d %T")])), "2022/10/19 15:46:05");
-        assert_eq!(text(call("date_format", &[s("2022-10-19T15:46:05Z"), s("%H:%i")])), "15:46");
-        assert_eq!(text(call("date_format", &[Value::Date(19284), s("%Y-%m-%d %H")])), "2022-10-19 00");
-        let sh = call("from_unixtime", &[Value::Int(1534521600), s("Asia/Shanghai")]).unwrap();
-        assert_eq!(text(call("date_format", &[sh.clone(), s("%a %b %e %Y %r")])), "Sat Aug 18 2018 12:00:00 AM");
         assert_eq!(
-            rfc(call("parse_datetime", &[s("19/Oct/2022:15:46:05 +0800"), s("dd/MMM/yyyy:HH:mm:ss Z")])),
+            rfc(call_dynamic(
+                "date_parse",
+                &[s("2022-10-19"), s("%Y-%m-%d")]
+            )),
+            "2022-10-19T00:00:00Z"
+        );
+        assert_eq!(
+            text(call(
+                "date_format",
+                &[ts("2022-10-19 15:46:05"), s("%Y/%m/%d %T")]
+            )),
+            "2022/10/19 15:46:05"
+        );
+        assert_eq!(
+            text(call(
+                "date_format",
+                &[s("2022-10-19T15:46:05Z"), s("%H:%i")]
+            )),
+            "15:46"
+        );
+        assert_eq!(
+            text(call("date_format", &[Value::Date(19284), s("%Y-%m-%d %H")])),
+            "2022-10-19 00"
+        );
+        let sh = call(
+            "from_unixtime",
+            &[Value::Int(1534521600), s("Asia/Shanghai")],
+        )
+        .unwrap();
+        assert_eq!(
+            text(call("date_format", &[sh.clone(), s("%a %b %e %Y %r")])),
+            "Sat Aug 18 2018 12:00:00 AM"
+        );
+        assert_eq!(
+            rfc(call(
+                "parse_datetime",
+                &[s("19/Oct/2022:15:46:05 +0800"), s("dd/MMM/yyyy:HH:mm:ss Z")]
+            )),
             "2022-10-19T15:46:05+08:00"
         );
-        assert_eq!(text(call("format_datetime", &[sh, s("yyyy-MM-dd'T'HH:mm:ssZZ")])), "2018-08-18T00:00:00+08:00");
-        let frac = call("from_unixtime", &[Value::Double(1534521600.123), s("Asia/Shanghai")]).unwrap();
-        assert_eq!(text(call("format_datetime", &[frac, s("yyyy-MM-dd'T'HH:mm:ss.SSSZZ")])), "2018-08-18T00:00:00.123+08:00");
+        assert_eq!(
+            text(call("format_datetime", &[sh, s("yyyy-MM-dd'T'HH:mm:ssZZ")])),
+            "2018-08-18T00:00:00+08:00"
+        );
+        let frac = call(
+            "from_unixtime",
+            &[Value::Double(1534521600.123), s("Asia/Shanghai")],
+        )
+        .unwrap();
+        assert_eq!(
+            text(call(
+                "format_datetime",
+                &[frac, s("yyyy-MM-dd'T'HH:mm:ss.SSSZZ")]
+            )),
+            "2018-08-18T00:00:00.123+08:00"
+        );
     }
 
     #[test]
@@ -1840,27 +2307,65 @@ mod tests {
         assert_eq!(rfc(trunc("month", &t)), "2018-08-01T00:00:00Z");
         assert_eq!(rfc(trunc("quarter", &t)), "2018-07-01T00:00:00Z");
         assert_eq!(rfc(trunc("YEAR", &t)), "2018-01-01T00:00:00Z");
-        let sh = call("from_unixtime", &[Value::Int(1534523456), s("Asia/Shanghai")]).unwrap();
+        let sh = call(
+            "from_unixtime",
+            &[Value::Int(1534523456), s("Asia/Shanghai")],
+        )
+        .unwrap();
         assert_eq!(rfc(trunc("month", &sh)), "2018-08-01T00:00:00+08:00");
         assert_eq!(rfc(trunc("day", &sh)), "2018-08-18T00:00:00+08:00");
         let india = call("from_unixtime", &[Value::Int(1534523456), s("+05:30")]).unwrap();
         assert_eq!(rfc(trunc("hour", &india)), "2018-08-17T22:00:00+05:30");
-        assert_eq!(trunc("week", &Value::Date(19284)).unwrap(), Value::Date(19282));
-        assert_eq!(trunc("hour", &Value::Date(19284)).unwrap(), Value::Date(19284));
-        assert_eq!(rfc(trunc("minute", &ts("1969-12-31 23:59:59.5"))), "1969-12-31T23:59:00Z");
+        assert_eq!(
+            trunc("week", &Value::Date(19284)).unwrap(),
+            Value::Date(19282)
+        );
+        assert_eq!(
+            trunc("hour", &Value::Date(19284)).unwrap(),
+            Value::Date(19284)
+        );
+        assert_eq!(
+            rfc(trunc("minute", &ts("1969-12-31 23:59:59.5"))),
+            "1969-12-31T23:59:00Z"
+        );
         assert!(call_dynamic("date_trunc", &[s("eon"), t.clone()]).is_err());
 
         let add = |u: &str, n: i64, v: &Value| call("date_add", &[s(u), Value::Int(n), v.clone()]);
         assert_eq!(rfc(add("day", 1, &t)), "2018-08-18T16:30:56Z");
         assert_eq!(rfc(add("hours", -17, &t)), "2018-08-16T23:30:56Z");
-        assert_eq!(rfc(add("millisecond", 1500, &t)), "2018-08-17T16:30:57.500Z");
-        assert_eq!(rfc(add("month", 1, &ts("2022-01-31"))), "2022-02-28T00:00:00Z");
-        assert_eq!(rfc(add("quarter", -1, &ts("2022-05-31"))), "2022-02-28T00:00:00Z");
-        assert_eq!(rfc(add("year", 1, &ts("2020-02-29"))), "2021-02-28T00:00:00Z");
-        assert_eq!(rfc(add("week", 2, &ts("2022-10-19"))), "2022-11-02T00:00:00Z");
-        assert_eq!(add("day", 3, &Value::Date(19284)).unwrap(), Value::Date(19287));
-        assert_eq!(rfc(add("hour", -2, &Value::Date(19284))), "2022-10-18T22:00:00Z");
-        let ny = call("at_timezone", &[ts("2022-03-12 12:00:00-05:00"), s("America/New_York")]).unwrap();
+        assert_eq!(
+            rfc(add("millisecond", 1500, &t)),
+            "2018-08-17T16:30:57.500Z"
+        );
+        assert_eq!(
+            rfc(add("month", 1, &ts("2022-01-31"))),
+            "2022-02-28T00:00:00Z"
+        );
+        assert_eq!(
+            rfc(add("quarter", -1, &ts("2022-05-31"))),
+            "2022-02-28T00:00:00Z"
+        );
+        assert_eq!(
+            rfc(add("year", 1, &ts("2020-02-29"))),
+            "2021-02-28T00:00:00Z"
+        );
+        assert_eq!(
+            rfc(add("week", 2, &ts("2022-10-19"))),
+            "2022-11-02T00:00:00Z"
+        );
+        assert_eq!(
+            add("day", 3, &Value::Date(19284)).unwrap(),
+            Value::Date(19287)
+        );
+        assert_eq!(
+            rfc(add("hour", -2, &Value::Date(19284))),
+            "2022-10-18T22:00:00Z"
+        );
+        let ny = call(
+            "at_timezone",
+            &[ts("2022-03-12 12:00:00-05:00"), s("America/New_York")],
+        )
+        .unwrap();
         assert_eq!(rfc(add("day", 1, &ny)), "2022-03-13T12:00:00-04:00");
         assert_eq!(rfc(add("hour", 24, &ny)), "2022-03-13T13:00:00-04:00");
         for n in [i64::MAX, i64::MIN, 1 << 54] {
@@ -1871,11 +2376,27 @@ mod tests {
         assert!(add("day", i64::MAX, &Value::Date(0)).is_err());
 
         let diff = |u: &str, a: &str, b: &str| call("date_diff", &[s(u), ts(a), ts(b)]).unwrap();
-        assert_eq!(diff("second", "2018-08-17 16:00:00", "2018-08-17 16:01:40"), Value::Int(100));
-        assert_eq!(diff("millisecond", "2018-08-17 16:00:00", "2018-08-17 15:59:59.9995"), Value::Int(0));
-        assert_eq!(diff("minute", "2018-08-17 16:00:00", "2018-08-17 15:58:59"), Value::Int(-1));
+        assert_eq!(
+            diff("second", "2018-08-17 16:00:00", "2018-08-17 16:01:40"),
+            Value::Int(100)
+        );
+        assert_eq!(
+            diff(
+                "millisecond",
+                "2018-08-17 16:00:00",
+                "2018-08-17 15:59:59.9995"
+            ),
+            Value::Int(0)
+        );
+        assert_eq!(
+            diff("minute", "2018-08-17 16:00:00", "2018-08-17 15:58:59"),
+            Value::Int(-1)
+        );
         assert_eq!(diff("day", "2022-10-19", "2022-10-12"), Value::Int(-7));
-        assert_eq!(diff("day", "2022-10-19 12:00", "2022-10-20 11:59"), Value::Int(0));
+        assert_eq!(
+            diff("day", "2022-10-19 12:00", "2022-10-20 11:59"),
+            Value::Int(0)
+        );
         assert_eq!(diff("week", "2022-10-01", "2022-10-19"), Value::Int(2));
         assert_eq!(diff("month", "2022-01-31", "2022-02-28"), Value::Int(1));
         assert_eq!(diff("month", "2022-01-15", "2022-02-14"), Value::Int(0));
@@ -1884,7 +2405,14 @@ mod tests {
         assert_eq!(diff("quarter", "2022-01-01", "2022-12-31"), Value::Int(3));
         assert_eq!(diff("year", "2020-02-29", "2021-02-28"), Value::Int(1));
         assert_eq!(diff("year", "1677-09-22", "2262-04-10"), Value::Int(584));
-        assert_eq!(call("date_diff", &[s("day"), Value::Date(19284), Value::Date(19277)]).unwrap(), Value::Int(-7));
+        assert_eq!(
+            call(
+                "date_diff",
+                &[s("day"), Value::Date(19284), Value::Date(19277)]
+            )
+            .unwrap(),
+            Value::Int(-7)
+        );
     }
 
     #[test]
@@ -1915,7 +2443,17 @@ mod tests {
         assert_eq!(get("year_of_week", &Value::Date(18993)), Value::Int(2021)); // 2022-01-01
         assert_eq!(get("week", &Value::Date(18993)), Value::Int(52));
         assert_eq!(get("year", &s("2022-10-19 15:46:05")), Value::Int(2022));
-        assert_eq!(get("hour", &call("from_unixtime", &[Value::Int(1534521600), s("Asia/Shanghai")]).unwrap()), Value::Int(0));
+        assert_eq!(
+            get(
+                "hour",
+                &call(
+                    "from_unixtime",
+                    &[Value::Int(1534521600), s("Asia/Shanghai")]
+                )
+                .unwrap()
+            ),
+            Value::Int(0)
+        );
         assert!(call("year", &[s("not a time")]).is_err());
         assert_eq!(call("year", &[Value::Null]).unwrap(), Value::Null);
 
@@ -1923,18 +2461,42 @@ mod tests {
         assert_eq!(get("date", &t), Value::Date(19284));
         assert_eq!(get("date", &Value::Date(3)), Value::Date(3));
         assert!(call("date", &[s("x")]).is_err());
-        assert_eq!(text(call("to_iso8601", std::slice::from_ref(&t))), "2022-10-19T15:46:05.789Z");
         assert_eq!(
-            text(call("to_iso8601", &[call("from_unixtime", &[Value::Int(1534521600), s("+01:00")]).unwrap()])),
+            text(call("to_iso8601", std::slice::from_ref(&t))),
+            "2022-10-19T15:46:05.789Z"
+        );
+        assert_eq!(
+            text(call(
+                "to_iso8601",
+                &[call("from_unixtime", &[Value::Int(1534521600), s("+01:00")]).unwrap()]
+            )),
             "2018-08-17T17:00:00.000+01:00"
         );
-        assert_eq!(text(call("to_iso8601", &[Value::Date(19284)])), "2022-10-19");
-        assert_eq!(rfc(call("from_iso8601_timestamp", &[s("2022-10-19T15:46:05.123+08:00")])), "2022-10-19T15:46:05.123+08:00");
+        assert_eq!(
+            text(call("to_iso8601", &[Value::Date(19284)])),
+            "2022-10-19"
+        );
+        assert_eq!(
+            rfc(call(
+                "from_iso8601_timestamp",
+                &[s("2022-10-19T15:46:05.123+08:00")]
+            )),
+            "2022-10-19T15:46:05.123+08:00"
+        );
         assert!(call("from_iso8601_timestamp", &[s("19 Oct")]).is_err());
-        assert_eq!(call("from_iso8601_date", &[s("2022-10-19")]).unwrap(), Value::Date(19284));
+        assert_eq!(
+            call("from_iso8601_date", &[s("2022-10-19")]).unwrap(),
+            Value::Date(19284)
+        );
         assert!(call("from_iso8601_date", &[s("2022-10-19T00:00")]).is_err());
-        assert_eq!(rfc(call("at_timezone", &[t.clone(), s("Asia/Shanghai")])), "2022-10-19T23:46:05.789+08:00");
-        assert_eq!(rfc(call("at_timezone", &[t, s("-08:00")])), "2022-10-19T07:46:05.789-08:00");
+        assert_eq!(
+            rfc(call("at_timezone", &[t.clone(), s("Asia/Shanghai")])),
+            "2022-10-19T23:46:05.789+08:00"
+        );
+        assert_eq!(
+            rfc(call("at_timezone", &[t, s("-08:00")])),
+            "2022-10-19T07:46:05.789-08:00"
+        );
     }
 
     #[test]
@@ -1949,17 +2511,58 @@ mod tests {
         assert!(call("year", &[Value::Date(i32::MAX)]).is_err());
         assert!(call("year", &[Value::Date(i32::MIN)]).is_err());
         assert!(call("date_trunc", &[s("month"), Value::Date(i32::MAX)]).is_err());
-        assert!(call("date_add", &[s("day"), Value::Int(1), Value::Date(i32::MAX)]).is_err());
+        assert!(
+            call(
+                "date_add",
+                &[s("day"), Value::Int(1), Value::Date(i32::MAX)]
+            )
+            .is_err()
+        );
         assert!(call("date_format", &[Value::Date(i32::MAX), s("%Y")]).is_err());
         assert!(call("to_iso8601", &[Value::Date(i32::MAX)]).is_err());
-        assert_eq!(text(call("date_format", &[Value::Timestamp(Timestamp::utc(i64::MAX)), s("%Y-%m-%d")])), "2262-04-11");
-        assert_eq!(text(call("date_format", &[Value::Timestamp(Timestamp::utc(i64::MIN)), s("%Y-%m-%d")])), "1677-09-21");
-        let edge = Value::Timestamp(Timestamp { nanos: i64::MAX, zone: Zone::Offset(-18 * 3600) });
+        assert_eq!(
+            text(call(
+                "date_format",
+                &[Value::Timestamp(Timestamp::utc(i64::MAX)), s("%Y-%m-%d")]
+            )),
+            "2262-04-11"
+        );
+        assert_eq!(
+            text(call(
+                "date_format",
+                &[Value::Timestamp(Timestamp::utc(i64::MIN)), s("%Y-%m-%d")]
+            )),
+            "1677-09-21"
+        );
+        let edge = Value::Timestamp(Timestamp {
+            nanos: i64::MAX,
+            zone: Zone::Offset(-18 * 3600),
+        });
         assert!(call("date_trunc", &[s("year"), edge.clone()]).is_ok());
-        assert!(call("date_trunc", &[s("hour"), Value::Timestamp(Timestamp { nanos: i64::MAX, zone: Zone::Offset(18 * 3600) })]).is_ok());
+        assert!(
+            call(
+                "date_trunc",
+                &[
+                    s("hour"),
+                    Value::Timestamp(Timestamp {
+                        nanos: i64::MAX,
+                        zone: Zone::Offset(18 * 3600)
+                    })
+                ]
+            )
+            .is_ok()
+        );
         assert!(call("date_add", &[s("month"), Value::Int(1), edge]).is_err());
         assert!(
-            call("date_diff", &[s("year"), Value::Timestamp(Timestamp::utc(i64::MIN)), Value::Timestamp(Timestamp::utc(i64::MAX))]).is_ok()
+            call(
+                "date_diff",
+                &[
+                    s("year"),
+                    Value::Timestamp(Timestamp::utc(i64::MIN)),
+                    Value::Timestamp(Timestamp::utc(i64::MAX))
+                ]
+            )
+            .is_ok()
         );
     }
 }

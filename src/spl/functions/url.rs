@@ -22,7 +22,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         Kind::Str,
         "The host of a URL ('' when it has none, NULL when the text is not a valid URL).",
         &[
-            ex("url_extract_host('https://user@example.com:8443/a?x=1#top')", r#""example.com""#),
+            ex(
+                "url_extract_host('https://user@example.com:8443/a?x=1#top')",
+                r#""example.com""#,
+            ),
             ex("url_extract_host('http://[::1]:80/')", r#""[::1]""#),
             ex("url_extract_host('http://exa mple.com/')", "null"),
         ],
@@ -33,7 +36,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         URL,
         Kind::Str,
         "The percent-decoded path of a URL.",
-        &[ex("url_extract_path('https://example.com/a%20b/c?x=1')", r#""/a b/c""#)],
+        &[ex(
+            "url_extract_path('https://example.com/a%20b/c?x=1')",
+            r#""/a b/c""#,
+        )],
         url_extract_path,
     ),
     Function::new(
@@ -41,7 +47,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         URL,
         Kind::Int,
         "The port of a URL, NULL when none is given.",
-        &[ex("url_extract_port('https://example.com:8443/')", "8443"), ex("url_extract_port('https://example.com/')", "null")],
+        &[
+            ex("url_extract_port('https://example.com:8443/')", "8443"),
+            ex("url_extract_port('https://example.com/')", "null"),
+        ],
         url_extract_port,
     ),
     Function::new(
@@ -49,7 +58,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         URL,
         Kind::Str,
         "The scheme of a URL (http, https...), without the colon.",
-        &[ex("url_extract_protocol('https://example.com/')", r#""https""#)],
+        &[ex(
+            "url_extract_protocol('https://example.com/')",
+            r#""https""#,
+        )],
         url_extract_protocol,
     ),
     Function::new(
@@ -57,7 +69,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         URL,
         Kind::Str,
         "The percent-decoded query string of a URL, without the question mark.",
-        &[ex("url_extract_query('https://example.com/p?a=1&b=2#f')", r#""a=1&b=2""#)],
+        &[ex(
+            "url_extract_query('https://example.com/p?a=1&b=2#f')",
+            r#""a=1&b=2""#,
+        )],
         url_extract_query,
     ),
     Function::new(
@@ -65,7 +80,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
         URL,
         Kind::Str,
         "The percent-decoded fragment of a URL, without the hash sign.",
-        &[ex("url_extract_fragment('https://example.com/p#top')", r#""top""#)],
+        &[ex(
+            "url_extract_fragment('https://example.com/p#top')",
+            r#""top""#,
+        )],
         url_extract_fragment,
     ),
     Function::new(
@@ -74,8 +92,14 @@ pub(super) const FUNCTIONS: &[Function] = &[
         Kind::Str,
         "The value of the first query parameter with the given name ('' when it has no value, NULL when absent).",
         &[
-            ex("url_extract_parameter('https://example.com/p?a=1&b=x%20y', 'b')", r#""x y""#),
-            ex("url_extract_parameter('https://example.com/p?a=1', 'c')", "null"),
+            ex(
+                "url_extract_parameter('https://example.com/p?a=1&b=x%20y', 'b')",
+                r#""x y""#,
+            ),
+            ex(
+                "url_extract_parameter('https://example.com/p?a=1', 'c')",
+                "null",
+            ),
         ],
         url_extract_parameter,
     ),
@@ -159,7 +183,12 @@ fn scan(s: &str, start: usize, end: usize, allowed: fn(u8) -> bool, escapes: boo
         if c.is_ascii() {
             if allowed(c) {
                 p += 1;
-            } else if escapes && c == b'%' && p + 2 < end && b[p + 1].is_ascii_hexdigit() && b[p + 2].is_ascii_hexdigit() {
+            } else if escapes
+                && c == b'%'
+                && p + 2 < end
+                && b[p + 1].is_ascii_hexdigit()
+                && b[p + 2].is_ascii_hexdigit()
+            {
                 p += 3;
             } else {
                 break;
@@ -176,13 +205,26 @@ fn scan(s: &str, start: usize, end: usize, allowed: fn(u8) -> bool, escapes: boo
     p
 }
 
-fn check(s: &str, start: usize, end: usize, allowed: fn(u8) -> bool, escapes: bool) -> Result<(), Invalid> {
-    if scan(s, start, end, allowed, escapes) < end { Err(Invalid) } else { Ok(()) }
+fn check(
+    s: &str,
+    start: usize,
+    end: usize,
+    allowed: fn(u8) -> bool,
+    escapes: bool,
+) -> Result<(), Invalid> {
+    if scan(s, start, end, allowed, escapes) < end {
+        Err(Invalid)
+    } else {
+        Ok(())
+    }
 }
 
 /// The first position in `start..end` holding one of `stops`, or `end`.
 fn find_any(s: &str, start: usize, end: usize, stops: &[u8]) -> usize {
-    s.as_bytes()[start..end].iter().position(|c| stops.contains(c)).map_or(end, |i| start + i)
+    s.as_bytes()[start..end]
+        .iter()
+        .position(|c| stops.contains(c))
+        .map_or(end, |i| start + i)
 }
 
 fn at(s: &str, p: usize, c: u8) -> bool {
@@ -193,13 +235,20 @@ fn parse_uri(s: &str) -> Result<Uri<'_>, Invalid> {
     let n = s.len();
     let mut uri = Uri::default();
     // A scheme is what precedes a ':' that comes before any of "/?#".
-    let colon = s.bytes().position(|c| b"/?#:".contains(&c)).filter(|&i| s.as_bytes()[i] == b':');
+    let colon = s
+        .bytes()
+        .position(|c| b"/?#:".contains(&c))
+        .filter(|&i| s.as_bytes()[i] == b':');
     let mut p = match colon {
         Some(0) => return Err(Invalid),
         Some(c) => {
             let scheme = &s[..c];
             let b = scheme.as_bytes();
-            if !b[0].is_ascii_alphabetic() || !b[1..].iter().all(|&x| x.is_ascii_alphanumeric() || b"+-.".contains(&x)) {
+            if !b[0].is_ascii_alphabetic()
+                || !b[1..]
+                    .iter()
+                    .all(|&x| x.is_ascii_alphanumeric() || b"+-.".contains(&x))
+            {
                 return Err(Invalid);
             }
             uri.scheme = Some(scheme);
@@ -258,7 +307,12 @@ fn parse_hierarchical<'a>(s: &'a str, start: usize, uri: &mut Uri<'a>) -> Result
 
 /// A server-based authority (`[user@]host[:port]`) sets host and port; a registry-based
 /// one (anything else made of legal characters) leaves them unset; others are invalid.
-fn parse_authority<'a>(s: &'a str, start: usize, end: usize, uri: &mut Uri<'a>) -> Result<(), Invalid> {
+fn parse_authority<'a>(
+    s: &'a str,
+    start: usize,
+    end: usize,
+    uri: &mut Uri<'a>,
+) -> Result<(), Invalid> {
     let ipv6 = s[start..end].contains('[');
     let server_chars = if ipv6 {
         scan(s, start, end, |c| server_char(c) || c == b'%', true) == end
@@ -318,10 +372,18 @@ fn parse_server(s: &str, start: usize, end: usize) -> Option<(&str, Option<i64>)
 /// The end of a dotted-quad IPv4 address at `start`, when it is one and is followed by the
 /// end of the authority or a ':'.
 fn ipv4_end(s: &str, start: usize, end: usize) -> Option<usize> {
-    let run = start + s.as_bytes()[start..end].iter().take_while(|c| c.is_ascii_digit() || **c == b'.').count();
+    let run = start
+        + s.as_bytes()[start..end]
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || **c == b'.')
+            .count();
     let text = &s[start..run];
     let parts: Vec<&str> = text.split('.').collect();
-    if parts.len() != 4 || parts.iter().any(|p| p.is_empty() || p.parse::<u32>().map_or(true, |v| v > 255)) {
+    if parts.len() != 4
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.parse::<u32>().map_or(true, |v| v > 255))
+    {
         return None;
     }
     (run == end || at(s, run, b':')).then_some(run)
@@ -338,7 +400,10 @@ fn hostname_end(s: &str, start: usize, end: usize) -> Option<usize> {
             break;
         }
         last_label = Some(p);
-        let q = p + b[p..end].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'-').count();
+        let q = p + b[p..end]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-')
+            .count();
         if b[q - 1] == b'-' {
             return None;
         }
@@ -367,9 +432,14 @@ fn decode(s: &str) -> Cow<'_, str> {
 
 /// Applies `part` to the parsed URL: NULL when the text is not a URL, `''` when the URL
 /// lacks the part.
-fn extract(args: &[Value], part: impl for<'a> FnOnce(&Uri<'a>) -> Option<Cow<'a, str>>) -> FnResult {
+fn extract(
+    args: &[Value],
+    part: impl for<'a> FnOnce(&Uri<'a>) -> Option<Cow<'a, str>>,
+) -> FnResult {
     let t = arg_text(args, 0)?;
-    let Ok(uri) = parse_uri(&t) else { return Ok(Value::Null) };
+    let Ok(uri) = parse_uri(&t) else {
+        return Ok(Value::Null);
+    };
     Ok(match part(&uri) {
         Some(Cow::Borrowed(b)) => Value::Str(t.sub(b)),
         Some(Cow::Owned(o)) => Value::string(o),
@@ -399,13 +469,18 @@ fn url_extract_fragment(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResu
 
 fn url_extract_port(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = arg_text(args, 0)?;
-    Ok(parse_uri(&t).ok().and_then(|u| u.port).map_or(Value::Null, Value::Int))
+    Ok(parse_uri(&t)
+        .ok()
+        .and_then(|u| u.port)
+        .map_or(Value::Null, Value::Int))
 }
 
 fn url_extract_parameter(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = arg_text(args, 0)?;
     let name = arg_text(args, 1)?;
-    let Some(query) = parse_uri(&t).ok().and_then(|u| u.query) else { return Ok(Value::Null) };
+    let Some(query) = parse_uri(&t).ok().and_then(|u| u.query) else {
+        return Ok(Value::Null);
+    };
     // Like Presto: the decoded query is split on '&', each pair on its first '='.
     let decoded = decode(query);
     for pair in decoded.split('&') {
@@ -422,7 +497,9 @@ fn url_extract_parameter(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnRes
 
 fn url_encode(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = arg_text(args, 0)?;
-    if t.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.*".contains(&c)) {
+    if t.bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"-_.*".contains(&c))
+    {
         return Ok(Value::Str(t));
     }
     let mut out = String::with_capacity(t.len() * 3);
@@ -458,7 +535,13 @@ fn url_decode(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
             b'%' => {
                 let hex = |k: usize| b.get(k).and_then(|&c| (c as char).to_digit(16));
                 let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
-                    return Err(FnError::arg(0, format!("invalid escape at offset {i} of '{}': % must be followed by two hex digits", t.as_str())));
+                    return Err(FnError::arg(
+                        0,
+                        format!(
+                            "invalid escape at offset {i} of '{}': % must be followed by two hex digits",
+                            t.as_str()
+                        ),
+                    ));
                 };
                 out.push((high * 16 + low) as u8);
                 i += 3;
@@ -513,29 +596,78 @@ mod tests {
     fn presto_url_test_cases() {
         expect(
             "http://example.com/path1/p.php?k1=v1&k2=v2#Ref1",
-            [Some("http"), Some("example.com"), None, Some("/path1/p.php"), Some("k1=v1&k2=v2"), Some("Ref1")],
+            [
+                Some("http"),
+                Some("example.com"),
+                None,
+                Some("/path1/p.php"),
+                Some("k1=v1&k2=v2"),
+                Some("Ref1"),
+            ],
         );
         expect(
             "http://example.com:8080/path1/p.php?k1=v1&k2=v2#Ref1",
-            [Some("http"), Some("example.com"), Some("8080"), Some("/path1/p.php"), Some("k1=v1&k2=v2"), Some("Ref1")],
+            [
+                Some("http"),
+                Some("example.com"),
+                Some("8080"),
+                Some("/path1/p.php"),
+                Some("k1=v1&k2=v2"),
+                Some("Ref1"),
+            ],
         );
-        expect("https://username@example.com", [Some("https"), Some("example.com"), None, Some(""), Some(""), Some("")]);
+        expect(
+            "https://username@example.com",
+            [
+                Some("https"),
+                Some("example.com"),
+                None,
+                Some(""),
+                Some(""),
+                Some(""),
+            ],
+        );
         expect(
             "https://username:password@example.com",
-            [Some("https"), Some("example.com"), None, Some(""), Some(""), Some("")],
+            [
+                Some("https"),
+                Some("example.com"),
+                None,
+                Some(""),
+                Some(""),
+                Some(""),
+            ],
         );
-        expect("mailto:test@example.com", [Some("mailto"), Some(""), None, Some(""), Some(""), Some("")]);
-        expect("foo", [Some(""), Some(""), None, Some("foo"), Some(""), Some("")]);
+        expect(
+            "mailto:test@example.com",
+            [Some("mailto"), Some(""), None, Some(""), Some(""), Some("")],
+        );
+        expect(
+            "foo",
+            [Some(""), Some(""), None, Some("foo"), Some(""), Some("")],
+        );
         expect("http://example.com/a b", [None; 6]);
         expect("", [Some(""), Some(""), None, Some(""), Some(""), Some("")]);
     }
 
     #[test]
     fn hosts() {
-        assert_eq!(one("url_extract_host", "http://[2001:db8::1]:8080/x"), s("[2001:db8::1]"));
-        assert_eq!(one("url_extract_port", "http://[2001:db8::1]:8080/x"), Value::Int(8080));
-        assert_eq!(one("url_extract_host", "http://10.0.0.1:80/"), s("10.0.0.1"));
-        assert_eq!(one("url_extract_host", "http://EXAMPLE.com./"), s("EXAMPLE.com."));
+        assert_eq!(
+            one("url_extract_host", "http://[2001:db8::1]:8080/x"),
+            s("[2001:db8::1]")
+        );
+        assert_eq!(
+            one("url_extract_port", "http://[2001:db8::1]:8080/x"),
+            Value::Int(8080)
+        );
+        assert_eq!(
+            one("url_extract_host", "http://10.0.0.1:80/"),
+            s("10.0.0.1")
+        );
+        assert_eq!(
+            one("url_extract_host", "http://EXAMPLE.com./"),
+            s("EXAMPLE.com.")
+        );
         // Java rejects these as server names but accepts the URL: the host is ''.
         assert_eq!(one("url_extract_host", "http://my_host.com/x"), s(""));
         assert_eq!(one("url_extract_path", "http://my_host.com/x"), s("/x"));
@@ -547,17 +679,44 @@ mod tests {
         assert_eq!(one("url_extract_host", "http://例子.com/"), s(""));
         assert_eq!(one("url_extract_host", "http://[::1/"), Value::Null);
         assert_eq!(one("url_extract_host", "http://a:99999999999/"), s(""));
-        assert_eq!(one("url_extract_port", "http://a:99999999999/"), Value::Null);
+        assert_eq!(
+            one("url_extract_port", "http://a:99999999999/"),
+            Value::Null
+        );
         assert_eq!(one("url_extract_port", "http://a:/"), Value::Null);
         assert_eq!(one("url_extract_host", "http:///path"), s(""));
         assert_eq!(one("url_extract_path", "http:///path"), s("/path"));
-        assert_eq!(one("url_extract_host", "//cdn.example.com/lib.js"), s("cdn.example.com"));
+        assert_eq!(
+            one("url_extract_host", "//cdn.example.com/lib.js"),
+            s("cdn.example.com")
+        );
     }
 
     #[test]
     fn invalid_urls_give_null() {
-        for bad in ["http://", "://x", "1http://x", "http://x/a|b", "http://x/%zz", "http://x/#a#b", "http://x/\"q\"", "ht tp://x", "http://x/\u{7}"] {
-            assert_eq!(parts(bad), [Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null], "{bad}");
+        for bad in [
+            "http://",
+            "://x",
+            "1http://x",
+            "http://x/a|b",
+            "http://x/%zz",
+            "http://x/#a#b",
+            "http://x/\"q\"",
+            "ht tp://x",
+            "http://x/\u{7}",
+        ] {
+            assert_eq!(
+                parts(bad),
+                [
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null
+                ],
+                "{bad}"
+            );
         }
         assert_eq!(one("url_extract_host", "http://x/%"), Value::Null);
     }
@@ -592,16 +751,32 @@ mod tests {
 
     #[test]
     fn encode_and_decode() {
-        assert_eq!(call("url_encode", &[s("a b&c=d/é")]).unwrap(), s("a+b%26c%3Dd%2F%C3%A9"));
-        assert_eq!(call("url_encode", &[s("safe-_.*AZaz09")]).unwrap(), s("safe-_.*AZaz09"));
-        assert_eq!(call("url_encode", &[s("~!'()")]).unwrap(), s("%7E%21%27%28%29"));
+        assert_eq!(
+            call("url_encode", &[s("a b&c=d/é")]).unwrap(),
+            s("a+b%26c%3Dd%2F%C3%A9")
+        );
+        assert_eq!(
+            call("url_encode", &[s("safe-_.*AZaz09")]).unwrap(),
+            s("safe-_.*AZaz09")
+        );
+        assert_eq!(
+            call("url_encode", &[s("~!'()")]).unwrap(),
+            s("%7E%21%27%28%29")
+        );
         assert_eq!(call("url_encode", &[s("")]).unwrap(), s(""));
-        assert_eq!(call("url_decode", &[s("a+b%26c%3Dd%2F%C3%A9")]).unwrap(), s("a b&c=d/é"));
+        assert_eq!(
+            call("url_decode", &[s("a+b%26c%3Dd%2F%C3%A9")]).unwrap(),
+            s("a b&c=d/é")
+        );
         assert_eq!(call("url_decode", &[s("%e6%97%a5")]).unwrap(), s("日"));
         assert_eq!(call("url_decode", &[s("%FF")]).unwrap(), s("\u{fffd}"));
         assert_eq!(call("url_decode", &[s("plain")]).unwrap(), s("plain"));
         for bad in ["%", "%2", "a%zz", "%+1", "%é1"] {
-            assert_eq!(call("url_decode", &[s(bad)]).unwrap_err().arg, Some(0), "{bad}");
+            assert_eq!(
+                call("url_decode", &[s(bad)]).unwrap_err().arg,
+                Some(0),
+                "{bad}"
+            );
         }
         assert_eq!(call("url_decode", &[Value::Null]).unwrap(), Value::Null);
     }
