@@ -85,6 +85,8 @@ pub struct Runner<'p> {
     steps: u64,
     now: Timestamp,
     names: HashMap<Box<str>, Name>,
+    /// Reusable capture slots per `parse-regexp` regex (keyed by its address in the plan).
+    locations: Vec<(usize, regex::CaptureLocations)>,
     pub stats: RunStats,
 }
 
@@ -102,6 +104,7 @@ impl<'p> Runner<'p> {
             steps: 0,
             now: Timestamp::utc(nanos),
             names: HashMap::new(),
+            locations: Vec::new(),
             stats: RunStats::default(),
         }
     }
@@ -436,17 +439,26 @@ impl<'p> Runner<'p> {
                 let Some(subject) = source_text(event, field) else {
                     return Ok(Fate::Keep);
                 };
-                let Some(caps) = regex.captures(&subject) else {
-                    return Ok(Fate::Keep);
+                let key = regex as *const regex::Regex as usize;
+                let slot = match self.locations.iter().position(|(k, _)| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        self.locations.push((key, regex.capture_locations()));
+                        self.locations.len() - 1
+                    }
                 };
+                let locs = &mut self.locations[slot].1;
+                if regex.captures_read(locs, &subject).is_none() {
+                    return Ok(Fate::Keep);
+                }
                 for (i, name) in outputs.iter().enumerate() {
                     let Some(name) = name else { continue };
                     if *mode == Mode::Preserve && event.contains(name) {
                         continue;
                     }
-                    let v = match caps.get(i + 1) {
-                        Some(m) => subject.slice(m.range()),
-                        None => Text::new(""),
+                    let v = match locs.get(i + 1) {
+                        Some((a, b)) => subject.slice(a..b),
+                        None => subject.slice(0..0),
                     };
                     event.set(name, Value::Str(v));
                 }

@@ -6,5 +6,6 @@ mod cli;
 mod common;
 mod functions;
 mod props;
+mod roundtrip;
 mod sls_statements;
 mod spl_cases;
