@@ -119,11 +119,20 @@ pub mod codes {
     pub const DIVISION_BY_ZERO: &str = "E302";
     pub const BUDGET: &str = "E303";
     pub const NOT_BOOLEAN: &str = "E304";
+    pub const NO_SAMPLES: &str = "E400";
+    pub const UNKNOWN_FORMAT: &str = "E401";
+    pub const RULE_REJECTED: &str = "E402";
+    pub const INPUT_TOO_LARGE: &str = "E403";
+    pub const BINARY_INPUT: &str = "E404";
     pub const SLS_EXTENSION: &str = "W100";
     pub const FIELD_AS_STRING: &str = "W101";
     pub const SEARCH_IGNORED: &str = "W102";
     pub const TIME_FIELD_OUTPUT: &str = "W103";
     pub const COERCION: &str = "W300";
+    pub const LOW_COVERAGE: &str = "W400";
+    pub const UNKNOWN_MODEL_FIELD: &str = "W410";
+    pub const MODEL_TYPE_MISMATCH: &str = "W411";
+    pub const DISALLOWED_VALUE: &str = "W412";
 }
 
 impl Diagnostic {

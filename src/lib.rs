@@ -9,7 +9,11 @@
 
 pub mod cli;
 pub mod diagnostic;
+pub mod eval;
 pub mod event;
+pub mod infer;
+pub mod model;
+pub mod rules;
 pub mod spl;
 
 pub use diagnostic::{Diagnostic, Span, Spanned};

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod spl;
+pub mod test;
 
 /// agentic-soc: log standardization with an SLS SPL engine.
 #[derive(Debug, Parser)]
@@ -21,6 +22,8 @@ pub enum Command {
     /// Check, format and run SPL rules; list the function library.
     #[command(subcommand)]
     Spl(spl::SplCommand),
+    /// Run rule packages (rule.spl + samples + expected output) and diff the results.
+    Test(test::TestArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -33,6 +36,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Spl(cmd) => spl::run(cmd),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

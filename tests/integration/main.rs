@@ -7,5 +7,6 @@ mod common;
 mod functions;
 mod props;
 mod roundtrip;
+mod rules;
 mod sls_statements;
 mod spl_cases;

@@ -1,0 +1,1 @@
+//! Scoring of generated rules against labeled datasets (`../shared/spec/EVALUATION.md`).
