@@ -193,9 +193,9 @@ pub fn split_kv(s: &str, delim: &Delim, sep: &str, greedy: bool) -> Vec<(Piece, 
 
 fn trim_range(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
     let text = &s[r.clone()];
-    let lead = text.len() - text.trim_start().len();
-    let trail = text.len() - text.trim_end().len();
-    r.start + lead..r.end - trail
+    let rest = text.trim_start();
+    let start = r.start + (text.len() - rest.len());
+    start..start + rest.trim_end().len()
 }
 
 /// A double-quoted value starting at `at`: its content and the offset after the closing quote.
@@ -381,6 +381,15 @@ mod tests {
             .1,
             "hello"
         );
+    }
+
+    /// Found by the long property-test run: a key made only of a multi-byte space
+    /// produced an inverted range.
+    #[test]
+    fn kv_key_of_only_unicode_space_does_not_panic() {
+        let d = [' '];
+        assert_eq!(kv("\u{2000}=", &Delim::Chars(&d), "=", false), [(String::new(), String::new())]);
+        assert_eq!(kv("\u{2000}k\u{2000}=v", &Delim::Chars(&d), "=", false), [("k".into(), "v".into())]);
     }
 
     #[test]
