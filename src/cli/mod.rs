@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod eval;
 pub mod spl;
 pub mod test;
 
@@ -24,6 +25,8 @@ pub enum Command {
     Spl(spl::SplCommand),
     /// Run rule packages (rule.spl + samples + expected output) and diff the results.
     Test(test::TestArgs),
+    /// Score suggested rules against labeled datasets (Elastic pipeline tests).
+    Eval(eval::EvalArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -37,6 +40,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Spl(cmd) => spl::run(cmd),
         Command::Test(args) => test::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

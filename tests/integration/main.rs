@@ -4,7 +4,9 @@
 mod bad_diagnostics;
 mod cli;
 mod common;
+mod eval;
 mod functions;
+mod model;
 mod props;
 mod roundtrip;
 mod rules;

@@ -1,0 +1,131 @@
+//! `soc eval`: scores suggested rules against labeled datasets (EVALUATION.md) and writes a
+//! table, JSON and a Markdown or HTML report.
+
+use crate::eval::{self, Progress, Report, report};
+use crate::infer::{SuggestOptions, suggest};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Dataset folders: a root holding `<integration>/<stream>/` folders, or stream folders
+    /// (default: datasets/ecs-pipeline-tests, else ../shared/datasets/ecs-pipeline-tests).
+    #[arg(value_name = "DATASET_DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Write the full report as JSON to this file (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a report with a chart and the misses: Markdown (`.md`) or HTML (`.html`).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Exit 1 when the micro-averaged core F1 is below this.
+    #[arg(long, value_name = "X")]
+    pub min_f1: Option<f64>,
+    /// Score this rule (file or SPL text) on every stream instead of suggesting one: a
+    /// baseline.
+    #[arg(long, value_name = "RULE")]
+    pub rule: Option<String>,
+}
+
+/// Runs `soc eval`: 0 when done (and above `--min-f1`), 1 below it, 2 on fatal errors.
+pub fn run(args: EvalArgs) -> Result<u8> {
+    let dirs = if args.dirs.is_empty() {
+        vec![eval::default_dataset_dir(Path::new("."))]
+    } else {
+        args.dirs.clone()
+    };
+    for d in &dirs {
+        if !d.is_dir() {
+            bail!("no dataset folder {}", d.display());
+        }
+    }
+    if eval::discover(&dirs).is_empty() {
+        bail!(
+            "no stream (a folder with *-expected.json files) under {}",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let fixed_rule = match &args.rule {
+        Some(r) => Some(super::spl::read_rule(r)?.0),
+        None => None,
+    };
+    let suggester = |samples: &[String]| -> Result<String, String> {
+        match &fixed_rule {
+            Some(r) => Ok(r.clone()),
+            None => suggest(samples, &SuggestOptions::default())
+                .map(|s| s.spl)
+                .map_err(|d| format!("{}: {}", d.code, d.message)),
+        }
+    };
+
+    let report = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        let report = eval::evaluate_with(&dirs, &suggester, &mut |p: Progress| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            bar.set_message(p.stream.to_string());
+        });
+        bar.finish_and_clear();
+        report
+    } else {
+        eval::evaluate(&dirs, &suggester)
+    };
+
+    let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
+    let table = report::render_table(&report);
+    if json_to_stdout {
+        eprint!("{table}");
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(table.as_bytes())?;
+        out.flush()?;
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report)? + "\n";
+        if json_to_stdout {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        } else {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if let Some(path) = &args.report {
+        write_report(path, &report)?;
+    }
+    if let Some(min) = args.min_f1
+        && report.summary.micro_f1 < min
+    {
+        eprintln!(
+            "micro F1 {:.3} is below --min-f1 {min}",
+            report.summary.micro_f1
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn write_report(path: &Path, report: &Report) -> Result<()> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let text = match ext.as_str() {
+        "md" | "markdown" => report::render_markdown(report),
+        "html" | "htm" => report::render_html(report),
+        _ => bail!("--report {}: name a .md or .html file", path.display()),
+    };
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
