@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 pub mod eval;
 pub mod spl;
+pub mod suggest;
 pub mod test;
 
 /// agentic-soc: log standardization with an SLS SPL engine.
@@ -27,6 +28,8 @@ pub enum Command {
     Test(test::TestArgs),
     /// Score suggested rules against labeled datasets (Elastic pipeline tests).
     Eval(eval::EvalArgs),
+    /// Suggest a normalization rule (format, fields, ECS mapping, SPL) from sample lines.
+    Suggest(suggest::SuggestArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Spl(cmd) => spl::run(cmd),
         Command::Test(args) => test::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Suggest(args) => suggest::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,7 +1,18 @@
 //! The whole suggestion loop: detect → fields → map → synthesize → compile and run on the
-//! samples → `Suggestion` (rule, mapping table, preview, coverage, diagnostics).
+//! samples → `Suggestion` (rule, mapping table, preview, coverage, diagnostics). A rule that
+//! does not compile is never returned: on failure simpler rules are tried.
 
-use crate::diagnostic::Diagnostic;
+use super::detect::{self, Detection, Payload};
+use super::fields::{ValueType, dominant};
+use super::knowledge::{CATEGORY_RULES, SIGNATURES, Signature};
+use super::map::{self, RawField};
+use super::synth::{self, ident, lit};
+use super::templates::{self, Template};
+use super::{Advisor, NoAdvisor};
+use crate::diagnostic::{Diagnostic, codes};
+use crate::event::{Text, Value};
+use crate::spl;
+use regex::Regex;
 use serde::Serialize;
 
 /// Caller settings for a suggestion.
@@ -42,10 +53,752 @@ pub struct Suggestion {
     pub preview: Vec<serde_json::Value>,
     pub coverage: Coverage,
     pub diagnostics: Vec<Diagnostic>,
+    /// Detection evidence, most important first.
+    pub evidence: Vec<String>,
+    /// Detection confidence in [0, 1].
+    pub confidence: f64,
 }
 
+/// Samples beyond this many are not used for inference (the rule still runs on all).
+const MAX_INFER_SAMPLES: usize = 1000;
+/// Longest sample accepted.
+const MAX_SAMPLE_BYTES: usize = 1 << 20;
+/// SLS allows 16 stages per pipeline.
+const MAX_STAGES: usize = 16;
+
 /// Suggests a rule for sample lines (one event per element).
+///
+/// ```
+/// use agentic_soc::infer::{suggest, SuggestOptions};
+/// let s = suggest(&["src=10.0.0.1 dst=10.0.0.2 dpt=443 act=deny".into()], &SuggestOptions::default()).unwrap();
+/// assert!(s.fields.iter().any(|f| f.target == "destination.port"));
+/// ```
 pub fn suggest(samples: &[String], options: &SuggestOptions) -> Result<Suggestion, Diagnostic> {
-    let _ = (samples, options);
-    Err(Diagnostic::error(crate::diagnostic::codes::RULE_REJECTED, "suggestion is not built yet"))
+    suggest_with(samples, options, &NoAdvisor)
+}
+
+/// [`suggest`] with an advisor for the fields the engine is unsure about.
+pub fn suggest_with(
+    samples: &[String],
+    options: &SuggestOptions,
+    advisor: &dyn Advisor,
+) -> Result<Suggestion, Diagnostic> {
+    check_input(samples)?;
+    let infer: Vec<String> = samples
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .take(MAX_INFER_SAMPLES)
+        .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+        .collect();
+    let year = reference_year(options);
+    let det = detect::detect(&infer);
+    let sig = signature(&infer);
+    let prefix = sig.map_or("vendor", |s| s.prefix);
+
+    // Templates for free text: mined over the text left by the headers.
+    let rest_texts = remainders(&det, &infer);
+    let budget = MAX_STAGES.saturating_sub(det.layers.len() + 4);
+    let templates: Vec<Template> = if det.payload == Payload::Text {
+        let refs: Vec<&str> = rest_texts.iter().map(String::as_str).collect();
+        templates::mine(&refs, budget.max(1))
+            .into_iter()
+            .filter(|t| !t.slots().is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let csv_names = csv_names(&det, &rest_texts);
+    let (extract, text_field) = synth::extraction(&det, &templates, &csv_names);
+
+    // Run the extraction on the samples to see the raw fields the engine produces.
+    let raw_rule = synth::rule(&extract);
+    let raw_fields = match spl::compile(&raw_rule) {
+        Ok(plan) => collect_fields(&plan, &infer, &templates),
+        Err(_) => Vec::new(),
+    };
+    let raw_fields = combine_date_time(raw_fields);
+
+    // Map every raw field.
+    let mut table = Vec::new();
+    let mut outputs: Vec<(String, Vec<(f64, String)>)> = Vec::new();
+    let mut renames: Vec<(String, String)> = Vec::new();
+    let mut consumed: Vec<String> = Vec::new();
+    let push_out =
+        |outputs: &mut Vec<(String, Vec<(f64, String)>)>, t: &str, c: f64, e: String| match outputs
+            .iter_mut()
+            .find(|(n, _)| n == t)
+        {
+            Some((_, v)) => v.push((c, e)),
+            None => outputs.push((t.to_string(), vec![(c, e)])),
+        };
+    let choices = positional(&raw_fields, prefix);
+    for (fi, f) in raw_fields.iter().enumerate() {
+        if let Some(r) = &f.raw
+            && !consumed.contains(r)
+        {
+            consumed.push(r.clone());
+        }
+        if f.ty == ValueType::Empty {
+            continue;
+        }
+        let over = options.overrides.iter().find(|(s, _)| *s == f.source);
+        let (target, conf, reason) = match over {
+            Some((_, None)) => {
+                table.push(FieldSuggestion {
+                    source: f.source.clone(),
+                    ty: f.ty.name().into(),
+                    target: String::new(),
+                    confidence: 1.0,
+                    reason: "dropped by the user".into(),
+                });
+                continue;
+            }
+            Some((_, Some(t))) => (t.clone(), 1.0, "set by the user".to_string()),
+            None => {
+                let (t, c, r) = choices[fi].clone();
+                match advisor.refine_field(&f.source, f.ty.name(), &f.values, &t, c) {
+                    Some(better) if better != t => (better, 0.8, "advisor".to_string()),
+                    _ => (t, c, r),
+                }
+            }
+        };
+        table.push(FieldSuggestion {
+            source: f.source.clone(),
+            ty: f.ty.name().into(),
+            target: target.clone(),
+            confidence: (conf * 100.0).round() / 100.0,
+            reason,
+        });
+        let vendor = target.starts_with(&format!("{prefix}."));
+        if vendor {
+            match &f.raw {
+                Some(r) if f.expr == ident(r) => renames.push((r.clone(), target.clone())),
+                _ => push_out(&mut outputs, &target, conf, f.expr.clone()),
+            }
+            continue;
+        }
+        let (expr, _plain, extra) = map::convert(f, &target, year);
+        push_out(&mut outputs, &target, conf, expr);
+        for (t, e) in extra {
+            push_out(&mut outputs, &t, conf * 0.9, e);
+        }
+    }
+    // Signature constants.
+    if let Some(s) = sig {
+        for (t, v) in [
+            ("observer.vendor", s.vendor),
+            ("observer.product", s.product),
+            ("observer.type", s.observer_type),
+            ("event.module", s.module),
+        ] {
+            if t == "observer.type"
+                && !v.is_empty()
+                && let Some(h) = raw_fields.iter().find(|f| f.source == "syslog_host")
+            {
+                outputs.push(("observer.hostname".to_string(), vec![(0.8, h.expr.clone())]));
+            }
+            if !v.is_empty() && !outputs.iter().any(|(n, _)| n == t) {
+                outputs.push((t.to_string(), vec![(0.9, lit(v))]));
+            }
+        }
+    }
+    // One expression per target: the most confident source first.
+    let mut assigns: Vec<(String, String)> = Vec::new();
+    for (t, mut es) in outputs {
+        es.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+        let mut exprs: Vec<String> = Vec::new();
+        for (_, e) in es {
+            if !exprs.contains(&e) {
+                exprs.push(e);
+            }
+        }
+        let e = if exprs.len() == 1 {
+            exprs.pop().unwrap()
+        } else {
+            format!("coalesce({})", exprs.join(", "))
+        };
+        assigns.push((t, e));
+    }
+    let targets: Vec<String> = assigns.iter().map(|(t, _)| t.clone()).collect();
+    let categorize = categorization(&templates, &text_field, &targets, &rest_texts);
+
+    // Stages: extraction, typed outputs, categorization, renames, clean-up.
+    let mut stages = extract.clone();
+    let (plain_renames, assigns): (Vec<_>, Vec<_>) = assigns.into_iter().partition(|(t, e)| {
+        e.starts_with('"') && consumed.iter().any(|r| ident(r) == *e) && !t.is_empty()
+    });
+    let mut used_sources: Vec<String> = Vec::new();
+    let mut renames_all: Vec<(String, String)> = Vec::new();
+    for (t, e) in &plain_renames {
+        let r = e.trim_matches('"').replace("\"\"", "\"");
+        if used_sources.contains(&r) || r == *t {
+            continue;
+        }
+        used_sources.push(r.clone());
+        renames_all.push((t.clone(), r));
+    }
+    // A raw field renamed twice would be a plan error: the second becomes an extend.
+    let mut assigns = assigns;
+    for (t, e) in &plain_renames {
+        let r = e.trim_matches('"').replace("\"\"", "\"");
+        if !renames_all.iter().any(|(tt, rr)| tt == t && *rr == r) && r != *t {
+            assigns.push((t.clone(), e.clone()));
+        }
+    }
+    for (r, t) in &renames {
+        if !used_sources.contains(r) && !targets.contains(t) {
+            used_sources.push(r.clone());
+            renames_all.push((t.clone(), r.clone()));
+        }
+    }
+    if !assigns.is_empty() {
+        let parts: Vec<String> = assigns
+            .iter()
+            .map(|(t, e)| format!("{} = {}", ident(t), e))
+            .collect();
+        stages.push(format!("extend {}", parts.join(",\n           ")));
+    }
+    if !categorize.is_empty() {
+        stages.push(format!("extend {}", categorize.join(",\n           ")));
+    }
+    renames_all.push(("event.original".into(), "content".into()));
+    let rn: Vec<String> = renames_all
+        .iter()
+        .map(|(t, r)| format!("{} = {}", ident(t), ident(r)))
+        .collect();
+    stages.push(format!("project-rename {}", rn.join(", ")));
+    let all_targets: Vec<&String> = assigns.iter().map(|(t, _)| t).collect();
+    let away: Vec<String> = consumed
+        .iter()
+        .filter(|r| {
+            !all_targets.contains(r) && !used_sources.contains(r) && r.as_str() != "content"
+        })
+        .map(|r| ident(r))
+        .collect();
+    if !away.is_empty() {
+        stages.push(format!("project-away {}", away.join(", ")));
+    }
+
+    // Validate: compile, else fall back to simpler rules.
+    let candidates = [
+        stages.clone(),
+        stages
+            .iter()
+            .filter(|s| !s.starts_with("extend \"event.kind\""))
+            .cloned()
+            .collect(),
+        extract.clone(),
+        vec!["project-rename \"event.original\" = content".to_string()],
+    ];
+    let mut diagnostics = Vec::new();
+    for (i, cand) in candidates.iter().enumerate() {
+        let text = synth::rule(cand);
+        match spl::compile(&text) {
+            Ok(plan) => {
+                if i > 0 {
+                    diagnostics.push(Diagnostic::warning(
+                        codes::RULE_REJECTED,
+                        "the full rule did not compile; a simpler rule is returned",
+                    ));
+                }
+                let (preview, coverage, mut diags) = validate(&plan, samples, &targets);
+                diagnostics.append(&mut diags);
+                return Ok(Suggestion {
+                    spl: text,
+                    format: det.format_name(),
+                    fields: table,
+                    preview,
+                    coverage,
+                    diagnostics,
+                    evidence: det.evidence.clone(),
+                    confidence: (det.confidence * 100.0).round() / 100.0,
+                });
+            }
+            Err(errs) => diagnostics.extend(errs.into_iter().map(|mut d| {
+                d.severity = crate::diagnostic::Severity::Warning;
+                d.message = format!("candidate rule rejected: {}", d.message);
+                d
+            })),
+        }
+    }
+    Err(Diagnostic::error(
+        codes::RULE_REJECTED,
+        "no candidate rule compiled",
+    ))
+}
+
+/// Key/context choices, then positional roles for addresses nothing else explains: the first
+/// unexplained IP is the source, the second the destination, and an integer right after an
+/// IP is its port.
+fn positional(fields: &[RawField], prefix: &str) -> Vec<(String, f64, String)> {
+    let mut choices: Vec<(String, f64, String)> =
+        fields.iter().map(|f| map::choose(f, prefix)).collect();
+    let vendor = |t: &str| t.starts_with(&format!("{prefix}."));
+    let mut roles = ["source", "destination"]
+        .into_iter()
+        .filter(|r| !choices.iter().any(|(t, _, _)| *t == format!("{r}.ip")));
+    let roles: Vec<&str> = roles.by_ref().collect();
+    let mut next = roles.into_iter();
+    let mut last_ip: Option<&str> = None;
+    for (i, f) in fields.iter().enumerate() {
+        if !vendor(&choices[i].0) {
+            last_ip = None;
+            continue;
+        }
+        if f.ty.is_ip() {
+            if let Some(role) = next.next() {
+                choices[i] = (
+                    format!("{role}.ip"),
+                    0.5,
+                    format!("{} address in position: taken as the {role}", f.ty.name()),
+                );
+                last_ip = Some(role);
+            }
+            continue;
+        }
+        if f.ty == ValueType::Integer
+            && let Some(role) = last_ip.take()
+            && f.values
+                .iter()
+                .all(|v| v.parse::<u32>().is_ok_and(|n| n <= 65535))
+            && !choices.iter().any(|(t, _, _)| *t == format!("{role}.port"))
+        {
+            choices[i] = (
+                format!("{role}.port"),
+                0.5,
+                format!("integer right after the {role} address: taken as its port"),
+            );
+            continue;
+        }
+        last_ip = None;
+    }
+    choices
+}
+
+fn check_input(samples: &[String]) -> Result<(), Diagnostic> {
+    if samples.iter().all(|s| s.trim().is_empty()) {
+        return Err(
+            Diagnostic::error(codes::NO_SAMPLES, "no sample lines were given")
+                .with_hint("paste a few lines of the log, one event per line"),
+        );
+    }
+    if let Some(s) = samples.iter().find(|s| s.len() > MAX_SAMPLE_BYTES) {
+        return Err(Diagnostic::error(
+            codes::INPUT_TOO_LARGE,
+            format!(
+                "a sample is {} bytes long; samples are limited to {} bytes",
+                s.len(),
+                MAX_SAMPLE_BYTES
+            ),
+        )
+        .with_hint("is the input one event per line? multi-line framing may be missing"));
+    }
+    let bytes: usize = samples.iter().take(200).map(String::len).sum();
+    let junk: usize = samples
+        .iter()
+        .take(200)
+        .flat_map(|s| s.chars())
+        .filter(|c| *c == '\u{fffd}' || (c.is_control() && !"\t\r\n".contains(*c)))
+        .count();
+    if junk * 10 > bytes.max(1) {
+        return Err(
+            Diagnostic::error(codes::BINARY_INPUT, "the input looks binary, not log text")
+                .with_hint("decompress archives first (soc normalize reads .gz and .zst)"),
+        );
+    }
+    Ok(())
+}
+
+fn reference_year(options: &SuggestOptions) -> i32 {
+    use chrono::Datelike;
+    options
+        .reference_time
+        .as_deref()
+        .and_then(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|d| d.year())
+                .or_else(|| t.get(..4).and_then(|y| y.parse().ok()))
+        })
+        .unwrap_or_else(|| chrono::Utc::now().year())
+}
+
+fn signature(samples: &[String]) -> Option<&'static Signature> {
+    let head: Vec<&str> = samples.iter().take(50).map(String::as_str).collect();
+    SIGNATURES.iter().find(|s| {
+        let re = Regex::new(s.pattern).expect("signature");
+        let hits = head.iter().filter(|l| re.is_match(l)).count();
+        hits * 2 >= head.len().max(1)
+    })
+}
+
+/// The text left after the header layers (what the payload parser sees).
+fn remainders(det: &Detection, samples: &[String]) -> Vec<String> {
+    let mut texts = samples.to_vec();
+    for l in &det.layers {
+        let re = Regex::new(detect::HEADERS[l.def].regex).expect("header");
+        texts = texts
+            .into_iter()
+            .map(|t| match re.captures(&t) {
+                Some(c) => c.get(c.len() - 1).map_or("", |m| m.as_str()).to_string(),
+                None => t,
+            })
+            .collect();
+    }
+    texts
+}
+
+fn csv_names(det: &Detection, texts: &[String]) -> Vec<String> {
+    let Payload::Csv { delim, header } = &det.payload else {
+        return Vec::new();
+    };
+    if let Some(h) = header {
+        return h
+            .iter()
+            .map(|n| {
+                n.chars()
+                    .map(|c| {
+                        if c.is_alphanumeric() {
+                            c.to_ascii_lowercase()
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    let n = texts
+        .first()
+        .map_or(0, |t| detect::split_csv(t, *delim).len());
+    (1..=n).map(|i| format!("col{i}")).collect()
+}
+
+/// Runs the extraction rule and lists the fields it produced with their sample values.
+fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) -> Vec<RawField> {
+    let mut runner = spl::Runner::new(plan);
+    let mut cols: Vec<(String, Vec<Value>)> = Vec::new();
+    for s in samples {
+        let mut out = Vec::new();
+        if runner
+            .run_event(runner.line_event(Text::new(s)), &mut out)
+            .is_err()
+        {
+            continue;
+        }
+        for (_, ev) in out {
+            for (name, v) in ev.fields() {
+                if &**name == "content" {
+                    continue;
+                }
+                match cols.iter_mut().find(|(n, _)| **n == **name) {
+                    Some((_, vs)) => vs.push(v.clone()),
+                    None => cols.push((name.to_string(), vec![v.clone()])),
+                }
+            }
+        }
+    }
+    let slot_ctx: Vec<(String, Vec<String>)> = templates
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            t.slots()
+                .into_iter()
+                .enumerate()
+                .map(move |(j, s)| (synth::slot_name(i, j), s.before))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (name, vals) in cols {
+        // Nested JSON objects: one field per leaf path.
+        let objs: Vec<&serde_json::Value> = vals
+            .iter()
+            .filter_map(|v| match v {
+                Value::Json(j) if j.is_object() => Some(&**j),
+                _ => None,
+            })
+            .collect();
+        if !objs.is_empty() {
+            let mut leaves: Vec<(String, Vec<String>)> = Vec::new();
+            for o in objs {
+                flatten(o, "", &mut leaves);
+            }
+            for (path, vs) in leaves {
+                let jp = path
+                    .split('.')
+                    .map(|k| {
+                        if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                            format!(".{k}")
+                        } else {
+                            format!("[\"{k}\"]")
+                        }
+                    })
+                    .collect::<String>();
+                out.push(RawField {
+                    source: format!("{name}.{path}"),
+                    expr: format!(
+                        "json_extract_scalar({}, {})",
+                        ident(&name),
+                        lit(&format!("${jp}"))
+                    ),
+                    raw: Some(name.clone()),
+                    ty: dominant(vs.iter().map(String::as_str)),
+                    values: vs,
+                    context: Vec::new(),
+                });
+            }
+            continue;
+        }
+        let texts: Vec<String> = vals
+            .iter()
+            .filter_map(|v| match v {
+                Value::Json(j) if j.is_array() => None,
+                v => v.to_text().map(|c| c.into_owned()),
+            })
+            .collect();
+        if texts.is_empty() {
+            continue;
+        }
+        let ty = dominant(texts.iter().map(String::as_str));
+        if ty == ValueType::Empty {
+            continue;
+        }
+        let context = slot_ctx
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default();
+        out.push(RawField {
+            source: name.clone(),
+            expr: ident(&name),
+            raw: Some(name.clone()),
+            ty,
+            values: texts,
+            context,
+        });
+    }
+    out
+}
+
+fn flatten(v: &serde_json::Value, prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
+    let serde_json::Value::Object(m) = v else {
+        return;
+    };
+    for (k, v) in m {
+        if k.contains('.') || k.contains('"') || k.contains('\'') {
+            continue;
+        }
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            serde_json::Value::Object(_) => flatten(v, &path, out),
+            serde_json::Value::Array(_) | serde_json::Value::Null => {}
+            other => {
+                let s = match other {
+                    serde_json::Value::String(s) => s.clone(),
+                    o => o.to_string(),
+                };
+                match out.iter_mut().find(|(p, _)| *p == path) {
+                    Some((_, vs)) => vs.push(s),
+                    None => out.push((path, vec![s])),
+                }
+            }
+        }
+    }
+}
+
+/// `date=2024-01-02 time=10:11:12` → one timestamp field; `date` and `time` are then only
+/// consumed (typed `Empty`, so they are not mapped on their own).
+fn combine_date_time(mut fields: Vec<RawField>) -> Vec<RawField> {
+    let di = fields.iter().position(|f| f.source == "date");
+    let ti = fields.iter().position(|f| f.source == "time");
+    let (Some(di), Some(ti)) = (di, ti) else {
+        return fields;
+    };
+    let values: Vec<String> = fields[di]
+        .values
+        .iter()
+        .zip(&fields[ti].values)
+        .map(|(a, b)| format!("{a} {b}"))
+        .collect();
+    let ty = dominant(values.iter().map(String::as_str));
+    if !matches!(ty, ValueType::Timestamp(_)) {
+        return fields;
+    }
+    let f = RawField {
+        source: "date+time".into(),
+        expr: format!("concat({}, ' ', {})", fields[di].expr, fields[ti].expr),
+        raw: None,
+        values,
+        ty,
+        context: Vec::new(),
+    };
+    fields[di].ty = ValueType::Empty;
+    fields[ti].ty = ValueType::Empty;
+    fields.insert(0, f);
+    fields
+}
+
+/// `event.kind/category/type/outcome` expressions.
+fn categorization(
+    templates: &[Template],
+    text_field: &str,
+    targets: &[String],
+    texts: &[String],
+) -> Vec<String> {
+    let has = |t: &str| targets.iter().any(|x| x == t);
+    let mut out = vec![format!("{} = 'event'", ident("event.kind"))];
+    // Default category from the fields present.
+    let (def_cat, def_type) = if has("http.request.method") || has("http.response.status_code") {
+        ("web", "")
+    } else if has("source.ip") || has("destination.ip") {
+        ("network", "connection")
+    } else {
+        ("", "")
+    };
+    // Message rules that match some sample.
+    let rules: Vec<_> = CATEGORY_RULES
+        .iter()
+        .filter(|r| {
+            let re = Regex::new(&format!("(?i){}", r.pattern)).expect("category rule");
+            texts.iter().any(|t| re.is_match(t)) || templates.iter().any(|t| re.is_match(&t.text()))
+        })
+        .collect();
+    let arr = |xs: &[&str]| {
+        format!(
+            "ARRAY[{}]",
+            xs.iter().map(|x| lit(x)).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let field = ident(text_field);
+    let mut cat = String::from("CASE");
+    let mut ty = String::from("CASE");
+    let mut outcome = String::from("CASE");
+    for r in &rules {
+        let cond = format!(
+            "regexp_like({field}, {})",
+            lit(&format!("(?i){}", r.pattern))
+        );
+        cat.push_str(&format!(" WHEN {cond} THEN {}", arr(r.category)));
+        ty.push_str(&format!(" WHEN {cond} THEN {}", arr(r.ty)));
+        if !r.outcome.is_empty() {
+            outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(r.outcome)));
+        }
+    }
+    if has("http.response.status_code") {
+        outcome.push_str(
+            " WHEN \"http.response.status_code\" >= 400 THEN 'failure' WHEN \"http.response.status_code\" > 0 THEN 'success'",
+        );
+    }
+    let finish = |mut s: String, default: String| {
+        if s == "CASE" {
+            return default;
+        }
+        s.push_str(&format!(" ELSE {default} END"));
+        s
+    };
+    let cat = finish(
+        cat,
+        if def_cat.is_empty() {
+            "NULL".into()
+        } else {
+            arr(&[def_cat])
+        },
+    );
+    let ty = finish(
+        ty,
+        if def_type.is_empty() {
+            "NULL".into()
+        } else {
+            arr(&[def_type])
+        },
+    );
+    let outcome = finish(outcome, "NULL".into());
+    if cat != "NULL" {
+        out.push(format!("{} = {cat}", ident("event.category")));
+    }
+    if ty != "NULL" {
+        out.push(format!("{} = {ty}", ident("event.type")));
+    }
+    if outcome != "NULL" && !has("event.outcome") {
+        out.push(format!("{} = {outcome}", ident("event.outcome")));
+    }
+    out
+}
+
+/// Runs the rule on every sample: preview, coverage and model diagnostics.
+fn validate(
+    plan: &spl::Plan,
+    samples: &[String],
+    targets: &[String],
+) -> (Vec<serde_json::Value>, Coverage, Vec<Diagnostic>) {
+    let mut runner = spl::Runner::new(plan);
+    let mut preview = Vec::new();
+    let mut fill: Vec<(String, usize)> = targets.iter().map(|t| (t.clone(), 0)).collect();
+    let mut parsed = 0usize;
+    let mut failed = 0usize;
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut n = 0usize;
+    for s in samples.iter().filter(|s| !s.trim().is_empty()) {
+        n += 1;
+        let mut out = Vec::new();
+        match runner.run_event(runner.line_event(Text::new(s)), &mut out) {
+            Err(_) => failed += 1,
+            Ok(()) => {
+                for (_, ev) in &out {
+                    let mut any = false;
+                    for (name, count) in fill.iter_mut() {
+                        if ev.get(name).is_some_and(|v| !v.is_null()) {
+                            *count += 1;
+                            if !name.starts_with("event.") && !name.starts_with("observer.") {
+                                any = true;
+                            }
+                        }
+                    }
+                    if any {
+                        parsed += 1;
+                    }
+                    for d in crate::model::validate(ev) {
+                        if diags.len() < 20 && !diags.iter().any(|x| x.message == d.message) {
+                            diags.push(d);
+                        }
+                    }
+                    if preview.len() < 5 {
+                        preview.push(serde_json::Value::Object(ev.to_json(false)));
+                    }
+                }
+            }
+        }
+    }
+    let n = n.max(1);
+    if failed > 0 {
+        diags.push(Diagnostic::warning(
+            codes::LOW_COVERAGE,
+            format!("{failed} of {n} samples failed when the rule ran"),
+        ));
+    }
+    let coverage = Coverage {
+        parsed: round2(parsed as f64 / n as f64),
+        fill: fill
+            .into_iter()
+            .map(|(t, c)| (t, round2(c as f64 / n as f64)))
+            .collect(),
+    };
+    if coverage.parsed < 0.8 {
+        diags.push(Diagnostic::warning(
+            codes::LOW_COVERAGE,
+            format!(
+                "only {:.0}% of the samples were parsed into model fields",
+                coverage.parsed * 100.0
+            ),
+        ));
+    }
+    (preview, coverage, diags)
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }

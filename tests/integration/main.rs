@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod eval;
 mod functions;
+mod infer;
 mod model;
 mod props;
 mod roundtrip;

@@ -1,0 +1,685 @@
+//! Scored format detection and framing. A sample is peeled layer by layer: headers (syslog
+//! RFC 5424/3164, Cisco `%FAC-SEV-MNEMONIC:`, Apache/nginx error prefixes, access logs) are
+//! matched from a table of patterns, and the remainder is detected again as a payload (JSON,
+//! CEF, LEEF, key=value, CSV/TSV, XML or free text). Every decision carries a confidence and
+//! the evidence. The structured parsers (syslog PRI, CEF header, key=value) are `nom`
+//! combinators; the SPL rule uses the equivalent `parse-*` instructions.
+
+use nom::IResult;
+use nom::Parser;
+use nom::bytes::complete::{escaped, is_not, tag, take_while1};
+use nom::character::complete::{char, digit1, none_of, one_of};
+use nom::combinator::{map_res, opt, recognize};
+use nom::sequence::delimited;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A header layer: a regex over the whole text whose last group is the remainder (`message`)
+/// unless `rest` is false.
+pub struct HeaderDef {
+    pub name: &'static str,
+    pub regex: &'static str,
+    pub outputs: &'static [&'static str],
+    /// The last output is the remainder that is detected again.
+    pub rest: bool,
+}
+
+/// Headers, most specific first. Output names are the raw field names the mapping tables
+/// know (`knowledge::SYNONYMS`).
+pub const HEADERS: &[HeaderDef] = &[
+    HeaderDef {
+        name: "RFC 5424 syslog",
+        regex: r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:- )?(.*)$",
+        outputs: &[
+            "syslog_pri",
+            "syslog_timestamp",
+            "syslog_host",
+            "syslog_appname",
+            "syslog_procid",
+            "syslog_msgid",
+            "message",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "syslog (version 1, short header)",
+        regex: r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (.*)$",
+        outputs: &[
+            "syslog_pri",
+            "syslog_timestamp",
+            "syslog_host",
+            "event_type",
+            "message",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "Cisco syslog header",
+        regex: r"^<(\d{1,3})>(?:(\d+): )?(?:([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?):? )?(?:(\S+) : )?(%.*)$",
+        outputs: &[
+            "syslog_pri",
+            "sequence",
+            "syslog_timestamp",
+            "syslog_host",
+            "message",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "RFC 3164 syslog",
+        regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+) (?:[a-z0-9]+\.[a-z]+ )?([^\s\[:]+)(?:\[(\d+)\])?:? ?(.*)$",
+        outputs: &[
+            "syslog_pri",
+            "syslog_timestamp",
+            "syslog_host",
+            "syslog_program",
+            "syslog_pid",
+            "message",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "Cisco %FAC-SEV-MNEMONIC",
+        regex: r"^%([A-Z0-9_]+)-(\d)-([A-Z0-9_]+): ?(.*)$",
+        outputs: &[
+            "cisco_facility",
+            "cisco_severity",
+            "cisco_mnemonic",
+            "message",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "Apache/nginx access log",
+        regex: r#"^(\S+) (\S+) (\S+) \[([^\]]+)\] "(?:(\S+) (\S+?)(?: (HTTP/[\d.]+))?|-)" (\d{3}) (\d+|-)(?: "([^"]*)" "([^"]*)")?(.*)$"#,
+        outputs: &[
+            "client",
+            "ident",
+            "auth_user",
+            "access_time",
+            "method",
+            "url",
+            "http_version",
+            "status",
+            "body_bytes",
+            "referrer",
+            "user_agent",
+            "extra",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "Apache error log",
+        regex: r"^\[([A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} [\d:.]+ \d{4})\] \[(?:([\w-]+):)?(\w+)\] (?:\[pid (\d+)(?::tid (\d+))?\] )?(?:\[client ([^\]]+)\] )?(.*)$",
+        outputs: &[
+            "timestamp",
+            "module",
+            "level",
+            "pid",
+            "tid",
+            "client",
+            "message",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "nginx error log",
+        regex: r"^(\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)$",
+        outputs: &[
+            "timestamp",
+            "level",
+            "pid",
+            "tid",
+            "connection_id",
+            "message",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "timestamp + level",
+        regex: r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?) +\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|trace|debug|info|notice|warn|warning|error|critical|fatal)\]? +(.*)$",
+        outputs: &["timestamp", "level", "message"],
+        rest: true,
+    },
+    HeaderDef {
+        name: "syslog PRI",
+        regex: r"^<(\d{1,3})> *(.*)$",
+        outputs: &["syslog_pri", "message"],
+        rest: true,
+    },
+];
+
+static HEADER_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    HEADERS
+        .iter()
+        .map(|h| Regex::new(h.regex).expect("header regex"))
+        .collect()
+});
+
+/// The structured payload under the headers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Json,
+    /// `key<sep>value` pairs separated by any of `delims`.
+    Kv {
+        delims: String,
+        sep: char,
+    },
+    Csv {
+        delim: char,
+        header: Option<Vec<String>>,
+    },
+    Cef,
+    Leef,
+    Xml,
+    Text,
+    /// Nothing left after the headers.
+    None,
+}
+
+impl Payload {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Payload::Json => "json",
+            Payload::Kv { .. } => "kv",
+            Payload::Csv { .. } => "csv",
+            Payload::Cef => "cef",
+            Payload::Leef => "leef",
+            Payload::Xml => "xml",
+            Payload::Text => "text",
+            Payload::None => "none",
+        }
+    }
+}
+
+/// A header layer that matched.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub def: usize,
+    /// Share of samples it matched.
+    pub share: f64,
+}
+
+/// The detected format: header layers, then the payload.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub layers: Vec<Layer>,
+    pub payload: Payload,
+    pub confidence: f64,
+    pub evidence: Vec<String>,
+}
+
+impl Detection {
+    /// `syslog-rfc3164+kv` style name.
+    pub fn format_name(&self) -> String {
+        let mut parts: Vec<String> = self
+            .layers
+            .iter()
+            .map(|l| slug(HEADERS[l.def].name))
+            .collect();
+        if self.payload != Payload::None {
+            parts.push(self.payload.name().to_string());
+        }
+        if parts.is_empty() {
+            return "text".into();
+        }
+        parts.join("+")
+    }
+}
+
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// Peels headers off the texts (at most three layers) and detects the payload.
+pub fn detect(samples: &[String]) -> Detection {
+    let mut texts: Vec<String> = samples.to_vec();
+    let mut layers = Vec::new();
+    let mut evidence = Vec::new();
+    let mut confidence: f64 = 1.0;
+    let mut used = Vec::new();
+    for _ in 0..3 {
+        let Some((i, share, rest)) = best_header(&texts, &used) else {
+            break;
+        };
+        evidence.push(format!(
+            "{} header on {:.0}% of samples",
+            HEADERS[i].name,
+            share * 100.0
+        ));
+        confidence = confidence.min(share);
+        used.push(i);
+        layers.push(Layer { def: i, share });
+        texts = rest;
+        if !HEADERS[i].rest {
+            break;
+        }
+    }
+    let (payload, c, why) = detect_payload(&texts);
+    evidence.push(why);
+    Detection {
+        layers,
+        payload,
+        confidence: (confidence * c).clamp(0.0, 1.0),
+        evidence,
+    }
+}
+
+/// The first header (in table order) matching at least 80% of the texts, with the remainders
+/// (non-matching texts stay whole).
+fn best_header(texts: &[String], used: &[usize]) -> Option<(usize, f64, Vec<String>)> {
+    let n = texts.len().max(1);
+    for (i, re) in HEADER_RES.iter().enumerate() {
+        if used.contains(&i) {
+            continue;
+        }
+        let mut rest = Vec::with_capacity(texts.len());
+        let mut hits = 0;
+        for t in texts {
+            match re.captures(t) {
+                Some(c) if header_plausible(&c) => {
+                    hits += 1;
+                    rest.push(c.get(c.len() - 1).map_or("", |m| m.as_str()).to_string());
+                }
+                _ => rest.push(t.clone()),
+            }
+        }
+        let share = hits as f64 / n as f64;
+        if hits > 0 && share >= 0.8 {
+            return Some((i, share, rest));
+        }
+    }
+    None
+}
+
+/// Header fields never contain `=` (that would be a key=value payload read as a header).
+fn header_plausible(c: &regex::Captures) -> bool {
+    (1..c.len() - 1).all(|g| c.get(g).is_none_or(|m| !m.as_str().contains('=')))
+}
+
+/// Detects the payload of the (header-less) texts.
+pub fn detect_payload(texts: &[String]) -> (Payload, f64, String) {
+    let non_empty: Vec<&str> = texts
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let n = non_empty.len();
+    if n == 0 {
+        return (Payload::None, 1.0, "nothing after the headers".into());
+    }
+    let share = |k: usize| k as f64 / n as f64;
+    let json = non_empty
+        .iter()
+        .filter(|t| {
+            t.starts_with('{')
+                && serde_json::from_str::<serde_json::Value>(t).is_ok_and(|v| v.is_object())
+        })
+        .count();
+    if share(json) >= 0.8 {
+        return (
+            Payload::Json,
+            share(json),
+            format!("{json}/{n} samples are JSON objects"),
+        );
+    }
+    let cef = non_empty
+        .iter()
+        .filter(|t| find_cef(t).is_some_and(|i| cef_header(&t[i..]).is_ok()))
+        .count();
+    if share(cef) >= 0.5 {
+        return (
+            Payload::Cef,
+            share(cef),
+            format!("{cef}/{n} samples carry a CEF:0 header"),
+        );
+    }
+    let leef = non_empty.iter().filter(|t| t.contains("LEEF:")).count();
+    if share(leef) >= 0.5 {
+        return (
+            Payload::Leef,
+            share(leef),
+            format!("{leef}/{n} samples carry a LEEF header"),
+        );
+    }
+    let xml = non_empty
+        .iter()
+        .filter(|t| t.starts_with('<') && t.ends_with('>') && t.contains("</"))
+        .count();
+    if share(xml) >= 0.8 {
+        return (
+            Payload::Xml,
+            share(xml),
+            format!("{xml}/{n} samples are XML elements"),
+        );
+    }
+    // key=value: most of the text is pairs.
+    for (sep, delims) in [('=', None), (':', Some("; "))] {
+        let mut pairs = 0usize;
+        let mut covered = 0usize;
+        let mut total = 0usize;
+        let mut comma = 0usize;
+        for t in &non_empty {
+            let ps = kv_pairs(t, sep);
+            pairs += ps.len();
+            covered += ps.iter().map(|(k, v)| k.len() + v.len() + 1).sum::<usize>();
+            total += t.len();
+            comma += ps.iter().filter(|(_, v)| v.ends_with(',')).count();
+        }
+        let avg = pairs as f64 / n as f64;
+        let cover = covered as f64 / total.max(1) as f64;
+        if avg >= 3.0 && cover >= 0.5 {
+            let delims = match delims {
+                Some(d) => d.to_string(),
+                None => {
+                    let commas = non_empty
+                        .iter()
+                        .map(|t| t.matches(",").count())
+                        .sum::<usize>();
+                    let spaces = non_empty
+                        .iter()
+                        .map(|t| t.matches(' ').count())
+                        .sum::<usize>();
+                    let _ = comma;
+                    if commas as f64 >= pairs as f64 * 0.7 && commas * 2 > spaces {
+                        ", ".into()
+                    } else {
+                        " ".into()
+                    }
+                }
+            };
+            return (
+                Payload::Kv { delims, sep },
+                cover.min(1.0),
+                format!(
+                    "{avg:.1} `key{sep}value` pairs per sample covering {:.0}% of the text",
+                    cover * 100.0
+                ),
+            );
+        }
+    }
+    if let Some((delim, header)) = detect_csv(&non_empty) {
+        return (
+            Payload::Csv {
+                delim,
+                header: header.clone(),
+            },
+            0.9,
+            format!(
+                "every sample has the same number of `{}`-separated columns{}",
+                delim.escape_default(),
+                if header.is_some() {
+                    " (with a header)"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+    (
+        Payload::Text,
+        0.6,
+        "no structure found: free text, mined into templates".into(),
+    )
+}
+
+/// Consistent delimiter count across samples (quotes respected); a header when the first row
+/// is all names and the rest are not.
+fn detect_csv(texts: &[&str]) -> Option<(char, Option<Vec<String>>)> {
+    for delim in [',', '\t', '|', ';'] {
+        let rows: Vec<Vec<String>> = texts.iter().map(|t| split_csv(t, delim)).collect();
+        let cols = rows[0].len();
+        if cols < 3 || rows.iter().any(|r| r.len() != cols) {
+            continue;
+        }
+        let quoted = texts.iter().any(|t| t.starts_with('"'));
+        if delim == ',' && !quoted && texts.iter().any(|t| t.contains(", ")) && texts.len() < 2 {
+            continue;
+        }
+        let is_name = |s: &String| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-. ()".contains(c))
+                && !s.chars().next().unwrap().is_ascii_digit()
+        };
+        let header = (rows.len() > 1
+            && rows[0].iter().all(is_name)
+            && rows[1..].iter().any(|r| r.iter().any(|v| !is_name(v))))
+        .then(|| rows[0].clone());
+        return Some((delim, header));
+    }
+    None
+}
+
+/// Splits one CSV row (RFC 4180 quotes).
+pub fn split_csv(t: &str, delim: char) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut q = false;
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        if q {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    cur.push('"');
+                    chars.next();
+                } else {
+                    q = false;
+                }
+            } else {
+                cur.push(c);
+            }
+        } else if c == '"' && cur.is_empty() {
+            q = true;
+        } else if c == delim {
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    out.push(cur);
+    out
+}
+
+// ---- nom parsers -------------------------------------------------------------------------
+
+/// `<PRI>` of a syslog message: the number and the rest.
+pub fn syslog_pri(input: &str) -> IResult<&str, u8> {
+    delimited(
+        char('<'),
+        map_res(digit1, |d: &str| d.parse::<u8>()),
+        char('>'),
+    )
+    .parse(input)
+}
+
+/// Where `CEF:` starts in a text.
+pub fn find_cef(t: &str) -> Option<usize> {
+    t.find("CEF:")
+}
+
+/// The seven `|`-separated CEF header fields (with `\|` and `\\` escapes) and the extension.
+pub fn cef_header(input: &str) -> IResult<&str, Vec<String>> {
+    let (mut rest, _) = (tag("CEF:"), digit1, char('|')).parse(input)?;
+    let mut fields = Vec::new();
+    for _ in 0..6 {
+        let (r, f) = opt(escaped(none_of("\\|"), '\\', one_of("\\|="))).parse(rest)?;
+        let (r, _) = char('|').parse(r)?;
+        fields.push(f.unwrap_or("").replace("\\|", "|").replace("\\\\", "\\"));
+        rest = r;
+    }
+    Ok((rest, fields))
+}
+
+/// One `key<sep>value` pair: value quoted (`"..."` with `\"`) or bare up to a space/comma/`;`.
+fn kv_pair(sep: char) -> impl FnMut(&str) -> IResult<&str, (&str, &str)> {
+    move |input: &str| {
+        let (r, k) = take_while1(|c: char| c.is_alphanumeric() || "_-.".contains(c))(input)?;
+        let (r, _) = char(sep)(r)?;
+        let mut quoted = recognize(delimited(
+            char::<&str, nom::error::Error<&str>>('"'),
+            opt(escaped(
+                none_of("\\\""),
+                '\\',
+                nom::character::complete::anychar,
+            )),
+            char('"'),
+        ));
+        let (r, v) = match quoted.parse(r) {
+            Ok(x) => x,
+            Err(_) => opt(is_not(" ,;\t"))
+                .parse(r)
+                .map(|(r, v)| (r, v.unwrap_or("")))?,
+        };
+        Ok((r, (k, v)))
+    }
+}
+
+/// All key/value pairs found while scanning a text (tokens that are not pairs are skipped).
+pub fn kv_pairs(t: &str, sep: char) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = t;
+    let mut parser = kv_pair(sep);
+    while !rest.is_empty() {
+        match parser(rest) {
+            Ok((r, p)) => {
+                out.push(p);
+                rest = r;
+            }
+            Err(_) => {
+                let skip = rest
+                    .char_indices()
+                    .find(|(_, c)| " ,;\t[]".contains(*c))
+                    .map_or(rest.len(), |(i, c)| i + c.len_utf8());
+                rest = &rest[skip..];
+            }
+        }
+        rest = rest.trim_start_matches([' ', ',', ';', '\t', '[', ']']);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(lines: &[&str]) -> Detection {
+        detect(&lines.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn json_lines() {
+        let d = det(&[r#"{"a":1,"b":{"c":"x"}}"#, r#"{"a":2}"#]);
+        assert_eq!(d.format_name(), "json");
+    }
+
+    #[test]
+    fn syslog_3164_with_text() {
+        let d = det(&[
+            "Feb 21 21:54:44 localhost sshd[3402]: Accepted publickey for vagrant from 10.0.2.2 port 63673 ssh2",
+            "Feb  2 21:54:44 2001:db8::1 sshd[3402]: Failed password for root from 10.0.2.2 port 63673 ssh2",
+        ]);
+        assert_eq!(d.format_name(), "rfc-3164-syslog+text");
+    }
+
+    #[test]
+    fn syslog_pri_with_kv() {
+        let d = det(&[
+            r#"<185>date=2026-03-31 time=07:48:26 devname="MY DEV" srcip=10.0.0.1 action="deny""#,
+        ]);
+        assert_eq!(d.format_name(), "syslog-pri+kv");
+        assert_eq!(syslog_pri("<185>x").unwrap(), ("x", 185));
+    }
+
+    #[test]
+    fn comma_separated_kv() {
+        let d = det(&[r#"date=2023-01-30,time=16:09:15.246,device_id=FE,log_id=04,type=virus"#]);
+        assert!(matches!(d.payload, Payload::Kv { ref delims, .. } if delims == ", "));
+    }
+
+    #[test]
+    fn rfc5424_with_cef() {
+        let d = det(&[
+            r"<134>1 2026-06-22T14:34:06Z ns01 APPFW 0-PPE-3 - - CEF:0|Citrix|NetScaler|NS14.1|APPFW|APPFW\|STARTURL|6|src=203.0.113.20 request=https://x/?a\=b",
+        ]);
+        assert_eq!(d.format_name(), "rfc-5424-syslog+cef");
+        let (rest, h) =
+            cef_header(r"CEF:0|Citrix|NetScaler|NS14.1|APPFW|APPFW\|STARTURL|6|src=1").unwrap();
+        assert_eq!(h[4], "APPFW|STARTURL");
+        assert_eq!(rest, "src=1");
+    }
+
+    #[test]
+    fn cisco_mnemonic_under_syslog() {
+        let d = det(&[
+            "<166>Aug 18 2026 18:24:29 asa-fw-01 : %ASA-6-302020: Built inbound ICMP connection",
+            "<190>9004: Dec 8 20:07:53.081: %TCP-6-BADAUTH: No MD5 digest from 192.168.0.1(64999)",
+        ]);
+        assert_eq!(
+            d.format_name(),
+            "cisco-syslog-header+cisco-fac-sev-mnemonic+text"
+        );
+    }
+
+    #[test]
+    fn access_log() {
+        let d = det(&[
+            r#"192.168.33.1 - - [26/Dec/2016:16:22:13 +0000] "GET /hello HTTP/1.1" 404 499 "-" "Mozilla/5.0""#,
+        ]);
+        assert_eq!(d.format_name(), "apache-nginx-access-log");
+    }
+
+    #[test]
+    fn csv_with_quotes() {
+        let d = det(&[
+            r#""2020-08-26 20:32:46","elasticuser","192.168.1.1","0","81.2.69.144","0","Test Category""#,
+            r#""2020-08-26 20:32:45","elasticuser","192.168.1.1","61095","81.2.69.144","445","Test""#,
+        ]);
+        assert!(matches!(
+            d.payload,
+            Payload::Csv {
+                delim: ',',
+                header: None
+            }
+        ));
+    }
+
+    #[test]
+    fn csv_with_header() {
+        let d = det(&[
+            "time,user,ip",
+            "2020-01-01,bob,10.0.0.1",
+            "2020-01-02,eve,10.0.0.2",
+        ]);
+        assert!(matches!(
+            d.payload,
+            Payload::Csv {
+                header: Some(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn kv_quoted_values_with_spaces() {
+        let p = kv_pairs(r#"a=1 msg="hello world" b="x\"y""#, '=');
+        assert_eq!(
+            p,
+            vec![("a", "1"), ("msg", "\"hello world\""), ("b", "\"x\\\"y\"")]
+        );
+    }
+
+    #[test]
+    fn free_text() {
+        let d = det(&["hello there", "general kenobi"]);
+        assert_eq!(d.format_name(), "text");
+    }
+}

@@ -1,0 +1,273 @@
+//! Template mining over free text (Drain-like): lines are cut into pieces (words and
+//! punctuation), grouped by length and leading literal, and merged when most pieces agree;
+//! pieces that differ, or that look like values (numbers, addresses, ...), become variable
+//! slots. Each template becomes an anchored regex whose groups are its slots.
+
+use super::fields::{ValueType, classify};
+
+/// One piece of a line: its text and whether whitespace came before it.
+#[derive(Debug, Clone, PartialEq)]
+struct Piece {
+    text: String,
+    space_before: bool,
+}
+
+/// A mined template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// `None` is a variable slot.
+    pieces: Vec<(Option<String>, bool)>,
+    /// Indexes of the samples it covers.
+    pub members: Vec<usize>,
+}
+
+/// A variable slot of a template with its context.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    /// The literal words before the slot, nearest last (lower-case).
+    pub before: Vec<String>,
+    /// The literal piece right after it.
+    pub after: String,
+}
+
+fn is_punct(c: char) -> bool {
+    "()[]{},;=\"'<>".contains(c)
+}
+
+fn pieces(line: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut space = false;
+    let mut cur = String::new();
+    for c in line.chars() {
+        if c.is_whitespace() {
+            if !cur.is_empty() {
+                out.push(Piece {
+                    text: std::mem::take(&mut cur),
+                    space_before: space,
+                });
+            }
+            space = true;
+            continue;
+        }
+        if is_punct(c) {
+            if !cur.is_empty() {
+                out.push(Piece {
+                    text: std::mem::take(&mut cur),
+                    space_before: space,
+                });
+                space = false;
+            }
+            out.push(Piece {
+                text: c.to_string(),
+                space_before: space,
+            });
+            space = false;
+            continue;
+        }
+        // A trailing ':' or '.' ends a word ("client:", "failed.") but not "10.0.0.1:80".
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        out.push(Piece {
+            text: cur,
+            space_before: space,
+        });
+    }
+    // Split a trailing ':' off words ("error:"), keeping addresses intact.
+    let mut fixed = Vec::with_capacity(out.len());
+    for p in out {
+        if p.text.len() > 1 && p.text.ends_with(':') && !p.text[..p.text.len() - 1].contains(':') {
+            fixed.push(Piece {
+                text: p.text[..p.text.len() - 1].to_string(),
+                space_before: p.space_before,
+            });
+            fixed.push(Piece {
+                text: ":".into(),
+                space_before: false,
+            });
+        } else {
+            fixed.push(p);
+        }
+    }
+    fixed
+}
+
+/// Words after which a piece is a value even when it looks like a word (`for root`,
+/// `user=bob`, `name=apache`).
+const VALUE_AFTER: &[&str] = &["=", "for", "user", "by", "name", "host", "client"];
+
+/// Whether a piece looks like a value rather than part of the message text.
+fn looks_variable(s: &str) -> bool {
+    if s.len() == 1 && !s.chars().next().unwrap().is_alphanumeric() {
+        return false;
+    }
+    !matches!(
+        classify(s),
+        ValueType::Word | ValueType::Text | ValueType::Severity | ValueType::Protocol
+    ) || s.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// Mines templates from messages; at most `max` templates (largest first).
+pub fn mine(messages: &[&str], max: usize) -> Vec<Template> {
+    let mut templates: Vec<Template> = Vec::new();
+    for (i, m) in messages.iter().enumerate() {
+        let ps = pieces(m);
+        if ps.is_empty() {
+            continue;
+        }
+        let mut cand: Vec<(Option<String>, bool)> = Vec::with_capacity(ps.len());
+        for (k, p) in ps.iter().enumerate() {
+            let prev = k.checked_sub(1).map(|j| ps[j].text.to_lowercase());
+            let after_label = prev.as_deref().is_some_and(|w| VALUE_AFTER.contains(&w))
+                && p.text
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "_-.@$".contains(c));
+            let var = looks_variable(&p.text) || after_label;
+            cand.push(((!var).then(|| p.text.clone()), p.space_before));
+        }
+        let mut best: Option<(usize, f64)> = None;
+        for (ti, t) in templates.iter().enumerate() {
+            if t.pieces.len() != cand.len() || t.pieces[0].0 != cand[0].0 {
+                continue;
+            }
+            if t.pieces.iter().zip(&cand).any(|(a, b)| a.1 != b.1) {
+                continue;
+            }
+            let same = t
+                .pieces
+                .iter()
+                .zip(&cand)
+                .filter(|(a, b)| a.0.is_some() && a.0 == b.0)
+                .count();
+            let lits = t.pieces.iter().filter(|p| p.0.is_some()).count().max(1);
+            let sim = same as f64 / lits as f64;
+            if sim >= 0.6 && best.is_none_or(|(_, s)| sim > s) {
+                best = Some((ti, sim));
+            }
+        }
+        match best {
+            Some((ti, _)) => {
+                let t = &mut templates[ti];
+                for (a, b) in t.pieces.iter_mut().zip(&cand) {
+                    if a.0 != b.0 {
+                        a.0 = None;
+                    }
+                }
+                t.members.push(i);
+            }
+            None => templates.push(Template {
+                pieces: cand,
+                members: vec![i],
+            }),
+        }
+    }
+    templates.sort_by_key(|t| std::cmp::Reverse(t.members.len()));
+    templates.truncate(max);
+    templates
+}
+
+impl Template {
+    /// The anchored RE2 pattern; one group per slot.
+    pub fn regex(&self) -> String {
+        let mut re = String::from("^");
+        for (i, (p, space)) in self.pieces.iter().enumerate() {
+            if *space {
+                re.push_str(r"\s+");
+            }
+            match p {
+                Some(lit) => re.push_str(&regex::escape(lit)),
+                None => {
+                    let next = self.pieces.get(i + 1);
+                    match next {
+                        None => re.push_str("(.+?)"),
+                        Some((_, true)) => re.push_str(r"(\S+)"),
+                        Some((Some(l), false)) => {
+                            let c = l.chars().next().unwrap();
+                            re.push_str(&format!("([^\\s{}]+)", regex::escape(&c.to_string())));
+                        }
+                        Some((None, false)) => re.push_str(r"(\S+?)"),
+                    }
+                }
+            }
+        }
+        re.push_str(r"\s*$");
+        re
+    }
+
+    /// The slots with their context.
+    pub fn slots(&self) -> Vec<Slot> {
+        let mut out = Vec::new();
+        for (i, (p, _)) in self.pieces.iter().enumerate() {
+            if p.is_some() {
+                continue;
+            }
+            let before: Vec<String> = self.pieces[..i]
+                .iter()
+                .rev()
+                .filter_map(|(p, _)| p.as_ref())
+                .filter(|w| w.chars().any(|c| c.is_alphanumeric()))
+                .take(3)
+                .map(|w| w.to_lowercase())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let after = self
+                .pieces
+                .get(i + 1)
+                .and_then(|p| p.0.clone())
+                .unwrap_or_default();
+            out.push(Slot { before, after });
+        }
+        out
+    }
+
+    /// The template text with `<*>` for slots.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for (p, space) in &self.pieces {
+            if *space && !s.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(p.as_deref().unwrap_or("<*>"));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_message_types_separately() {
+        let lines = [
+            "Failed password for root from 10.0.0.1 port 22 ssh2",
+            "Failed password for admin from 10.0.0.2 port 2222 ssh2",
+            "Accepted password for bob from 10.0.0.3 port 22 ssh2",
+            "Invalid user test from 10.0.0.4",
+        ];
+        let t = mine(&lines, 10);
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            t[0].text(),
+            "Failed password for <*> from <*> port <*> ssh2"
+        );
+        let re = regex::Regex::new(&t[0].regex()).unwrap();
+        let c = re.captures(lines[1]).unwrap();
+        assert_eq!(&c[1], "admin");
+        assert_eq!(&c[2], "10.0.0.2");
+        assert_eq!(t[0].slots()[1].before.last().unwrap(), "from");
+    }
+
+    #[test]
+    fn punctuation_splits_values() {
+        let t = mine(
+            &["No MD5 digest from 192.168.0.1(64999) to 224.0.0.18(15448)"],
+            5,
+        );
+        assert_eq!(t[0].text(), "No MD5 digest from <*>(<*>) to <*>(<*>)");
+        let re = regex::Regex::new(&t[0].regex()).unwrap();
+        assert!(re.is_match("No MD5 digest from 10.0.0.1(1) to 10.0.0.2(2)"));
+    }
+}
