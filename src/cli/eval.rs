@@ -28,10 +28,17 @@ pub struct EvalArgs {
     /// baseline.
     #[arg(long, value_name = "RULE")]
     pub rule: Option<String>,
+    /// Run the template-mining benchmark (grouping and parsing accuracy) on a loghub-2k
+    /// folder instead (default: datasets/loghub-2k, else ../shared/datasets/loghub-2k).
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "auto")]
+    pub loghub: Option<PathBuf>,
 }
 
 /// Runs `soc eval`: 0 when done (and above `--min-f1`), 1 below it, 2 on fatal errors.
 pub fn run(args: EvalArgs) -> Result<u8> {
+    if let Some(dir) = &args.loghub {
+        return run_loghub(dir, args.json.as_deref());
+    }
     let dirs = if args.dirs.is_empty() {
         vec![eval::default_dataset_dir(Path::new("."))]
     } else {
@@ -128,4 +135,24 @@ fn write_report(path: &Path, report: &Report) -> Result<()> {
         _ => bail!("--report {}: name a .md or .html file", path.display()),
     };
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// `soc eval --loghub [DIR]`: template mining on loghub-2k.
+fn run_loghub(dir: &Path, json: Option<&Path>) -> Result<u8> {
+    let root = if dir.as_os_str() == "auto" {
+        ["datasets/loghub-2k", "../shared/datasets/loghub-2k"].iter().map(PathBuf::from).find(|p| p.is_dir()).unwrap_or_else(|| PathBuf::from("datasets/loghub-2k"))
+    } else {
+        dir.to_path_buf()
+    };
+    let scores = eval::loghub::run(&root).map_err(anyhow::Error::msg)?;
+    print!("{}", eval::loghub::table(&scores));
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&scores)?;
+        if path == Path::new("-") {
+            println!("{text}");
+        } else {
+            std::fs::write(path, text)?;
+        }
+    }
+    Ok(0)
 }

@@ -15,6 +15,7 @@
 
 pub mod compare;
 pub mod dataset;
+pub mod loghub;
 pub mod report;
 pub mod score;
 

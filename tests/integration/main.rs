@@ -7,6 +7,7 @@ mod common;
 mod eval;
 mod functions;
 mod infer;
+mod loghub;
 mod model;
 mod props;
 mod roundtrip;
