@@ -22,6 +22,10 @@ pub struct SuggestArgs {
     /// Override a mapping: `SRC=TARGET`, or `SRC=` to drop the field.
     #[arg(long = "map", value_name = "SRC=TARGET")]
     pub map: Vec<String>,
+    /// Also write a rule package to this folder (rule.spl, sample.log, package.toml and the
+    /// expected output), so the suggestion becomes a `soc test` regression test.
+    #[arg(long, value_name = "DIR")]
+    pub package: Option<PathBuf>,
 }
 
 pub fn run(args: SuggestArgs) -> anyhow::Result<u8> {
@@ -72,6 +76,12 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<u8> {
         println!("{}", to_json(&s));
     } else {
         print!("{}", render(&s));
+    }
+    if let Some(dir) = &args.package {
+        let now = args.reference_time.clone().unwrap_or_else(|| chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let result = crate::rules::write_package(dir, &s.spl, &samples, &now).map_err(anyhow::Error::msg)?;
+        let events: usize = result.samples.iter().map(|r| r.actual.len()).sum();
+        eprintln!("wrote package {} ({} sample lines, {events} expected events); run `soc test {}`", dir.display(), samples.len(), dir.display());
     }
     Ok(0)
 }

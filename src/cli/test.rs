@@ -25,7 +25,11 @@ struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
     fn red(&self, t: &str) -> String {
         self.paint("31", t)
@@ -39,16 +43,28 @@ impl Style {
 }
 
 pub fn run(args: TestArgs) -> Result<u8> {
-    let dirs = if args.dirs.is_empty() { vec![PathBuf::from("rules")] } else { args.dirs.clone() };
+    let dirs = if args.dirs.is_empty() {
+        vec![PathBuf::from("rules")]
+    } else {
+        args.dirs.clone()
+    };
     let mut found = rules::discover(&dirs).map_err(anyhow::Error::msg)?;
     if let Some(f) = &args.filter {
         found.retain(|p| p.to_string_lossy().contains(f.as_str()));
     }
     if found.is_empty() {
-        bail!("no rule packages (folders with rule.spl) under {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no rule packages (folders with rule.spl) under {}",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let stdout = std::io::stdout();
-    let style = Style { color: stdout.is_terminal() };
+    let style = Style {
+        color: stdout.is_terminal(),
+    };
     let mut out = stdout.lock();
     let (mut passed, mut failed) = (0usize, 0usize);
     for dir in &found {
@@ -73,7 +89,14 @@ pub fn run(args: TestArgs) -> Result<u8> {
         if result.passed() {
             passed += 1;
             let events: usize = result.samples.iter().map(|s| s.actual.len()).sum();
-            writeln!(out, "{} {} ({} sample{}, {events} events)", style.green("ok  "), dir.display(), result.samples.len(), if result.samples.len() == 1 { "" } else { "s" })?;
+            writeln!(
+                out,
+                "{} {} ({} sample{}, {events} events)",
+                style.green("ok  "),
+                dir.display(),
+                result.samples.len(),
+                if result.samples.len() == 1 { "" } else { "s" }
+            )?;
         } else {
             failed += 1;
             report_failure(&mut out, &style, &result)?;
@@ -81,12 +104,25 @@ pub fn run(args: TestArgs) -> Result<u8> {
     }
     writeln!(out)?;
     let line = format!("{passed} passed, {failed} failed");
-    writeln!(out, "{}", if failed > 0 { style.red(&line) } else { style.green(&line) })?;
+    writeln!(
+        out,
+        "{}",
+        if failed > 0 {
+            style.red(&line)
+        } else {
+            style.green(&line)
+        }
+    )?;
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
 fn report_failure(out: &mut impl Write, style: &Style, r: &PackageResult) -> std::io::Result<()> {
-    writeln!(out, "{} {}", style.red("FAIL"), style.bold(&r.package.dir.display().to_string()))?;
+    writeln!(
+        out,
+        "{} {}",
+        style.red("FAIL"),
+        style.bold(&r.package.dir.display().to_string())
+    )?;
     if let Some(errors) = &r.compile_errors {
         for l in errors.lines() {
             writeln!(out, "  {l}")?;
@@ -98,7 +134,12 @@ fn report_failure(out: &mut impl Write, style: &Style, r: &PackageResult) -> std
     }
     for s in &r.samples {
         let Some(_) = &s.expected else {
-            writeln!(out, "  {}: no {} (run `soc test --update` to create it)", s.sample.input.display(), s.sample.expected.display())?;
+            writeln!(
+                out,
+                "  {}: no {} (run `soc test --update` to create it)",
+                s.sample.input.display(),
+                s.sample.expected.display()
+            )?;
             continue;
         };
         if s.diffs.is_empty() {
@@ -112,9 +153,17 @@ fn report_failure(out: &mut impl Write, style: &Style, r: &PackageResult) -> std
                     writeln!(out, "  @@ event {} @@", index + 1)?;
                     for f in diffs {
                         match f {
-                            FieldDiff::Missing { field, expected } => writeln!(out, "  {}", style.red(&format!("-{field}: {expected}")))?,
-                            FieldDiff::Extra { field, got } => writeln!(out, "  {}", style.green(&format!("+{field}: {got}")))?,
-                            FieldDiff::Changed { field, expected, got } => {
+                            FieldDiff::Missing { field, expected } => {
+                                writeln!(out, "  {}", style.red(&format!("-{field}: {expected}")))?
+                            }
+                            FieldDiff::Extra { field, got } => {
+                                writeln!(out, "  {}", style.green(&format!("+{field}: {got}")))?
+                            }
+                            FieldDiff::Changed {
+                                field,
+                                expected,
+                                got,
+                            } => {
                                 writeln!(out, "  {}", style.red(&format!("-{field}: {expected}")))?;
                                 writeln!(out, "  {}", style.green(&format!("+{field}: {got}")))?;
                             }

@@ -81,7 +81,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         out.push(dir.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -93,17 +95,23 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Loads a package folder.
 pub fn load(dir: &Path) -> Result<Package, String> {
-    let rule = std::fs::read_to_string(dir.join("rule.spl")).map_err(|e| format!("{}: cannot read rule.spl: {e}", dir.display()))?;
+    let rule = std::fs::read_to_string(dir.join("rule.spl"))
+        .map_err(|e| format!("{}: cannot read rule.spl: {e}", dir.display()))?;
     let settings = match std::fs::read_to_string(dir.join("package.toml")) {
         Ok(t) => toml::from_str(&t).map_err(|e| format!("{}: package.toml: {e}", dir.display()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
         Err(e) => return Err(format!("{}: package.toml: {e}", dir.display())),
     };
     let mut samples = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
-        let Some(name) = p.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         if name.ends_with(".expected.ndjson") || !p.is_file() {
             continue;
         }
@@ -115,18 +123,42 @@ pub fn load(dir: &Path) -> Result<Package, String> {
             continue;
         }
         let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-        samples.push(Sample { expected: dir.join(format!("{stem}.expected.ndjson")), input: p, ndjson });
+        samples.push(Sample {
+            expected: dir.join(format!("{stem}.expected.ndjson")),
+            input: p,
+            ndjson,
+        });
     }
-    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("package").to_string();
-    Ok(Package { dir: dir.to_path_buf(), name, rule, settings, samples })
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("package")
+        .to_string();
+    Ok(Package {
+        dir: dir.to_path_buf(),
+        name,
+        rule,
+        settings,
+        samples,
+    })
 }
 
 /// A difference in one field of one output event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldDiff {
-    Missing { field: String, expected: Json },
-    Extra { field: String, got: Json },
-    Changed { field: String, expected: Json, got: Json },
+    Missing {
+        field: String,
+        expected: Json,
+    },
+    Extra {
+        field: String,
+        got: Json,
+    },
+    Changed {
+        field: String,
+        expected: Json,
+        got: Json,
+    },
 }
 
 /// A difference at one output position.
@@ -168,34 +200,63 @@ pub struct PackageResult {
 
 impl PackageResult {
     pub fn passed(&self) -> bool {
-        self.compile_errors.is_none() && !self.samples.is_empty() && self.samples.iter().all(SampleResult::passed)
+        self.compile_errors.is_none()
+            && !self.samples.is_empty()
+            && self.samples.iter().all(SampleResult::passed)
     }
 }
 
 /// Runs every sample of a package and compares with its expectation.
 pub fn run_package(package: &Package) -> Result<PackageResult, String> {
     let s = &package.settings;
-    let options = PlanOptions { coercion: if s.strict { Coercion::Strict } else { Coercion::Lenient }, ..PlanOptions::default() };
+    let options = PlanOptions {
+        coercion: if s.strict {
+            Coercion::Strict
+        } else {
+            Coercion::Lenient
+        },
+        ..PlanOptions::default()
+    };
     let ignore: Vec<Regex> = s
         .ignore_fields
         .iter()
-        .map(|r| Regex::new(r).map_err(|e| format!("{}: package.toml ignore_fields '{r}': {e}", package.dir.display())))
+        .map(|r| {
+            Regex::new(r).map_err(|e| {
+                format!(
+                    "{}: package.toml ignore_fields '{r}': {e}",
+                    package.dir.display()
+                )
+            })
+        })
         .collect::<Result<_, _>>()?;
     let now = s.now.as_deref().unwrap_or(DEFAULT_NOW);
     let now = chrono::DateTime::parse_from_rfc3339(now)
         .ok()
         .and_then(|t| t.timestamp_nanos_opt())
-        .ok_or_else(|| format!("{}: package.toml now '{now}' is not RFC 3339", package.dir.display()))?;
+        .ok_or_else(|| {
+            format!(
+                "{}: package.toml now '{now}' is not RFC 3339",
+                package.dir.display()
+            )
+        })?;
     let plan = match spl::compile_with(&package.rule, &options) {
         Ok(p) => p,
         Err(diags) => {
-            let text = diags.iter().map(|d| render_text(d, &package.rule, "rule.spl")).collect();
-            return Ok(PackageResult { package: package.clone(), compile_errors: Some(text), samples: Vec::new() });
+            let text = diags
+                .iter()
+                .map(|d| render_text(d, &package.rule, "rule.spl"))
+                .collect();
+            return Ok(PackageResult {
+                package: package.clone(),
+                compile_errors: Some(text),
+                samples: Vec::new(),
+            });
         }
     };
     let mut samples = Vec::new();
     for sample in &package.samples {
-        let text = std::fs::read_to_string(&sample.input).map_err(|e| format!("{}: {e}", sample.input.display()))?;
+        let text = std::fs::read_to_string(&sample.input)
+            .map_err(|e| format!("{}: {e}", sample.input.display()))?;
         let mut runner = spl::Runner::new(&plan).with_clock(Timestamp::utc(now));
         let mut events = Vec::new();
         let mut actual_slots: Vec<Option<Json>> = Vec::new();
@@ -206,7 +267,13 @@ pub fn run_package(package: &Package) -> Result<PackageResult, String> {
                 }
                 match serde_json::from_str::<Json>(line) {
                     Ok(Json::Object(o)) => events.push(Event::from_json_object(o)),
-                    _ => return Err(format!("{}:{}: not a JSON object", sample.input.display(), i + 1)),
+                    _ => {
+                        return Err(format!(
+                            "{}:{}: not a JSON object",
+                            sample.input.display(),
+                            i + 1
+                        ));
+                    }
                 }
             } else {
                 events.push(runner.line_event(Text::new(line)));
@@ -239,16 +306,31 @@ pub fn run_package(package: &Package) -> Result<PackageResult, String> {
                 t.lines()
                     .filter(|l| !l.trim().is_empty())
                     .enumerate()
-                    .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", sample.expected.display(), i + 1)))
+                    .map(|(i, l)| {
+                        serde_json::from_str(l)
+                            .map_err(|e| format!("{}:{}: {e}", sample.expected.display(), i + 1))
+                    })
                     .collect::<Result<Vec<Json>, String>>()?,
             ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(format!("{}: {e}", sample.expected.display())),
         };
-        let diffs = expected.as_ref().map(|exp| diff_events(exp, &actual, &ignore)).unwrap_or_default();
-        samples.push(SampleResult { sample: sample.clone(), actual, expected, diffs });
+        let diffs = expected
+            .as_ref()
+            .map(|exp| diff_events(exp, &actual, &ignore))
+            .unwrap_or_default();
+        samples.push(SampleResult {
+            sample: sample.clone(),
+            actual,
+            expected,
+            diffs,
+        });
     }
-    Ok(PackageResult { package: package.clone(), compile_errors: None, samples })
+    Ok(PackageResult {
+        package: package.clone(),
+        compile_errors: None,
+        samples,
+    })
 }
 
 /// Compares expected and produced events position by position, field by field.
@@ -259,29 +341,48 @@ pub fn diff_events(expected: &[Json], got: &[Json], ignore: &[Regex]) -> Vec<Eve
         match (expected.get(i), got.get(i)) {
             (Some(e), Some(g)) => {
                 let empty = Map::new();
-                let (em, gm) = (e.as_object().unwrap_or(&empty), g.as_object().unwrap_or(&empty));
+                let (em, gm) = (
+                    e.as_object().unwrap_or(&empty),
+                    g.as_object().unwrap_or(&empty),
+                );
                 let mut diffs = Vec::new();
                 for (k, ev) in em {
                     if ignored(k) {
                         continue;
                     }
                     match gm.get(k) {
-                        None => diffs.push(FieldDiff::Missing { field: k.clone(), expected: ev.clone() }),
-                        Some(gv) if gv != ev => diffs.push(FieldDiff::Changed { field: k.clone(), expected: ev.clone(), got: gv.clone() }),
+                        None => diffs.push(FieldDiff::Missing {
+                            field: k.clone(),
+                            expected: ev.clone(),
+                        }),
+                        Some(gv) if gv != ev => diffs.push(FieldDiff::Changed {
+                            field: k.clone(),
+                            expected: ev.clone(),
+                            got: gv.clone(),
+                        }),
                         _ => {}
                     }
                 }
                 for (k, gv) in gm {
                     if !ignored(k) && !em.contains_key(k) {
-                        diffs.push(FieldDiff::Extra { field: k.clone(), got: gv.clone() });
+                        diffs.push(FieldDiff::Extra {
+                            field: k.clone(),
+                            got: gv.clone(),
+                        });
                     }
                 }
                 if !diffs.is_empty() {
                     out.push(EventDiff::Fields { index: i, diffs });
                 }
             }
-            (Some(e), None) => out.push(EventDiff::MissingEvent { index: i, expected: e.clone() }),
-            (None, Some(g)) => out.push(EventDiff::ExtraEvent { index: i, got: g.clone() }),
+            (Some(e), None) => out.push(EventDiff::MissingEvent {
+                index: i,
+                expected: e.clone(),
+            }),
+            (None, Some(g)) => out.push(EventDiff::ExtraEvent {
+                index: i,
+                got: g.clone(),
+            }),
             (None, None) => {}
         }
     }
@@ -303,16 +404,19 @@ pub fn update_expected(result: &SampleResult) -> std::io::Result<bool> {
     Ok(true)
 }
 
-/// Writes a new package from a rule and sample lines: `rule.spl`, `sample.log` and
+/// Writes a new package from a rule and sample lines: `rule.spl`, `sample.log`,
+/// `package.toml` (the clock `now`, which also completes year-less timestamps) and
 /// `sample.expected.ndjson` (the rule's current output). Used by `soc suggest --package`.
-pub fn write_package(dir: &Path, rule: &str, samples: &[String]) -> Result<PackageResult, String> {
+pub fn write_package(dir: &Path, rule: &str, samples: &[String], now: &str) -> Result<PackageResult, String> {
+    chrono::DateTime::parse_from_rfc3339(now).map_err(|e| format!("the package clock '{now}' is not RFC 3339: {e}"))?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut rule_text = rule.trim_end().to_string();
-    rule_text.push('\n');
-    std::fs::write(dir.join("rule.spl"), rule_text).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut log = samples.join("\n");
-    log.push('\n');
-    std::fs::write(dir.join("sample.log"), log).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let write = |name: &str, text: String| std::fs::write(dir.join(name), text).map_err(|e| format!("{}: {e}", dir.join(name).display()));
+    write("rule.spl", format!("{}\n", rule.trim_end()))?;
+    write("sample.log", format!("{}\n", samples.join("\n")))?;
+    write(
+        "package.toml",
+        format!("description = \"Written by soc suggest from {} sample lines\"\nnow = \"{now}\"\n", samples.len()),
+    )?;
     let package = load(dir)?;
     let result = run_package(&package)?;
     for s in &result.samples {
@@ -338,11 +442,21 @@ mod tests {
                 EventDiff::Fields {
                     index: 0,
                     diffs: vec![
-                        FieldDiff::Changed { field: "b".into(), expected: json!("x"), got: json!("y") },
-                        FieldDiff::Extra { field: "c".into(), got: json!(true) },
+                        FieldDiff::Changed {
+                            field: "b".into(),
+                            expected: json!("x"),
+                            got: json!("y")
+                        },
+                        FieldDiff::Extra {
+                            field: "c".into(),
+                            got: json!(true)
+                        },
                     ]
                 },
-                EventDiff::MissingEvent { index: 1, expected: json!({"a": 2}) },
+                EventDiff::MissingEvent {
+                    index: 1,
+                    expected: json!({"a": 2})
+                },
             ]
         );
         assert!(diff_events(&exp, &exp, &[]).is_empty());
@@ -352,13 +466,22 @@ mod tests {
     fn package_round_trip_in_a_temp_dir() {
         let dir = std::env::temp_dir().join(format!("soc-rules-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let r = write_package(&dir, "* | extend n = cast(content as BIGINT)", &["1".into(), "x".into()]).unwrap();
+        let r = write_package(
+            &dir,
+            "* | extend n = cast(content as BIGINT)",
+            &["1".into(), "x".into()],
+        )
+        .unwrap();
         assert!(r.passed(), "{r:?}");
         let expected = std::fs::read_to_string(dir.join("sample.expected.ndjson")).unwrap();
         assert_eq!(expected.lines().count(), 2);
         assert!(expected.lines().nth(1).unwrap().contains("__failed__"));
         // A changed rule fails against the stored expectation.
-        std::fs::write(dir.join("rule.spl"), "* | extend n = cast(content as DOUBLE)").unwrap();
+        std::fs::write(
+            dir.join("rule.spl"),
+            "* | extend n = cast(content as DOUBLE)",
+        )
+        .unwrap();
         let r = run_package(&load(&dir).unwrap()).unwrap();
         assert!(!r.passed());
         std::fs::remove_dir_all(&dir).ok();

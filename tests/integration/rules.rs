@@ -4,8 +4,15 @@
 use std::process::Command;
 
 fn soc(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_soc")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    let out = Command::new(env!("CARGO_BIN_EXE_soc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -27,18 +34,29 @@ fn the_rule_library_passes() {
 fn a_changed_rule_fails_with_a_field_diff_and_update_fixes_it() {
     let dir = std::env::temp_dir().join(format!("soc-test-pkg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/nginx")), &dir);
-    let rule = std::fs::read_to_string(dir.join("rule.spl")).unwrap().replace("\"event.kind\" = 'event'", "\"event.kind\" = 'alert'");
+    copy_dir(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/nginx")),
+        &dir,
+    );
+    let rule = std::fs::read_to_string(dir.join("rule.spl"))
+        .unwrap()
+        .replace("\"event.kind\" = 'event'", "\"event.kind\" = 'alert'");
     std::fs::write(dir.join("rule.spl"), rule).unwrap();
     let d = dir.to_str().unwrap();
     let (code, out) = soc(&["test", d]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("-event.kind: \"event\"") && out.contains("+event.kind: \"alert\""), "{out}");
+    assert!(
+        out.contains("-event.kind: \"event\"") && out.contains("+event.kind: \"alert\""),
+        "{out}"
+    );
     assert!(out.contains("0 passed, 1 failed"), "{out}");
     assert!(!out.contains("\x1b["), "no colour when not on a terminal");
     let (code, out) = soc(&["test", d, "--update"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("updated") && out.contains("sample.expected.ndjson"), "{out}");
+    assert!(
+        out.contains("updated") && out.contains("sample.expected.ndjson"),
+        "{out}"
+    );
     let (code, out) = soc(&["test", d]);
     assert_eq!(code, 0, "{out}");
     std::fs::remove_dir_all(&dir).ok();
@@ -63,5 +81,23 @@ fn a_rule_that_does_not_compile_fails_its_package() {
     let (code, out) = soc(&["test", dir.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("did you mean `lower`?"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn suggest_package_becomes_a_passing_regression_test() {
+    let dir = std::env::temp_dir().join(format!("soc-suggest-pkg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let (code, out) = soc(&["suggest", "rules/sshd/sample.log", "--reference-time", "2024-03-01T00:00:00Z", "--package", d]);
+    assert_eq!(code, 0, "{out}");
+    for f in ["rule.spl", "sample.log", "package.toml", "sample.expected.ndjson"] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let expected = std::fs::read_to_string(dir.join("sample.expected.ndjson")).unwrap();
+    assert_eq!(expected.lines().count(), 6, "{expected}");
+    let (code, out) = soc(&["test", d]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
