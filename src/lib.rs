@@ -4,9 +4,12 @@
 //! - [`diagnostic`]: spans and the one `Diagnostic` type.
 //! - [`event`]: values and events shared by the SPL engine and everything that runs it.
 //! - [`spl`]: the SLS SPL engine: parse → plan → run, the function registry, the printer.
+//! - [`batch`]: batch normalization of log archives (`soc normalize`): framing, parallel
+//!   runs in input order, dead letters, accounting, checkpoints.
 //! - [`cli`]: the `soc` command line (thin glue over the library).
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod cli;
 pub mod diagnostic;
 pub mod eval;

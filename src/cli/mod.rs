@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod eval;
+pub mod normalize;
 pub mod spl;
 pub mod suggest;
 pub mod test;
@@ -26,6 +27,8 @@ pub enum Command {
     Spl(spl::SplCommand),
     /// Run rule packages (rule.spl + samples + expected output) and diff the results.
     Test(test::TestArgs),
+    /// Normalize log archives with a rule: parallel, in input order, every event accounted.
+    Normalize(normalize::NormalizeArgs),
     /// Score suggested rules against labeled datasets (Elastic pipeline tests).
     Eval(eval::EvalArgs),
     /// Suggest a normalization rule (format, fields, ECS mapping, SPL) from sample lines.
@@ -43,6 +46,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Spl(cmd) => spl::run(cmd),
         Command::Test(args) => test::run(args),
+        Command::Normalize(args) => normalize::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Suggest(args) => suggest::run(args),
     };

@@ -470,6 +470,7 @@ mod tests {
             &dir,
             "* | extend n = cast(content as BIGINT)",
             &["1".into(), "x".into()],
+            DEFAULT_NOW,
         )
         .unwrap();
         assert!(r.passed(), "{r:?}");

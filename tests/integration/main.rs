@@ -9,6 +9,7 @@ mod functions;
 mod infer;
 mod loghub;
 mod model;
+mod normalize;
 mod props;
 mod roundtrip;
 mod rules;
