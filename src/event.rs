@@ -346,9 +346,12 @@ impl Event {
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|(n, _)| {
-            std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || **n == *name
-        })
+        // Names interned by a plan are usually the very same allocation: compare addresses
+        // first, and text only when no address matches.
+        self.fields
+            .iter()
+            .position(|(n, _)| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len())
+            .or_else(|| self.fields.iter().position(|(n, _)| n.len() == name.len() && **n == *name))
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {

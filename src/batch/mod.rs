@@ -275,7 +275,11 @@ pub fn normalize(
                 let recycled = recycle_rx.clone();
                 let (inputs, config) = (&inputs, &config);
                 s.spawn(move || {
-                    let mut runner = Runner::new(rule.plan);
+                    // Each worker plans the rule itself, so the interned names and constants
+                    // that every event clones are this thread's own `Arc`s: no reference
+                    // counts shared (and bounced) between cores.
+                    let own = crate::spl::compile_with(rule.src, &rule.plan.options).ok();
+                    let mut runner = Runner::new(own.as_ref().unwrap_or(rule.plan));
                     if let Some(now) = opts.now {
                         runner = runner.with_clock(now);
                     }

@@ -1499,9 +1499,42 @@ fn to_unixtime(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 
 fn date_parse(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let text = super::text_arg(args, 0)?;
-    with_format(args, prepared, FormatUse::MysqlParse, |f| f.parse(&text))?
-        .map(Value::Timestamp)
-        .map_err(|m| FnError::arg(0, m))
+    parse_cached(args, prepared, FormatUse::MysqlParse, &text)
+}
+
+thread_local! {
+    /// The last (format, text) parsed on this thread and its result: consecutive log lines
+    /// very often carry the same timestamp text.
+    static LAST_PARSE: std::cell::RefCell<(u8, String, String, Option<Timestamp>)> =
+        const { std::cell::RefCell::new((0, String::new(), String::new(), None)) };
+}
+
+/// Parses `text` with the call's format, reusing the previous result when both the
+/// (plan-time compiled) format and the text are the same as last time on this thread.
+fn parse_cached(args: &[Value], prepared: &Prepared, use_: FormatUse, text: &str) -> FnResult {
+    let Some(fmt) = prepared.get::<DateFormat>() else {
+        return with_format(args, prepared, use_, |f| f.parse(text))?
+            .map(Value::Timestamp)
+            .map_err(|m| FnError::arg(0, m));
+    };
+    // Keyed by the format's kind and text (not its address, which a later plan may reuse).
+    let kind = use_ as u8;
+    LAST_PARSE.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if last.0 == kind && last.1 == fmt.text && last.2 == text {
+            if let Some(t) = last.3 {
+                return Ok(Value::Timestamp(t));
+            }
+        }
+        let t = fmt.parse(text).map_err(|m| FnError::arg(0, m))?;
+        last.0 = kind;
+        last.1.clear();
+        last.1.push_str(&fmt.text);
+        last.2.clear();
+        last.2.push_str(text);
+        last.3 = Some(t);
+        Ok(Value::Timestamp(t))
+    })
 }
 
 fn date_format(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
@@ -1513,9 +1546,7 @@ fn date_format(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult
 
 fn parse_datetime(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
     let text = super::text_arg(args, 0)?;
-    with_format(args, prepared, FormatUse::JodaParse, |f| f.parse(&text))?
-        .map(Value::Timestamp)
-        .map_err(|m| FnError::arg(0, m))
+    parse_cached(args, prepared, FormatUse::JodaParse, &text)
 }
 
 fn format_datetime(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnResult {
