@@ -32,10 +32,18 @@ pub struct EvalArgs {
     /// folder instead (default: datasets/loghub-2k, else ../shared/datasets/loghub-2k).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "auto")]
     pub loghub: Option<PathBuf>,
+    /// Run the SPL conformance corpus (parse, plan and print every statement) instead.
+    #[arg(long)]
+    pub conformance: bool,
 }
 
 /// Runs `soc eval`: 0 when done (and above `--min-f1`), 1 below it, 2 on fatal errors.
 pub fn run(args: EvalArgs) -> Result<u8> {
+    if args.conformance {
+        let c = eval::conformance::run();
+        print!("{}", eval::conformance::render(&c));
+        return Ok(if c.failures.is_empty() && c.round_tripped == c.statements { 0 } else { 1 });
+    }
     if let Some(dir) = &args.loghub {
         return run_loghub(dir, args.json.as_deref());
     }

@@ -14,6 +14,7 @@
 //! beyond reading the dataset.
 
 pub mod compare;
+pub mod conformance;
 pub mod dataset;
 pub mod loghub;
 pub mod report;
