@@ -29,11 +29,12 @@ pub struct HeaderDef {
 pub const HEADERS: &[HeaderDef] = &[
     HeaderDef {
         name: "RFC 5424 syslog",
-        regex: r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:- )?(.*)$",
+        regex: r"^<(\d{1,3})>(1) (\S+) (\S+) (\S+) (\S+) (\S+) (?:- )?(.*)$",
         outputs: &[
             "syslog_pri",
+            "syslog_version",
             "syslog_timestamp",
-            "syslog_host",
+            "syslog_hostname",
             "syslog_appname",
             "syslog_procid",
             "syslog_msgid",
@@ -136,6 +137,186 @@ pub const HEADERS: &[HeaderDef] = &[
         rest: true,
     },
     HeaderDef {
+        name: "HAProxy HTTP log",
+        regex: r#"^(\S+):(\d+) \[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)?)\] (\S+) ([^\s/]+)/(\S+) (?:\S+ )?(-?\d+)/(-?\d+)/(-?\d+)/(-?\d+)/\+?(-?\d+) (\d{3}) \+?(\d+) \S+ \S+ \S+ (\d+)/(\d+)/(\d+)/(\d+)/\+?(\d+) (\d+)/(\d+)(?: \{[^}]*\})*(?: "(?:(\S+) (\S+?)(?: (HTTP/[\d.]+))?|[^"]*)")?(.*)$"#,
+        outputs: &[
+            "client_ip",
+            "client_port",
+            "accept_date",
+            "frontend_name",
+            "backend_name",
+            "server_name",
+            "time_request_ms",
+            "time_queue_ms",
+            "time_connect_ms",
+            "time_response_ms",
+            "duration_ms",
+            "status",
+            "response_bytes",
+            "actconn",
+            "feconn",
+            "beconn",
+            "srvconn",
+            "retries",
+            "srv_queue",
+            "backend_queue",
+            "method",
+            "url",
+            "http_version",
+            "extra",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "IIS W3C access log",
+        // The W3C extended fields IIS writes, in their fixed order; each optional one may be
+        // absent (the site's logging configuration).
+        regex: r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:(W3SVC\d+) )?(?:([A-Za-z][\w-]*) )??(?:([0-9a-fA-F.:]+) )?([A-Z]+) (/\S*) (\S+) (\d+) (\S+) ([0-9a-fA-F.:]+)(?: (HTTP/[\d.]+))? (\S+)(?: (\S+))??(?: (\S+))??(?: (\S+))?? (\d{3}) (\d+) (\d+)(?: (\d+) (\d+))? (\d+)()$",
+        outputs: &[
+            "date_time",
+            "s_sitename",
+            "s_computername",
+            "server_ip",
+            "cs_method",
+            "cs_uri_stem",
+            "cs_uri_query",
+            "server_port",
+            "cs_username",
+            "client_ip",
+            "cs_version",
+            "cs_user_agent",
+            "cs_cookie",
+            "cs_referer",
+            "cs_host",
+            "sc_status",
+            "sc_substatus",
+            "sc_win32_status",
+            "sc_bytes",
+            "cs_bytes",
+            "time_taken",
+            "extra",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "Barracuda WAF log",
+        regex: r#"^(?:<(\d{1,3})>)?(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? [+-]\d{4}) +(\S+) WF (\S+) (\S+) (\S+) (\d+) (\S+) (\d+) (\S+) (\S+) (\S+) (.+?) (\[.*?\]) ([A-Z]+) (\S+) (\S+) "?([^"]*?)"? "([^"]*)" (\S+) (\d+) "?([^"]*?)"? "?([^"]*?)"? (\S+)(.*)$"#,
+        outputs: &[
+            "syslog_pri",
+            "timestamp",
+            "unit_name",
+            "severity_level",
+            "attack_name",
+            "client_ip",
+            "client_port",
+            "service_ip",
+            "service_port",
+            "rule_name",
+            "rule_type",
+            "action",
+            "follow_up_action",
+            "attack_details",
+            "method",
+            "url_path",
+            "tls_protocol",
+            "session_id",
+            "user_agent",
+            "proxy_ip",
+            "proxy_port",
+            "authenticated_user",
+            "referer",
+            "unique_id",
+            "extra",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "Snort/Suricata alert",
+        regex: r"^\[(\d+):(\d+):(\d+)\] (.*?) (?:\[Classification: ([^\]]*)\] )?\[Priority: (\d+)\] \{(\w+)\} ([0-9a-fA-F.:]+?)(?::(\d+))? -> ([0-9a-fA-F.:]+?)(?::(\d+))?(\s.*)?$",
+        outputs: &[
+            "rule_gid",
+            "rule_id",
+            "rule_version",
+            "rule_description",
+            "rule_category",
+            "priority",
+            "proto",
+            "source_ip",
+            "source_port",
+            "destination_ip",
+            "destination_port",
+            "extra",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "AWS VPC flow log",
+        // The default fields (version 2), then the fields of versions 3 to 8 in AWS's order.
+        regex: r"^(\d+) (\d{12}|unknown) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\d{10}|-) (\d{10}|-) (ACCEPT|REJECT|-) (OK|NODATA|SKIPDATA)(?: (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+))?(.*)$",
+        outputs: &[
+            "flow_log_version",
+            "account_id",
+            "interface_id",
+            "srcaddr",
+            "dstaddr",
+            "srcport",
+            "dstport",
+            "protocol",
+            "packets",
+            "bytes",
+            "start",
+            "end",
+            "action",
+            "log_status",
+            "vpc_id",
+            "subnet_id",
+            "instance_id",
+            "tcp_flags",
+            "flow_type",
+            "pkt_srcaddr",
+            "pkt_dstaddr",
+            "region",
+            "az_id",
+            "sublocation_type",
+            "sublocation_id",
+            "pkt_src_aws_service",
+            "pkt_dst_aws_service",
+            "flow_direction",
+            "traffic_path",
+            "ecs_cluster_arn",
+            "ecs_cluster_name",
+            "ecs_container_instance_arn",
+            "ecs_container_instance_id",
+            "ecs_container_id",
+            "ecs_second_container_id",
+            "ecs_service_name",
+            "ecs_task_definition_arn",
+            "ecs_task_arn",
+            "ecs_task_id",
+            "reject_reason",
+            "extra",
+        ],
+        rest: true,
+    },
+    HeaderDef {
+        name: "Cisco ISE syslog",
+        // category, message id, segments, segment, time, sequence, code, severity, class: text
+        regex: r"^(?:(CISE_\S+|CSCOacs_\S+) )?(\d{10}) (\d+) (\d+) (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? [+-]\d{2}:?\d{2}) (\d+) (\d+) ([A-Z]+) ([^:,]+): ?(.*)$",
+        outputs: &[
+            "ise_category",
+            "ise_message_id",
+            "ise_total_segments",
+            "ise_segment_number",
+            "timestamp",
+            "sequence",
+            "message_code",
+            "severity_name",
+            "message_class",
+            "message",
+        ],
+        rest: true,
+    },
+    HeaderDef {
         name: "timestamp + level",
         regex: r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?) +\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|trace|debug|info|notice|warn|warning|error|critical|fatal)\]? +(.*)$",
         outputs: &["timestamp", "level", "message"],
@@ -152,9 +333,93 @@ pub const HEADERS: &[HeaderDef] = &[
 static HEADER_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     HEADERS
         .iter()
-        .map(|h| Regex::new(h.regex).expect("header regex"))
+        .map(|h| Regex::new(&header_regex(h)).expect("header regex"))
         .collect()
 });
+
+/// The regex of a header as it is compiled: `.` also matches line breaks, so that the text of
+/// a multi-line event stays in the remainder.
+pub fn header_regex(h: &HeaderDef) -> String {
+    format!("(?s){}", h.regex)
+}
+
+/// A message of a well-known shape that may share a stream with others (so it cannot be a
+/// header): applied where it matches; the other messages are mined into templates.
+pub struct KnownMessage {
+    pub name: &'static str,
+    pub regex: &'static str,
+    pub outputs: &'static [&'static str],
+}
+
+pub const KNOWN_MESSAGES: &[KnownMessage] = &[KnownMessage {
+    name: "sudo command",
+    regex: r"^\s*(\S+) : (?:([^;]*?) ; )?TTY=(\S+) ; PWD=(.+?) ; USER=(\S+) ; (?:GROUP=(\S+) ; )?COMMAND=(.*)$",
+    outputs: &[
+        "user",
+        "sudo_error",
+        "sudo_tty",
+        "sudo_pwd",
+        "effective_user",
+        "sudo_group",
+        "sudo_command",
+    ],
+}];
+
+static KNOWN_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    KNOWN_MESSAGES
+        .iter()
+        .map(|k| Regex::new(k.regex).expect("known message"))
+        .collect()
+});
+
+/// Indexes of the known messages some text matches, and which texts matched any.
+pub fn known_messages(texts: &[String]) -> (Vec<usize>, Vec<bool>) {
+    let mut used = Vec::new();
+    let mut hit = vec![false; texts.len()];
+    for (i, re) in KNOWN_RES.iter().enumerate() {
+        for (j, t) in texts.iter().enumerate() {
+            if re.is_match(t) {
+                hit[j] = true;
+                if !used.contains(&i) {
+                    used.push(i);
+                }
+            }
+        }
+    }
+    (used, hit)
+}
+
+/// Whether most texts are one bracketed list (`[action:"Drop"; origin:"10.0.0.1"]`, RFC 5424
+/// structured data used as the payload).
+pub fn bracketed(texts: &[String]) -> bool {
+    let n = texts.iter().filter(|t| !t.trim().is_empty()).count().max(1);
+    let b = texts
+        .iter()
+        .filter(|t| t.trim_start().starts_with('[') && t.trim_end().ends_with(']'))
+        .count();
+    b * 10 >= n * 8
+}
+
+/// A netfilter log prefix naming the rule (`[WAN_OUT-2000-A]IN=...`, UniFi/EdgeOS): ruleset,
+/// rule and action letter, then the rest.
+pub const RULE_TAG_REGEX: &str = r"^\s*(?:\[([^\]\s]+)-([^\]\s-]+)-([ADR])\])?(.*)$";
+pub const RULE_TAG_OUTPUTS: &[&str] = &["rule_name", "rule_id", "rule_action_code"];
+
+/// Whether some texts start with a netfilter rule tag.
+pub fn has_rule_tag(texts: &[String]) -> bool {
+    static RE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*\[[^\]\s]+-[^\]\s-]+-[ADR]\]\w+=").expect("rule tag"));
+    texts.iter().any(|t| RE.is_match(t))
+}
+
+/// Headers whose columns may legitimately hold `=` (query strings, free text).
+const COLUMNAR: &[&str] = &[
+    "HAProxy HTTP log",
+    "IIS W3C access log",
+    "Barracuda WAF log",
+    "Snort/Suricata alert",
+    "AWS VPC flow log",
+];
 
 /// The structured payload under the headers.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,7 +550,7 @@ fn best_header(texts: &[String], used: &[usize]) -> Option<(usize, f64, Vec<Stri
         let mut hits = 0;
         for t in texts {
             match re.captures(t) {
-                Some(c) if header_plausible(&c) => {
+                Some(c) if COLUMNAR.contains(&HEADERS[i].name) || header_plausible(&c) => {
                     hits += 1;
                     rest.push(c.get(c.len() - 1).map_or("", |m| m.as_str()).to_string());
                 }

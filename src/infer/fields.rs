@@ -89,6 +89,11 @@ pub const TIME_FORMATS: &[TimeFormat] = &[
         spl: "iso",
     },
     TimeFormat {
+        name: "yyyy-MM-dd HH:mm:ss[.SSS] Z",
+        pattern: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})? [+-]\d{2}:?\d{2}$",
+        spl: "iso",
+    },
+    TimeFormat {
         name: "ISO 8601 without zone",
         pattern: r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?$",
         spl: "iso",
@@ -171,18 +176,32 @@ static TIME_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// TIMESTAMP; `year` completes year-less formats.
 pub fn time_expr(index: usize, expr: &str, year: i32) -> String {
     let f = &TIME_FORMATS[index];
+    // Milliseconds are kept when the text has them (`HH:mm:ss.SSS`), else whole seconds.
+    let ms = |text: String, fmt: &str| {
+        let whole = text.replace("{frac}", "regexp_replace({x}, '\\.\\d+', '')");
+        let frac = text.replace("{frac}", "regexp_replace({x}, '(\\.\\d{3})\\d+', '$1')");
+        let fmt_ms = fmt.replace("HH:mm:ss", "HH:mm:ss.SSS");
+        format!(
+            "coalesce(try(parse_datetime({}, '{fmt_ms}')), parse_datetime({}, '{fmt}'))",
+            frac.replace("{x}", expr),
+            whole.replace("{x}", expr)
+        )
+    };
     match f.spl {
-        "syslog" => format!(
-            "parse_datetime(concat('{year} ', regexp_replace(regexp_replace({expr}, '\\.\\d+$', ''), ' +', ' ')), 'yyyy MMM d HH:mm:ss')"
+        "syslog" => ms(
+            format!("concat('{year} ', regexp_replace({{frac}}, ' +', ' '))"),
+            "yyyy MMM d HH:mm:ss",
         ),
         "apache" => format!(
             "parse_datetime(regexp_replace({expr}, '[\\[\\]]|\\.\\d+', ''), 'dd/MMM/yyyy:HH:mm:ss Z')"
         ),
-        "haproxy" => format!(
-            "parse_datetime(regexp_replace({expr}, '[\\[\\]]|\\.\\d+', ''), 'dd/MMM/yyyy:HH:mm:ss')"
+        "haproxy" => ms(
+            "regexp_replace({frac}, '[\\[\\]]', '')".to_string(),
+            "dd/MMM/yyyy:HH:mm:ss",
         ),
-        "ctime" => format!(
-            "parse_datetime(regexp_replace(regexp_replace({expr}, '\\.\\d+', ''), ' +', ' '), 'EEE MMM d HH:mm:ss yyyy')"
+        "ctime" => ms(
+            "regexp_replace({frac}, ' +', ' ')".to_string(),
+            "EEE MMM d HH:mm:ss yyyy",
         ),
         "iso" => format!("try_cast(replace({expr}, ',', '.') as TIMESTAMP)"),
         spl => spl.replace("{}", expr),
@@ -200,7 +219,7 @@ re!(FLOAT, r"^-?\d+\.\d+$");
 re!(MAC, r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$");
 re!(
     IP_PORT,
-    r"^(\d{1,3}(\.\d{1,3}){3}[:/]\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5})(:[\w/-]+)?$"
+    r"^(\d{1,3}(\.\d{1,3}){3}([:/]\d{1,5}|\(\d{1,5}\))|\[[0-9A-Fa-f:.]+\]:\d{1,5})(:[\w/-]+)?$"
 );
 re!(URL, r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$");
 re!(PATH, r"^(/[^\s/]*)+/?(\?\S*)?$|^[A-Za-z]:\\\S*$");
@@ -381,6 +400,7 @@ mod tests {
             ("::1", "ipv6"),
             ("10.0.0.1:443", "ip:port"),
             ("203.0.113.20/28416", "ip:port"),
+            ("192.168.0.1(64999)", "ip:port"),
             ("[2a02:cf40::1]:1234", "ip:port"),
             ("00:06:b1:dd:4f:d4", "mac"),
             ("AB-A4-4F-C0-3D-21", "mac"),

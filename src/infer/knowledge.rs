@@ -10,12 +10,19 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("syslogtimestamp", "@timestamp"),
     ("sysloghost", "host.hostname"),
     ("syslogprogram", "process.name"),
-    ("syslogappname", "process.name"),
+    ("syslogappname", "log.syslog.appname"),
     ("syslogpid", "process.pid"),
-    ("syslogprocid", "process.pid"),
+    ("syslogprocid", "log.syslog.procid"),
+    ("sysloghostname", "log.syslog.hostname"),
+    ("syslogversion", "log.syslog.version"),
+    ("syslogmsgid", "log.syslog.msgid"),
+    ("effectiveuser", "user.effective.name"),
+    ("xforwardedfor", "network.forwarded_ip"),
     ("ciscoseverity", "event.severity"),
     ("ciscomnemonic", "event.code"),
     ("sequence", "event.sequence"),
+    ("messagecode", "event.code"),
+    ("severityname", "log.level"),
     ("seq", "event.sequence"),
     ("sequencenum", "event.sequence"),
     // time
@@ -29,6 +36,7 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("createdat", "@timestamp"),
     ("start", "event.start"),
     ("starttime", "event.start"),
+    ("eventstart", "event.start"),
     ("end", "event.end"),
     ("endtime", "event.end"),
     ("tz", "event.timezone"),
@@ -60,6 +68,7 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("daddr", "destination.ip"),
     ("sip", "destination.ip"),
     ("serverip", "destination.ip"),
+    ("serviceip", "destination.ip"),
     ("spt", "source.port"),
     ("sport", "source.port"),
     ("srcport", "source.port"),
@@ -71,6 +80,7 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("destport", "destination.port"),
     ("destinationport", "destination.port"),
     ("serverport", "destination.port"),
+    ("serviceport", "destination.port"),
     ("srcmac", "source.mac"),
     ("smac", "source.mac"),
     ("sourcemac", "source.mac"),
@@ -84,6 +94,8 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("natdstip", "destination.nat.ip"),
     ("natsrcport", "source.nat.port"),
     ("natdstport", "destination.nat.port"),
+    ("natsrcv6", "source.nat.ip"),
+    ("natdstv6", "destination.nat.ip"),
     ("srcintf", "observer.ingress.interface.name"),
     ("inif", "observer.ingress.interface.name"),
     ("in", "observer.ingress.interface.name"),
@@ -136,7 +148,7 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("requesturl", "url.original"),
     ("request", "url.original"),
     ("eurl", "url.original"),
-    ("csuristem", "url.path"),
+    ("csuristem", "url.original"),
     ("csuriquery", "url.query"),
     ("referrer", "http.request.referrer"),
     ("referer", "http.request.referrer"),
@@ -147,6 +159,21 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("httpuseragent", "user_agent.original"),
     ("requestclientapplication", "user_agent.original"),
     ("reqsize", "http.request.bytes"),
+    ("responsebytes", "http.response.bytes"),
+    ("csuseragent", "user_agent.original"),
+    ("csreferer", "http.request.referrer"),
+    ("csusername", "user.name"),
+    ("csversion", "http.version"),
+    ("cshost", "destination.domain"),
+    ("scbytes", "http.response.body.bytes"),
+    ("csbytes", "http.request.body.bytes"),
+    ("urlpath", "url.path"),
+    ("proxyip", "network.forwarded_ip"),
+    ("authenticateduser", "user.name"),
+    ("timetaken", "event.duration"),
+    ("durationms", "event.duration"),
+    ("elapsedms", "event.duration"),
+    ("acceptdate", "@timestamp"),
     ("respsize", "http.response.bytes"),
     ("contenttype", "http.request.mime_type"),
     // identity
@@ -167,6 +194,10 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("group", "group.name"),
     ("groupname", "group.name"),
     ("email", "user.email"),
+    ("userprincipalname", "user.name"),
+    ("userdisplayname", "user.full_name"),
+    ("fullname", "user.full_name"),
+    ("appdisplayname", "service.name"),
     ("from", "email.from.address?"),
     ("to", "email.to.address?"),
     // host / observer
@@ -185,7 +216,6 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("act", "event.action"),
     ("eventname", "event.action"),
     ("operationname", "event.action"),
-    ("eventtype", "event.action"),
     ("logid", "event.code"),
     ("eventid", "event.id"),
     ("id", "event.id?"),
@@ -197,6 +227,7 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("level", "log.level"),
     ("loglevel", "log.level"),
     ("severity", "log.level"),
+    ("pri", "event.severity?"),
     ("pri", "log.level?"),
     ("reason", "event.reason"),
     ("outcome", "event.outcome?"),
@@ -213,10 +244,24 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("rulelabel", "rule.name"),
     ("policyname", "rule.name"),
     ("ruleid", "rule.id"),
+    ("ruleversion", "rule.version"),
+    ("azid", "cloud.availability_zone"),
+    ("flowdirection", "network.direction"),
+    ("ecsclusterarn", "orchestrator.cluster.id"),
+    ("ecsclustername", "orchestrator.cluster.name"),
+    ("ecscontainerinstancearn", "orchestrator.resource.name"),
+    ("ecscontainerinstanceid", "orchestrator.resource.id"),
+    ("ecsservicename", "service.name"),
+    ("rejectreason", "event.reason"),
+    ("ruleactioncode", "event.action"),
+    ("ruledescription", "rule.description"),
+    ("rulecategory", "rule.category"),
+    ("classification", "rule.category"),
+    ("priority", "event.severity?"),
     ("policyid", "rule.id"),
     ("ruleuid", "rule.uuid"),
     ("profile", "rule.ruleset"),
-    ("ruletype", "rule.ruleset"),
+    ("ruletype", "rule.category"),
     ("attack", "rule.name"),
     ("ref", "event.reference"),
     // process / file
@@ -250,7 +295,32 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("issuer", "tls.server.issuer"),
     ("version", "tls.version?"),
     ("ja3", "tls.client.ja3"),
+    ("notafter", "tls.server.not_after"),
+    ("notbefore", "tls.server.not_before"),
+    ("serial", "tls.server.x509.serial_number"),
+    ("serialnumber", "tls.server.x509.serial_number?"),
+    ("fingerprint", "tls.server.hash.sha1?"),
     ("tty", "process.tty.name?"),
+];
+
+/// Key names whose meaning is particular to one product: the product's vendor prefix, the
+/// normalized key, the ECS field (as in [`SYNONYMS`]). Tried before the general synonyms.
+pub const PRODUCT_SYNONYMS: &[(&str, &str, &str)] = &[
+    // SonicWall: `id` is the firewall's name, `fw` its WAN address, `n` the message count.
+    ("sonicwall.firewall", "id", "observer.name"),
+    ("sonicwall.firewall", "fw", "observer.ip"),
+    ("sonicwall.firewall", "n", "event.sequence"),
+    ("sonicwall.firewall", "sent", "network.bytes"),
+    // FortiOS UTM logs: `hostname` is the requested host, `service` the application protocol.
+    ("fortinet.firewall", "hostname", "url.domain"),
+    ("fortinet.firewall", "eventtype", "event.action"),
+    ("fortinet.firewall", "service", "network.protocol"),
+    // Suricata EVE: `event_type` names the application protocol of protocol records.
+    ("suricata.eve", "eventtype", "network.protocol"),
+    // Check Point: `origin` is the gateway that logged, `loguid` the event's id.
+    ("checkpoint", "origin", "observer.name"),
+    ("checkpoint", "loguid", "event.id"),
+    ("checkpoint", "layername", "network.name"),
 ];
 
 /// Context words before a value in free text (`from <ip> port <n>`): the nearest literal word
@@ -301,7 +371,7 @@ pub const SIGNATURES: &[Signature] = &[
     Signature {
         pattern: r"%ASA-\d-\d+",
         vendor: "Cisco",
-        product: "ASA",
+        product: "asa",
         observer_type: "firewall",
         module: "cisco_asa",
         prefix: "cisco.asa",
@@ -341,7 +411,7 @@ pub const SIGNATURES: &[Signature] = &[
     Signature {
         pattern: r"id=firewall sn=",
         vendor: "SonicWall",
-        product: "firewall",
+        product: "SonicOS",
         observer_type: "firewall",
         module: "sonicwall_firewall",
         prefix: "sonicwall.firewall",
@@ -349,7 +419,7 @@ pub const SIGNATURES: &[Signature] = &[
     Signature {
         pattern: r"CheckPoint|originsicname",
         vendor: "Checkpoint",
-        product: "Firewall",
+        product: "",
         observer_type: "firewall",
         module: "checkpoint",
         prefix: "checkpoint",
@@ -379,10 +449,10 @@ pub const SIGNATURES: &[Signature] = &[
         prefix: "juniper.srx",
     },
     Signature {
-        pattern: r"\bIN=\S* OUT=\S* .*SRC=",
-        vendor: "Netfilter",
-        product: "iptables",
-        observer_type: "firewall",
+        pattern: r"\bIN=\S* OUT=|\bTTL=\d+ ID=\d+ |\bPROTO=(TCP|UDP|ICMP)\b",
+        vendor: "",
+        product: "",
+        observer_type: "",
         module: "iptables",
         prefix: "iptables",
     },
@@ -396,7 +466,7 @@ pub const SIGNATURES: &[Signature] = &[
     },
     Signature {
         pattern: r"snort(\[\d+\])?:",
-        vendor: "Snort",
+        vendor: "snort",
         product: "ids",
         observer_type: "ids",
         module: "snort",
@@ -404,9 +474,9 @@ pub const SIGNATURES: &[Signature] = &[
     },
     Signature {
         pattern: r#""event_type":\s*"(alert|flow|tls|dns|http)""#,
-        vendor: "OISF",
-        product: "Suricata",
-        observer_type: "ids",
+        vendor: "",
+        product: "",
+        observer_type: "",
         module: "suricata",
         prefix: "suricata.eve",
     },
@@ -419,58 +489,66 @@ pub const SIGNATURES: &[Signature] = &[
         prefix: "haproxy",
     },
     Signature {
+        pattern: r"^\d+ (\d{12}|unknown) (eni-\S+|-) \S+ \S+ \S+ \S+ \d+ ",
+        vendor: "",
+        product: "",
+        observer_type: "",
+        module: "aws",
+        prefix: "aws.vpcflow",
+    },
+    Signature {
         pattern: r#""eventVersion".*"eventSource""#,
-        vendor: "AWS",
-        product: "CloudTrail",
+        vendor: "",
+        product: "",
         observer_type: "",
         module: "aws",
         prefix: "aws.cloudtrail",
     },
     Signature {
         pattern: r#""(ADFSSignInLogs|SignInLogs)""#,
-        vendor: "Microsoft",
-        product: "Azure",
+        vendor: "",
+        product: "",
         observer_type: "",
         module: "azure",
         prefix: "azure.signinlogs",
     },
     Signature {
         pattern: r#"zscalernss|"sourcetype"\s*:\s*"zscaler"#,
-        vendor: "Zscaler",
-        product: "ZIA",
-        observer_type: "proxy",
+        vendor: "",
+        product: "",
+        observer_type: "",
         module: "zscaler_zia",
         prefix: "zscaler_zia.web",
     },
     Signature {
         pattern: r"CEF:\d+\|Citrix\|NetScaler|APPFW",
-        vendor: "Citrix",
-        product: "NetScaler",
-        observer_type: "waf",
+        vendor: "",
+        product: "",
+        observer_type: "",
         module: "citrix_waf",
         prefix: "citrix",
     },
     Signature {
         pattern: r"CISE_",
-        vendor: "Cisco",
-        product: "ISE",
+        vendor: "",
+        product: "",
         observer_type: "",
         module: "cisco_ise",
         prefix: "cisco_ise",
     },
     Signature {
         pattern: r"^<\d+>1 \d+\.\d+ \S+ (urls|flows|firewall|ids-alerts|events)",
-        vendor: "Cisco",
-        product: "Meraki",
+        vendor: "",
+        product: "",
         observer_type: "",
         module: "cisco_meraki",
         prefix: "cisco_meraki",
     },
     Signature {
         pattern: r"barracuda",
-        vendor: "Barracuda",
-        product: "Web Application Firewall",
-        observer_type: "waf",
+        vendor: "",
+        product: "",
+        observer_type: "",
         module: "barracuda",
         prefix: "barracuda.waf",
     },
@@ -516,6 +594,22 @@ pub const SIGNATURES: &[Signature] = &[
     },
 ];
 
+/// Where a product's syslog host name goes (module → field), and whether `host.hostname` is
+/// kept too. The host that wrote a network device's log is the observer, not a monitored host.
+pub const OBSERVER_HOST: &[(&str, &str, bool)] = &[
+    ("cisco_asa", "observer.hostname", true),
+    ("cisco_meraki", "observer.hostname", false),
+    ("citrix_waf", "observer.hostname", false),
+    ("iptables", "observer.name", false),
+    ("snort", "observer.name", false),
+];
+
+/// Products (modules) whose source and destination are also the HTTP client and server.
+pub const CLIENT_SERVER: &[&str] = &["barracuda"];
+
+/// Cloud services: module → `cloud.provider`.
+pub const CLOUD_PROVIDER: &[(&str, &str)] = &[("aws", "aws"), ("azure", "azure")];
+
 /// Categorization rules over the message text (first match wins): a case-insensitive regex →
 /// (kind, categories, types, outcome, action).
 pub struct CategoryRule {
@@ -527,6 +621,20 @@ pub struct CategoryRule {
 }
 
 pub const CATEGORY_RULES: &[CategoryRule] = &[
+    CategoryRule {
+        pattern: r"\b(ConsoleLogin|AssumeRole\w*|GetSessionToken|GetFederationToken)\b|SignInLogs\b|\bsign-?in\b",
+        kind: "event",
+        category: &["authentication"],
+        ty: &["info"],
+        outcome: "",
+    },
+    CategoryRule {
+        pattern: r"; COMMAND=",
+        kind: "event",
+        category: &["process"],
+        ty: &[],
+        outcome: "",
+    },
     CategoryRule {
         pattern: r"failed password|authentication failure|invalid user|failed login|login failed|logon failure|bad password",
         kind: "event",

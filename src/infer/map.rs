@@ -3,7 +3,7 @@
 //! typed value, a confidence in [0, 1] and a reason. Knowledge comes from `knowledge` tables.
 
 use super::fields::{ValueType, time_expr};
-use super::knowledge::{CONTEXT, SYNONYMS};
+use super::knowledge::{CONTEXT, PRODUCT_SYNONYMS, SYNONYMS};
 use crate::model::{self, FieldType};
 
 /// A field found in the samples, before mapping.
@@ -20,6 +20,8 @@ pub struct RawField {
     pub ty: ValueType,
     /// Literal words before the value (free text), nearest last.
     pub context: Vec<String>,
+    /// Read from a `key=value` pair (in free text or a key=value payload).
+    pub kv: bool,
 }
 
 /// One mapped output.
@@ -71,7 +73,10 @@ fn compatible(target: &str, ty: &ValueType, strict: bool) -> bool {
     };
     match ft {
         FieldType::Ip => ty.is_ip() || *ty == ValueType::IpPort,
-        FieldType::Date => matches!(ty, ValueType::Timestamp(_)),
+        // Epoch seconds are integers by shape; a date key says they are times.
+        FieldType::Date => {
+            matches!(ty, ValueType::Timestamp(_)) || (!strict && *ty == ValueType::Integer)
+        }
         t if t.is_integer() => {
             *ty == ValueType::Integer || (target.ends_with(".port") && *ty == ValueType::IpPort)
         }
@@ -82,6 +87,17 @@ fn compatible(target: &str, ty: &ValueType, strict: bool) -> bool {
             }
             if target.ends_with(".mac") {
                 return *ty == ValueType::Mac;
+            }
+            // Interface names are short words, never paths or addresses.
+            if target.ends_with(".interface.name") {
+                return !matches!(
+                    ty,
+                    ValueType::Path
+                        | ValueType::Url
+                        | ValueType::Ipv4
+                        | ValueType::Ipv6
+                        | ValueType::Text
+                );
             }
             if target == "url.original" || target == "http.request.referrer" {
                 return matches!(
@@ -118,12 +134,45 @@ fn by_value(ty: &ValueType) -> Option<&'static str> {
 /// vendor prefix.
 pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
     let key = f.source.rsplit(['.', '/']).next().unwrap_or(&f.source);
+    // A `MAC=` holding a whole link-layer header (netfilter): destination MAC, source MAC, type.
+    if normalize(key) == "mac" && !f.values.is_empty() && f.values.iter().all(|v| is_link_header(v))
+    {
+        return (
+            "destination.mac".into(),
+            0.8,
+            format!("key `{key}` holds a link-layer header: destination then source MAC"),
+        );
+    }
+    // The kernel writes netfilter logs; it is not a process of the monitored host.
+    if f.source == "syslog_program" && f.values.iter().all(|v| v == "kernel") {
+        return (
+            format!("{prefix}.{}", f.source),
+            0.3,
+            "the kernel is not a process".into(),
+        );
+    }
+    let product = PRODUCT_SYNONYMS
+        .iter()
+        .filter(|(m, _, _)| prefix == *m)
+        .map(|(_, s, t)| (*s, *t));
+    let synonyms: Vec<(&str, &str)> = product.chain(SYNONYMS.iter().copied()).collect();
     for k in [normalize(&f.source), normalize(key)] {
-        if let Some((_, t)) = SYNONYMS.iter().find(|(s, _)| *s == k) {
+        for (_, t) in synonyms.iter().filter(|(s, _)| *s == k) {
             let (t, strict) = match t.strip_suffix('?') {
                 Some(t) => (t, true),
                 None => (*t, false),
             };
+            // Application protocols (`HTTP`) are not transports.
+            if t == "network.transport"
+                && !matches!(f.ty, ValueType::Integer | ValueType::Protocol)
+                && !f.values.iter().any(|v| v.contains('/'))
+            {
+                return (
+                    "network.protocol".into(),
+                    0.8,
+                    format!("key `{key}` holds application protocols"),
+                );
+            }
             // Protocol numbers go to the IANA number.
             if t == "network.transport" && f.ty == ValueType::Integer {
                 return (
@@ -132,7 +181,15 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
                     format!("key `{key}` holds protocol numbers"),
                 );
             }
-            if compatible(t, &f.ty, strict) {
+            // A column mixing addresses with junk (`not_an_IP`) still holds addresses.
+            let mixed_ip = !strict
+                && target_type(t) == Some(FieldType::Ip)
+                && f.values.iter().any(|v| {
+                    let v = v.trim_start_matches('[');
+                    let v = v.split(']').next().unwrap_or(v);
+                    v.parse::<std::net::IpAddr>().is_ok()
+                });
+            if compatible(t, &f.ty, strict) || mixed_ip {
                 return (
                     t.to_string(),
                     if strict { 0.7 } else { 0.9 },
@@ -165,6 +222,21 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
             format!("{} value labelled `{word}`", f.ty.name()),
         );
     }
+    // Words that only ever name a traffic direction.
+    const DIRECTIONS: &[&str] = &[
+        "inbound", "outbound", "ingress", "egress", "internal", "external", "incoming", "outgoing",
+    ];
+    if !f.values.is_empty()
+        && f.values
+            .iter()
+            .all(|v| DIRECTIONS.contains(&v.to_ascii_lowercase().as_str()))
+    {
+        return (
+            "network.direction".into(),
+            0.6,
+            "values are traffic directions".into(),
+        );
+    }
     if let Some(t) = by_value(&f.ty) {
         return (
             t.to_string(),
@@ -193,6 +265,15 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
     )
 }
 
+/// `90:10:92:6e:ea:a7:90:10:73:ba:d6:77:08:00...`: at least two MACs and an EtherType.
+fn is_link_header(v: &str) -> bool {
+    let parts: Vec<&str> = v.split(':').collect();
+    parts.len() >= 14
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 /// Template slots are named `t<i>_<j>` (see `synth::slot_name`).
 fn is_slot(name: &str) -> bool {
     name.strip_prefix('t')
@@ -203,53 +284,158 @@ fn is_slot(name: &str) -> bool {
 /// The conversion of a field's expression into the target's type; `extra` receives derived
 /// outputs (port split off `ip:port`, address copies, syslog facility/severity, URL parts).
 pub fn convert(f: &RawField, target: &str, year: i32) -> (String, bool, Vec<(String, String)>) {
+    convert_opts(f, target, year, true, false)
+}
+
+/// [`convert`]; `addresses` adds the `*.address` copies of endpoint IPs (the convention of
+/// pipelines that parse text; key=value pipelines map the keys to the IPs directly).
+pub fn convert_opts(
+    f: &RawField,
+    target: &str,
+    year: i32,
+    addresses: bool,
+    dash_literal: bool,
+) -> (String, bool, Vec<(String, String)>) {
     let x = &f.expr;
     let dashy = f.values.iter().any(|v| v.is_empty());
-    let clean = if dashy {
-        format!("nullif({x}, '')")
-    } else {
-        x.clone()
+    let dash = !dash_literal && f.values.iter().any(|v| v == "-");
+    let clean = match (dashy, dash) {
+        (true, true) => format!("nullif(nullif({x}, ''), '-')"),
+        (true, false) => format!("nullif({x}, '')"),
+        (false, true) => format!("nullif({x}, '-')"),
+        (false, false) => x.clone(),
     };
+    let key = normalize(f.source.rsplit(['.', '/']).next().unwrap_or(&f.source));
     let mut extra = Vec::new();
     let ft = target_type(target);
+    if target == "destination.mac" && f.values.iter().all(|v| is_link_header(v)) {
+        let mac = "[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}";
+        extra.push((
+            "source.mac".into(),
+            format!("regexp_extract({x}, '^{mac}:({mac})', 1)"),
+        ));
+        return (format!("regexp_extract({x}, '^({mac})', 1)"), false, extra);
+    }
+    // Netfilter rule tags (`[RULESET-RULE-A]`): A accept, D drop, R reject.
+    if key == "ruleactioncode" {
+        return (
+            format!(
+                "CASE {x} WHEN 'A' THEN 'accept' WHEN 'D' THEN 'drop' WHEN 'R' THEN 'reject' ELSE NULL END"
+            ),
+            false,
+            extra,
+        );
+    }
+    // IANA protocol numbers also name the transport.
+    if target == "network.iana_number" {
+        extra.push((
+            "network.transport".into(),
+            format!("CASE try_cast({x} as BIGINT) WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp' WHEN 58 THEN 'ipv6-icmp' WHEN 47 THEN 'gre' WHEN 50 THEN 'esp' WHEN 132 THEN 'sctp' ELSE NULL END"),
+        ));
+    }
+    // The end of a flow is when it was logged.
+    if target == "event.end" {
+        extra.push(("@timestamp".into(), String::new()));
+    }
+    // A syslog severity written out (`NOTICE`).
+    if key == "severityname" {
+        extra.push(("log.syslog.severity.name".into(), format!("lower({clean})")));
+    }
+    if key == "ciscoseverity" {
+        extra.push((
+            "log.level".into(),
+            format!(
+                "element_at(ARRAY['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'debug'], try_cast({x} as BIGINT) + 1)"
+            ),
+        ));
+    }
     let expr = match (&f.ty, ft) {
         (ValueType::IpPort, Some(FieldType::Ip)) => {
             let base = target.trim_end_matches(".ip");
             extra.push((
                 format!("{base}.port"),
-                format!("try_cast(regexp_extract({x}, '^\\[?[0-9A-Fa-f:.]+?\\]?[:/](\\d+)', 1) as BIGINT)"),
+                format!("try_cast(regexp_extract({x}, '^\\[?[0-9A-Fa-f:.]+?\\]?[:/(](\\d+)', 1) as BIGINT)"),
             ));
-            format!("regexp_extract({x}, '^\\[?([0-9A-Fa-f:.]+?)\\]?[:/]\\d+', 1)")
+            format!("regexp_extract({x}, '^\\[?([0-9A-Fa-f:.]+?)\\]?[:/(]\\d+', 1)")
         }
         (ValueType::IpPort, Some(t)) if t.is_integer() => {
-            format!("try_cast(regexp_extract({x}, '[:/](\\d+)', 1) as BIGINT)")
+            format!("try_cast(regexp_extract({x}, '[:/(](\\d+)', 1) as BIGINT)")
         }
         (ValueType::Timestamp(i), _) => time_expr(*i, x, year),
+        (ValueType::Integer, Some(FieldType::Date)) => {
+            let digits = f.values.iter().map(|v| v.len()).max().unwrap_or(10);
+            let div = match digits {
+                0..=11 => "",
+                12..=14 => " / 1000.0",
+                15..=17 => " / 1000000.0",
+                _ => " / 1000000000.0",
+            };
+            format!("from_unixtime(try_cast({x} as BIGINT){div})")
+        }
+        // Durations in milliseconds (`duration_ms`, W3C `time-taken`) become nanoseconds.
+        (_, Some(t))
+            if t.is_integer()
+                && target == "event.duration"
+                && (key.ends_with("ms") || key == "timetaken") =>
+        {
+            format!("try_cast({x} as BIGINT) * 1000000")
+        }
         (_, Some(t)) if t.is_integer() => format!("try_cast({x} as BIGINT)"),
         (_, Some(t)) if t.is_numeric() => format!("try_cast({x} as DOUBLE)"),
+        (_, Some(FieldType::Ip)) if f.values.iter().any(|v| v.starts_with('[')) => format!(
+            "coalesce(if(is_ip({x}), {x}, NULL), if(is_ip(regexp_extract({x}, '^\\[([0-9A-Fa-f:.]+)\\]', 1)), regexp_extract({x}, '^\\[([0-9A-Fa-f:.]+)\\]', 1), NULL))"
+        ),
         (_, Some(FieldType::Ip)) => format!("if(is_ip({x}), {x}, NULL)"),
         _ => match target {
+            // `tcp/http`: transport, then the application protocol.
+            "network.transport" if f.values.iter().any(|v| v.contains('/')) => {
+                extra.push((
+                    "network.protocol".into(),
+                    format!("nullif(lower(regexp_extract({x}, '/(\\w+)', 1)), '')"),
+                ));
+                format!("lower(regexp_extract({x}, '^[^/]+'))")
+            }
+            // A record type that names a protocol only for protocol records.
+            "network.protocol" if key == "eventtype" => format!(
+                "CASE WHEN lower({clean}) IN ('alert', 'flow', 'netflow', 'stats', 'anomaly', 'fileinfo', 'drop') THEN NULL ELSE lower({clean}) END"
+            ),
             "network.transport" | "network.protocol" => format!("lower({clean})"),
+            // W3C logs encode spaces as `+`.
+            "user_agent.original"
+                if f.values.iter().all(|v| !v.contains(' '))
+                    && f.values.iter().any(|v| v.contains('+')) =>
+            {
+                format!("replace({clean}, '+', ' ')")
+            }
             "network.direction" => format!(
-                "CASE lower({x}) WHEN 'outgoing' THEN 'outbound' WHEN 'incoming' THEN 'inbound' WHEN 'inbound' THEN 'inbound' WHEN 'outbound' THEN 'outbound' WHEN 'internal' THEN 'internal' WHEN 'external' THEN 'external' ELSE NULL END"
+                "CASE lower({x}) WHEN 'outgoing' THEN 'outbound' WHEN 'incoming' THEN 'inbound' WHEN 'inbound' THEN 'inbound' WHEN 'outbound' THEN 'outbound' WHEN 'internal' THEN 'internal' WHEN 'external' THEN 'external' WHEN 'ingress' THEN 'ingress' WHEN 'egress' THEN 'egress' ELSE NULL END"
             ),
             "http.request.method" => format!("upper({clean})"),
             "http.version" => format!("regexp_replace({clean}, '^HTTP/', '')"),
             "log.level" => format!("lower({clean})"),
+            // Hex identifiers written as `1a:00:0b:...`: upper-case hex digits only.
+            "tls.server.x509.serial_number"
+            | "tls.server.hash.sha1"
+            | "tls.server.hash.sha256"
+            | "tls.server.hash.md5"
+                if f.values.iter().any(|v| v.contains(':')) =>
+            {
+                format!("upper(replace({clean}, ':', ''))")
+            }
+            // `TLS 1.2`: the version, and the protocol it belongs to.
+            "tls.version" if f.values.iter().any(|v| v.contains(' ')) => {
+                extra.push((
+                    "tls.version_protocol".into(),
+                    format!("nullif(lower(regexp_extract({x}, '^([A-Za-z]+)', 1)), '')"),
+                ));
+                format!("regexp_extract({x}, '([0-9][0-9.]*)$', 1)")
+            }
             _ => clean.clone(),
         },
     };
-    if target == "log.syslog.priority" {
-        extra.push((
-            "log.syslog.facility.code".into(),
-            format!("try_cast({x} as BIGINT) / 8"),
-        ));
-        extra.push((
-            "log.syslog.severity.code".into(),
-            format!("try_cast({x} as BIGINT) % 8"),
-        ));
-    }
     if let Some(base) = target.strip_suffix(".ip")
+        && addresses
+        && !f.kv
         && ["source", "destination", "client", "server"].contains(&base)
     {
         let addr = if f.ty == ValueType::IpPort {
@@ -258,6 +444,76 @@ pub fn convert(f: &RawField, target: &str, year: i32) -> (String, bool, Vec<(Str
             clean.clone()
         };
         extra.push((format!("{base}.address"), addr));
+    }
+    // `ip:port:interface` (SonicWall, ASA): the interface the packet used.
+    if f.ty == ValueType::IpPort
+        && let Some(side) = match target {
+            "source.ip" => Some("ingress"),
+            "destination.ip" => Some("egress"),
+            _ => None,
+        }
+        && f.values.iter().any(|v| {
+            v.rsplit_once(':').is_some_and(|(a, b)| {
+                !b.is_empty() && !b.chars().all(|c| c.is_ascii_digit()) && a.contains(':')
+            })
+        })
+    {
+        extra.push((
+            format!("observer.{side}.interface.name"),
+            format!("nullif(regexp_extract({x}, '^[0-9.]+:\\d+:(\\S+)$', 1), '')"),
+        ));
+    }
+    // The first X-Forwarded-For address is the originating client.
+    if target == "network.forwarded_ip"
+        && (key.contains("forwarded")
+            || f.context.iter().any(|w| normalize(w).contains("forwarded")))
+    {
+        extra.push(("client.ip".into(), expr.clone()));
+    }
+    // Certificate validity: also the X.509 fields.
+    if let Some(which) = target.strip_prefix("tls.server.not_") {
+        extra.push((format!("tls.server.x509.not_{which}"), expr.clone()));
+    }
+    // A distinguished name: its common name, organization and country.
+    if target == "tls.server.subject" || target == "tls.server.issuer" {
+        let base = if target.ends_with("subject") {
+            "tls.server.x509.subject"
+        } else {
+            "tls.server.x509.issuer"
+        };
+        for (attr, field) in [
+            ("CN", "common_name"),
+            ("O", "organization"),
+            ("C", "country"),
+        ] {
+            let v = format!("regexp_extract({x}, '(?:^|,\\s*){attr}=([^,]+)', 1)");
+            extra.push((
+                format!("{base}.{field}"),
+                format!("if(nullif({v}, '') IS NULL, NULL, ARRAY[{v}])"),
+            ));
+        }
+    }
+    // A user named by e-mail address: the address is also the user's e-mail.
+    if target == "user.name" && f.ty == ValueType::Email {
+        extra.push(("user.email".into(), clean.clone()));
+    }
+    // The host a web request named is also the URL's domain.
+    if target == "destination.domain" && key.ends_with("host") {
+        extra.push(("url.domain".into(), clean.clone()));
+    }
+    // The extension of the requested file.
+    if matches!(target, "url.original" | "url.path")
+        && matches!(f.ty, ValueType::Path | ValueType::Url)
+    {
+        let path = if f.ty == ValueType::Url {
+            format!("url_extract_path({x})")
+        } else {
+            format!("regexp_extract({x}, '^[^?#]*')")
+        };
+        extra.push((
+            "url.extension".into(),
+            format!("nullif(lower(regexp_extract({path}, '\\.([A-Za-z0-9]{{1,8}})$', 1)), '')"),
+        ));
     }
     if target == "url.original" {
         if f.ty == ValueType::Url {
@@ -278,11 +534,23 @@ pub fn convert(f: &RawField, target: &str, year: i32) -> (String, bool, Vec<(Str
                 format!("nullif(url_extract_query({x}), '')"),
             ));
         } else if f.ty == ValueType::Path {
-            extra.push(("url.path".into(), format!("regexp_extract({x}, '^[^?#]*')")));
+            // The path percent-decoded (`+` is literal in a path).
+            let p = format!("regexp_extract({x}, '^[^?#]*')");
+            extra.push((
+                "url.path".into(),
+                format!(
+                    "if(strpos({p}, '%') > 0, coalesce(try(url_decode(replace({p}, '+', '%2B'))), {p}), {p})"
+                ),
+            ));
             extra.push((
                 "url.query".into(),
                 format!("nullif(regexp_extract({x}, '\\?([^#]*)', 1), '')"),
             ));
+        }
+    }
+    for (t, e) in extra.iter_mut() {
+        if t == "@timestamp" && e.is_empty() {
+            *e = expr.clone();
         }
     }
     let plain = expr == *x && f.raw.as_deref() == Some(x.trim_matches('"'));
@@ -302,6 +570,7 @@ mod tests {
             ty: super::super::fields::dominant(values.iter().map(String::as_str)),
             values,
             context: context.iter().map(|s| s.to_string()).collect(),
+            kv: false,
         }
     }
 

@@ -4,7 +4,9 @@
 
 use super::detect::{self, Detection, Payload};
 use super::fields::{ValueType, dominant};
-use super::knowledge::{CATEGORY_RULES, SIGNATURES, Signature};
+use super::knowledge::{
+    CATEGORY_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST, SIGNATURES, Signature,
+};
 use super::map::{self, RawField};
 use super::synth::{self, ident, lit};
 use super::templates::{self, Template};
@@ -98,8 +100,18 @@ pub fn suggest_with(
     // Templates for free text: mined over the text left by the headers.
     let rest_texts = remainders(&det, &infer);
     let budget = MAX_STAGES.saturating_sub(det.layers.len() + 4);
+    let (known, known_hit) = if det.payload == Payload::Text {
+        detect::known_messages(&rest_texts)
+    } else {
+        (Vec::new(), vec![false; rest_texts.len()])
+    };
     let templates: Vec<Template> = if det.payload == Payload::Text {
-        let refs: Vec<&str> = rest_texts.iter().map(String::as_str).collect();
+        let refs: Vec<&str> = rest_texts
+            .iter()
+            .zip(&known_hit)
+            .filter(|(_, k)| !**k)
+            .map(|(t, _)| t.as_str())
+            .collect();
         templates::mine(&refs, budget.max(1))
             .into_iter()
             .filter(|t| !t.slots().is_empty())
@@ -108,7 +120,39 @@ pub fn suggest_with(
         Vec::new()
     };
     let csv_names = csv_names(&det, &rest_texts);
-    let (extract, text_field) = synth::extraction(&det, &templates, &csv_names);
+    let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names);
+    for k in &known {
+        let def = &detect::KNOWN_MESSAGES[*k];
+        let outs: Vec<String> = def.outputs.iter().map(|o| ident(o)).collect();
+        extract.push(format!(
+            "parse-regexp {}, {} as {}",
+            ident(&text_field),
+            lit(def.regex),
+            outs.join(", ")
+        ));
+    }
+    if matches!(det.payload, Payload::Kv { .. }) && detect::bracketed(&rest_texts) {
+        let at = extract.len().saturating_sub(1);
+        let t = ident(&text_field);
+        extract.insert(
+            at,
+            format!("parse-regexp {t}, {} as {t}", lit(r"(?s)^\s*\[(.*)\]\s*$")),
+        );
+    }
+    if matches!(det.payload, Payload::Kv { .. }) && detect::has_rule_tag(&rest_texts) {
+        let mut outs: Vec<String> = detect::RULE_TAG_OUTPUTS.iter().map(|o| ident(o)).collect();
+        outs.push(ident(&text_field));
+        let at = extract.len().saturating_sub(1);
+        extract.insert(
+            at,
+            format!(
+                "parse-regexp {}, {} as {}",
+                ident(&text_field),
+                lit(detect::RULE_TAG_REGEX),
+                outs.join(", ")
+            ),
+        );
+    }
 
     // Run the extraction on the samples to see the raw fields the engine produces.
     let raw_rule = synth::rule(&extract);
@@ -131,14 +175,21 @@ pub fn suggest_with(
             Some((_, v)) => v.push((c, e)),
             None => outputs.push((t.to_string(), vec![(c, e)])),
         };
-    let choices = positional(&raw_fields, prefix);
+    // Common Log Format keeps `-` as a literal value (the Apache/nginx convention).
+    let clf = det
+        .layers
+        .iter()
+        .any(|l| detect::HEADERS[l.def].name == "Apache/nginx access log");
+    let mut choices = positional(&raw_fields, prefix);
+    prefer_precise_time(&raw_fields, &mut choices);
     for (fi, f) in raw_fields.iter().enumerate() {
         if let Some(r) = &f.raw
             && !consumed.contains(r)
         {
             consumed.push(r.clone());
         }
-        if f.ty == ValueType::Empty {
+        let dash_literal = clf && f.values.iter().all(|v| v == "-" || v.is_empty());
+        if f.ty == ValueType::Empty && !dash_literal {
             continue;
         }
         let over = options.overrides.iter().find(|(s, _)| *s == f.source);
@@ -177,7 +228,8 @@ pub fn suggest_with(
             }
             continue;
         }
-        let (expr, _plain, extra) = map::convert(f, &target, year);
+        let addresses = !matches!(det.payload, Payload::Kv { .. });
+        let (expr, _plain, extra) = map::convert_opts(f, &target, year, addresses, clf);
         push_out(&mut outputs, &target, conf, expr);
         for (t, e) in extra {
             push_out(&mut outputs, &t, conf * 0.9, e);
@@ -185,18 +237,40 @@ pub fn suggest_with(
     }
     // Signature constants.
     if let Some(s) = sig {
+        let host = raw_fields
+            .iter()
+            .find(|f| f.source == "syslog_host" || f.source == "syslog_hostname");
+        if let Some(h) = host
+            && let Some((_, t, keep)) = OBSERVER_HOST.iter().find(|(m, _, _)| *m == s.module)
+        {
+            if !keep {
+                outputs.retain(|(n, _)| n != "host.hostname");
+            }
+            outputs.push((t.to_string(), vec![(0.8, h.expr.clone())]));
+        }
+        // Products whose endpoints are also the HTTP client and server.
+        if CLIENT_SERVER.contains(&s.module) {
+            let mut copies = Vec::new();
+            for (n, es) in &outputs {
+                for (from, to) in [("source.", "client."), ("destination.", "server.")] {
+                    if let Some(rest) = n.strip_prefix(from)
+                        && matches!(rest, "ip" | "port")
+                    {
+                        copies.push((format!("{to}{rest}"), es.clone()));
+                    }
+                }
+            }
+            outputs.extend(copies);
+        }
+        if let Some((_, p)) = CLOUD_PROVIDER.iter().find(|(m, _)| *m == s.module) {
+            outputs.push(("cloud.provider".to_string(), vec![(0.9, lit(p))]));
+        }
         for (t, v) in [
             ("observer.vendor", s.vendor),
             ("observer.product", s.product),
             ("observer.type", s.observer_type),
             ("event.module", s.module),
         ] {
-            if t == "observer.type"
-                && !v.is_empty()
-                && let Some(h) = raw_fields.iter().find(|f| f.source == "syslog_host")
-            {
-                outputs.push(("observer.hostname".to_string(), vec![(0.8, h.expr.clone())]));
-            }
             if !v.is_empty() && !outputs.iter().any(|(n, _)| n == t) {
                 outputs.push((t.to_string(), vec![(0.9, lit(v))]));
             }
@@ -220,7 +294,20 @@ pub fn suggest_with(
         assigns.push((t, e));
     }
     let targets: Vec<String> = assigns.iter().map(|(t, _)| t.clone()).collect();
-    let categorize = categorization(&templates, &text_field, &targets, &rest_texts);
+    let web_error = det.layers.iter().any(|l| {
+        matches!(
+            detect::HEADERS[l.def].name,
+            "Apache error log" | "nginx error log"
+        )
+    });
+    let ids = sig.is_some_and(|s| s.observer_type == "ids");
+    let categorize = categorization(
+        &templates,
+        &text_field,
+        &targets,
+        &rest_texts,
+        Kinds { web_error, ids },
+    );
 
     // Stages: extraction, typed outputs, categorization, renames, clean-up.
     let mut stages = extract.clone();
@@ -342,7 +429,12 @@ fn positional(fields: &[RawField], prefix: &str) -> Vec<(String, f64, String)> {
     let mut last_ip: Option<&str> = None;
     for (i, f) in fields.iter().enumerate() {
         if !vendor(&choices[i].0) {
-            last_ip = None;
+            // An address mapped by its key or context: a bare integer right after it is its port.
+            last_ip = match choices[i].0.as_str() {
+                "source.ip" if f.ty.is_ip() => Some("source"),
+                "destination.ip" if f.ty.is_ip() => Some("destination"),
+                _ => None,
+            };
             continue;
         }
         if f.ty.is_ip() {
@@ -361,7 +453,9 @@ fn positional(fields: &[RawField], prefix: &str) -> Vec<(String, f64, String)> {
             && f.values
                 .iter()
                 .all(|v| v.parse::<u32>().is_ok_and(|n| n <= 65535))
-            && !choices.iter().any(|(t, _, _)| *t == format!("{role}.port"))
+            && !choices
+                .iter()
+                .any(|(t, c, _)| *t == format!("{role}.port") && *c > 0.5)
         {
             choices[i] = (
                 format!("{role}.port"),
@@ -373,6 +467,25 @@ fn positional(fields: &[RawField], prefix: &str) -> Vec<(String, f64, String)> {
         last_ip = None;
     }
     choices
+}
+
+/// Several sources for `@timestamp`: a year-less syslog header time yields to a fuller one.
+fn prefer_precise_time(fields: &[RawField], choices: &mut [(String, f64, String)]) {
+    let yearless = |f: &RawField| match f.ty {
+        ValueType::Timestamp(i) => super::fields::TIME_FORMATS[i].spl == "syslog",
+        _ => false,
+    };
+    let full = fields.iter().zip(choices.iter()).any(|(f, c)| {
+        c.0 == "@timestamp" && matches!(f.ty, ValueType::Timestamp(_)) && !yearless(f)
+    });
+    if !full {
+        return;
+    }
+    for (f, c) in fields.iter().zip(choices.iter_mut()) {
+        if c.0 == "@timestamp" && yearless(f) {
+            c.1 = c.1.min(0.5);
+        }
+    }
 }
 
 fn check_input(samples: &[String]) -> Result<(), Diagnostic> {
@@ -436,7 +549,7 @@ fn signature(samples: &[String]) -> Option<&'static Signature> {
 fn remainders(det: &Detection, samples: &[String]) -> Vec<String> {
     let mut texts = samples.to_vec();
     for l in &det.layers {
-        let re = Regex::new(detect::HEADERS[l.def].regex).expect("header");
+        let re = Regex::new(&detect::header_regex(&detect::HEADERS[l.def])).expect("header");
         texts = texts
             .into_iter()
             .map(|t| match re.captures(&t) {
@@ -498,14 +611,14 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             }
         }
     }
-    let slot_ctx: Vec<(String, Vec<String>)> = templates
+    let slot_ctx: Vec<(String, Vec<String>, bool)> = templates
         .iter()
         .enumerate()
         .flat_map(|(i, t)| {
             t.slots()
                 .into_iter()
                 .enumerate()
-                .map(move |(j, s)| (synth::slot_name(i, j), s.before))
+                .map(move |(j, s)| (synth::slot_name(i, j), s.before, s.kv))
         })
         .collect();
     let mut out = Vec::new();
@@ -545,6 +658,7 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
                     ty: dominant(vs.iter().map(String::as_str)),
                     values: vs,
                     context: Vec::new(),
+                    kv: false,
                 });
             }
             continue;
@@ -560,13 +674,16 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             continue;
         }
         let ty = dominant(texts.iter().map(String::as_str));
-        if ty == ValueType::Empty {
+        // Columns that are always `-` are kept (typed empty): some formats mean it literally.
+        let dashes =
+            texts.iter().any(|t| t == "-") && texts.iter().all(|t| t == "-" || t.is_empty());
+        if ty == ValueType::Empty && !dashes {
             continue;
         }
-        let context = slot_ctx
+        let (context, kv) = slot_ctx
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, c)| c.clone())
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, c, kv)| (c.clone(), *kv))
             .unwrap_or_default();
         out.push(RawField {
             source: name.clone(),
@@ -575,6 +692,7 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             ty,
             values: texts,
             context,
+            kv,
         });
     }
     out
@@ -618,28 +736,66 @@ fn combine_date_time(mut fields: Vec<RawField>) -> Vec<RawField> {
     let (Some(di), Some(ti)) = (di, ti) else {
         return fields;
     };
+    // A `tz` offset field (FortiOS `tz="-0500"`) completes the local time.
+    let zone = Regex::new(r"^[+-]\d{2}:?\d{2}$").expect("zone");
+    let tz = fields.iter().position(|f| {
+        f.source == "tz"
+            && f.values.len() == fields[di].values.len()
+            && f.values.iter().all(|v| zone.is_match(v))
+    });
     let values: Vec<String> = fields[di]
         .values
         .iter()
         .zip(&fields[ti].values)
-        .map(|(a, b)| format!("{a} {b}"))
+        .enumerate()
+        .map(|(i, (a, b))| match tz {
+            Some(z) => format!("{a} {b} {}", fields[z].values[i]),
+            None => format!("{a} {b}"),
+        })
         .collect();
     let ty = dominant(values.iter().map(String::as_str));
     if !matches!(ty, ValueType::Timestamp(_)) {
         return fields;
     }
+    let expr = match tz {
+        Some(z) => format!(
+            "concat({}, ' ', {}, ' ', {})",
+            fields[di].expr, fields[ti].expr, fields[z].expr
+        ),
+        None => format!("concat({}, ' ', {})", fields[di].expr, fields[ti].expr),
+    };
+    // With a wall-clock date and time, an epoch event time is when the event started.
+    for f in fields.iter_mut() {
+        if normalize_key(&f.source) == "eventtime" && f.ty != ValueType::Empty {
+            f.source = "event_start".into();
+        }
+    }
     let f = RawField {
         source: "date+time".into(),
-        expr: format!("concat({}, ' ', {})", fields[di].expr, fields[ti].expr),
+        expr,
         raw: None,
         values,
         ty,
         context: Vec::new(),
+        kv: false,
     };
     fields[di].ty = ValueType::Empty;
     fields[ti].ty = ValueType::Empty;
     fields.insert(0, f);
     fields
+}
+
+/// What the detected format says about the events' kind.
+#[derive(Debug, Clone, Copy)]
+struct Kinds {
+    /// A web server's error log: category `web`, type from the level.
+    web_error: bool,
+    /// An intrusion detection product: events naming a rule are alerts.
+    ids: bool,
+}
+
+fn normalize_key(k: &str) -> String {
+    map::normalize(k)
 }
 
 /// `event.kind/category/type/outcome` expressions.
@@ -648,11 +804,31 @@ fn categorization(
     text_field: &str,
     targets: &[String],
     texts: &[String],
+    kinds: Kinds,
 ) -> Vec<String> {
     let has = |t: &str| targets.iter().any(|x| x == t);
-    let mut out = vec![format!("{} = 'event'", ident("event.kind"))];
+    let kind = if kinds.ids && (has("rule.id") || has("rule.name")) {
+        "'alert'"
+    } else {
+        "'event'"
+    };
+    let mut out = vec![format!("{} = {kind}", ident("event.kind"))];
+    if kinds.web_error {
+        out.push(format!("{} = ARRAY['web']", ident("event.category")));
+        if has("log.level") {
+            out.push(format!(
+                "{} = CASE WHEN \"log.level\" IS NULL THEN NULL WHEN \"log.level\" IN ('notice', 'info', 'debug', 'trace') THEN ARRAY['info'] ELSE ARRAY['error'] END",
+                ident("event.type")
+            ));
+        }
+        return out;
+    }
     // Default category from the fields present.
-    let (def_cat, def_type) = if has("http.request.method") || has("http.response.status_code") {
+    let web = has("http.request.method") || has("http.response.status_code");
+    let (def_cat, def_type) = if web && has("destination.ip") && has("destination.port") {
+        // A web request with both server endpoints is also a network connection.
+        ("web+network", "connection")
+    } else if web {
         ("web", "")
     } else if has("source.ip") || has("destination.ip") {
         ("network", "connection")
@@ -683,7 +859,12 @@ fn categorization(
             lit(&format!("(?i){}", r.pattern))
         );
         cat.push_str(&format!(" WHEN {cond} THEN {}", arr(r.category)));
-        ty.push_str(&format!(" WHEN {cond} THEN {}", arr(r.ty)));
+        let t = if r.ty.is_empty() {
+            "NULL".to_string()
+        } else {
+            arr(r.ty)
+        };
+        ty.push_str(&format!(" WHEN {cond} THEN {t}"));
         if !r.outcome.is_empty() {
             outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(r.outcome)));
         }
@@ -705,13 +886,19 @@ fn categorization(
         if def_cat.is_empty() {
             "NULL".into()
         } else {
-            arr(&[def_cat])
+            arr(&def_cat.split('+').collect::<Vec<_>>())
         },
     );
     let ty = finish(
         ty,
         if def_type.is_empty() {
             "NULL".into()
+        } else if def_type == "connection" && has("event.action") {
+            // A firewall's verdict says whether the connection was allowed.
+            let a = ident("event.action");
+            format!(
+                "CASE WHEN lower({a}) IN ('accept', 'accepted', 'allow', 'allowed', 'permit', 'pass', 'forward') THEN ARRAY['allowed', 'connection'] WHEN lower({a}) IN ('deny', 'denied', 'drop', 'dropped', 'reject', 'rejected', 'block', 'blocked') THEN ARRAY['denied', 'connection'] ELSE ARRAY['connection'] END"
+            )
         } else {
             arr(&[def_type])
         },

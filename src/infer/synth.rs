@@ -52,7 +52,7 @@ pub fn extraction(
         stages.push(format!(
             "parse-regexp {}, {} as {}",
             ident(&src),
-            lit(h.regex),
+            lit(&super::detect::header_regex(h)),
             outs.join(", ")
         ));
         if h.rest {

@@ -28,6 +28,8 @@ pub struct Slot {
     pub before: Vec<String>,
     /// The literal piece right after it.
     pub after: String,
+    /// The value of a `key=value` pair (the piece right before it is `=`).
+    pub kv: bool,
 }
 
 fn is_punct(c: char) -> bool {
@@ -118,7 +120,12 @@ pub fn mine(messages: &[&str], max: usize) -> Vec<Template> {
         let mut cand: Vec<(Option<String>, bool)> = Vec::with_capacity(ps.len());
         for (k, p) in ps.iter().enumerate() {
             let prev = k.checked_sub(1).map(|j| ps[j].text.to_lowercase());
+            // `for faddr 10.0.0.1/80`: a word followed by a value is that value's label.
+            let labels_next = ps.get(k + 1).is_some_and(|n| {
+                n.space_before && looks_variable(&n.text) && !looks_variable(&p.text)
+            });
             let after_label = prev.as_deref().is_some_and(|w| VALUE_AFTER.contains(&w))
+                && !labels_next
                 && p.text
                     .chars()
                     .all(|c| c.is_alphanumeric() || "_-.@$".contains(c));
@@ -217,7 +224,8 @@ impl Template {
                 .get(i + 1)
                 .and_then(|p| p.0.clone())
                 .unwrap_or_default();
-            out.push(Slot { before, after });
+            let kv = i > 0 && self.pieces[i - 1].0.as_deref() == Some("=");
+            out.push(Slot { before, after, kv });
         }
         out
     }

@@ -80,3 +80,137 @@ fn year_less_syslog_uses_the_reference_year() {
     assert_eq!(s.preview[0]["event.outcome"], "failure");
     assert_eq!(s.preview[0]["source.ip"], "10.0.0.1");
 }
+
+fn preview(lines: &[&str]) -> Vec<serde_json::Value> {
+    let samples: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+    let s = suggest(&samples, &options()).unwrap();
+    spl::compile(&s.spl).unwrap();
+    s.preview
+}
+
+#[test]
+fn iis_w3c_columns_with_optional_fields() {
+    let p = preview(&[
+        "2020-02-03 04:05:06 10.1.2.3 GET /index.htm a=1 443 - 192.0.2.7 Mozilla/5.0+(X11;+Linux) - 200 0 0 15",
+        "2020-02-03 04:05:07 W3SVC2 WEB01 10.1.2.3 POST /api - 80 bob 192.0.2.8 HTTP/1.1 curl/8.0 - - www.example.org 404 0 2 512 128 7",
+    ]);
+    assert_eq!(p[0]["destination.ip"], "10.1.2.3");
+    assert_eq!(p[0]["source.ip"], "192.0.2.7");
+    assert_eq!(p[0]["url.path"], "/index.htm");
+    assert_eq!(p[0]["url.query"], "a=1");
+    assert_eq!(p[0]["url.extension"], "htm");
+    assert_eq!(p[0]["user_agent.original"], "Mozilla/5.0 (X11; Linux)");
+    assert_eq!(p[0]["event.duration"], 15_000_000);
+    assert!(p[0].get("user.name").is_none());
+    assert_eq!(p[1]["http.response.status_code"], 404);
+    assert_eq!(p[1]["http.response.body.bytes"], 512);
+    assert_eq!(p[1]["http.request.body.bytes"], 128);
+    assert_eq!(p[1]["destination.domain"], "www.example.org");
+    assert_eq!(p[1]["user.name"], "bob");
+}
+
+#[test]
+fn vpc_flow_log_columns_and_epoch_times() {
+    let p = preview(&[
+        "2 123456789012 eni-0a1b2c 10.0.0.5 198.51.100.9 44321 443 6 10 840 1700000000 1700000060 ACCEPT OK",
+    ]);
+    assert_eq!(p[0]["source.ip"], "10.0.0.5");
+    assert_eq!(p[0]["destination.port"], 443);
+    assert_eq!(p[0]["network.iana_number"], "6");
+    assert_eq!(p[0]["network.transport"], "tcp");
+    assert_eq!(p[0]["event.start"], "2023-11-14T22:13:20Z");
+    assert_eq!(p[0]["@timestamp"], "2023-11-14T22:14:20Z");
+    assert_eq!(p[0]["cloud.provider"], "aws");
+    assert_eq!(p[0]["cloud.account.id"], "123456789012");
+}
+
+#[test]
+fn ids_alert_line() {
+    let p = preview(&[
+        "Mar  1 10:00:00 sensor1 snort[12]: [1:2000001:3] ET SCAN probe [Classification: Attempted Recon] [Priority: 2] {TCP} 192.0.2.1:5555 -> 198.51.100.2:22",
+    ]);
+    assert_eq!(p[0]["rule.id"], "2000001");
+    assert_eq!(p[0]["rule.description"], "ET SCAN probe");
+    assert_eq!(p[0]["rule.category"], "Attempted Recon");
+    assert_eq!(p[0]["event.severity"], 2);
+    assert_eq!(p[0]["network.transport"], "tcp");
+    assert_eq!(p[0]["source.port"], 5555);
+    assert_eq!(p[0]["destination.ip"], "198.51.100.2");
+    assert_eq!(p[0]["event.kind"], "alert");
+    assert_eq!(p[0]["observer.name"], "sensor1");
+}
+
+#[test]
+fn netfilter_link_header_and_rule_tag() {
+    let p = preview(&[
+        "Mar  1 10:00:00 gw kernel: [WAN_IN-10-D]IN=eth0 OUT= MAC=aa:bb:cc:dd:ee:01:aa:bb:cc:dd:ee:02:08:00 SRC=192.0.2.1 DST=198.51.100.2 LEN=40 TTL=50 ID=1 PROTO=TCP SPT=1 DPT=2",
+        "Mar  1 10:00:01 gw kernel: IN=eth0 OUT=eth1 MAC=aa:bb:cc:dd:ee:01:aa:bb:cc:dd:ee:03:08:00 SRC=192.0.2.3 DST=198.51.100.2 LEN=40 TTL=50 ID=2 PROTO=UDP SPT=3 DPT=4",
+    ]);
+    assert_eq!(p[0]["destination.mac"], "aa:bb:cc:dd:ee:01");
+    assert_eq!(p[0]["source.mac"], "aa:bb:cc:dd:ee:02");
+    assert_eq!(p[0]["rule.name"], "WAN_IN");
+    assert_eq!(p[0]["rule.id"], "10");
+    assert_eq!(p[0]["event.action"], "drop");
+    assert_eq!(
+        p[0]["event.type"],
+        serde_json::json!(["denied", "connection"])
+    );
+    assert_eq!(p[0]["observer.ingress.interface.name"], "eth0");
+    assert!(p[0].get("process.name").is_none());
+    assert_eq!(p[1]["source.mac"], "aa:bb:cc:dd:ee:03");
+    assert!(p[1].get("rule.name").is_none());
+}
+
+#[test]
+fn milliseconds_and_zone_offsets_are_kept() {
+    let p = preview(&[
+        "<189>123: Mar 3 04:05:06.789: %SYS-5-CONFIG_I: Configured from console by admin on vty0 (192.0.2.1)",
+    ]);
+    assert_eq!(p[0]["@timestamp"], "2024-03-03T04:05:06.789Z");
+    assert_eq!(p[0]["log.level"], "notice");
+    let p = preview(&[
+        r#"date=2024-05-06 time=07:08:09 tz="+0200" devname="FW1" srcip=10.0.0.1 dstip=10.0.0.2 action="accept""#,
+    ]);
+    assert_eq!(p[0]["@timestamp"], "2024-05-06T07:08:09+02:00");
+}
+
+#[test]
+fn sudo_commands_among_other_auth_messages() {
+    let p = preview(&[
+        "Mar  1 10:00:00 host sudo:    alice : TTY=pts/3 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/id",
+        "Mar  1 10:00:01 host sshd[7]: Accepted publickey for alice from 192.0.2.5 port 5000 ssh2",
+        "Mar  1 10:00:02 host sshd[7]: Accepted publickey for bob from 192.0.2.6 port 5001 ssh2",
+    ]);
+    assert_eq!(p[0]["user.name"], "alice");
+    assert_eq!(p[0]["user.effective.name"], "root");
+    assert_eq!(p[0]["event.category"], serde_json::json!(["process"]));
+    assert_eq!(p[2]["user.name"], "bob");
+    assert_eq!(p[2]["source.ip"], "192.0.2.6");
+}
+
+#[test]
+fn haproxy_http_log_and_duration() {
+    let p = preview(&[
+        "Apr  2 03:04:05 lb1 haproxy[99]: 192.0.2.9:40000 [02/Apr/2023:03:04:05.123] fe be/srv1 1/0/2/3/45 502 1234 - - ---- 1/1/0/0/0 0/0 \"POST /login.php?x=1 HTTP/1.1\"",
+    ]);
+    assert_eq!(p[0]["source.ip"], "192.0.2.9");
+    assert_eq!(p[0]["source.port"], 40000);
+    assert_eq!(p[0]["@timestamp"], "2023-04-02T03:04:05.123Z");
+    assert_eq!(p[0]["event.duration"], 45_000_000);
+    assert_eq!(p[0]["http.response.status_code"], 502);
+    assert_eq!(p[0]["http.response.bytes"], 1234);
+    assert_eq!(p[0]["url.path"], "/login.php");
+    assert_eq!(p[0]["url.extension"], "php");
+    assert_eq!(p[0]["event.outcome"], "failure");
+}
+
+#[test]
+fn cisco_ise_header() {
+    let p = preview(&[
+        "Oct  1 01:02:03 ise1 CISE_Passed_Authentications 0000000123 1 0 2023-10-01 01:02:03.456 +00:00 0000000789 5200 NOTICE Passed-Authentication: Authentication succeeded, ConfigVersionId=1",
+    ]);
+    assert_eq!(p[0]["@timestamp"], "2023-10-01T01:02:03.456Z");
+    assert_eq!(p[0]["event.code"], "5200");
+    assert_eq!(p[0]["event.sequence"], 789);
+    assert_eq!(p[0]["log.level"], "notice");
+}
