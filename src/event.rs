@@ -351,7 +351,11 @@ impl Event {
         self.fields
             .iter()
             .position(|(n, _)| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len())
-            .or_else(|| self.fields.iter().position(|(n, _)| n.len() == name.len() && **n == *name))
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .position(|(n, _)| n.len() == name.len() && **n == *name)
+            })
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {

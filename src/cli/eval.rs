@@ -42,7 +42,13 @@ pub fn run(args: EvalArgs) -> Result<u8> {
     if args.conformance {
         let c = eval::conformance::run();
         print!("{}", eval::conformance::render(&c));
-        return Ok(if c.failures.is_empty() && c.round_tripped == c.statements { 0 } else { 1 });
+        return Ok(
+            if c.failures.is_empty() && c.round_tripped == c.statements {
+                0
+            } else {
+                1
+            },
+        );
     }
     if let Some(dir) = &args.loghub {
         return run_loghub(dir, args.json.as_deref());
@@ -148,7 +154,11 @@ fn write_report(path: &Path, report: &Report) -> Result<()> {
 /// `soc eval --loghub [DIR]`: template mining on loghub-2k.
 fn run_loghub(dir: &Path, json: Option<&Path>) -> Result<u8> {
     let root = if dir.as_os_str() == "auto" {
-        ["datasets/loghub-2k", "../shared/datasets/loghub-2k"].iter().map(PathBuf::from).find(|p| p.is_dir()).unwrap_or_else(|| PathBuf::from("datasets/loghub-2k"))
+        ["datasets/loghub-2k", "../shared/datasets/loghub-2k"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_dir())
+            .unwrap_or_else(|| PathBuf::from("datasets/loghub-2k"))
     } else {
         dir.to_path_buf()
     };

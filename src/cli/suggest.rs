@@ -78,10 +78,18 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<u8> {
         print!("{}", render(&s));
     }
     if let Some(dir) = &args.package {
-        let now = args.reference_time.clone().unwrap_or_else(|| chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-        let result = crate::rules::write_package(dir, &s.spl, &samples, &now).map_err(anyhow::Error::msg)?;
+        let now = args.reference_time.clone().unwrap_or_else(|| {
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        });
+        let result =
+            crate::rules::write_package(dir, &s.spl, &samples, &now).map_err(anyhow::Error::msg)?;
         let events: usize = result.samples.iter().map(|r| r.actual.len()).sum();
-        eprintln!("wrote package {} ({} sample lines, {events} expected events); run `soc test {}`", dir.display(), samples.len(), dir.display());
+        eprintln!(
+            "wrote package {} ({} sample lines, {events} expected events); run `soc test {}`",
+            dir.display(),
+            samples.len(),
+            dir.display()
+        );
     }
     Ok(0)
 }

@@ -33,7 +33,11 @@ pub fn run() -> Conformance {
         let script = match parse::parse(stmt) {
             Ok(s) => s,
             Err(d) => {
-                c.failures.push((i + 1, stmt.to_string(), d.first().map(|d| d.message.clone()).unwrap_or_default()));
+                c.failures.push((
+                    i + 1,
+                    stmt.to_string(),
+                    d.first().map(|d| d.message.clone()).unwrap_or_default(),
+                ));
                 continue;
             }
         };
@@ -43,7 +47,11 @@ pub fn run() -> Conformance {
         }
         match spl::plan::plan(&script, &spl::PlanOptions::default()) {
             Ok(_) => c.planned += 1,
-            Err(d) => c.failures.push((i + 1, stmt.to_string(), d.first().map(|d| d.message.clone()).unwrap_or_default())),
+            Err(d) => c.failures.push((
+                i + 1,
+                stmt.to_string(),
+                d.first().map(|d| d.message.clone()).unwrap_or_default(),
+            )),
         }
     }
     c

@@ -27,11 +27,18 @@ pub struct SystemScore {
 /// The labeled file of each system under `root` (one folder per system).
 pub fn discover(root: &Path) -> Vec<(String, PathBuf, &'static str)> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root) else { return out };
-    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return out;
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     for d in dirs {
-        let Some(name) = d.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        let Some(name) = d.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+            continue;
+        };
         let corrected = d.join(format!("{name}_2k.log_structured_corrected.csv"));
         let original = d.join(format!("{name}_2k.log_structured.csv"));
         if corrected.is_file() {
@@ -47,10 +54,22 @@ pub fn discover(root: &Path) -> Vec<(String, PathBuf, &'static str)> {
 /// `EventTemplate`; quoted fields may hold commas).
 pub fn read_labeled(csv: &str) -> Result<Vec<(String, String)>, String> {
     let mut lines = csv.lines();
-    let header = lines.next().ok_or("empty file")?.trim_start_matches('\u{feff}');
-    let cols: Vec<String> = split_csv(header, ",", '"').iter().map(|p| p.as_str(header).to_string()).collect();
-    let content = cols.iter().position(|c| c == "Content").ok_or("no Content column")?;
-    let template = cols.iter().position(|c| c == "EventTemplate").ok_or("no EventTemplate column")?;
+    let header = lines
+        .next()
+        .ok_or("empty file")?
+        .trim_start_matches('\u{feff}');
+    let cols: Vec<String> = split_csv(header, ",", '"')
+        .iter()
+        .map(|p| p.as_str(header).to_string())
+        .collect();
+    let content = cols
+        .iter()
+        .position(|c| c == "Content")
+        .ok_or("no Content column")?;
+    let template = cols
+        .iter()
+        .position(|c| c == "EventTemplate")
+        .ok_or("no EventTemplate column")?;
     let mut out = Vec::new();
     for line in lines {
         let line = line.trim_end_matches('\r');
@@ -62,7 +81,10 @@ pub fn read_labeled(csv: &str) -> Result<Vec<(String, String)>, String> {
             // A quoted field spanning lines does not occur in loghub-2k; skip defensively.
             continue;
         }
-        out.push((f[content].as_str(line).to_string(), f[template].as_str(line).to_string()));
+        out.push((
+            f[content].as_str(line).to_string(),
+            f[template].as_str(line).to_string(),
+        ));
     }
     Ok(out)
 }
@@ -102,7 +124,11 @@ pub fn score(system: &str, labels: &'static str, pairs: &[(String, String)]) -> 
             grouped += members.len();
         }
     }
-    let parsed = pairs.iter().enumerate().filter(|(i, (_, t))| predicted_text[*i].as_deref() == Some(normalize(t).as_str())).count();
+    let parsed = pairs
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, t))| predicted_text[*i].as_deref() == Some(normalize(t).as_str()))
+        .count();
     let n = messages.len().max(1) as f64;
     SystemScore {
         system: system.to_string(),
@@ -123,7 +149,8 @@ pub fn run(root: &Path) -> Result<Vec<SystemScore>, String> {
     }
     let mut out = Vec::new();
     for (name, path, labels) in systems {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let pairs = read_labeled(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         out.push(score(&name, labels, &pairs));
     }
@@ -132,17 +159,29 @@ pub fn run(root: &Path) -> Result<Vec<SystemScore>, String> {
 
 /// A plain-text table with the averages.
 pub fn table(scores: &[SystemScore]) -> String {
-    let mut s = format!("{:<12} {:>9} {:>8} {:>6} {:>6} {:>6} {:>6}\n", "system", "labels", "messages", "true", "found", "GA", "PA");
+    let mut s = format!(
+        "{:<12} {:>9} {:>8} {:>6} {:>6} {:>6} {:>6}\n",
+        "system", "labels", "messages", "true", "found", "GA", "PA"
+    );
     for r in scores {
         s.push_str(&format!(
             "{:<12} {:>9} {:>8} {:>6} {:>6} {:>6.3} {:>6.3}\n",
-            r.system, r.labels, r.messages, r.true_templates, r.found_templates, r.grouping_accuracy, r.parsing_accuracy
+            r.system,
+            r.labels,
+            r.messages,
+            r.true_templates,
+            r.found_templates,
+            r.grouping_accuracy,
+            r.parsing_accuracy
         ));
     }
     let n = scores.len().max(1) as f64;
     let ga = scores.iter().map(|r| r.grouping_accuracy).sum::<f64>() / n;
     let pa = scores.iter().map(|r| r.parsing_accuracy).sum::<f64>() / n;
-    s.push_str(&format!("{:<12} {:>9} {:>8} {:>6} {:>6} {ga:>6.3} {pa:>6.3}\n", "average", "", "", "", ""));
+    s.push_str(&format!(
+        "{:<12} {:>9} {:>8} {:>6} {:>6} {ga:>6.3} {pa:>6.3}\n",
+        "average", "", "", "", ""
+    ));
     s
 }
 
@@ -160,7 +199,8 @@ mod tests {
         assert_eq!(s.true_templates, 2);
         assert!((0.0..=1.0).contains(&s.grouping_accuracy));
         // Hand-made truth that the miner cannot match: every message its own template.
-        let split: Vec<(String, String)> = pairs.iter().map(|(c, _)| (c.clone(), c.clone())).collect();
+        let split: Vec<(String, String)> =
+            pairs.iter().map(|(c, _)| (c.clone(), c.clone())).collect();
         let t = score("T", "original", &split);
         assert!(t.grouping_accuracy <= s.grouping_accuracy || s.grouping_accuracy == 1.0);
     }

@@ -407,15 +407,27 @@ pub fn update_expected(result: &SampleResult) -> std::io::Result<bool> {
 /// Writes a new package from a rule and sample lines: `rule.spl`, `sample.log`,
 /// `package.toml` (the clock `now`, which also completes year-less timestamps) and
 /// `sample.expected.ndjson` (the rule's current output). Used by `soc suggest --package`.
-pub fn write_package(dir: &Path, rule: &str, samples: &[String], now: &str) -> Result<PackageResult, String> {
-    chrono::DateTime::parse_from_rfc3339(now).map_err(|e| format!("the package clock '{now}' is not RFC 3339: {e}"))?;
+pub fn write_package(
+    dir: &Path,
+    rule: &str,
+    samples: &[String],
+    now: &str,
+) -> Result<PackageResult, String> {
+    chrono::DateTime::parse_from_rfc3339(now)
+        .map_err(|e| format!("the package clock '{now}' is not RFC 3339: {e}"))?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let write = |name: &str, text: String| std::fs::write(dir.join(name), text).map_err(|e| format!("{}: {e}", dir.join(name).display()));
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.join(name), text)
+            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    };
     write("rule.spl", format!("{}\n", rule.trim_end()))?;
     write("sample.log", format!("{}\n", samples.join("\n")))?;
     write(
         "package.toml",
-        format!("description = \"Written by soc suggest from {} sample lines\"\nnow = \"{now}\"\n", samples.len()),
+        format!(
+            "description = \"Written by soc suggest from {} sample lines\"\nnow = \"{now}\"\n",
+            samples.len()
+        ),
     )?;
     let package = load(dir)?;
     let result = run_package(&package)?;

@@ -388,8 +388,14 @@ mod tests {
     #[test]
     fn kv_key_of_only_unicode_space_does_not_panic() {
         let d = [' '];
-        assert_eq!(kv("\u{2000}=", &Delim::Chars(&d), "=", false), [(String::new(), String::new())]);
-        assert_eq!(kv("\u{2000}k\u{2000}=v", &Delim::Chars(&d), "=", false), [("k".into(), "v".into())]);
+        assert_eq!(
+            kv("\u{2000}=", &Delim::Chars(&d), "=", false),
+            [(String::new(), String::new())]
+        );
+        assert_eq!(
+            kv("\u{2000}k\u{2000}=v", &Delim::Chars(&d), "=", false),
+            [("k".into(), "v".into())]
+        );
     }
 
     #[test]

@@ -6,7 +6,10 @@ use agentic_soc::eval::loghub;
 use std::path::PathBuf;
 
 fn root() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/datasets/loghub-2k"));
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/datasets/loghub-2k"
+    ));
     p.is_dir().then_some(p)
 }
 
@@ -22,6 +25,14 @@ fn template_mining_accuracy_does_not_regress() {
     let ga = scores.iter().map(|s| s.grouping_accuracy).sum::<f64>() / scores.len() as f64;
     let pa = scores.iter().map(|s| s.parsing_accuracy).sum::<f64>() / scores.len() as f64;
     // Measured 2026-11-25: GA 0.716, PA 0.472 (see BENCHMARKS.md).
-    assert!(ga >= 0.68, "grouping accuracy fell to {ga:.3}\n{}", loghub::table(&scores));
-    assert!(pa >= 0.42, "parsing accuracy fell to {pa:.3}\n{}", loghub::table(&scores));
+    assert!(
+        ga >= 0.68,
+        "grouping accuracy fell to {ga:.3}\n{}",
+        loghub::table(&scores)
+    );
+    assert!(
+        pa >= 0.42,
+        "parsing accuracy fell to {pa:.3}\n{}",
+        loghub::table(&scores)
+    );
 }

@@ -89,9 +89,21 @@ fn suggest_package_becomes_a_passing_regression_test() {
     let dir = std::env::temp_dir().join(format!("soc-suggest-pkg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let d = dir.to_str().unwrap();
-    let (code, out) = soc(&["suggest", "rules/sshd/sample.log", "--reference-time", "2024-03-01T00:00:00Z", "--package", d]);
+    let (code, out) = soc(&[
+        "suggest",
+        "rules/sshd/sample.log",
+        "--reference-time",
+        "2024-03-01T00:00:00Z",
+        "--package",
+        d,
+    ]);
     assert_eq!(code, 0, "{out}");
-    for f in ["rule.spl", "sample.log", "package.toml", "sample.expected.ndjson"] {
+    for f in [
+        "rule.spl",
+        "sample.log",
+        "package.toml",
+        "sample.expected.ndjson",
+    ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
     let expected = std::fs::read_to_string(dir.join("sample.expected.ndjson")).unwrap();

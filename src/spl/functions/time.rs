@@ -1521,10 +1521,12 @@ fn parse_cached(args: &[Value], prepared: &Prepared, use_: FormatUse, text: &str
     let kind = use_ as u8;
     LAST_PARSE.with(|cell| {
         let mut last = cell.borrow_mut();
-        if last.0 == kind && last.1 == fmt.text && last.2 == text {
-            if let Some(t) = last.3 {
-                return Ok(Value::Timestamp(t));
-            }
+        if last.0 == kind
+            && last.1 == fmt.text
+            && last.2 == text
+            && let Some(t) = last.3
+        {
+            return Ok(Value::Timestamp(t));
         }
         let t = fmt.parse(text).map_err(|m| FnError::arg(0, m))?;
         last.0 = kind;
