@@ -53,7 +53,14 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<u8> {
         }
     }
     let text = String::from_utf8_lossy(&text);
-    let samples: Vec<String> = text.lines().map(str::to_string).collect();
+    let lines: Vec<&str> = text.lines().collect();
+    // One event per line, unless the samples are multi-line records (stack traces,
+    // indented continuations, pretty-printed JSON): then frame them at the first lines.
+    let framing = crate::infer::framing::detect(&lines);
+    let samples: Vec<String> = match &framing {
+        Some(f) => crate::infer::framing::frame(&lines, &f.first_line)?,
+        None => lines.iter().map(|l| l.to_string()).collect(),
+    };
     let mut overrides = Vec::new();
     for m in &args.map {
         let Some((s, t)) = m.split_once('=') else {
@@ -73,9 +80,17 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<u8> {
         }
     };
     if args.json {
-        println!("{}", to_json(&s));
+        let mut v: serde_json::Value = serde_json::from_str(&to_json(&s))?;
+        v["framing"] = serde_json::to_value(&framing)?;
+        println!("{v}");
     } else {
         print!("{}", render(&s));
+        if let Some(f) = &framing {
+            println!(
+                "\nframing: multi-line records start at lines matching {} ({}); `soc normalize --first-line '{}'` frames archives the same way",
+                f.first_line, f.evidence, f.first_line
+            );
+        }
     }
     if let Some(dir) = &args.package {
         let now = args.reference_time.clone().unwrap_or_else(|| {

@@ -5,6 +5,7 @@
 
 pub mod detect;
 pub mod fields;
+pub mod framing;
 pub mod knowledge;
 pub mod map;
 pub mod suggest;

@@ -214,3 +214,34 @@ fn cisco_ise_header() {
     assert_eq!(p[0]["event.sequence"], 789);
     assert_eq!(p[0]["log.level"], "notice");
 }
+
+/// `soc suggest` detects multi-line records, frames them at their first lines, and says so
+/// in the JSON answer; each framed record is one preview event.
+#[test]
+fn multi_line_samples_are_framed_at_first_lines() {
+    use std::io::Write;
+    let input = "2024-05-01 10:00:00,123 ERROR [main] c.e.App - boom\njava.lang.IllegalStateException: bad state\n\tat com.example.App.run(App.java:42)\n2024-05-01 10:00:01,000 INFO [main] c.e.App - recovered\n";
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_soc"))
+        .args(["suggest", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["framing"]["first_line"],
+        r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+    );
+    assert_eq!(v["preview"].as_array().unwrap().len(), 2, "{v}");
+    // Single-line samples have no framing.
+    let s = suggest(&["a=1 b=2".to_string(), "a=3 b=4".to_string()], &options()).unwrap();
+    assert!(!s.spl.is_empty());
+}
