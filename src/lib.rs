@@ -3,7 +3,13 @@
 //! Crate map (dependencies flow one way, top to bottom):
 //! - [`diagnostic`]: spans and the one `Diagnostic` type.
 //! - [`event`]: values and events shared by the SPL engine and everything that runs it.
+//! - [`model`]: the unified security model (ECS catalog, allowed values, validation).
 //! - [`spl`]: the SLS SPL engine: parse → plan → run, the function registry, the printer.
+//! - [`infer`]: log standardization (`soc suggest`): format detection, field typing,
+//!   template mining, ECS mapping, SPL synthesis and validation.
+//! - [`eval`]: scoring of suggested rules against labeled data (`soc eval`), the loghub
+//!   template-mining benchmark and the SPL conformance corpus.
+//! - [`rules`]: rule packages and their regression tests (`soc test`).
 //! - [`batch`]: batch normalization of log archives (`soc normalize`): framing, parallel
 //!   runs in input order, dead letters, accounting, checkpoints.
 //! - [`cli`]: the `soc` command line (thin glue over the library).

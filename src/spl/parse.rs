@@ -3,7 +3,7 @@
 //! Owns: the pest parser for `grammar/spl.pest`, operator precedence (one `PrattParser`),
 //! conversion of pest pairs into [`ast`] nodes with byte spans, the parse-time limits
 //! ([`ParseLimits`]) and the translation of pest errors into [`Diagnostic`]s with human words
-//! (one [`describe`] per grammar rule; a raw rule name never reaches a user).
+//! (one `describe` per grammar rule; a raw rule name never reaches a user).
 //!
 //! Must not depend on planning or evaluation, and must not panic on any input: limits are
 //! checked on the raw text *before* pest runs, so deeply nested input cannot overflow the
