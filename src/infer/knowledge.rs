@@ -610,6 +610,34 @@ pub const CLIENT_SERVER: &[&str] = &["barracuda"];
 /// Cloud services: module → `cloud.provider`.
 pub const CLOUD_PROVIDER: &[(&str, &str)] = &[("aws", "aws"), ("azure", "azure")];
 
+/// `event.action` from the raw event where the product's message id or verb alone determines the
+/// action (first match wins, case-sensitive regex over the whole event). Used only when no
+/// extracted field already supplies `event.action`.
+pub const ACTION_RULES: &[(&str, &str)] = &[
+    // OpenSSH: an accepted, failed or refused login attempt.
+    (
+        r"\bsshd(\[\d+\])?: (Accepted|Failed) \S+ for |\bsshd(\[\d+\])?: Invalid user ",
+        "ssh_login",
+    ),
+    // Cisco ASA/FTD: connection built (302013-302021) or torn down.
+    (r"%(ASA|FTD)-\d-3020(1[3-9]|2[01]): Built ", "flow-creation"),
+    (
+        r"%(ASA|FTD)-\d-3020(1[3-9]|2[01]): Teardown ",
+        "flow-expiration",
+    ),
+    // Cisco Meraki: a `urls` event logs an HTTP request seen by the appliance.
+    (r"^<\d+>1 \d+\.\d+ \S+ urls ", "http-access"),
+    // systemd: a service started or stopped (by description or unit name; not `target X`).
+    (
+        r"\bsystemd(\[\d+\])?: Started ([A-Z]|[\w@.-]+\.service\b)",
+        "service-start",
+    ),
+    (
+        r"\bsystemd(\[\d+\])?: Stopped ([A-Z]|[\w@.-]+\.service\b)",
+        "service-stop",
+    ),
+];
+
 /// Categorization rules over the message text (first match wins): a case-insensitive regex →
 /// (kind, categories, types, outcome, action).
 pub struct CategoryRule {

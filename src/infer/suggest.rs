@@ -5,7 +5,8 @@
 use super::detect::{self, Detection, Payload};
 use super::fields::{ValueType, dominant};
 use super::knowledge::{
-    CATEGORY_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST, SIGNATURES, Signature,
+    ACTION_RULES, CATEGORY_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST, SIGNATURES,
+    Signature,
 };
 use super::map::{self, RawField};
 use super::synth::{self, ident, lit};
@@ -308,6 +309,10 @@ pub fn suggest_with(
         &rest_texts,
         Kinds { web_error, ids },
     );
+    let categorize: Vec<String> = categorize
+        .into_iter()
+        .chain(action(&infer, &targets))
+        .collect();
 
     // Stages: extraction, typed outputs, categorization, renames, clean-up.
     let mut stages = extract.clone();
@@ -354,6 +359,9 @@ pub fn suggest_with(
         .map(|(t, r)| format!("{} = {}", ident(t), ident(r)))
         .collect();
     stages.push(format!("project-rename {}", rn.join(", ")));
+    if let Some(e) = network_type(&targets) {
+        stages.push(format!("extend {e}"));
+    }
     let all_targets: Vec<&String> = assigns.iter().map(|(t, _)| t).collect();
     let away: Vec<String> = consumed
         .iter()
@@ -796,6 +804,55 @@ struct Kinds {
 
 fn normalize_key(k: &str) -> String {
     map::normalize(k)
+}
+
+/// `network.type` from the address family of a source/destination IP pair, for plain network
+/// traffic only: not when the events are web requests or name an application protocol (where
+/// references seldom set it).
+fn network_type(targets: &[String]) -> Option<String> {
+    let has = |t: &str| targets.iter().any(|x| x == t);
+    let web = targets
+        .iter()
+        .any(|t| t.starts_with("http.") || t.starts_with("url."));
+    if !has("source.ip") || !has("destination.ip") || has("network.type") {
+        return None;
+    }
+    if web || has("network.protocol") {
+        return None;
+    }
+    let (s, d) = (ident("source.ip"), ident("destination.ip"));
+    Some(format!(
+        "{} = CASE WHEN is_ipv4({s}) AND is_ipv4({d}) THEN 'ipv4' WHEN is_ipv6({s}) AND is_ipv6({d}) THEN 'ipv6' ELSE NULL END",
+        ident("network.type")
+    ))
+}
+
+/// `event.action` from the product's message id or verb ([`ACTION_RULES`]), matched on the raw
+/// event, when no extracted field supplies it and some sample matches.
+fn action(raw: &[String], targets: &[String]) -> Option<String> {
+    if targets.iter().any(|t| t == "event.action") {
+        return None;
+    }
+    let matching: Vec<_> = ACTION_RULES
+        .iter()
+        .filter(|(p, _)| {
+            let re = Regex::new(p).expect("action rule");
+            raw.iter().any(|t| re.is_match(t))
+        })
+        .collect();
+    if matching.is_empty() {
+        return None;
+    }
+    let mut a = String::from("CASE");
+    for (p, action) in matching {
+        a.push_str(&format!(
+            " WHEN regexp_like(\"content\", {}) THEN {}",
+            lit(p),
+            lit(action)
+        ));
+    }
+    a.push_str(" ELSE NULL END");
+    Some(format!("{} = {a}", ident("event.action")))
 }
 
 /// `event.kind/category/type/outcome` expressions.

@@ -51,7 +51,9 @@ fn pieces(line: &str) -> Vec<Piece> {
             space = true;
             continue;
         }
-        if is_punct(c) {
+        // A URL or path keeps its query's `=` ("/p/x=w20", "https://h/?a=b").
+        let url = cur.starts_with('/') || cur.contains("://");
+        if is_punct(c) && !(c == '=' && url) {
             if !cur.is_empty() {
                 out.push(Piece {
                     text: std::mem::take(&mut cur),

@@ -245,3 +245,39 @@ fn multi_line_samples_are_framed_at_first_lines() {
     let s = suggest(&["a=1 b=2".to_string(), "a=3 b=4".to_string()], &options()).unwrap();
     assert!(!s.spl.is_empty());
 }
+
+#[test]
+fn action_from_the_message_verb() {
+    let p = preview(&[
+        "Mar  1 10:00:00 host sshd[7]: Failed password for carol from 192.0.2.9 port 4000 ssh2",
+        "Mar  1 10:00:01 host sshd[7]: Accepted password for carol from 192.0.2.9 port 4001 ssh2",
+        "Mar  1 10:00:02 host sshd[7]: Did not receive identification string from 192.0.2.9",
+    ]);
+    assert_eq!(p[0]["event.action"], "ssh_login");
+    assert_eq!(p[1]["event.action"], "ssh_login");
+    assert!(p[2].get("event.action").is_none_or(|v| v.is_null()));
+}
+
+#[test]
+fn network_type_from_the_address_pair() {
+    let p = preview(&[
+        "Mar  1 10:00:00 gw kernel: IN=eth0 OUT= SRC=198.51.100.7 DST=192.0.2.1 LEN=60 TTL=64 ID=1 PROTO=TCP SPT=5555 DPT=22",
+        "Mar  1 10:00:01 gw kernel: IN=eth0 OUT= SRC=198.51.100.8 DST=192.0.2.1 LEN=60 TTL=64 ID=2 PROTO=UDP SPT=5556 DPT=53",
+    ]);
+    assert_eq!(p[0]["network.type"], "ipv4");
+    assert_eq!(p[1]["network.type"], "ipv4");
+}
+
+#[test]
+fn url_query_is_not_split_at_equals() {
+    let p = preview(&[
+        "ts=1 src=192.0.2.1:1000 dst=198.51.100.1:80 request: GET https://example.org/img/a=w20-h10",
+        "ts=2 src=192.0.2.2:1001 dst=198.51.100.2:80 request: GET https://example.org/img/b=w40-h20",
+    ]);
+    let urls: Vec<String> = p
+        .iter()
+        .filter_map(|e| e["url.original"].as_str().map(str::to_string))
+        .collect();
+    assert!(!urls.is_empty());
+    assert!(urls.iter().all(|u| u.contains('=')), "{urls:?}");
+}
