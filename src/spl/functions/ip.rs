@@ -413,7 +413,7 @@ mod tests {
     }
 
     fn ok(name: &str, args: &[Value]) -> Value {
-        call(name, args).unwrap_or_else(|e| panic!("{name}{args:?}: {e:?}"))
+        test_support::ok(FUNCTIONS, name, args)
     }
 
     fn yes(b: bool) -> Value {

@@ -980,14 +980,11 @@ mod tests {
     }
 
     fn ok(name: &str, args: &[Value]) -> Value {
-        call(name, args).unwrap_or_else(|e| panic!("{name}{args:?}: {e:?}"))
+        test_support::ok(FUNCTIONS, name, args)
     }
 
     fn err(name: &str, args: &[Value]) -> FnError {
-        match call(name, args) {
-            Err(e) => e,
-            Ok(v) => panic!("{name}{args:?}: expected an error, got {v:?}"),
-        }
+        test_support::err(FUNCTIONS, name, args)
     }
 
     fn i(n: i64) -> Value {

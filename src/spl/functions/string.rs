@@ -968,6 +968,19 @@ pub(crate) mod test_support {
         planned
     }
 
+    /// `call` that must succeed.
+    pub fn ok(fns: &[Function], name: &str, args: &[Value]) -> Value {
+        call(fns, name, args).unwrap_or_else(|e| panic!("{name}{args:?}: {e:?}"))
+    }
+
+    /// `call` that must fail.
+    pub fn err(fns: &[Function], name: &str, args: &[Value]) -> FnError {
+        match call(fns, name, args) {
+            Err(e) => e,
+            Ok(v) => panic!("{name}{args:?}: expected an error, got {v:?}"),
+        }
+    }
+
     pub fn s(x: &str) -> Value {
         Value::str(x)
     }
@@ -991,14 +1004,11 @@ mod tests {
     }
 
     fn ok(name: &str, args: &[Value]) -> Value {
-        call(name, args).unwrap_or_else(|e| panic!("{name}{args:?}: {e:?}"))
+        test_support::ok(FUNCTIONS, name, args)
     }
 
     fn err(name: &str, args: &[Value]) -> FnError {
-        match call(name, args) {
-            Err(e) => e,
-            Ok(v) => panic!("{name}{args:?}: expected an error, got {v:?}"),
-        }
+        test_support::err(FUNCTIONS, name, args)
     }
 
     #[test]
