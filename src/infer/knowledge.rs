@@ -310,7 +310,9 @@ pub const PRODUCT_SYNONYMS: &[(&str, &str, &str)] = &[
     ("sonicwall.firewall", "id", "observer.name"),
     ("sonicwall.firewall", "fw", "observer.ip"),
     ("sonicwall.firewall", "n", "event.sequence"),
-    ("sonicwall.firewall", "sent", "network.bytes"),
+    // VPC flow records are one direction of a flow: the counts are what the source sent.
+    ("aws.vpcflow", "packets", "source.packets"),
+    ("aws.vpcflow", "bytes", "source.bytes"),
     // FortiOS UTM logs: `hostname` is the requested host, `service` the application protocol.
     ("fortinet.firewall", "hostname", "url.domain"),
     ("fortinet.firewall", "eventtype", "event.action"),

@@ -2,7 +2,7 @@
 //! field, or a vendor-prefixed name when nothing fits), the SPL expression that produces the
 //! typed value, a confidence in [0, 1] and a reason. Knowledge comes from `knowledge` tables.
 
-use super::fields::{ValueType, time_expr};
+use super::fields::{ValueType, classify, time_expr};
 use super::knowledge::{CONTEXT, PRODUCT_SYNONYMS, SYNONYMS};
 use crate::model::{self, FieldType};
 
@@ -196,6 +196,15 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
                     format!("key `{key}` is a known name for {t} ({})", f.ty.name()),
                 );
             }
+            // An endpoint named by host name (`sourceIPAddress: ec2.amazonaws.com`).
+            if !strict && endpoint(t) && f.ty == ValueType::Domain {
+                let base = t.trim_end_matches(".ip");
+                return (
+                    format!("{base}.address"),
+                    0.8,
+                    format!("key `{key}` names the {base} endpoint, here by host name"),
+                );
+            }
         }
     }
     if let Some(word) = f.context.last() {
@@ -272,6 +281,30 @@ fn is_link_header(v: &str) -> bool {
         && parts
             .iter()
             .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// `host.example.com/path` or `host.example.com:8080/path?q`: a URL without its scheme.
+fn schemeless_url(v: &str) -> bool {
+    let host_port = v.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host_port.split(':').next().unwrap_or("");
+    let port_ok = host_port
+        .split_once(':')
+        .is_none_or(|(_, p)| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    let labels: Vec<&str> = host.split('.').collect();
+    labels.len() >= 2
+        && port_ok
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && labels.last().is_some_and(|l| l.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// Endpoint fields that have an address, a port and a domain.
+fn endpoint(target: &str) -> bool {
+    matches!(
+        target,
+        "source.ip" | "destination.ip" | "client.ip" | "server.ip"
+    )
 }
 
 /// Template slots are named `t<i>_<j>` (see `synth::slot_name`).
@@ -382,6 +415,20 @@ pub fn convert_opts(
         }
         (_, Some(t)) if t.is_integer() => format!("try_cast({x} as BIGINT)"),
         (_, Some(t)) if t.is_numeric() => format!("try_cast({x} as DOUBLE)"),
+        // Mostly bare addresses, some with a port (`[client 1.2.3.4:5678]`): both parts.
+        (_, Some(FieldType::Ip))
+            if endpoint(target)
+                && f.values.iter().any(|v| classify(v) == ValueType::IpPort) =>
+        {
+            let base = target.trim_end_matches(".ip");
+            extra.push((
+                format!("{base}.port"),
+                format!("try_cast(regexp_extract({x}, '^\\[?[0-9A-Fa-f:.]+?\\]?[:/(](\\d+)', 1) as BIGINT)"),
+            ));
+            format!(
+                "coalesce(if(is_ip({x}), {x}, NULL), nullif(regexp_extract({x}, '^\\[?([0-9A-Fa-f:.]+?)\\]?[:/(]\\d+', 1), ''))"
+            )
+        }
         (_, Some(FieldType::Ip)) if f.values.iter().any(|v| v.starts_with('[')) => format!(
             "coalesce(if(is_ip({x}), {x}, NULL), if(is_ip(regexp_extract({x}, '^\\[([0-9A-Fa-f:.]+)\\]', 1)), regexp_extract({x}, '^\\[([0-9A-Fa-f:.]+)\\]', 1), NULL))"
         ),
@@ -438,12 +485,19 @@ pub fn convert_opts(
         && !f.kv
         && ["source", "destination", "client", "server"].contains(&base)
     {
-        let addr = if f.ty == ValueType::IpPort {
-            expr.clone()
-        } else {
-            clean.clone()
-        };
+        let with_port = f.values.iter().any(|v| classify(v) == ValueType::IpPort);
+        let addr = if with_port { expr.clone() } else { clean.clone() };
         extra.push((format!("{base}.address"), addr));
+        // A host name where an address is expected: the endpoint's domain (ECS `*.domain`).
+        if f.values.iter().any(|v| {
+            matches!(classify(v), ValueType::Domain | ValueType::Word)
+                && v.chars().any(|c| c.is_ascii_alphabetic())
+        }) {
+            extra.push((
+                format!("{base}.domain"),
+                format!("if(is_ip({clean}), NULL, {clean})"),
+            ));
+        }
     }
     // `ip:port:interface` (SonicWall, ASA): the interface the packet used.
     if f.ty == ValueType::IpPort
@@ -493,6 +547,23 @@ pub fn convert_opts(
             ));
         }
     }
+    // AWS names a service by its endpoint (`sts.amazonaws.com`): the service is `sts`.
+    if key == "eventsource" && f.values.iter().all(|v| v.ends_with(".amazonaws.com")) {
+        extra.push((
+            "cloud.service.name".into(),
+            format!("nullif(regexp_extract({x}, '^([^.]+)\\.amazonaws\\.com$', 1), '')"),
+        ));
+    }
+    // ECS: an address that is a host name is duplicated to the endpoint's `domain`.
+    if let Some(base) = target.strip_suffix(".address")
+        && endpoint(&format!("{base}.ip"))
+        && f.ty == ValueType::Domain
+    {
+        extra.push((
+            format!("{base}.domain"),
+            format!("if(is_ip({clean}), NULL, {clean})"),
+        ));
+    }
     // A user named by e-mail address: the address is also the user's e-mail.
     if target == "user.name" && f.ty == ValueType::Email {
         extra.push(("user.email".into(), clean.clone()));
@@ -532,6 +603,20 @@ pub fn convert_opts(
             extra.push((
                 "url.query".into(),
                 format!("nullif(url_extract_query({x}), '')"),
+            ));
+        } else if !f.values.is_empty() && f.values.iter().all(|v| schemeless_url(v)) {
+            // `www.example.com/pqr?q=1` (proxies log the URL without its scheme).
+            extra.push((
+                "url.domain".into(),
+                format!("nullif(regexp_extract({x}, '^([A-Za-z0-9.-]+)', 1), '')"),
+            ));
+            extra.push((
+                "url.path".into(),
+                format!("nullif(regexp_extract({x}, '^[^/?#]*(/[^?#]*)', 1), '')"),
+            ));
+            extra.push((
+                "url.query".into(),
+                format!("nullif(regexp_extract({x}, '\\?([^#]*)', 1), '')"),
             ));
         } else if f.ty == ValueType::Path {
             // The path percent-decoded (`+` is literal in a path).

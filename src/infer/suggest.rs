@@ -359,8 +359,12 @@ pub fn suggest_with(
         .map(|(t, r)| format!("{} = {}", ident(t), ident(r)))
         .collect();
     stages.push(format!("project-rename {}", rn.join(", ")));
-    if let Some(e) = network_type(&targets) {
-        stages.push(format!("extend {e}"));
+    let derived: Vec<String> = network_type(&targets)
+        .into_iter()
+        .chain(totals(&targets))
+        .collect();
+    if !derived.is_empty() {
+        stages.push(format!("extend {}", derived.join(",\n           ")));
     }
     let all_targets: Vec<&String> = assigns.iter().map(|(t, _)| t).collect();
     let away: Vec<String> = consumed
@@ -825,6 +829,33 @@ fn network_type(targets: &[String]) -> Option<String> {
         "{} = CASE WHEN is_ipv4({s}) AND is_ipv4({d}) THEN 'ipv4' WHEN is_ipv6({s}) AND is_ipv6({d}) THEN 'ipv6' ELSE NULL END",
         ident("network.type")
     ))
+}
+
+/// `network.bytes` / `network.packets` as the sum of the two directions (the ECS definition),
+/// when a direction is known and the total is not.
+fn totals(targets: &[String]) -> Vec<String> {
+    let has = |t: &str| targets.iter().any(|x| x == t);
+    let mut out = Vec::new();
+    for unit in ["bytes", "packets"] {
+        let (s, d, n) = (
+            format!("source.{unit}"),
+            format!("destination.{unit}"),
+            format!("network.{unit}"),
+        );
+        if has(&n) || !(has(&s) || has(&d)) {
+            continue;
+        }
+        let (si, di) = (ident(&s), ident(&d));
+        let sum = match (has(&s), has(&d)) {
+            (true, true) => format!(
+                "CASE WHEN {si} IS NULL AND {di} IS NULL THEN NULL ELSE coalesce({si}, 0) + coalesce({di}, 0) END"
+            ),
+            (true, false) => si,
+            _ => di,
+        };
+        out.push(format!("{} = {sum}", ident(&n)));
+    }
+    out
 }
 
 /// `event.action` from the product's message id or verb ([`ACTION_RULES`]), matched on the raw

@@ -281,3 +281,66 @@ fn url_query_is_not_split_at_equals() {
     assert!(!urls.is_empty());
     assert!(urls.iter().all(|u| u.contains('=')), "{urls:?}");
 }
+
+#[test]
+fn client_with_and_without_port() {
+    let p = preview(&[
+        "[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 35708:tid 4328636416] [client 192.0.2.10] File does not exist: /srv/a.ico",
+        "[Fri Sep 09 10:42:30.902022 2011] [core:error] [pid 35708:tid 4328636416] [client 192.0.2.11] File does not exist: /srv/b.ico",
+        "[Thu Jun 27 06:58:09.169510 2019] [include:warn] [pid 15934] [client 192.0.2.12:12345] AH01374: mod_include: Options +Includes (or IncludesNoExec) wasn't set, INCLUDES filter removed: /test.html",
+    ]);
+    assert_eq!(p[0]["source.ip"], "192.0.2.10");
+    assert!(p[0].get("source.port").is_none_or(|v| v.is_null()));
+    assert_eq!(p[2]["source.ip"], "192.0.2.12");
+    assert_eq!(p[2]["source.port"], 12345);
+    assert_eq!(p[2]["source.address"], "192.0.2.12");
+}
+
+#[test]
+fn host_name_clients_are_domains() {
+    let p = preview(&[
+        "192.0.2.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a.gif HTTP/1.0\" 200 2326",
+        "monitoring-server - - [10/Oct/2000:13:55:37 -0700] \"GET /status HTTP/1.0\" 200 12",
+    ]);
+    assert_eq!(p[0]["source.ip"], "192.0.2.1");
+    assert!(p[0].get("source.domain").is_none_or(|v| v.is_null()));
+    assert_eq!(p[1]["source.domain"], "monitoring-server");
+    assert_eq!(p[1]["source.address"], "monitoring-server");
+}
+
+#[test]
+fn scheme_less_urls_are_split() {
+    let p = preview(&[
+        "time=1 user=ann url=www.example.com/pqr?x=1 action=Blocked",
+        "time=2 user=bob url=cdn.example.org:8080/img/a.png action=Allowed",
+    ]);
+    assert_eq!(p[0]["url.domain"], "www.example.com");
+    assert_eq!(p[0]["url.path"], "/pqr");
+    assert_eq!(p[0]["url.query"], "x=1");
+    assert_eq!(p[1]["url.domain"], "cdn.example.org");
+    assert_eq!(p[1]["url.path"], "/img/a.png");
+}
+
+#[test]
+fn network_totals_from_the_directions() {
+    let p = preview(&[
+        "srcip=192.0.2.1 dstip=198.51.100.1 sentbyte=100 rcvdbyte=250 sentpkt=2 action=accept",
+        "srcip=192.0.2.2 dstip=198.51.100.2 sentbyte=7 action=deny",
+    ]);
+    assert_eq!(p[0]["source.bytes"], 100);
+    assert_eq!(p[0]["destination.bytes"], 250);
+    assert_eq!(p[0]["network.bytes"], 350);
+    assert_eq!(p[0]["network.packets"], 2);
+    assert_eq!(p[1]["network.bytes"], 7);
+}
+
+#[test]
+fn endpoint_named_by_host_name() {
+    let p = preview(&[
+        r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","sourceIPAddress":"ec2.amazonaws.com","awsRegion":"us-east-1"}"#,
+    ]);
+    assert_eq!(p[0]["source.address"], "ec2.amazonaws.com");
+    assert_eq!(p[0]["source.domain"], "ec2.amazonaws.com");
+    assert!(p[0].get("source.ip").is_none_or(|v| v.is_null()));
+    assert_eq!(p[0]["cloud.service.name"], "sts");
+}
