@@ -7,6 +7,8 @@
 //! - [`spl`]: the SLS SPL engine: parse → plan → run, the function registry, the printer.
 //! - [`infer`]: log standardization (`soc suggest`): format detection, field typing,
 //!   template mining, ECS mapping, SPL synthesis and validation.
+//! - [`llm`]: OpenAI-compatible chat client (schema-checked answers, retries, disk cache)
+//!   and the advisor that lets a model refine what [`infer`] is unsure about.
 //! - [`eval`]: scoring of suggested rules against labeled data (`soc eval`), the loghub
 //!   template-mining benchmark and the SPL conformance corpus.
 //! - [`rules`]: rule packages and their regression tests (`soc test`).
@@ -21,6 +23,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod event;
 pub mod infer;
+pub mod llm;
 pub mod model;
 pub mod rules;
 pub mod spl;

@@ -7,6 +7,8 @@ mod common;
 mod eval;
 mod functions;
 mod infer;
+mod llm_client;
+mod local_llm;
 mod loghub;
 mod model;
 mod normalize;
