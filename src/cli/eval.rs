@@ -2,10 +2,12 @@
 //! table, JSON and a Markdown or HTML report.
 
 use crate::eval::{self, Progress, Report, report};
-use crate::infer::{SuggestOptions, suggest};
+use crate::infer::{NoAdvisor, SuggestOptions, suggest_with};
+use crate::llm::{Llm, LlmAdvisor};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -35,6 +37,19 @@ pub struct EvalArgs {
     /// Run the SPL conformance corpus (parse, plan and print every statement) instead.
     #[arg(long)]
     pub conformance: bool,
+    #[command(flatten)]
+    pub llm: super::llm::LlmArgs,
+}
+
+/// What the LLM did for one stream.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+struct StreamLlm {
+    calls: u64,
+    cache_hits: u64,
+    failures: u64,
+    kept: usize,
+    rejected: usize,
+    wall_ms: u64,
 }
 
 /// Runs `soc eval`: 0 when done (and above `--min-f1`), 1 below it, 2 on fatal errors.
@@ -76,13 +91,41 @@ pub fn run(args: EvalArgs) -> Result<u8> {
         Some(r) => Some(super::spl::read_rule(r)?.0),
         None => None,
     };
+    let client = args.llm.client()?;
+    let per_stream: RefCell<Vec<StreamLlm>> = RefCell::new(Vec::new());
     let suggester = |samples: &[String]| -> Result<String, String> {
-        match &fixed_rule {
-            Some(r) => Ok(r.clone()),
-            None => suggest(samples, &SuggestOptions::default())
-                .map(|s| s.spl)
-                .map_err(|d| format!("{}: {}", d.code, d.message)),
+        if let Some(r) = &fixed_rule {
+            return Ok(r.clone());
         }
+        let options = SuggestOptions::default();
+        let result = match &client {
+            Some(c) => {
+                let before = c.stats();
+                let r = suggest_with(samples, &options, &LlmAdvisor::new(c));
+                let after = c.stats();
+                let (kept, rejected) = r.as_ref().map_or((0, 0), |s| {
+                    let changed =
+                        |a: &&crate::infer::advice::AdviceRecord| !a.reason.starts_with("keeps");
+                    (
+                        s.advice.iter().filter(|a| a.kept).filter(changed).count(),
+                        s.advice.iter().filter(|a| !a.kept).count(),
+                    )
+                });
+                per_stream.borrow_mut().push(StreamLlm {
+                    calls: after.calls - before.calls,
+                    cache_hits: after.cache_hits - before.cache_hits,
+                    failures: after.failures - before.failures,
+                    kept,
+                    rejected,
+                    wall_ms: after.wall_ms - before.wall_ms,
+                });
+                r
+            }
+            None => suggest_with(samples, &options, &NoAdvisor),
+        };
+        result
+            .map(|s| s.spl)
+            .map_err(|d| format!("{}: {}", d.code, d.message))
     };
 
     let report = if std::io::stderr().is_terminal() {
@@ -104,7 +147,11 @@ pub fn run(args: EvalArgs) -> Result<u8> {
     };
 
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
-    let table = report::render_table(&report);
+    let mut table = report::render_table(&report);
+    let llm_rows = per_stream.into_inner();
+    if let Some(c) = &client {
+        table.push_str(&llm_table(&report, &llm_rows, c.model()));
+    }
     if json_to_stdout {
         eprint!("{table}");
     } else {
@@ -113,7 +160,16 @@ pub fn run(args: EvalArgs) -> Result<u8> {
         out.flush()?;
     }
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report)? + "\n";
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(c) = &client
+            && let Some(streams) = value.get_mut("streams").and_then(|s| s.as_array_mut())
+        {
+            for (s, l) in streams.iter_mut().zip(&llm_rows) {
+                s["llm"] = serde_json::to_value(l)?;
+            }
+            value["llm"] = serde_json::json!({"model": c.model(), "stats": c.stats()});
+        }
+        let text = serde_json::to_string_pretty(&value)? + "\n";
         if json_to_stdout {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
@@ -135,6 +191,32 @@ pub fn run(args: EvalArgs) -> Result<u8> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Per-stream LLM work: calls, cache hits, kept and rejected proposals, wall time.
+fn llm_table(report: &Report, rows: &[StreamLlm], model: &str) -> String {
+    let mut out = format!(
+        "\nLLM ({model}):\n{:<22} {:>6} {:>7} {:>7} {:>5} {:>9} {:>9}\n",
+        "stream", "calls", "cached", "failed", "kept", "rejected", "llm ms"
+    );
+    for (s, l) in report.streams.iter().zip(rows) {
+        out.push_str(&format!(
+            "{:<22} {:>6} {:>7} {:>7} {:>5} {:>9} {:>9}\n",
+            s.name, l.calls, l.cache_hits, l.failures, l.kept, l.rejected, l.wall_ms
+        ));
+    }
+    let sum = |f: &dyn Fn(&StreamLlm) -> u64| rows.iter().map(f).sum::<u64>();
+    out.push_str(&format!(
+        "{:<22} {:>6} {:>7} {:>7} {:>5} {:>9} {:>9}\n",
+        "total",
+        sum(&|l| l.calls),
+        sum(&|l| l.cache_hits),
+        sum(&|l| l.failures),
+        sum(&|l| l.kept as u64),
+        sum(&|l| l.rejected as u64),
+        sum(&|l| l.wall_ms)
+    ));
+    out
 }
 
 fn write_report(path: &Path, report: &Report) -> Result<()> {

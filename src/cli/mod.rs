@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod eval;
+pub mod llm;
 pub mod normalize;
 pub mod spl;
 pub mod suggest;

@@ -1,6 +1,7 @@
 //! `soc suggest`: sample lines in, a validated SPL rule and its mapping table out.
 
-use crate::infer::{SuggestOptions, Suggestion, suggest};
+use crate::infer::{NoAdvisor, SuggestOptions, Suggestion, suggest_with};
+use crate::llm::{Llm, LlmAdvisor};
 use anyhow::{Context, bail};
 use clap::Args;
 use std::io::Read;
@@ -26,6 +27,8 @@ pub struct SuggestArgs {
     /// expected output), so the suggestion becomes a `soc test` regression test.
     #[arg(long, value_name = "DIR")]
     pub package: Option<PathBuf>,
+    #[command(flatten)]
+    pub llm: super::llm::LlmArgs,
 }
 
 pub fn run(args: SuggestArgs) -> anyhow::Result<u8> {
@@ -71,8 +74,25 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<u8> {
     let options = SuggestOptions {
         reference_time: args.reference_time.clone(),
         overrides,
+        ..SuggestOptions::default()
     };
-    let s = match suggest(&samples, &options) {
+    let client = args.llm.client()?;
+    let result = match &client {
+        Some(c) => suggest_with(&samples, &options, &LlmAdvisor::new(c)),
+        None => suggest_with(&samples, &options, &NoAdvisor),
+    };
+    if let Some(c) = &client {
+        let st = c.stats();
+        eprintln!(
+            "llm: {} calls, {} cached, {} failed, {} ms ({})",
+            st.calls,
+            st.cache_hits,
+            st.failures,
+            st.wall_ms,
+            c.model()
+        );
+    }
+    let s = match result {
         Ok(s) => s,
         Err(d) => {
             eprint!("{}", d.render("", "<samples>"));
@@ -159,6 +179,23 @@ pub fn render(s: &Suggestion) -> String {
     }
     for d in &s.diagnostics {
         out.push_str(&format!("{}: {}\n", d.code, d.message));
+    }
+    if !s.advice.is_empty() {
+        out.push_str("\nLLM proposals:\n");
+        for a in &s.advice {
+            out.push_str(&format!(
+                "  {:<4} {:<8} {} -> {}: {}\n",
+                if a.kept { "kept" } else { "drop" },
+                a.kind,
+                a.subject,
+                if a.proposal.is_empty() {
+                    "-"
+                } else {
+                    &a.proposal
+                },
+                a.reason
+            ));
+        }
     }
     out
 }

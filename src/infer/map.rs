@@ -66,6 +66,11 @@ fn type_class(ty: &ValueType) -> &'static str {
     }
 }
 
+/// Whether values of `ty` can fill `target` (the lenient check used for key synonyms).
+pub fn accepts(target: &str, ty: &ValueType) -> bool {
+    compatible(target, ty, false)
+}
+
 /// Whether values of `ty` can fill `target`.
 fn compatible(target: &str, ty: &ValueType, strict: bool) -> bool {
     let Some(ft) = target_type(target) else {
@@ -296,7 +301,9 @@ fn schemeless_url(v: &str) -> bool {
         && labels
             .iter()
             .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        && labels.last().is_some_and(|l| l.chars().all(|c| c.is_ascii_alphabetic()))
+        && labels
+            .last()
+            .is_some_and(|l| l.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 /// Endpoint fields that have an address, a port and a domain.
@@ -417,8 +424,7 @@ pub fn convert_opts(
         (_, Some(t)) if t.is_numeric() => format!("try_cast({x} as DOUBLE)"),
         // Mostly bare addresses, some with a port (`[client 1.2.3.4:5678]`): both parts.
         (_, Some(FieldType::Ip))
-            if endpoint(target)
-                && f.values.iter().any(|v| classify(v) == ValueType::IpPort) =>
+            if endpoint(target) && f.values.iter().any(|v| classify(v) == ValueType::IpPort) =>
         {
             let base = target.trim_end_matches(".ip");
             extra.push((
@@ -486,7 +492,11 @@ pub fn convert_opts(
         && ["source", "destination", "client", "server"].contains(&base)
     {
         let with_port = f.values.iter().any(|v| classify(v) == ValueType::IpPort);
-        let addr = if with_port { expr.clone() } else { clean.clone() };
+        let addr = if with_port {
+            expr.clone()
+        } else {
+            clean.clone()
+        };
         extra.push((format!("{base}.address"), addr));
         // A host name where an address is expected: the endpoint's domain (ECS `*.domain`).
         if f.values.iter().any(|v| {

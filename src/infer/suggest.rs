@@ -2,6 +2,10 @@
 //! samples → `Suggestion` (rule, mapping table, preview, coverage, diagnostics). A rule that
 //! does not compile is never returned: on failure simpler rules are tried.
 
+use super::Advisor;
+use super::advice::{
+    AdviceRecord, CategoryHint, CategoryQuestion, FieldQuestion, PatternQuestion, Unsure,
+};
 use super::detect::{self, Detection, Payload};
 use super::fields::{ValueType, dominant};
 use super::knowledge::{
@@ -11,7 +15,6 @@ use super::knowledge::{
 use super::map::{self, RawField};
 use super::synth::{self, ident, lit};
 use super::templates::{self, Template};
-use super::{Advisor, NoAdvisor};
 use crate::diagnostic::{Diagnostic, codes};
 use crate::event::{Text, Value};
 use crate::spl;
@@ -25,6 +28,10 @@ pub struct SuggestOptions {
     pub reference_time: Option<String>,
     /// Overrides: source field → target field (`None` drops the field).
     pub overrides: Vec<(String, Option<String>)>,
+    /// Categorization for events matching a pattern (or all events), before the engine's own.
+    pub categories: Vec<CategoryHint>,
+    /// Extra extraction patterns (named groups) for free text the templates leave unsplit.
+    pub patterns: Vec<String>,
 }
 
 /// One field of the mapping table.
@@ -60,6 +67,12 @@ pub struct Suggestion {
     pub evidence: Vec<String>,
     /// Detection confidence in [0, 1].
     pub confidence: f64,
+    /// What an advisor (LLM) proposed, and whether validation kept it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub advice: Vec<AdviceRecord>,
+    /// What the engine is unsure about: the questions an advisor may answer.
+    #[serde(skip)]
+    pub unsure: Unsure,
 }
 
 /// Samples beyond this many are not used for inference (the rule still runs on all).
@@ -77,15 +90,21 @@ const MAX_STAGES: usize = 16;
 /// assert!(s.fields.iter().any(|f| f.target == "destination.port"));
 /// ```
 pub fn suggest(samples: &[String], options: &SuggestOptions) -> Result<Suggestion, Diagnostic> {
-    suggest_with(samples, options, &NoAdvisor)
+    heuristic(samples, options)
 }
 
-/// [`suggest`] with an advisor for the fields the engine is unsure about.
+/// [`suggest`], then the advisor's answers to what the engine is unsure about, each kept only
+/// if the rule still compiles and no measure gets worse (see [`super::advice::refine`]).
 pub fn suggest_with(
     samples: &[String],
     options: &SuggestOptions,
     advisor: &dyn Advisor,
 ) -> Result<Suggestion, Diagnostic> {
+    super::advice::refine(samples, options, advisor)
+}
+
+/// The engine alone: no advisor.
+fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion, Diagnostic> {
     check_input(samples)?;
     let infer: Vec<String> = samples
         .iter()
@@ -101,11 +120,28 @@ pub fn suggest_with(
     // Templates for free text: mined over the text left by the headers.
     let rest_texts = remainders(&det, &infer);
     let budget = MAX_STAGES.saturating_sub(det.layers.len() + 4);
-    let (known, known_hit) = if det.payload == Payload::Text {
+    let (known, mut known_hit) = if det.payload == Payload::Text {
         detect::known_messages(&rest_texts)
     } else {
         (Vec::new(), vec![false; rest_texts.len()])
     };
+    // Extra patterns (an advisor's, validated by the caller): their lines are not mined.
+    let patterns: Vec<(String, Vec<String>)> = if det.payload == Payload::Text {
+        options
+            .patterns
+            .iter()
+            .filter_map(|p| super::advice::pattern_names(p).ok().map(|n| (p.clone(), n)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (p, _) in &patterns {
+        if let Ok(re) = Regex::new(p) {
+            for (hit, t) in known_hit.iter_mut().zip(&rest_texts) {
+                *hit |= re.is_match(t);
+            }
+        }
+    }
     let templates: Vec<Template> = if det.payload == Payload::Text {
         let refs: Vec<&str> = rest_texts
             .iter()
@@ -129,6 +165,15 @@ pub fn suggest_with(
             "parse-regexp {}, {} as {}",
             ident(&text_field),
             lit(def.regex),
+            outs.join(", ")
+        ));
+    }
+    for (p, names) in &patterns {
+        let outs: Vec<String> = names.iter().map(|o| ident(o)).collect();
+        extract.push(format!(
+            "parse-regexp {}, {} as {}",
+            ident(&text_field),
+            lit(p),
             outs.join(", ")
         ));
     }
@@ -164,6 +209,7 @@ pub fn suggest_with(
     let raw_fields = combine_date_time(raw_fields);
 
     // Map every raw field.
+    let mut unsure = Unsure::default();
     let mut table = Vec::new();
     let mut outputs: Vec<(String, Vec<(f64, String)>)> = Vec::new();
     let mut renames: Vec<(String, String)> = Vec::new();
@@ -208,10 +254,23 @@ pub fn suggest_with(
             Some((_, Some(t))) => (t.clone(), 1.0, "set by the user".to_string()),
             None => {
                 let (t, c, r) = choices[fi].clone();
-                match advisor.refine_field(&f.source, f.ty.name(), &f.values, &t, c) {
-                    Some(better) if better != t => (better, 0.8, "advisor".to_string()),
-                    _ => (t, c, r),
+                let candidates = if c < super::advice::UNSURE {
+                    super::advice::candidates(f, prefix, &t)
+                } else {
+                    Vec::new()
+                };
+                if !candidates.is_empty() && unsure.fields.len() < super::advice::MAX_FIELDS {
+                    unsure.fields.push(FieldQuestion {
+                        source: f.source.clone(),
+                        ty: f.ty.name().to_string(),
+                        values: distinct(&f.values, 5),
+                        context: f.context.clone(),
+                        candidates,
+                        guess: t.clone(),
+                        confidence: c,
+                    });
                 }
+                (t, c, r)
             }
         };
         table.push(FieldSuggestion {
@@ -308,11 +367,23 @@ pub fn suggest_with(
         &targets,
         &rest_texts,
         Kinds { web_error, ids },
+        &options.categories,
     );
     let categorize: Vec<String> = categorize
         .into_iter()
-        .chain(action(&infer, &targets))
+        .chain(hinted_action(
+            &options.categories,
+            &text_field,
+            &infer,
+            &targets,
+        ))
         .collect();
+    unsure.categories = category_questions(&det, &templates, &rest_texts, &infer, &patterns);
+    if !options.categories.is_empty() {
+        // Answered already: the caller's hints are what was asked.
+        unsure.categories.clear();
+    }
+    unsure.patterns = pattern_questions(&det, &templates, &rest_texts, &known_hit);
 
     // Stages: extraction, typed outputs, categorization, renames, clean-up.
     let mut stages = extract.clone();
@@ -411,6 +482,8 @@ pub fn suggest_with(
                     diagnostics,
                     evidence: det.evidence.clone(),
                     confidence: (det.confidence * 100.0).round() / 100.0,
+                    advice: Vec::new(),
+                    unsure,
                 });
             }
             Err(errs) => diagnostics.extend(errs.into_iter().map(|mut d| {
@@ -893,13 +966,13 @@ fn categorization(
     targets: &[String],
     texts: &[String],
     kinds: Kinds,
+    hints: &[CategoryHint],
 ) -> Vec<String> {
     let has = |t: &str| targets.iter().any(|x| x == t);
-    let kind = if kinds.ids && (has("rule.id") || has("rule.name")) {
-        "'alert'"
-    } else {
-        "'event'"
-    };
+    if !hints.is_empty() {
+        return hinted_categorization(hints, text_field, targets, kind_of(kinds, targets));
+    }
+    let kind = kind_of(kinds, targets);
     let mut out = vec![format!("{} = {kind}", ident("event.kind"))];
     if kinds.web_error {
         out.push(format!("{} = ARRAY['web']", ident("event.category")));
@@ -1002,6 +1075,222 @@ fn categorization(
         out.push(format!("{} = {outcome}", ident("event.outcome")));
     }
     out
+}
+
+/// `event.kind`: alerts for IDS events naming a rule, events otherwise.
+fn kind_of(kinds: Kinds, targets: &[String]) -> &'static str {
+    let has = |t: &str| targets.iter().any(|x| x == t);
+    if kinds.ids && (has("rule.id") || has("rule.name")) {
+        "'alert'"
+    } else {
+        "'event'"
+    }
+}
+
+/// Categorization from the caller's hints: the first hint whose pattern matches wins; a hint
+/// without a pattern covers every event.
+fn hinted_categorization(
+    hints: &[CategoryHint],
+    text_field: &str,
+    targets: &[String],
+    kind: &str,
+) -> Vec<String> {
+    let has = |t: &str| targets.iter().any(|x| x == t);
+    let arr = |xs: &[String]| {
+        if xs.is_empty() {
+            "NULL".to_string()
+        } else {
+            format!(
+                "ARRAY[{}]",
+                xs.iter().map(|x| lit(x)).collect::<Vec<_>>().join(", ")
+            )
+        }
+    };
+    let field = ident(text_field);
+    let case = |value: &dyn Fn(&CategoryHint) -> String| {
+        let mut s = String::from("CASE");
+        let mut default = "NULL".to_string();
+        for h in hints {
+            match &h.pattern {
+                Some(p) => s.push_str(&format!(
+                    " WHEN regexp_like({field}, {}) THEN {}",
+                    lit(p),
+                    value(h)
+                )),
+                None => default = value(h),
+            }
+        }
+        if s == "CASE" {
+            default
+        } else {
+            format!("{s} ELSE {default} END")
+        }
+    };
+    let mut out = vec![format!("{} = {kind}", ident("event.kind"))];
+    out.push(format!(
+        "{} = {}",
+        ident("event.category"),
+        case(&|h| arr(&h.category))
+    ));
+    out.push(format!(
+        "{} = {}",
+        ident("event.type"),
+        case(&|h| arr(&h.ty))
+    ));
+    if !has("event.outcome") && hints.iter().any(|h| h.outcome.is_some()) {
+        out.push(format!(
+            "{} = {}",
+            ident("event.outcome"),
+            case(&|h| h.outcome.as_deref().map_or("NULL".into(), lit))
+        ));
+    }
+    out
+}
+
+/// `event.action` from the hints, then from the product's message ids and verbs.
+fn hinted_action(
+    hints: &[CategoryHint],
+    text_field: &str,
+    raw: &[String],
+    targets: &[String],
+) -> Option<String> {
+    let rules = action(raw, targets);
+    if targets.iter().any(|t| t == "event.action") || !hints.iter().any(|h| h.action.is_some()) {
+        return rules;
+    }
+    let field = ident(text_field);
+    let mut s = String::from("CASE");
+    let mut default = "NULL".to_string();
+    for h in hints {
+        let Some(a) = &h.action else { continue };
+        match &h.pattern {
+            Some(p) => s.push_str(&format!(
+                " WHEN regexp_like({field}, {}) THEN {}",
+                lit(p),
+                lit(a)
+            )),
+            None => default = lit(a),
+        }
+    }
+    let hinted = if s == "CASE" {
+        default
+    } else {
+        format!("{s} ELSE {default} END")
+    };
+    let name = ident("event.action");
+    Some(match rules {
+        Some(r) => {
+            let e = r.trim_start_matches(&format!("{name} = ")).to_string();
+            format!("{name} = coalesce({e}, {hinted})")
+        }
+        None => format!("{name} = {hinted}"),
+    })
+}
+
+/// Up to `n` distinct non-empty values.
+fn distinct(values: &[String], n: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !v.is_empty() && !out.contains(v) {
+            out.push(v.chars().take(200).collect());
+            if out.len() == n {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Categorization questions: one per mined template that no message rule explains; for
+/// structured payloads, one for the stream when no rule matches any sample.
+fn category_questions(
+    det: &Detection,
+    templates: &[Template],
+    texts: &[String],
+    raw: &[String],
+    patterns: &[(String, Vec<String>)],
+) -> Vec<CategoryQuestion> {
+    let rule_hits = |t: &str| {
+        CATEGORY_RULES
+            .iter()
+            .any(|r| Regex::new(&format!("(?i){}", r.pattern)).is_ok_and(|re| re.is_match(t)))
+    };
+    let mut out = Vec::new();
+    if det.payload == Payload::Text {
+        for t in templates {
+            let examples: Vec<String> = texts
+                .iter()
+                .filter(|x| Regex::new(&t.regex()).is_ok_and(|re| re.is_match(x)))
+                .take(3)
+                .cloned()
+                .collect();
+            if examples.is_empty() || examples.iter().any(|e| rule_hits(e)) {
+                continue;
+            }
+            out.push(CategoryQuestion {
+                template: t.text(),
+                examples,
+                pattern: Some(t.regex()),
+            });
+        }
+        for (p, _) in patterns {
+            let examples: Vec<String> = texts
+                .iter()
+                .filter(|x| Regex::new(p).is_ok_and(|re| re.is_match(x)))
+                .take(3)
+                .cloned()
+                .collect();
+            if examples.is_empty() || examples.iter().any(|e| rule_hits(e)) {
+                continue;
+            }
+            out.push(CategoryQuestion {
+                template: p.clone(),
+                examples,
+                pattern: Some(p.clone()),
+            });
+        }
+    } else if !raw.iter().any(|t| rule_hits(t)) {
+        out.push(CategoryQuestion {
+            template: String::new(),
+            examples: raw
+                .iter()
+                .take(3)
+                .map(|s| s.chars().take(2000).collect())
+                .collect(),
+            pattern: None,
+        });
+    }
+    out.truncate(super::advice::MAX_CATEGORIES);
+    out
+}
+
+/// Free-text lines that no template, known message or pattern splits: one question.
+fn pattern_questions(
+    det: &Detection,
+    templates: &[Template],
+    texts: &[String],
+    known_hit: &[bool],
+) -> Vec<PatternQuestion> {
+    if det.payload != Payload::Text {
+        return Vec::new();
+    }
+    let res: Vec<Regex> = templates
+        .iter()
+        .filter_map(|t| Regex::new(&t.regex()).ok())
+        .collect();
+    let mut lines: Vec<String> = Vec::new();
+    for (t, k) in texts.iter().zip(known_hit) {
+        if !*k && !t.trim().is_empty() && !res.iter().any(|r| r.is_match(t)) && !lines.contains(t) {
+            lines.push(t.clone());
+            if lines.len() == 10 {
+                break;
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    vec![PatternQuestion { lines }]
 }
 
 /// Runs the rule on every sample: preview, coverage and model diagnostics.

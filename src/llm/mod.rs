@@ -10,11 +10,13 @@
 //! (malformed, truncated, off-schema) are not retried: at temperature 0 the model would
 //! give the same answer again.
 
+pub mod advisor;
 mod cache;
 mod config;
 mod openai;
 mod schema;
 
+pub use advisor::LlmAdvisor;
 pub use config::LlmConfig;
 pub use openai::OpenAi;
 pub use schema::validate;

@@ -8,7 +8,7 @@ use agentic_soc::spl;
 fn options() -> SuggestOptions {
     SuggestOptions {
         reference_time: Some("2024-06-01T00:00:00Z".into()),
-        overrides: Vec::new(),
+        ..SuggestOptions::default()
     }
 }
 

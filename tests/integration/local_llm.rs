@@ -239,3 +239,85 @@ fn local_model_answers_a_json_schema_question() {
     );
     assert_eq!(llm.stats().calls, 1);
 }
+
+/// `soc suggest --llm` against the real model on a few sources: the command answers, the
+/// rule compiles, the model was asked, and every proposal kept passed validation (allowed
+/// ECS values, offered fields, patterns that compile); rejected ones say why.
+#[test]
+fn soc_suggest_llm_with_the_local_model() {
+    let Some(server) = LocalLlm::start() else {
+        eprintln!(
+            "skipped: SOC_LOCAL_LLM_SERVER and SOC_LOCAL_LLM_MODEL are not set (scripts/local-llm.sh)"
+        );
+        return;
+    };
+    let catalog = agentic_soc::model::catalog();
+    let allowed = |field: &str, v: &str| {
+        agentic_soc::model::allowed_values(field).is_some_and(|xs| xs.iter().any(|x| x == v))
+    };
+    let mut asked = 0;
+    for case in [
+        "sonicwall_firewall_log.log",
+        "system_auth.log",
+        "citrix_waf_log.log",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/cases/infer")
+            .join(case);
+        if !path.is_file() {
+            continue;
+        }
+        let start = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_soc"))
+            .args(["suggest", "--json", "--llm", "--llm-no-cache"])
+            .args([
+                "--llm-url",
+                &server.base_url(),
+                "--llm-model",
+                server.model(),
+            ])
+            .args(["--reference-time", "2024-06-01T00:00:00Z"])
+            .arg(&path)
+            .env("SOC_LLM_TIMEOUT", "120")
+            .output()
+            .expect("run soc");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{case}: {err}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        agentic_soc::spl::compile(v["spl"].as_str().unwrap()).expect("the rule compiles");
+        eprintln!("{case}: {} in {:?}", err.trim(), start.elapsed());
+        let advice = v["advice"].as_array().cloned().unwrap_or_default();
+        asked += advice.len();
+        for a in &advice {
+            let (kind, proposal) = (a["kind"].as_str().unwrap(), a["proposal"].as_str().unwrap());
+            assert!(!a["reason"].as_str().unwrap().is_empty());
+            if a["kept"] != true {
+                continue;
+            }
+            match kind {
+                "field" => assert!(
+                    proposal == "none" || catalog.get(proposal).is_some(),
+                    "{case}: kept a field outside the model: {a}"
+                ),
+                "pattern" => {
+                    regex::Regex::new(proposal).expect("a kept pattern compiles");
+                }
+                "category" => {
+                    let fields = v["fields"].as_array().unwrap();
+                    assert!(!fields.is_empty());
+                    for e in v["preview"].as_array().unwrap() {
+                        for c in e["event.category"].as_array().into_iter().flatten() {
+                            assert!(allowed("event.category", c.as_str().unwrap()), "{e}");
+                        }
+                        for t in e["event.type"].as_array().into_iter().flatten() {
+                            assert!(allowed("event.type", t.as_str().unwrap()), "{e}");
+                        }
+                    }
+                }
+                other => panic!("unknown advice kind {other}"),
+            }
+        }
+        assert!(err.contains("llm:"), "{err}");
+    }
+    assert!(asked > 0, "the engine asked the model nothing");
+}

@@ -1,6 +1,7 @@
 //! The one integration test binary: SPL case files, registry examples, the SLS statements
 //! of SPL.md section 7, the CLI, and property tests over random rules and events.
 
+mod advice;
 mod bad_diagnostics;
 mod cli;
 mod common;
