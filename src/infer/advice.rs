@@ -282,6 +282,10 @@ pub fn refine(
             ));
             continue;
         }
+        if let Err(e) = plausible(t, &q.values) {
+            records.push(rec(t, false, e));
+            continue;
+        }
         let mut trial = kept.clone();
         trial.overrides.push((q.source.clone(), Some(t.clone())));
         match verdict(samples, &trial, base_m, &prefix) {
@@ -374,6 +378,52 @@ pub fn refine(
     }
     out.advice = records;
     Ok(out)
+}
+
+/// Whether the sample values look like values of `target`: ECS fields have shapes beyond their
+/// type (a protocol is a lower-case name, a geo point a coordinate pair, a command line or
+/// an application name is not a bare number).
+fn plausible(target: &str, values: &[String]) -> Result<(), String> {
+    const PLACEHOLDERS: &[&str] = &["", "-", "none", "null", "n/a", "na", "unknown", "0"];
+    let real: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !PLACEHOLDERS.contains(&v.to_ascii_lowercase().as_str()))
+        .collect();
+    if real.is_empty() {
+        return Err("the sample values are only placeholders".into());
+    }
+    let leaf = target.rsplit('.').next().unwrap_or(target);
+    let bad = |why: &str| Err(format!("values such as `{}` are not {why}", real[0]));
+    if target.ends_with(".geo.location")
+        && !real.iter().all(|v| {
+            let mut parts = v.split(',');
+            let ok = |p: Option<&str>| p.is_some_and(|p| p.trim().parse::<f64>().is_ok());
+            ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
+        })
+    {
+        return bad("latitude,longitude pairs");
+    }
+    if matches!(target, "network.protocol" | "network.transport")
+        && !real.iter().all(|v| {
+            v.len() <= 16
+                && v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+    {
+        return bad("protocol names");
+    }
+    if matches!(
+        leaf,
+        "command_line" | "path" | "name" | "appname" | "original" | "domain"
+    ) && real.iter().any(|v| v.chars().all(|c| c.is_ascii_digit()))
+    {
+        return bad("names, paths or command lines");
+    }
+    if leaf == "appname" && real.iter().any(|v| v.contains(' ')) {
+        return bad("application names (they have spaces)");
+    }
+    Ok(())
 }
 
 /// Runs the trial options; `Err` says why the result is worse than the base.
@@ -536,34 +586,86 @@ pub fn candidates(f: &RawField, prefix: &str, guess: &str) -> Vec<String> {
             universe.push(t);
         }
     }
+    // Words that say little on their own: they count only beside a meaningful one.
     let generic = [
-        "id", "name", "type", "value", "info", "data", "log", "event", "msg",
+        "id",
+        "name",
+        "type",
+        "value",
+        "info",
+        "data",
+        "log",
+        "event",
+        "msg",
+        "version",
+        "request",
+        "response",
+        "code",
+        "number",
+        "count",
+        "time",
+        "status",
+        "text",
+        "string",
+        "original",
+        "full",
+        "address",
+        "elements",
+        "parameters",
+        "properties",
+        "key",
+        "level",
+        "state",
     ];
-    let mut words: Vec<String> = name_words(&f.source)
-        .into_iter()
-        .chain(f.context.iter().flat_map(|c| name_words(c)))
-        .filter(|w| w.len() >= 2 && !w.chars().all(|c| c.is_ascii_digit()))
-        .collect();
-    if is_slot_name(&f.source) {
-        words.retain(|w| !w.starts_with('t'));
-    }
+    // The key itself (not the JSON path above it) and, for template slots, the words before.
+    let key = f.source.rsplit(['.', '/']).next().unwrap_or(&f.source);
+    let mut words: Vec<String> = if is_slot_name(&f.source) {
+        Vec::new()
+    } else {
+        name_words(key)
+    };
+    words.extend(f.context.iter().flat_map(|c| name_words(c)));
+    words.retain(|w| w.len() >= 2 && !w.chars().all(|c| c.is_ascii_digit()));
     words.dedup();
+    let meaningful = |w: &str| !generic.contains(&w);
     let mut scored: Vec<(usize, usize, &str)> = universe
         .iter()
         .enumerate()
         .filter(|(_, t)| map::accepts(t, &f.ty) && !t.starts_with("event.category"))
+        // Re-used nests (`process.parent.*`, `service.target.*`...) only repeat a base field.
+        .filter(|(_, t)| {
+            ![
+                ".origin.",
+                ".target.",
+                ".parent.",
+                "_leader.",
+                ".previous.",
+                ".effective.",
+            ]
+            .iter()
+            .any(|n| t.contains(n))
+        })
         .filter_map(|(i, t)| {
-            let tw = name_words(t);
-            let leaf = tw.last().cloned().unwrap_or_default();
-            let mut score = 0;
-            for w in &words {
-                if tw.iter().any(|x| x == w) {
-                    score += if generic.contains(&w.as_str()) { 1 } else { 3 };
-                } else if w.len() >= 3 && leaf.starts_with(w.as_str()) {
-                    score += 2;
-                }
-            }
-            (score >= 3).then_some((score, i, *t))
+            let (parent, leaf) = t.rsplit_once('.').unwrap_or(("", t));
+            let leaf_words = name_words(leaf);
+            let parent_words = name_words(parent);
+            let hit = |x: &String| words.iter().any(|w| w == x);
+            let leaf_strong = leaf_words
+                .iter()
+                .filter(|x| meaningful(x) && hit(x))
+                .count();
+            let leaf_weak = leaf_words
+                .iter()
+                .filter(|x| !meaningful(x) && hit(x))
+                .count();
+            let parent_hits = parent_words
+                .iter()
+                .filter(|x| meaningful(x) && hit(x))
+                .count();
+            // The field's own name must be what the key says: a meaningful word of its
+            // last segment, or a generic one backed by its parent (`userName` → user.name).
+            let ok = leaf_strong > 0 || (leaf_weak > 0 && parent_hits > 0);
+            ok.then_some((3 * leaf_strong + 2 * parent_hits + leaf_weak, i, *t))
         })
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -713,6 +815,23 @@ mod tests {
             ..f
         };
         assert!(candidates(&g, "sonicwall.firewall", "sonicwall.firewall.gcat").is_empty());
+    }
+
+    #[test]
+    fn implausible_values_are_refused() {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(plausible("network.protocol", &v(&["tlsv1.2"])).is_err());
+        assert!(plausible("network.protocol", &v(&["http", "dns"])).is_ok());
+        assert!(
+            plausible("network.protocol", &v(&["none"]))
+                .unwrap_err()
+                .contains("placeholders")
+        );
+        assert!(plausible("server.geo.location", &v(&["Road Warrior"])).is_err());
+        assert!(plausible("client.geo.location", &v(&["47.6, -122.3"])).is_ok());
+        assert!(plausible("process.command_line", &v(&["17"])).is_err());
+        assert!(plausible("process.command_line", &v(&["/bin/ls -l"])).is_ok());
+        assert!(plausible("log.syslog.appname", &v(&["General Browsing"])).is_err());
     }
 
     #[test]

@@ -378,10 +378,16 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             &targets,
         ))
         .collect();
-    unsure.categories = category_questions(&det, &templates, &rest_texts, &infer, &patterns);
-    if !options.categories.is_empty() {
-        // Answered already: the caller's hints are what was asked.
-        unsure.categories.clear();
+    // Categorization is asked about only when the engine has nothing: no message rule and
+    // no category from the fields present (web requests, network endpoints).
+    let has = |t: &str| targets.iter().any(|x| x == t);
+    let engine_category = web_error
+        || has("http.request.method")
+        || has("http.response.status_code")
+        || has("source.ip")
+        || has("destination.ip");
+    if options.categories.is_empty() && !engine_category {
+        unsure.categories = category_questions(&det, &templates, &rest_texts, &infer, &patterns);
     }
     unsure.patterns = pattern_questions(&det, &templates, &rest_texts, &known_hit);
 

@@ -34,8 +34,16 @@ impl<'a> LlmAdvisor<'a> {
 impl Advisor for LlmAdvisor<'_> {
     fn advise(&self, q: &Unsure) -> Answers {
         let mut requests = Vec::new();
-        requests.extend(q.fields.iter().map(field_request));
-        requests.extend(q.categories.iter().map(category_request));
+        // Each field twice, options in opposite orders: small models favour a position, so
+        // only an answer that survives the reordering counts.
+        for f in &q.fields {
+            requests.push(field_request(f, false));
+            requests.push(field_request(f, true));
+        }
+        for c in &q.categories {
+            requests.push(category_request(c, false));
+            requests.push(category_request(c, true));
+        }
         requests.extend(q.patterns.iter().map(pattern_request));
         let mut answers = self.llm.chat(&requests).into_iter();
         let mut next = || {
@@ -47,12 +55,26 @@ impl Advisor for LlmAdvisor<'_> {
         let fields = q
             .fields
             .iter()
-            .map(|_| next().and_then(|v| str_of(&v, "field")))
+            .map(|_| {
+                let a = next().and_then(|v| str_of(&v, "field"));
+                let b = next().and_then(|v| str_of(&v, "field"));
+                match (a, b) {
+                    (Ok(a), Ok(b)) if a == b => Ok(a),
+                    (Ok(a), Ok(b)) => Err(format!(
+                        "inconsistent: the model chose `{a}`, then `{b}` with the options reordered"
+                    )),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                }
+            })
             .collect();
         let categories = q
             .categories
             .iter()
-            .map(|_| next().map(|v| category_answer(&v)))
+            .map(|_| {
+                let a = next().map(|v| category_answer(&v));
+                let b = next().map(|v| category_answer(&v));
+                agree(a?, b?)
+            })
             .collect();
         let patterns = q
             .patterns
@@ -80,12 +102,15 @@ fn fenced(lines: &[String], max_each: usize) -> String {
     out
 }
 
-fn field_request(q: &FieldQuestion) -> ChatRequest {
-    let mut options: Vec<String> = q.candidates.clone();
-    options.push(NONE.to_string());
+fn field_request(q: &FieldQuestion, reversed: bool) -> ChatRequest {
+    let mut candidates = q.candidates.clone();
+    if reversed {
+        candidates.reverse();
+    }
+    let mut options = vec![NONE.to_string()];
+    options.extend(candidates.iter().cloned());
     let catalog = crate::model::catalog();
-    let list: Vec<String> = q
-        .candidates
+    let list: Vec<String> = candidates
         .iter()
         .map(|c| {
             let d = catalog
@@ -105,8 +130,8 @@ fn field_request(q: &FieldQuestion) -> ChatRequest {
     };
     let user = format!(
         "A log field needs an ECS field.\nField name: {}\nValue type: {}\nSample values:\n{}\n{context}\
-         Which ECS field holds the same information? Choose one from this list, or \"none\" if \
-         no field in the list means the same thing:\n{}\n- none: keep it as a vendor field\n\
+         Which ECS field holds exactly the same information? Answer \"none\" unless one field \
+         of this list clearly means the same thing:\n- none: no field fits; keep it as a vendor field\n{}\n\
          Answer as {{\"field\": \"...\"}}.",
         fenced(std::slice::from_ref(&q.source), 120),
         q.ty,
@@ -132,7 +157,36 @@ fn allowed(field: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn category_request(q: &CategoryQuestion) -> ChatRequest {
+/// What two answers (options in opposite orders) agree on: the shared categories and
+/// types, the outcome and action only when equal. Nothing shared is an error.
+fn agree(a: CategoryAnswer, b: CategoryAnswer) -> Result<CategoryAnswer, String> {
+    let both = |x: &[String], y: &[String]| -> Vec<String> {
+        x.iter().filter(|v| y.contains(v)).cloned().collect()
+    };
+    let category = both(&a.category, &b.category);
+    let ty = both(&a.ty, &b.ty);
+    if category.is_empty() || ty.is_empty() {
+        return Err(format!(
+            "inconsistent: the model answered {:?}/{:?}, then {:?}/{:?} with the options reordered",
+            a.category, a.ty, b.category, b.ty
+        ));
+    }
+    Ok(CategoryAnswer {
+        category,
+        ty,
+        outcome: (a.outcome == b.outcome).then_some(a.outcome).flatten(),
+        action: (a.action == b.action).then_some(a.action).flatten(),
+    })
+}
+
+fn category_request(q: &CategoryQuestion, reversed: bool) -> ChatRequest {
+    let listed = |field: &str| {
+        let mut v = allowed(field);
+        if reversed {
+            v.reverse();
+        }
+        v.join(", ")
+    };
     let what = if q.template.is_empty() {
         "These events come from one log source.".to_string()
     } else {
@@ -145,8 +199,11 @@ fn category_request(q: &CategoryQuestion) -> ChatRequest {
         "{what}\nExample events:\n{}\nCategorize them with the ECS categorization fields: \
          event.category (1 or 2 values), event.type (1 or 2 values that suit the category), \
          event.outcome (success, failure or unknown) and event.action (a short lower-case \
-         name of what happened, words joined by '-').",
-        fenced(&q.examples, 600)
+         name of what happened, words joined by '-').\nevent.category values: {}\n\
+         event.type values: {}",
+        fenced(&q.examples, 600),
+        listed("event.category"),
+        listed("event.type")
     );
     let mut outcomes = allowed("event.outcome");
     if outcomes.is_empty() {
@@ -284,7 +341,26 @@ mod tests {
             a.patterns[0].as_deref(),
             Ok("^ping (?P<destination_ip>\\S+)$")
         );
-        assert_eq!(llm.stats().calls, 3);
+        assert_eq!(llm.stats().calls, 5);
+    }
+
+    #[test]
+    fn answers_that_change_with_the_option_order_are_rejected() {
+        let q = Unsure {
+            fields: vec![FieldQuestion {
+                source: "sip".into(),
+                candidates: vec!["source.ip".into(), "destination.ip".into()],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        // Always the first listed candidate (after `none`): position, not meaning.
+        let llm = Scripted::new("m", |r: &ChatRequest| {
+            let first = r.schema["properties"]["field"]["enum"][1].clone();
+            Ok(json!({ "field": first }))
+        });
+        let a = LlmAdvisor::new(&llm).advise(&q);
+        assert!(a.fields[0].as_ref().unwrap_err().contains("inconsistent"));
     }
 
     #[test]

@@ -256,14 +256,28 @@ fn soc_suggest_llm_with_the_local_model() {
         agentic_soc::model::allowed_values(field).is_some_and(|xs| xs.iter().any(|x| x == v))
     };
     let mut asked = 0;
+    // Free text without endpoints: the engine asks for categorization and a regex too.
+    let scratch = std::env::temp_dir().join(format!("soc-llm-suggest-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    std::fs::write(
+        scratch.join("backup.log"),
+        "Mar  1 10:00:00 box backupd[7]: backup job nightly started\n\
+         Mar  1 10:20:00 box backupd[7]: backup job nightly finished in 1200 seconds\n\
+         Mar  1 10:20:01 box backupd[7]: retention cleanup done\n",
+    )
+    .expect("write sample");
     for case in [
         "sonicwall_firewall_log.log",
         "system_auth.log",
         "citrix_waf_log.log",
+        "backup.log",
     ] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/cases/infer")
-            .join(case);
+        let path = match case {
+            "backup.log" => scratch.join(case),
+            _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/cases/infer")
+                .join(case),
+        };
         if !path.is_file() {
             continue;
         }
@@ -319,5 +333,6 @@ fn soc_suggest_llm_with_the_local_model() {
         }
         assert!(err.contains("llm:"), "{err}");
     }
+    std::fs::remove_dir_all(&scratch).ok();
     assert!(asked > 0, "the engine asked the model nothing");
 }
