@@ -93,7 +93,8 @@ fn compatible(target: &str, ty: &ValueType, strict: bool) -> bool {
             if target.ends_with(".mac") {
                 return *ty == ValueType::Mac;
             }
-            // Interface names are short words, never paths or addresses.
+            // Interface names are short words, never paths, addresses or bare numbers (a
+            // number is an interface index: `*.interface.id`).
             if target.ends_with(".interface.name") {
                 return !matches!(
                     ty,
@@ -102,6 +103,8 @@ fn compatible(target: &str, ty: &ValueType, strict: bool) -> bool {
                         | ValueType::Ipv4
                         | ValueType::Ipv6
                         | ValueType::Text
+                        | ValueType::Integer
+                        | ValueType::Float
                 );
             }
             if target == "url.original" || target == "http.request.referrer" {

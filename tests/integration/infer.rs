@@ -344,3 +344,17 @@ fn endpoint_named_by_host_name() {
     assert!(p[0].get("source.ip").is_none_or(|v| v.is_null()));
     assert_eq!(p[0]["cloud.service.name"], "sts");
 }
+
+#[test]
+fn numbers_are_not_interface_names() {
+    let p = preview(&[
+        "Mar  1 10:00:00 box backupd[7]: backup job nightly finished in 1200 seconds",
+        "Mar  1 10:20:00 box backupd[7]: backup job weekly finished in 98 seconds",
+    ]);
+    for e in &p {
+        assert!(
+            e.get("observer.ingress.interface.name").is_none_or(|v| v.is_null()),
+            "{e}"
+        );
+    }
+}
