@@ -349,10 +349,18 @@ pub fn classify(v: &str) -> ValueType {
 pub fn dominant<'a>(values: impl IntoIterator<Item = &'a str>) -> ValueType {
     let mut counts: Vec<(ValueType, usize)> = Vec::new();
     let mut total = 0;
+    // Upper-case words beside HTTP methods (`UNKNOWN`, `PROPFIND`) are methods too.
+    let mut shouted = 0;
     for v in values {
         let t = classify(v);
         if t == ValueType::Empty {
             continue;
+        }
+        if t != ValueType::HttpMethod
+            && (3..=12).contains(&v.len())
+            && v.chars().all(|c| c.is_ascii_uppercase() || c == '-')
+        {
+            shouted += 1;
         }
         total += 1;
         match counts.iter_mut().find(|(k, _)| *k == t) {
@@ -376,6 +384,10 @@ pub fn dominant<'a>(values: impl IntoIterator<Item = &'a str>) -> ValueType {
         } else {
             ValueType::Ipv6
         };
+    }
+    let methods = n_of(&ValueType::HttpMethod);
+    if methods > 0 && methods * 2 >= total && methods + shouted == total {
+        return ValueType::HttpMethod;
     }
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let (t, n) = counts[0].clone();
@@ -439,6 +451,14 @@ mod tests {
         assert_eq!(dominant(["1", "-", "2"]), ValueType::Integer);
         assert_eq!(dominant(["1", "2.5"]), ValueType::Float);
         assert_eq!(dominant(["::1", "10.0.0.1", "10.0.0.2"]), ValueType::Ipv4);
+    }
+
+    #[test]
+    fn unknown_methods_beside_known_ones() {
+        assert_eq!(dominant(["GET", "UNKNOWN"]), ValueType::HttpMethod);
+        assert_eq!(dominant(["GET", "POST", "PROPFIND"]), ValueType::HttpMethod);
+        assert_ne!(dominant(["GET", "DENIED", "BLOCKED"]), ValueType::HttpMethod);
+        assert_ne!(dominant(["GET", "alice"]), ValueType::HttpMethod);
     }
 
     #[test]
