@@ -229,7 +229,8 @@ pub fn refine(
                 records.push(rec("", false, format!("no answer: {e}")));
                 continue;
             }
-            Ok(p) => p,
+            // Unnamed groups only group: made non-capturing (the matches are the same).
+            Ok(p) => &without_unnamed_captures(p),
         };
         if let Err(e) = check_pattern(p, &q.lines) {
             records.push(rec(p, false, e));
@@ -437,6 +438,38 @@ fn verdict(
     match worse(base, measures(&s, prefix)) {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+/// The pattern with every unnamed capturing group made non-capturing (`(a|b)` → `(?:a|b)`),
+/// which matches exactly the same text; the pattern unchanged when it does not parse.
+pub fn without_unnamed_captures(p: &str) -> String {
+    use regex_syntax::ast::{Ast, Flags, GroupKind, parse::Parser, print::Printer};
+    fn walk(ast: &mut Ast) {
+        match ast {
+            Ast::Group(g) => {
+                if let GroupKind::CaptureIndex(_) = g.kind {
+                    g.kind = GroupKind::NonCapturing(Flags {
+                        span: g.span,
+                        items: Vec::new(),
+                    });
+                }
+                walk(&mut g.ast);
+            }
+            Ast::Repetition(r) => walk(&mut r.ast),
+            Ast::Alternation(a) => a.asts.iter_mut().for_each(walk),
+            Ast::Concat(c) => c.asts.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let Ok(mut ast) = Parser::new().parse(p) else {
+        return p.to_string();
+    };
+    walk(&mut ast);
+    let mut out = String::new();
+    match Printer::new().print(&ast, &mut out) {
+        Ok(()) => out,
+        Err(_) => p.to_string(),
     }
 }
 
@@ -749,6 +782,14 @@ mod tests {
                 .unwrap_err()
                 .contains("compile")
         );
+    }
+
+    #[test]
+    fn unnamed_groups_become_non_capturing() {
+        let p = without_unnamed_captures(r"^(backup (?P<job>\S+) started|(done))$");
+        assert_eq!(p, r"^(?:backup (?P<job>\S+) started|(?:done))$");
+        assert_eq!(pattern_names(&p).unwrap(), vec!["job"]);
+        assert_eq!(without_unnamed_captures("(unclosed"), "(unclosed");
     }
 
     #[test]

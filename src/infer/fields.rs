@@ -457,7 +457,10 @@ mod tests {
     fn unknown_methods_beside_known_ones() {
         assert_eq!(dominant(["GET", "UNKNOWN"]), ValueType::HttpMethod);
         assert_eq!(dominant(["GET", "POST", "PROPFIND"]), ValueType::HttpMethod);
-        assert_ne!(dominant(["GET", "DENIED", "BLOCKED"]), ValueType::HttpMethod);
+        assert_ne!(
+            dominant(["GET", "DENIED", "BLOCKED"]),
+            ValueType::HttpMethod
+        );
         assert_ne!(dominant(["GET", "alice"]), ValueType::HttpMethod);
     }
 

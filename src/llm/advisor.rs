@@ -229,12 +229,14 @@ fn category_request(q: &CategoryQuestion, reversed: bool) -> ChatRequest {
 
 fn pattern_request(q: &PatternQuestion) -> ChatRequest {
     let user = format!(
-        "These log messages are not split into fields yet:\n{}\nWrite ONE regular expression \
-         (RE2 syntax) that matches every one of these lines from start (^) to end ($) and \
-         captures each variable part (addresses, ports, user names, ids, paths, numbers) in a \
-         named group (?P<name>...). Group names are snake_case ECS-like names such as \
-         source_ip, source_port, user_name, process_pid, file_path. Use (?:...) for any other \
-         group. Answer as {{\"regex\": \"...\"}}.",
+        "Example. Lines:\n<<<LOG\nuser bob logged in from 10.0.0.1\nuser alice logged out\nLOG>>>\n\
+         Answer: {{\"regex\": \"^user (?P<user_name>\\\\S+) logged (?:in from (?P<source_ip>\\\\S+)|out)$\"}}\n\n\
+         Now these log messages, not split into fields yet:\n{}\nWrite ONE regular expression \
+         (RE2 syntax) in the same way: it matches every one of these lines from ^ to $, the \
+         fixed words are written out, and each variable part (address, port, user name, id, \
+         path, number, name) is captured in a named group (?P<name>...) with a snake_case \
+         ECS-like name such as source_ip, source_port, user_name, process_pid, file_path, \
+         event_duration. Use (?:...) for alternatives. Answer as {{\"regex\": \"...\"}}.",
         fenced(&q.lines, 400)
     );
     ChatRequest {

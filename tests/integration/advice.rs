@@ -227,9 +227,21 @@ fn regex_proposal_is_kept_only_when_it_matches_every_line() {
         !rec.kept && rec.reason.contains("does not match"),
         "{rec:?}"
     );
+    // An unnamed group only groups: it is made non-capturing and the pattern kept.
     let unnamed = with_pattern(r"^(heartbeat) (?P<service_state>\w+)$");
     let rec = unnamed.advice.iter().find(|a| a.kind == "pattern").unwrap();
-    assert!(!rec.kept && rec.reason.contains("unnamed"), "{rec:?}");
+    assert!(rec.kept, "{rec:?}");
+    assert_eq!(rec.proposal, r"^(?:heartbeat) (?P<service_state>\w+)$");
+    let nameless = with_pattern(r"^heartbeat \w+$");
+    let rec = nameless
+        .advice
+        .iter()
+        .find(|a| a.kind == "pattern")
+        .unwrap();
+    assert!(
+        !rec.kept && rec.reason.contains("no named group"),
+        "{rec:?}"
+    );
     assert_eq!(partial.spl, base.spl);
 }
 

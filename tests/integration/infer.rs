@@ -353,7 +353,8 @@ fn numbers_are_not_interface_names() {
     ]);
     for e in &p {
         assert!(
-            e.get("observer.ingress.interface.name").is_none_or(|v| v.is_null()),
+            e.get("observer.ingress.interface.name")
+                .is_none_or(|v| v.is_null()),
             "{e}"
         );
     }
