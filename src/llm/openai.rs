@@ -52,6 +52,10 @@ struct Inner {
     json_object: AtomicBool,
     permits: Semaphore,
     counters: Counters,
+    /// Set when a request found no server (timeout or transport error after every retry):
+    /// later requests fail at once with this error instead of waiting out their own
+    /// timeouts, so a dead endpoint costs one timeout, not one per question.
+    down: std::sync::Mutex<Option<LlmError>>,
 }
 
 /// What one HTTP exchange gave back.
@@ -108,6 +112,7 @@ impl OpenAi {
             json_object: AtomicBool::new(false),
             permits: Semaphore::new(config.concurrency),
             counters: Counters::default(),
+            down: std::sync::Mutex::new(None),
             http,
             config,
         };
@@ -206,6 +211,11 @@ impl Inner {
             self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
+        let down = self.down.lock().map(|d| d.clone()).unwrap_or(None);
+        if let Some(e) = down {
+            self.counters.failures.fetch_add(1, Ordering::Relaxed);
+            return Err(e);
+        }
         self.counters.calls.fetch_add(1, Ordering::Relaxed);
         match self.ask(&request).await {
             Ok(answer) => {
@@ -216,7 +226,13 @@ impl Inner {
             }
             Err(e) => {
                 self.counters.failures.fetch_add(1, Ordering::Relaxed);
-                Err(redact(e, self.config.api_key.as_deref()))
+                let e = redact(e, self.config.api_key.as_deref());
+                if matches!(e, LlmError::Timeout | LlmError::Transport(_))
+                    && let Ok(mut d) = self.down.lock()
+                {
+                    d.get_or_insert(e.clone());
+                }
+                Err(e)
             }
         }
     }
@@ -233,6 +249,10 @@ impl Inner {
                     .acquire()
                     .await
                     .map_err(|_| LlmError::Transport("the client is shutting down".into()))?;
+                // Queued behind a request that found the server dead: do not try again.
+                if let Some(e) = self.down.lock().map(|d| d.clone()).unwrap_or(None) {
+                    return Err(e);
+                }
                 tokio::time::timeout(self.config.timeout, self.send(body)).await
             };
             let (error, retry_after) = match outcome {

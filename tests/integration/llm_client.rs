@@ -393,6 +393,32 @@ fn slow_server_times_out_after_retries() {
 }
 
 #[test]
+fn a_dead_server_costs_one_timeout_not_one_per_question() {
+    let slow = Reply::content(GOOD).delayed(Duration::from_secs(3));
+    let server = Server::start(vec![slow.clone(), slow.clone(), slow]);
+    let llm = client(LlmConfig {
+        timeout: Duration::from_millis(300),
+        retries: 0,
+        concurrency: 1,
+        ..config(&server)
+    });
+    let start = Instant::now();
+    let answers = llm.chat(&[request("a"), request("b"), request("c")]);
+    assert!(
+        answers.iter().all(|a| *a == Err(LlmError::Timeout)),
+        "{answers:?}"
+    );
+    // One 300 ms timeout, then the others fail at once.
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(server.received().len(), 1);
+    assert_eq!(llm.stats().failures, 3);
+}
+
+#[test]
 fn rate_limit_is_retried_after_retry_after() {
     let server = Server::start(vec![
         Reply::json(429, json!({"error": {"message": "slow down"}})).header("Retry-After", "1"),
