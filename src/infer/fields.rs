@@ -159,6 +159,11 @@ pub const TIME_FORMATS: &[TimeFormat] = &[
         spl: "from_unixtime(cast({} as BIGINT) / 1000000000.0)",
     },
     TimeFormat {
+        name: "M/d/yyyy h:mm:ss AM/PM (US)",
+        pattern: r"^\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2}:\d{2} ?[AaPp][Mm]$",
+        spl: "parse_datetime(regexp_replace(replace({}, ',', ''), '(\\d)([AaPp][Mm])$', '$1 $2'), 'M/d/yyyy h:mm:ss a')",
+    },
+    TimeFormat {
         name: "MM/dd/yyyy HH:mm:ss",
         pattern: r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$",
         spl: "parse_datetime({}, 'MM/dd/yyyy HH:mm:ss')",
@@ -438,6 +443,7 @@ mod tests {
             ("warning", "severity"),
             ("TCP", "protocol"),
             ("Mozilla/5.0 (X11; Linux x86_64)", "user_agent"),
+            ("12/12/2025 3:03:58 PM", "timestamp"),
             ("hello world", "text"),
             ("-", "empty"),
         ];
