@@ -655,7 +655,7 @@ pub fn detect_payload(texts: &[String]) -> (Payload, f64, String) {
                         .sum::<usize>();
                     let _ = comma;
                     if commas as f64 >= pairs as f64 * 0.7 && commas * 2 > spaces {
-                        ", ".into()
+                        ",".into()
                     } else {
                         " ".into()
                     }
@@ -867,7 +867,12 @@ mod tests {
     #[test]
     fn comma_separated_kv() {
         let d = det(&[r#"date=2023-01-30,time=16:09:15.246,device_id=FE,log_id=04,type=virus"#]);
-        assert!(matches!(d.payload, Payload::Kv { ref delims, .. } if delims == ", "));
+        assert!(matches!(d.payload, Payload::Kv { ref delims, .. } if delims == ","));
+        // Comma-separated pairs keep spaces inside keys and values (Cisco ISE).
+        let d = det(&[
+            "ConfigVersionId=312, Device IP Address=192.0.2.1, Status=RADIUS Accounting stop request, NAS-Port=50442",
+        ]);
+        assert!(matches!(d.payload, Payload::Kv { ref delims, .. } if delims == ","));
     }
 
     #[test]
