@@ -654,7 +654,16 @@ pub fn detect_payload(texts: &[String]) -> (Payload, f64, String) {
                         .map(|t| t.matches(' ').count())
                         .sum::<usize>();
                     let _ = comma;
-                    if commas as f64 >= pairs as f64 * 0.7 && commas * 2 > spaces {
+                    // Pieces between commas that are each a pair: commas delimit.
+                    let (mut pieces, mut paired) = (0usize, 0usize);
+                    for t in &non_empty {
+                        for p in t.split(',') {
+                            pieces += 1;
+                            paired += usize::from(p.contains(sep));
+                        }
+                    }
+                    let comma_pairs = pieces >= 3 * n && paired * 10 >= pieces * 8;
+                    if comma_pairs || (commas as f64 >= pairs as f64 * 0.7 && commas * 2 > spaces) {
                         ",".into()
                     } else {
                         " ".into()
