@@ -665,6 +665,29 @@ pub fn candidates(f: &RawField, prefix: &str, guess: &str) -> Vec<String> {
         .iter()
         .enumerate()
         .filter(|(_, t)| map::accepts(t, &f.ty) && !t.starts_with("event.category"))
+        // Fields about the collection pipeline, not the event (`event.module`, `agent.*`...).
+        .filter(|(_, t)| {
+            ![
+                "agent.",
+                "ecs.",
+                "data_stream.",
+                "input.",
+                "log.file.",
+                "elastic_agent.",
+            ]
+            .iter()
+            .any(|p| t.starts_with(p))
+                && !matches!(
+                    **t,
+                    "event.module"
+                        | "event.dataset"
+                        | "event.ingested"
+                        | "event.created"
+                        | "log.offset"
+                        | "tags"
+                        | "labels"
+                )
+        })
         // Re-used nests (`process.parent.*`, `service.target.*`...) only repeat a base field.
         .filter(|(_, t)| {
             ![
