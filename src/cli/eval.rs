@@ -104,10 +104,8 @@ pub fn run(args: EvalArgs) -> Result<u8> {
                 let r = suggest_with(samples, &options, &LlmAdvisor::new(c));
                 let after = c.stats();
                 let (kept, rejected) = r.as_ref().map_or((0, 0), |s| {
-                    let changed =
-                        |a: &&crate::infer::advice::AdviceRecord| !a.reason.starts_with("keeps");
                     (
-                        s.advice.iter().filter(|a| a.kept).filter(changed).count(),
+                        s.advice.iter().filter(|a| a.changed).count(),
                         s.advice.iter().filter(|a| !a.kept).count(),
                     )
                 });

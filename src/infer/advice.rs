@@ -128,6 +128,10 @@ pub struct AdviceRecord {
     pub proposal: String,
     pub kept: bool,
     pub reason: String,
+    /// Kept and changing the rule (an answer that confirms the engine's choice is kept but
+    /// changes nothing).
+    #[serde(skip)]
+    pub changed: bool,
 }
 
 /// The measures a proposal must not make worse.
@@ -223,6 +227,7 @@ pub fn refine(
             proposal: proposal.into(),
             kept: ok,
             reason,
+            changed: ok,
         };
         let p = match a {
             Err(e) => {
@@ -254,6 +259,7 @@ pub fn refine(
             proposal: proposal.into(),
             kept: ok,
             reason,
+            changed: ok,
         };
         let t = match a {
             Err(e) => {
@@ -263,7 +269,10 @@ pub fn refine(
             Ok(t) => t,
         };
         if t == NONE || *t == q.guess {
-            records.push(rec(t, true, format!("keeps the engine's `{}`", q.guess)));
+            records.push(AdviceRecord {
+                changed: false,
+                ..rec(t, true, format!("keeps the engine's `{}`", q.guess))
+            });
             continue;
         }
         if !q.candidates.contains(t) {
@@ -310,6 +319,7 @@ pub fn refine(
             proposal,
             kept: ok,
             reason,
+            changed: ok,
         };
         let a = match a {
             Err(e) => {
@@ -347,10 +357,7 @@ pub fn refine(
         }
     }
 
-    if records
-        .iter()
-        .all(|r| !r.kept || r.reason.starts_with("keeps"))
-    {
+    if records.iter().all(|r| !r.changed) {
         let mut out = base;
         out.advice = records;
         return Ok(out);
@@ -359,8 +366,9 @@ pub fn refine(
     if let Some(e) = worse(base_m, measures(&out, &prefix)) {
         let mut base = base;
         for r in &mut records {
-            if r.kept && !r.reason.starts_with("keeps") {
+            if r.changed {
                 r.kept = false;
+                r.changed = false;
                 r.reason = format!("dropped: together the proposals made the rule worse ({e})");
             }
         }
@@ -370,7 +378,7 @@ pub fn refine(
     // Fields the advisor remapped: say so (the override mechanism calls them user-set).
     for f in &mut out.fields {
         if let Some(r) = records.iter().find(|r| {
-            r.kind == "field" && r.kept && r.subject == f.source && r.proposal == f.target
+            r.kind == "field" && r.changed && r.subject == f.source && r.proposal == f.target
         }) && !options.overrides.iter().any(|(s, _)| *s == f.source)
         {
             f.confidence = 0.7;
@@ -475,6 +483,11 @@ pub fn without_unnamed_captures(p: &str) -> String {
 
 /// The group names of an extraction pattern: every group must be named with a field-like name.
 pub fn pattern_names(p: &str) -> Result<Vec<String>, String> {
+    compile_pattern(p).map(|(_, names)| names)
+}
+
+/// The compiled pattern and its group names (see [`pattern_names`]).
+fn compile_pattern(p: &str) -> Result<(Regex, Vec<String>), String> {
     if p.len() > 2000 {
         return Err("pattern longer than 2,000 characters".into());
     }
@@ -492,9 +505,7 @@ pub fn pattern_names(p: &str) -> Result<Vec<String>, String> {
                 if !ok {
                     return Err(format!("group name `{n}` is not a snake_case field name"));
                 }
-                if names.contains(&n.to_string()) {
-                    return Err(format!("group name `{n}` is used twice"));
-                }
+                // The regex crate refuses a name used twice.
                 names.push(n.to_string());
             }
         }
@@ -502,7 +513,7 @@ pub fn pattern_names(p: &str) -> Result<Vec<String>, String> {
     if names.is_empty() {
         return Err("has no named group".into());
     }
-    Ok(names)
+    Ok((re, names))
 }
 
 fn first_line(s: &str) -> String {
@@ -516,8 +527,7 @@ fn first_line(s: &str) -> String {
 
 /// A pattern is kept only if it compiles, names its groups and matches every asked line.
 fn check_pattern(p: &str, lines: &[String]) -> Result<(), String> {
-    pattern_names(p)?;
-    let re = Regex::new(p).map_err(|e| e.to_string())?;
+    let (re, _) = compile_pattern(p)?;
     let missed = lines.iter().filter(|l| !re.is_match(l)).count();
     if missed > 0 {
         return Err(format!(
@@ -594,31 +604,43 @@ fn check_category(a: &CategoryAnswer) -> Result<CategoryAnswer, String> {
     })
 }
 
-/// Candidate ECS fields for a field: fields of the knowledge tables and the ECS catalog that
-/// accept the field's values and share a word with its name or context (a small model picks
-/// well from a short list of plausible options and badly from a long list). Empty when
-/// nothing but the engine's own guess is plausible: then there is nothing to ask.
-pub fn candidates(f: &RawField, prefix: &str, guess: &str) -> Vec<String> {
-    let mut universe: Vec<&str> = Vec::new();
-    let product = PRODUCT_SYNONYMS
+/// Targets of the knowledge tables, then the core ECS fields, once each, in that order.
+static SHARED_TARGETS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let mut seen = std::collections::HashSet::new();
+    SYNONYMS
         .iter()
-        .filter(|(m, _, _)| *m == prefix)
-        .map(|(_, _, t)| *t);
-    let tables = product
-        .chain(SYNONYMS.iter().map(|(_, t)| *t))
+        .map(|(_, t)| *t)
         .chain(CONTEXT.iter().map(|(_, _, t)| *t))
         .chain(
             crate::model::catalog()
                 .iter()
                 .filter(|d| d.level == "core")
                 .map(|d| d.name.as_str()),
-        );
-    for t in tables {
+        )
+        .map(|t| t.trim_end_matches('?'))
+        .filter(|t| seen.insert(*t))
+        .collect()
+});
+
+/// Candidate ECS fields for a field: fields of the knowledge tables and the ECS catalog that
+/// accept the field's values and share a word with its name or context (a small model picks
+/// well from a short list of plausible options and badly from a long list). Empty when
+/// nothing but the engine's own guess is plausible: then there is nothing to ask.
+pub fn candidates(f: &RawField, prefix: &str, guess: &str) -> Vec<String> {
+    // The product's own targets first, then the shared ones.
+    let mut universe: Vec<&str> = Vec::new();
+    for (_, _, t) in PRODUCT_SYNONYMS.iter().filter(|(m, _, _)| *m == prefix) {
         let t = t.trim_end_matches('?');
         if !universe.contains(&t) {
             universe.push(t);
         }
     }
+    let shared: Vec<&str> = SHARED_TARGETS
+        .iter()
+        .copied()
+        .filter(|t| !universe.contains(t))
+        .collect();
+    universe.extend(shared);
     // Words that say little on their own: they count only beside a meaningful one.
     let generic = [
         "id",
@@ -652,7 +674,7 @@ pub fn candidates(f: &RawField, prefix: &str, guess: &str) -> Vec<String> {
     ];
     // The key itself (not the JSON path above it) and, for template slots, the words before.
     let key = f.source.rsplit(['.', '/']).next().unwrap_or(&f.source);
-    let mut words: Vec<String> = if is_slot_name(&f.source) {
+    let mut words: Vec<String> = if map::is_slot(&f.source) {
         Vec::new()
     } else {
         name_words(key)
@@ -741,13 +763,6 @@ pub fn candidates(f: &RawField, prefix: &str, guess: &str) -> Vec<String> {
         out.insert(0, guess.to_string());
     }
     out
-}
-
-/// Template slots are named `t<i>_<j>`: their names carry no meaning.
-fn is_slot_name(name: &str) -> bool {
-    name.strip_prefix('t')
-        .and_then(|r| r.split_once('_'))
-        .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
 }
 
 /// Lower-case words of a name: split at `.`, `_`, `-` and camelCase humps.

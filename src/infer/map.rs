@@ -317,8 +317,8 @@ fn endpoint(target: &str) -> bool {
     )
 }
 
-/// Template slots are named `t<i>_<j>` (see `synth::slot_name`).
-fn is_slot(name: &str) -> bool {
+/// Template slots are named `t<i>_<j>` (see `synth::slot_name`): their names carry no meaning.
+pub fn is_slot(name: &str) -> bool {
     name.strip_prefix('t')
         .and_then(|r| r.split_once('_'))
         .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
@@ -492,7 +492,7 @@ pub fn convert_opts(
     if let Some(base) = target.strip_suffix(".ip")
         && addresses
         && !f.kv
-        && ["source", "destination", "client", "server"].contains(&base)
+        && endpoint(target)
     {
         let with_port = f.values.iter().any(|v| classify(v) == ValueType::IpPort);
         let addr = if with_port {

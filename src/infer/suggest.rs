@@ -940,6 +940,11 @@ fn totals(targets: &[String]) -> Vec<String> {
 /// `event.action` from the product's message id or verb ([`ACTION_RULES`]), matched on the raw
 /// event, when no extracted field supplies it and some sample matches.
 fn action(raw: &[String], targets: &[String]) -> Option<String> {
+    action_expr(raw, targets).map(|a| format!("{} = {a}", ident("event.action")))
+}
+
+/// The expression of [`action`].
+fn action_expr(raw: &[String], targets: &[String]) -> Option<String> {
     if targets.iter().any(|t| t == "event.action") {
         return None;
     }
@@ -962,7 +967,7 @@ fn action(raw: &[String], targets: &[String]) -> Option<String> {
         ));
     }
     a.push_str(" ELSE NULL END");
-    Some(format!("{} = {a}", ident("event.action")))
+    Some(a)
 }
 
 /// `event.kind/category/type/outcome` expressions.
@@ -1005,10 +1010,11 @@ fn categorization(
     // Message rules that match some sample.
     let rules: Vec<_> = CATEGORY_RULES
         .iter()
-        .filter(|r| {
-            let re = Regex::new(&format!("(?i){}", r.pattern)).expect("category rule");
+        .zip(CATEGORY_RES.iter())
+        .filter(|(_, re)| {
             texts.iter().any(|t| re.is_match(t)) || templates.iter().any(|t| re.is_match(&t.text()))
         })
+        .map(|(r, _)| r)
         .collect();
     let arr = |xs: &[&str]| {
         format!(
@@ -1112,25 +1118,8 @@ fn hinted_categorization(
             )
         }
     };
-    let field = ident(text_field);
     let case = |value: &dyn Fn(&CategoryHint) -> String| {
-        let mut s = String::from("CASE");
-        let mut default = "NULL".to_string();
-        for h in hints {
-            match &h.pattern {
-                Some(p) => s.push_str(&format!(
-                    " WHEN regexp_like({field}, {}) THEN {}",
-                    lit(p),
-                    value(h)
-                )),
-                None => default = value(h),
-            }
-        }
-        if s == "CASE" {
-            default
-        } else {
-            format!("{s} ELSE {default} END")
-        }
+        hint_case(hints, text_field, &|h: &CategoryHint| Some(value(h)))
     };
     let mut out = vec![format!("{} = {kind}", ident("event.kind"))];
     out.push(format!(
@@ -1160,37 +1149,41 @@ fn hinted_action(
     raw: &[String],
     targets: &[String],
 ) -> Option<String> {
-    let rules = action(raw, targets);
     if targets.iter().any(|t| t == "event.action") || !hints.iter().any(|h| h.action.is_some()) {
-        return rules;
+        return action(raw, targets);
     }
+    let hinted = hint_case(hints, text_field, &|h: &CategoryHint| {
+        h.action.as_deref().map(lit)
+    });
+    let e = match action_expr(raw, targets) {
+        Some(rules) => format!("coalesce({rules}, {hinted})"),
+        None => hinted,
+    };
+    Some(format!("{} = {e}", ident("event.action")))
+}
+
+/// `CASE WHEN <pattern matches> THEN <value> ... ELSE <pattern-less hint's value> END` over
+/// the hints, in order; a hint whose `value` is `None` takes no part.
+fn hint_case(
+    hints: &[CategoryHint],
+    text_field: &str,
+    value: &dyn Fn(&CategoryHint) -> Option<String>,
+) -> String {
     let field = ident(text_field);
     let mut s = String::from("CASE");
     let mut default = "NULL".to_string();
     for h in hints {
-        let Some(a) = &h.action else { continue };
+        let Some(v) = value(h) else { continue };
         match &h.pattern {
-            Some(p) => s.push_str(&format!(
-                " WHEN regexp_like({field}, {}) THEN {}",
-                lit(p),
-                lit(a)
-            )),
-            None => default = lit(a),
+            Some(p) => s.push_str(&format!(" WHEN regexp_like({field}, {}) THEN {v}", lit(p))),
+            None => default = v,
         }
     }
-    let hinted = if s == "CASE" {
+    if s == "CASE" {
         default
     } else {
         format!("{s} ELSE {default} END")
-    };
-    let name = ident("event.action");
-    Some(match rules {
-        Some(r) => {
-            let e = r.trim_start_matches(&format!("{name} = ")).to_string();
-            format!("{name} = coalesce({e}, {hinted})")
-        }
-        None => format!("{name} = {hinted}"),
-    })
+    }
 }
 
 /// Up to `n` distinct non-empty values.
@@ -1216,17 +1209,21 @@ fn category_questions(
     raw: &[String],
     patterns: &[(String, Vec<String>)],
 ) -> Vec<CategoryQuestion> {
-    let rule_hits = |t: &str| {
-        CATEGORY_RULES
-            .iter()
-            .any(|r| Regex::new(&format!("(?i){}", r.pattern)).is_ok_and(|re| re.is_match(t)))
-    };
+    let rule_hits = |t: &str| CATEGORY_RES.iter().any(|re| re.is_match(t));
     let mut out = Vec::new();
     if det.payload == Payload::Text {
-        for t in templates {
+        // Mined templates, then extra patterns: (what to show, the pattern to match).
+        let groups = templates
+            .iter()
+            .map(|t| (t.text(), t.regex()))
+            .chain(patterns.iter().map(|(p, _)| (p.clone(), p.clone())));
+        for (template, pattern) in groups {
+            let Ok(re) = Regex::new(&pattern) else {
+                continue;
+            };
             let examples: Vec<String> = texts
                 .iter()
-                .filter(|x| Regex::new(&t.regex()).is_ok_and(|re| re.is_match(x)))
+                .filter(|x| re.is_match(x))
                 .take(3)
                 .cloned()
                 .collect();
@@ -1234,25 +1231,9 @@ fn category_questions(
                 continue;
             }
             out.push(CategoryQuestion {
-                template: t.text(),
+                template,
                 examples,
-                pattern: Some(t.regex()),
-            });
-        }
-        for (p, _) in patterns {
-            let examples: Vec<String> = texts
-                .iter()
-                .filter(|x| Regex::new(p).is_ok_and(|re| re.is_match(x)))
-                .take(3)
-                .cloned()
-                .collect();
-            if examples.is_empty() || examples.iter().any(|e| rule_hits(e)) {
-                continue;
-            }
-            out.push(CategoryQuestion {
-                template: p.clone(),
-                examples,
-                pattern: Some(p.clone()),
+                pattern: Some(pattern),
             });
         }
     } else if !raw.iter().any(|t| rule_hits(t)) {
@@ -1298,6 +1279,14 @@ fn pattern_questions(
     }
     vec![PatternQuestion { lines }]
 }
+
+/// [`CATEGORY_RULES`] patterns, compiled once, case-insensitive.
+static CATEGORY_RES: std::sync::LazyLock<Vec<Regex>> = std::sync::LazyLock::new(|| {
+    CATEGORY_RULES
+        .iter()
+        .map(|r| Regex::new(&format!("(?i){}", r.pattern)).expect("category rule"))
+        .collect()
+});
 
 /// Runs the rule on every sample: preview, coverage and model diagnostics.
 fn validate(
