@@ -449,9 +449,7 @@ mod tests {
     use super::super::string::test_support::{self, bytes, s};
     use super::*;
 
-    fn call(name: &str, args: &[Value]) -> FnResult {
-        test_support::call(FUNCTIONS, name, args)
-    }
+    test_support::family_helpers!();
 
     fn hex_of(name: &str, args: &[Value]) -> String {
         match call(name, args) {

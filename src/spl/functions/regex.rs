@@ -577,17 +577,7 @@ mod tests {
     use super::super::string::test_support::{self, s, strs};
     use super::*;
 
-    fn call(name: &str, args: &[Value]) -> FnResult {
-        test_support::call(FUNCTIONS, name, args)
-    }
-
-    fn ok(name: &str, args: &[Value]) -> Value {
-        test_support::ok(FUNCTIONS, name, args)
-    }
-
-    fn err(name: &str, args: &[Value]) -> FnError {
-        test_support::err(FUNCTIONS, name, args)
-    }
+    test_support::family_helpers!();
 
     fn i(n: i64) -> Value {
         Value::Int(n)

@@ -968,6 +968,29 @@ pub(crate) mod test_support {
         planned
     }
 
+    /// The `call`, `ok` and `err` of one family's tests, bound to its `FUNCTIONS` (expanded in
+    /// a test module that has `test_support`, `FUNCTIONS`, `Value`, `FnResult` and `FnError`
+    /// in scope).
+    macro_rules! family_helpers {
+        () => {
+            #[allow(dead_code)]
+            fn call(name: &str, args: &[Value]) -> FnResult {
+                test_support::call(FUNCTIONS, name, args)
+            }
+
+            #[allow(dead_code)]
+            fn ok(name: &str, args: &[Value]) -> Value {
+                test_support::ok(FUNCTIONS, name, args)
+            }
+
+            #[allow(dead_code)]
+            fn err(name: &str, args: &[Value]) -> FnError {
+                test_support::err(FUNCTIONS, name, args)
+            }
+        };
+    }
+    pub(crate) use family_helpers;
+
     /// `call` that must succeed.
     pub fn ok(fns: &[Function], name: &str, args: &[Value]) -> Value {
         call(fns, name, args).unwrap_or_else(|e| panic!("{name}{args:?}: {e:?}"))
@@ -999,17 +1022,7 @@ mod tests {
     use super::test_support::{bytes, s, strs};
     use super::*;
 
-    fn call(name: &str, args: &[Value]) -> FnResult {
-        test_support::call(FUNCTIONS, name, args)
-    }
-
-    fn ok(name: &str, args: &[Value]) -> Value {
-        test_support::ok(FUNCTIONS, name, args)
-    }
-
-    fn err(name: &str, args: &[Value]) -> FnError {
-        test_support::err(FUNCTIONS, name, args)
-    }
+    test_support::family_helpers!();
 
     #[test]
     fn concat_strings_arrays_and_nulls() {

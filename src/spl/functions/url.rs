@@ -560,9 +560,7 @@ mod tests {
     use super::super::string::test_support::{self, s};
     use super::*;
 
-    fn call(name: &str, args: &[Value]) -> FnResult {
-        test_support::call(FUNCTIONS, name, args)
-    }
+    test_support::family_helpers!();
 
     fn one(name: &str, url: &str) -> Value {
         call(name, &[s(url)]).unwrap_or_else(|e| panic!("{name}({url}): {e:?}"))
