@@ -2196,38 +2196,7 @@ mod tests {
 
     #[test]
     fn reserved_words_need_quotes_but_common_names_do_not() {
-        for word in [
-            "and",
-            "or",
-            "not",
-            "null",
-            "true",
-            "false",
-            "case",
-            "when",
-            "then",
-            "else",
-            "end",
-            "cast",
-            "try_cast",
-            "is",
-            "in",
-            "like",
-            "between",
-            "distinct",
-            "from",
-            "escape",
-            "as",
-            "array",
-            "by",
-            "asc",
-            "desc",
-            "current_date",
-            "current_timestamp",
-            "current_time",
-            "localtimestamp",
-            "localtime",
-        ] {
+        for &word in ast::RESERVED {
             assert!(ast::is_reserved(word));
             let as_field = parse_expr(word).map(|e| e.kind);
             assert!(
