@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod eval;
+pub mod learn;
 pub mod llm;
 pub mod normalize;
 pub mod spl;
@@ -34,6 +35,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Suggest a normalization rule (format, fields, ECS mapping, SPL) from sample lines.
     Suggest(suggest::SuggestArgs),
+    /// Learn key → field knowledge from labeled datasets (writes knowledge/learned.json).
+    Learn(learn::LearnArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Normalize(args) => normalize::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Suggest(args) => suggest::run(args),
+        Command::Learn(args) => learn::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -56,9 +56,10 @@ pub fn render_table(report: &Report) -> String {
 pub fn headline(report: &Report) -> String {
     let s = &report.summary;
     format!(
-        "micro F1 {:.3} (P {:.3}, R {:.3}; {} of {} core fields, {} produced) · macro F1 {:.3} · \
+        "{}: micro F1 {:.3} (P {:.3}, R {:.3}; {} of {} core fields, {} produced) · macro F1 {:.3} · \
          categorization {:.3} · vendor retention {:.3} · rules ok {}/{} ({:.0}%) · \
          {} events in {} streams · suggestion {:.1} ms/stream",
+        report.protocol.label(),
         s.micro_f1,
         s.micro_precision,
         s.micro_recall,
@@ -395,6 +396,7 @@ mod tests {
     fn report() -> Report {
         let streams = vec![stream("a/x", 4, true), stream("b/<y>", 1, false)];
         Report {
+            protocol: Default::default(),
             summary: summarize(&streams),
             streams,
             skipped: vec![],

@@ -4,6 +4,7 @@
 
 use super::fields::{ValueType, classify, time_expr};
 use super::knowledge::{CONTEXT, PRODUCT_SYNONYMS, SYNONYMS};
+use super::learned::Learned;
 use crate::model::{self, FieldType};
 
 /// A field found in the samples, before mapping.
@@ -140,7 +141,7 @@ fn by_value(ty: &ValueType) -> Option<&'static str> {
 
 /// Picks a target for one field: override, key synonym, context word, value type, else the
 /// vendor prefix.
-pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
+pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, String) {
     let key = f.source.rsplit(['.', '/']).next().unwrap_or(&f.source);
     // A `MAC=` holding a whole link-layer header (netfilter): destination MAC, source MAC, type.
     if normalize(key) == "mac" && !f.values.is_empty() && f.values.iter().all(|v| is_link_header(v))
@@ -215,6 +216,9 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
             }
         }
     }
+    if let Some(c) = learned_choice(f, learned) {
+        return c;
+    }
     if let Some(word) = f.context.last() {
         let class = match type_class(&f.ty) {
             "other" if f.ty == ValueType::IpPort => "ip",
@@ -280,6 +284,50 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
         0.3,
         "no model field fits: kept under the vendor prefix".into(),
     )
+}
+
+/// Products that must agree before a learned mapping is used.
+const LEARNED_MIN_SUPPORT: usize = 2;
+/// Share of the products with the key that must agree.
+const LEARNED_MIN_SHARE: f64 = 0.3;
+
+/// The key path of a field as learned knowledge sees it: JSON paths without the column that
+/// held the document, template slots and synthetic names without any.
+pub fn key_path(f: &RawField) -> Vec<&str> {
+    if is_slot(&f.source) || f.source.contains('+') {
+        return Vec::new();
+    }
+    let mut segs: Vec<&str> = f.source.split('.').collect();
+    if segs.len() > 1 && f.raw.as_deref() == Some(segs[0]) {
+        segs.remove(0);
+    }
+    segs
+}
+
+/// A field from learned knowledge: the best-supported candidate whose type fits the values.
+fn learned_choice(f: &RawField, learned: &Learned) -> Option<(String, f64, String)> {
+    let path = key_path(f);
+    if path.is_empty() {
+        return None;
+    }
+    let candidates = learned.candidates(&path);
+    let c = candidates.iter().find(|c| compatible(&c.field, &f.ty, true))?;
+    if c.support < LEARNED_MIN_SUPPORT || c.share() < LEARNED_MIN_SHARE {
+        return None;
+    }
+    let conf = (0.5 + 0.4 * c.share()).min(0.85);
+    Some((
+        c.field.clone(),
+        conf,
+        format!(
+            "learned: key `{}` held {} in {} of {} products ({})",
+            c.form,
+            c.field,
+            c.support,
+            c.seen,
+            f.ty.name()
+        ),
+    ))
 }
 
 /// `90:10:92:6e:ea:a7:90:10:73:ba:d6:77:08:00...`: at least two MACs and an EtherType.
@@ -675,34 +723,34 @@ mod tests {
     #[test]
     fn key_synonyms_and_context() {
         assert_eq!(
-            choose(&raw("srcip", &["10.0.0.1"], &[]), "v").0,
+            choose(&raw("srcip", &["10.0.0.1"], &[]), "v", &Learned::default()).0,
             "source.ip"
         );
         assert_eq!(
-            choose(&raw("dst_port", &["443"], &[]), "v").0,
+            choose(&raw("dst_port", &["443"], &[]), "v", &Learned::default()).0,
             "destination.port"
         );
         assert_eq!(
-            choose(&raw("sourceIPAddress", &["10.0.0.1"], &[]), "v").0,
+            choose(&raw("sourceIPAddress", &["10.0.0.1"], &[]), "v", &Learned::default()).0,
             "source.ip"
         );
         assert_eq!(
-            choose(&raw("proto", &["6"], &[]), "v").0,
+            choose(&raw("proto", &["6"], &[]), "v", &Learned::default()).0,
             "network.iana_number"
         );
         assert_eq!(
-            choose(&raw("t0_2", &["10.0.0.1"], &["from"]), "v").0,
+            choose(&raw("t0_2", &["10.0.0.1"], &["from"]), "v", &Learned::default()).0,
             "source.ip"
         );
         assert_eq!(
-            choose(&raw("t0_3", &["22"], &["port"]), "v").0,
+            choose(&raw("t0_3", &["22"], &["port"]), "v", &Learned::default()).0,
             "source.port"
         );
-        assert_eq!(choose(&raw("devname", &["x"], &[]), "v").0, "observer.name");
-        assert_eq!(choose(&raw("weird", &["x"], &[]), "acme").0, "acme.weird");
+        assert_eq!(choose(&raw("devname", &["x"], &[]), "v", &Learned::default()).0, "observer.name");
+        assert_eq!(choose(&raw("weird", &["x"], &[]), "acme", &Learned::default()).0, "acme.weird");
         // a synonym whose type does not fit falls through
         assert_eq!(
-            choose(&raw("src", &["not an ip"], &[]), "acme").0,
+            choose(&raw("src", &["not an ip"], &[]), "acme", &Learned::default()).0,
             "acme.src"
         );
     }

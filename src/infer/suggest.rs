@@ -32,6 +32,9 @@ pub struct SuggestOptions {
     pub categories: Vec<CategoryHint>,
     /// Extra extraction patterns (named groups) for free text the templates leave unsplit.
     pub patterns: Vec<String>,
+    /// Learned key → field knowledge; the embedded `knowledge/learned.json` when `None`
+    /// (cross-validation passes the knowledge learned without the product being scored).
+    pub learned: Option<std::sync::Arc<super::learned::Learned>>,
 }
 
 /// One field of the mapping table.
@@ -227,7 +230,11 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         .layers
         .iter()
         .any(|l| detect::HEADERS[l.def].name == "Apache/nginx access log");
-    let mut choices = positional(&raw_fields, prefix);
+    let learned = options
+        .learned
+        .as_deref()
+        .unwrap_or_else(|| super::learned::Learned::embedded());
+    let mut choices = positional(&raw_fields, prefix, learned);
     prefer_precise_time(&raw_fields, &mut choices);
     for (fi, f) in raw_fields.iter().enumerate() {
         if let Some(r) = &f.raw
@@ -508,9 +515,15 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
 /// Key/context choices, then positional roles for addresses nothing else explains: the first
 /// unexplained IP is the source, the second the destination, and an integer right after an
 /// IP is its port.
-fn positional(fields: &[RawField], prefix: &str) -> Vec<(String, f64, String)> {
-    let mut choices: Vec<(String, f64, String)> =
-        fields.iter().map(|f| map::choose(f, prefix)).collect();
+fn positional(
+    fields: &[RawField],
+    prefix: &str,
+    learned: &super::learned::Learned,
+) -> Vec<(String, f64, String)> {
+    let mut choices: Vec<(String, f64, String)> = fields
+        .iter()
+        .map(|f| map::choose(f, prefix, learned))
+        .collect();
     let vendor = |t: &str| t.starts_with(&format!("{prefix}."));
     let mut roles = ["source", "destination"]
         .into_iter()
