@@ -316,10 +316,30 @@ pub const HEADERS: &[HeaderDef] = &[
         ],
         rest: true,
     },
+    // Application logs (Java, Go, C servers): a time and a level before the message, in the
+    // orders and brackets they are commonly written in.
     HeaderDef {
         name: "timestamp + level",
-        regex: r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?) +\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|trace|debug|info|notice|warn|warning|error|critical|fatal)\]? +(.*)$",
-        outputs: &["timestamp", "level", "message"],
+        regex: r"^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)\]? *(?:\[(\d+)\])? *[|,]? *\[?((?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|severe|alert|emerg|inf|dbg|trc|wrn|ftl))\b *\]? *[|:]? *(.*)$",
+        outputs: &["timestamp", "pid", "level", "message"],
+        rest: true,
+    },
+    HeaderDef {
+        name: "pid + timestamp + level",
+        regex: r"^\[(\d+)\] +(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) +\[((?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|severe|alert|emerg|inf|dbg|trc|wrn|ftl))\] +(.*)$",
+        outputs: &["pid", "timestamp", "level", "message"],
+        rest: true,
+    },
+    HeaderDef {
+        name: "level + timestamp",
+        regex: r"^\[?((?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|severe|alert|emerg|inf|dbg|trc|wrn|ftl))\b\]? +(?:\[([^\]]+)\] +)?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) +(.*)$",
+        outputs: &["level", "thread", "timestamp", "message"],
+        rest: true,
+    },
+    HeaderDef {
+        name: "bracketed level",
+        regex: r"^\[((?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|severe|alert|emerg|inf|dbg|trc|wrn|ftl))\] +(.*)$",
+        outputs: &["level", "message"],
         rest: true,
     },
     HeaderDef {

@@ -124,6 +124,11 @@ pub const TIME_FORMATS: &[TimeFormat] = &[
         spl: "parse_datetime(regexp_replace({}, ' +', ' '), 'MMM d yyyy HH:mm:ss')",
     },
     TimeFormat {
+        name: "yyyy/MM/dd HH:mm:ss.SSS",
+        pattern: r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{1,9}$",
+        spl: "try_cast(replace({}, '/', '-') as TIMESTAMP)",
+    },
+    TimeFormat {
         name: "yyyy/MM/dd HH:mm:ss",
         pattern: r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$",
         spl: "parse_datetime({}, 'yyyy/MM/dd HH:mm:ss')",

@@ -121,9 +121,19 @@ impl Learned {
     /// Candidate fields for a key path, best first: the parent/leaf form decides when it
     /// was seen, else the leaf alone. Ranked by supporting products, then share.
     pub fn candidates(&self, path: &[&str]) -> Vec<Candidate> {
-        for form in forms(path) {
+        forms(path)
+            .into_iter()
+            .map(|f| self.candidates_of(&f))
+            .find(|c| !c.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// Candidate fields for one key form (`user/name` or `name`), best first.
+    pub fn candidates_of(&self, form: &str) -> Vec<Candidate> {
+        {
+            let form = form.to_string();
             let Some(s) = self.keys.get(&form) else {
-                continue;
+                return Vec::new();
             };
             let mut out: Vec<Candidate> = s
                 .fields
@@ -140,9 +150,8 @@ impl Learned {
                     .cmp(&a.support)
                     .then_with(|| a.field.cmp(&b.field))
             });
-            return out;
+            out
         }
-        Vec::new()
     }
 }
 

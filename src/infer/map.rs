@@ -135,6 +135,7 @@ fn by_value(ty: &ValueType) -> Option<&'static str> {
         ValueType::Md5 => "file.hash.md5",
         ValueType::Sha1 => "file.hash.sha1",
         ValueType::Timestamp(_) => "@timestamp",
+        ValueType::Severity => "log.level",
         _ => return None,
     })
 }
@@ -165,7 +166,28 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
         .filter(|(m, _, _)| prefix == *m)
         .map(|(_, s, t)| (*s, *t));
     let synonyms: Vec<(&str, &str)> = product.chain(SYNONYMS.iter().copied()).collect();
-    for k in [normalize(&f.source), normalize(key)] {
+    let path = key_path(f);
+    let forms = super::learned::forms(&path);
+    for (pass, k) in [normalize(&f.source), normalize(key)].into_iter().enumerate() {
+        if pass == 1 {
+            // The key read as entity + attribute (`actor.id` → `user.id`), then what other
+            // products did with the same parent/leaf pair, before the leaf's own synonyms.
+            if let Some(t) = super::entities::compose(&path)
+                .into_iter()
+                .find(|t| compatible(t, &f.ty, true) || (t.ends_with(".ip") && f.ty.is_ip()))
+            {
+                return (
+                    t.clone(),
+                    0.8,
+                    format!("key `{}` names an entity and its attribute: {t}", path.join(".")),
+                );
+            }
+            if forms.len() == 2
+                && let Some(c) = learned_choice(f, learned, &forms[0])
+            {
+                return c;
+            }
+        }
         for (_, t) in synonyms.iter().filter(|(s, _)| *s == k) {
             let (t, strict) = match t.strip_suffix('?') {
                 Some(t) => (t, true),
@@ -216,7 +238,7 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
             }
         }
     }
-    if let Some(c) = learned_choice(f, learned) {
+    if let Some(c) = forms.last().and_then(|form| learned_choice(f, learned, form)) {
         return c;
     }
     if let Some(word) = f.context.last() {
@@ -305,12 +327,8 @@ pub fn key_path(f: &RawField) -> Vec<&str> {
 }
 
 /// A field from learned knowledge: the best-supported candidate whose type fits the values.
-fn learned_choice(f: &RawField, learned: &Learned) -> Option<(String, f64, String)> {
-    let path = key_path(f);
-    if path.is_empty() {
-        return None;
-    }
-    let candidates = learned.candidates(&path);
+fn learned_choice(f: &RawField, learned: &Learned, form: &str) -> Option<(String, f64, String)> {
+    let candidates = learned.candidates_of(form);
     let c = candidates.iter().find(|c| compatible(&c.field, &f.ty, true))?;
     if c.support < LEARNED_MIN_SUPPORT || c.share() < LEARNED_MIN_SHARE {
         return None;
@@ -516,7 +534,8 @@ pub fn convert_opts(
             ),
             "http.request.method" => format!("upper({clean})"),
             "http.version" => format!("regexp_replace({clean}, '^HTTP/', '')"),
-            "log.level" => format!("lower({clean})"),
+            // The level as the source writes it (`INFO`, `Information`, `warning`).
+            "log.level" => clean.clone(),
             // Hex identifiers written as `1a:00:0b:...`: upper-case hex digits only.
             "tls.server.x509.serial_number"
             | "tls.server.hash.sha1"

@@ -5,6 +5,7 @@
 
 pub mod advice;
 pub mod detect;
+pub mod entities;
 pub mod fields;
 pub mod framing;
 pub mod knowledge;

@@ -295,7 +295,12 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             }
             continue;
         }
-        let addresses = !matches!(det.payload, Payload::Kv { .. });
+        // Pipelines that parse text copy an endpoint to `*.address`; structured payloads
+        // (key=value, JSON, XML) map their keys to the IPs directly.
+        let addresses = !matches!(
+            det.payload,
+            Payload::Kv { .. } | Payload::Json | Payload::Xml
+        );
         let (expr, _plain, extra) = map::convert_opts(f, &target, year, addresses, clf);
         push_out(&mut outputs, &target, conf, expr);
         for (t, e) in extra {
