@@ -39,7 +39,30 @@ pub fn mine_stream(stream: &Stream, learned: &mut Learned) {
     let product = product_of(&stream.name);
     for case in &stream.cases {
         for (raw, expected) in case.events.iter().zip(&case.expected) {
-            let fields: Vec<(String, Json)> = flatten(expected)
+            let flat = flatten(expected);
+            let action = flat
+                .iter()
+                .find(|(k, _)| k == "event.action")
+                .and_then(|(_, v)| v.as_str());
+            if let Some(action) = action {
+                let cats: Vec<(&str, Vec<String>)> = ["event.category", "event.type", "event.outcome"]
+                    .into_iter()
+                    .filter_map(|f| {
+                        let v = flat.iter().find(|(k, _)| k == f)?.1.clone();
+                        let vals: Vec<String> = match v {
+                            Json::Array(items) => items
+                                .iter()
+                                .filter_map(|i| i.as_str().map(str::to_string))
+                                .collect(),
+                            Json::String(s) => vec![s],
+                            _ => Vec::new(),
+                        };
+                        Some((f, vals))
+                    })
+                    .collect();
+                learned.record_action(product, action, &cats);
+            }
+            let fields: Vec<(String, Json)> = flat
                 .into_iter()
                 .filter(|(k, _)| classify(k) == KeyClass::Core)
                 .collect();

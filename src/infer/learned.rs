@@ -52,6 +52,9 @@ pub struct Learned {
     pub source: String,
     /// Canonical key form → statistics.
     pub keys: BTreeMap<String, KeyStats>,
+    /// Word stem of an `event.action` value → the categorization it came with.
+    #[serde(default)]
+    pub actions: BTreeMap<String, KeyStats>,
 }
 
 /// One candidate field for a key, with its evidence.
@@ -97,10 +100,89 @@ impl Learned {
                 keys.insert(k.clone(), s);
             }
         }
+        let mut actions = BTreeMap::new();
+        for (k, s) in &self.actions {
+            let mut s = s.clone();
+            s.seen.remove(product);
+            for ps in s.fields.values_mut() {
+                ps.remove(product);
+            }
+            s.fields.retain(|_, ps| !ps.is_empty());
+            if !s.seen.is_empty() {
+                actions.insert(k.clone(), s);
+            }
+        }
         Learned {
             source: format!("{} without {product}", self.source),
             keys,
+            actions,
         }
+    }
+
+    /// Records that `product` wrote the action `action` with this categorization
+    /// (`event.category` → values, …).
+    pub fn record_action(&mut self, product: &str, action: &str, cats: &[(&str, Vec<String>)]) {
+        for stem in action_stems(action) {
+            let s = self.actions.entry(stem).or_default();
+            s.seen.insert(product.to_string());
+            for (field, values) in cats {
+                for v in values {
+                    s.fields
+                        .entry(format!("{field}={v}"))
+                        .or_default()
+                        .insert(product.to_string());
+                }
+            }
+        }
+    }
+
+    /// The categorization the words of an action value vote for: per field
+    /// (`event.category`, `event.type`, `event.outcome`), the values with their score in
+    /// [0, 1]. A word counts when at least `min_products` products used it; its vote for a
+    /// value is the share of those products that categorized it so.
+    pub fn categorize_action(&self, action: &str, min_products: usize) -> Vec<(String, Vec<String>)> {
+        let mut votes: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        let mut voters: BTreeMap<String, f64> = BTreeMap::new();
+        for stem in action_stems(action) {
+            let Some(s) = self.actions.get(&stem) else {
+                continue;
+            };
+            let seen = s.seen.len();
+            if seen < min_products {
+                continue;
+            }
+            let mut fields_voted = BTreeSet::new();
+            for (fv, ps) in &s.fields {
+                let Some((f, v)) = fv.split_once('=') else {
+                    continue;
+                };
+                let share = ps.len() as f64 / seen as f64;
+                *votes.entry(f.to_string()).or_default().entry(v.to_string()).or_default() += share;
+                fields_voted.insert(f.to_string());
+            }
+            for f in fields_voted {
+                *voters.entry(f).or_default() += 1.0;
+            }
+        }
+        let mut out = Vec::new();
+        for (f, vs) in votes {
+            let n = voters.get(&f).copied().unwrap_or(1.0).max(1.0);
+            let best = vs.values().cloned().fold(0.0, f64::max) / n;
+            if best < 0.5 {
+                continue;
+            }
+            let keep = if f == "event.outcome" { 1 } else { 2 };
+            let mut ranked: Vec<(&String, f64)> = vs.iter().map(|(v, x)| (v, x / n)).collect();
+            ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(b.0)));
+            let values: Vec<String> = ranked
+                .into_iter()
+                .filter(|(_, x)| *x >= 0.8 * best && *x >= 0.5)
+                .take(keep)
+                .map(|(v, _)| v.clone())
+                .collect();
+            out.push((f, values));
+        }
+        out
     }
 
     /// Records that `product` had a value under the key `path` (its segments, outermost
@@ -153,6 +235,36 @@ impl Learned {
             out
         }
     }
+}
+
+/// Word stems of an action value (`user.session.end` → `user`, `session`, `end`;
+/// `ITEM_CREATED` → `item`, `creat`), each once.
+pub fn action_stems(action: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in words(action) {
+        if w.len() < 2 || w.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let s = stem(&w);
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// A crude English stem: common inflection suffixes removed while 3 letters remain
+/// (`created`, `creates`, `creation` → `creat`; `failed`, `failure` → `fail`).
+pub fn stem(w: &str) -> String {
+    let w = w.to_lowercase();
+    for suf in ["ations", "ation", "ions", "ion", "ures", "ure", "ing", "ed", "es", "e", "s"] {
+        if let Some(s) = w.strip_suffix(suf)
+            && s.chars().count() >= 3
+        {
+            return s.to_string();
+        }
+    }
+    w
 }
 
 /// The canonical forms of a key path, most specific first: `parent/leaf`, then `leaf`.
@@ -255,6 +367,20 @@ mod tests {
         let c = without.candidates(&["clientIp"]);
         assert_eq!(c[0].field, "source.ip");
         assert_eq!(c[0].seen, 2);
+    }
+
+    #[test]
+    fn action_words_vote_for_a_categorization() {
+        let mut l = Learned::default();
+        let auth = || vec![("event.category", vec!["authentication".to_string()])];
+        l.record_action("a", "user.login", &auth());
+        l.record_action("b", "LoginSucceeded", &auth());
+        l.record_action("c", "file_create", &[("event.category", vec!["file".into()])]);
+        let c = l.categorize_action("admin-login-failed", 2);
+        assert_eq!(c, vec![("event.category".to_string(), vec!["authentication".to_string()])]);
+        assert!(l.without_product("a").categorize_action("login", 2).is_empty());
+        assert_eq!(stem("created"), stem("creation"));
+        assert_eq!(stem("failed"), stem("failure"));
     }
 
     #[test]

@@ -373,6 +373,21 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         )
     });
     let ids = sig.is_some_and(|s| s.observer_type == "ids");
+    // What other products' action words say about categorization (learned knowledge).
+    let action_expr = assigns
+        .iter()
+        .find(|(t, _)| t == "event.action")
+        .map(|(_, e)| e.clone());
+    let action_values: Vec<String> = table
+        .iter()
+        .filter(|t| t.target == "event.action")
+        .filter_map(|t| raw_fields.iter().find(|f| f.source == t.source))
+        .flat_map(|f| f.values.iter().cloned())
+        .collect();
+    let learned_rules = match &action_expr {
+        Some(a) => action_rules(learned, a, &action_values),
+        None => Vec::new(),
+    };
     let categorize = categorization(
         &templates,
         &text_field,
@@ -380,6 +395,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         &rest_texts,
         Kinds { web_error, ids },
         &options.categories,
+        &learned_rules,
     );
     let categorize: Vec<String> = categorize
         .into_iter()
@@ -439,15 +455,25 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             .collect();
         stages.push(format!("extend {}", parts.join(",\n           ")));
     }
-    if !categorize.is_empty() {
-        stages.push(format!("extend {}", categorize.join(",\n           ")));
-    }
     renames_all.push(("event.original".into(), "content".into()));
     let rn: Vec<String> = renames_all
         .iter()
         .map(|(t, r)| format!("{} = {}", ident(t), ident(r)))
         .collect();
     stages.push(format!("project-rename {}", rn.join(", ")));
+    // Categorization reads the model fields, so it comes once they all exist; a raw field
+    // it reads that was just renamed is read under its new name.
+    if !categorize.is_empty() {
+        let renamed: Vec<String> = categorize
+            .iter()
+            .map(|c| {
+                renames_all.iter().fold(c.clone(), |c, (t, r)| {
+                    c.replace(&ident(r), &ident(t))
+                })
+            })
+            .collect();
+        stages.push(format!("extend {}", renamed.join(",\n           ")));
+    }
     let derived: Vec<String> = network_type(&targets)
         .into_iter()
         .chain(totals(&targets))
@@ -996,6 +1022,7 @@ fn categorization(
     texts: &[String],
     kinds: Kinds,
     hints: &[CategoryHint],
+    learned_rules: &[LearnedRule],
 ) -> Vec<String> {
     let has = |t: &str| targets.iter().any(|x| x == t);
     if !hints.is_empty() {
@@ -1015,12 +1042,14 @@ fn categorization(
     }
     // Default category from the fields present.
     let web = has("http.request.method") || has("http.response.status_code");
+    // Traffic has a destination; an address alone (the client of an audit or sign-in
+    // event) does not make an event network traffic.
     let (def_cat, def_type) = if web && has("destination.ip") && has("destination.port") {
         // A web request with both server endpoints is also a network connection.
-        ("web+network", "connection")
+        ("web+network", "access")
     } else if web {
-        ("web", "")
-    } else if has("source.ip") || has("destination.ip") {
+        ("web", "access")
+    } else if has("destination.ip") || has("destination.port") {
         ("network", "connection")
     } else {
         ("", "")
@@ -1060,6 +1089,20 @@ fn categorization(
             outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(r.outcome)));
         }
     }
+    for r in learned_rules {
+        let values = if r.field == "event.outcome" {
+            lit(&r.values[0])
+        } else {
+            arr(&r.values.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let when = format!(" WHEN {} THEN {values}", r.cond);
+        match r.field.as_str() {
+            "event.category" => cat.push_str(&when),
+            "event.type" => ty.push_str(&when),
+            "event.outcome" => outcome.push_str(&when),
+            _ => {}
+        }
+    }
     if has("http.response.status_code") {
         outcome.push_str(
             " WHEN \"http.response.status_code\" >= 400 THEN 'failure' WHEN \"http.response.status_code\" > 0 THEN 'success'",
@@ -1082,8 +1125,11 @@ fn categorization(
     );
     let ty = finish(
         ty,
-        if def_type.is_empty() {
-            "NULL".into()
+        if def_type.is_empty() && has("log.level") {
+            // An application's own log: errors by level, information otherwise.
+            "CASE WHEN regexp_like(lower(\"log.level\"), '^(err|error|crit|critical|fatal|alert|emerg|emergency|severe|ftl)') THEN ARRAY['error'] ELSE ARRAY['info'] END".into()
+        } else if def_type.is_empty() {
+            "ARRAY['info']".into()
         } else if def_type == "connection" && has("event.action") {
             // A firewall's verdict says whether the connection was allowed.
             let a = ident("event.action");
@@ -1105,6 +1151,67 @@ fn categorization(
         out.push(format!("{} = {outcome}", ident("event.outcome")));
     }
     out
+}
+
+/// A categorization learned from other products' action words: when `cond` holds, `field`
+/// takes `values`.
+#[derive(Debug, Clone)]
+struct LearnedRule {
+    field: String,
+    cond: String,
+    values: Vec<String>,
+}
+
+/// Products that must have used an action word before its vote counts.
+const ACTION_MIN_PRODUCTS: usize = 2;
+/// Distinct action values looked at.
+const MAX_ACTION_VALUES: usize = 40;
+
+/// Categorization from the action values of the samples: each distinct value gets what its
+/// words vote for (`WHEN lower(action) = 'user.session.end'`), then the words that decided
+/// become patterns, so that actions not in the samples are categorized by the same words.
+fn action_rules(learned: &super::learned::Learned, action: &str, values: &[String]) -> Vec<LearnedRule> {
+    let mut exact: Vec<LearnedRule> = Vec::new();
+    let mut by_word: Vec<LearnedRule> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for v in values {
+        let lv = v.to_lowercase();
+        if seen.contains(&lv) || seen.len() >= MAX_ACTION_VALUES {
+            continue;
+        }
+        seen.push(lv.clone());
+        for (field, vals) in learned.categorize_action(v, ACTION_MIN_PRODUCTS) {
+            if vals.is_empty() {
+                continue;
+            }
+            exact.push(LearnedRule {
+                field: field.clone(),
+                cond: format!("lower({action}) = {}", lit(&lv)),
+                values: vals.clone(),
+            });
+            // The single words of the value that alone vote the same.
+            for stem in super::learned::action_stems(v) {
+                let alone = learned.categorize_action(&stem, ACTION_MIN_PRODUCTS);
+                if alone.iter().any(|(f, vs)| *f == field && *vs == vals)
+                    && stem.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    let cond = format!(
+                        "regexp_like(lower({action}), {})",
+                        lit(&format!("(^|[^a-z]){stem}"))
+                    );
+                    if !by_word.iter().any(|r| r.field == field && r.cond == cond) {
+                        by_word.push(LearnedRule {
+                            field: field.clone(),
+                            cond,
+                            values: vals.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    exact.extend(by_word);
+    exact
 }
 
 /// `event.kind`: alerts for IDS events naming a rule, events otherwise.
