@@ -40,6 +40,9 @@ pub struct StreamReport {
     /// `integration/stream`.
     pub name: String,
     pub dir: PathBuf,
+    /// The format family the engine detects in the stream's events (`json`, `kv`, `csv`,
+    /// `xml`, `cef`, `text`, …, after any syslog or other header).
+    pub format: String,
     pub events: usize,
     pub core: Counts,
     pub precision: f64,
@@ -309,6 +312,7 @@ pub fn evaluate_stream(
     let misses_left_out = total.misses.len().saturating_sub(MAX_MISSES);
     total.misses.truncate(MAX_MISSES);
     Some(StreamReport {
+        format: format_family(&pasted),
         name: stream.name.clone(),
         dir: stream.dir.clone(),
         events: samples.len(),
@@ -373,6 +377,30 @@ fn run_rule(plan: &spl::Plan, samples: &[String]) -> RunResult {
                 format!("{}: {}", f.diagnostic.code, f.diagnostic.message),
             )
         }),
+    }
+}
+
+/// The payload family of a stream's events as the engine detects it.
+pub fn format_family(samples: &[String]) -> String {
+    let det = crate::infer::detect::detect(samples);
+    let nested = det.payload == crate::infer::detect::Payload::Json
+        && samples.iter().take(20).any(|s| {
+            crate::infer::peel::json_object(s).is_some_and(|j| {
+                j.as_object()
+                    .is_some_and(|o| o.values().any(|v| v.is_object() || v.is_array()))
+            })
+        });
+    let payload = if nested {
+        "nested json"
+    } else {
+        det.payload.name()
+    };
+    if det.layers.is_empty() {
+        payload.to_string()
+    } else if payload == "none" || payload == "text" {
+        "text (header + free text)".to_string()
+    } else {
+        format!("header + {payload}")
     }
 }
 

@@ -14,6 +14,41 @@ const TABLE: &str = include_str!("../../knowledge/entities.toml");
 struct Table {
     namespaces: BTreeMap<String, String>,
     attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    generic: Generic,
+    #[serde(default)]
+    contexts: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Generic {
+    leaves: Vec<String>,
+}
+
+/// Whether a leaf key means nothing by itself (`id`, `status`, `path`): nested under an
+/// unknown parent it is not mapped by name alone.
+pub fn is_generic(leaf: &str) -> bool {
+    let c = canonical(leaf);
+    ENTITIES.generic.leaves.iter().any(|g| *g == c)
+}
+
+/// What a leaf means under its ancestors (`httpMessage.path` → `url.path`): the nearest
+/// ancestor with a word the context table knows decides. Only catalog fields are returned.
+pub fn context_field(path: &[&str]) -> Option<String> {
+    let (leaf, ancestors) = path.split_last()?;
+    let leaf = canonical(leaf);
+    for a in ancestors.iter().rev() {
+        let c = canonical(a);
+        let ws: Vec<&str> = c.split('_').collect();
+        for w in std::iter::once(c.as_str()).chain(ws.iter().rev().copied()) {
+            if let Some(f) = ENTITIES.contexts.get(&format!("{w}.{leaf}"))
+                && (model::catalog().get(f).is_some() || f == "@timestamp")
+            {
+                return Some(f.clone());
+            }
+        }
+    }
+    None
 }
 
 static ENTITIES: LazyLock<Table> = LazyLock::new(|| toml::from_str(TABLE).unwrap_or_default());
@@ -63,6 +98,21 @@ mod tests {
         assert_eq!(compose(&["actor", "id"]), ["user.id"]);
         assert_eq!(compose(&["request", "method"]), ["http.request.method"]);
         assert_eq!(compose(&["dst_port"]), ["destination.port"]);
+    }
+
+    #[test]
+    fn a_generic_leaf_reads_through_its_ancestors() {
+        use super::{context_field, is_generic};
+        assert_eq!(
+            context_field(&["httpMessage", "path"]).as_deref(),
+            Some("url.path")
+        );
+        assert_eq!(
+            context_field(&["request", "headers", "query"]).as_deref(),
+            Some("url.query")
+        );
+        assert_eq!(context_field(&["userRiskData", "status"]), None);
+        assert!(is_generic("status") && is_generic("ID") && !is_generic("srcip"));
     }
 
     #[test]

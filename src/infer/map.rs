@@ -168,8 +168,32 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
     let synonyms: Vec<(&str, &str)> = product.chain(SYNONYMS.iter().copied()).collect();
     let path = key_path(f);
     let forms = super::learned::forms(&path);
+    let mut unknown_parent = false;
+    // A source that already writes model field names (`log.level`, `host.hostname`).
+    let dotted = path.join(".");
+    if path.len() >= 2
+        && !CATEGORIZATION.contains(&dotted.as_str())
+        && model::catalog().get(&dotted).is_some()
+        && (compatible(&dotted, &f.ty, false) || (dotted.ends_with(".ip") && f.ty.is_ip()))
+    {
+        return (
+            dotted.clone(),
+            0.95,
+            format!("key `{dotted}` is the model field's own name"),
+        );
+    }
     for (pass, k) in [normalize(&f.source), normalize(key)].into_iter().enumerate() {
         if pass == 1 {
+            // A generic leaf read through its ancestors (`httpMessage.path` → `url.path`).
+            if let Some(t) = super::entities::context_field(&path)
+                && (compatible(&t, &f.ty, false) || (t.ends_with(".ip") && f.ty.is_ip()))
+            {
+                return (
+                    t.clone(),
+                    0.8,
+                    format!("key `{}` under its parent means {t}", path.join(".")),
+                );
+            }
             // The key read as entity + attribute (`actor.id` → `user.id`), then what other
             // products did with the same parent/leaf pair, before the leaf's own synonyms.
             if let Some(t) = super::entities::compose(&path)
@@ -186,6 +210,11 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
                 && let Some(c) = learned_choice(f, learned, &forms[0])
             {
                 return c;
+            }
+            // A generic leaf under a parent nothing explains is not mapped by its name.
+            if path.len() >= 2 && path.last().is_some_and(|l| super::entities::is_generic(l)) {
+                unknown_parent = true;
+                break;
             }
         }
         for (_, t) in synonyms.iter().filter(|(s, _)| *s == k) {
@@ -238,7 +267,9 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
             }
         }
     }
-    if let Some(c) = forms.last().and_then(|form| learned_choice(f, learned, form)) {
+    if !unknown_parent
+        && let Some(c) = forms.last().and_then(|form| learned_choice(f, learned, form))
+    {
         return c;
     }
     if let Some(word) = f.context.last() {
@@ -307,6 +338,9 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
         "no model field fits: kept under the vendor prefix".into(),
     )
 }
+
+/// Categorization fields take allowed values only; a source's own `event.type` is not one.
+const CATEGORIZATION: [&str; 4] = ["event.kind", "event.category", "event.type", "event.outcome"];
 
 /// Products that must agree before a learned mapping is used.
 const LEARNED_MIN_SUPPORT: usize = 2;
@@ -457,6 +491,10 @@ pub fn convert_opts(
                 "element_at(ARRAY['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'debug'], try_cast({x} as BIGINT) + 1)"
             ),
         ));
+    }
+    // A JSON array is passed on whole (arrays compare as sets; `*.ip` lists stay lists).
+    if x.starts_with("json_extract(") {
+        return (x.clone(), true, extra);
     }
     let expr = match (&f.ty, ft) {
         (ValueType::IpPort, Some(FieldType::Ip)) => {

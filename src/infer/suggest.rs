@@ -767,31 +767,36 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             })
             .collect();
         if !objs.is_empty() {
-            let mut leaves: Vec<(String, Vec<String>)> = Vec::new();
+            let mut leaves: Vec<Leaf> = Vec::new();
             for o in objs {
-                flatten(o, "", &mut leaves);
+                flatten(o, &mut Vec::new(), &mut leaves);
             }
-            for (path, vs) in leaves {
-                let jp = path
-                    .split('.')
+            for leaf in leaves {
+                let jp = leaf
+                    .path
+                    .iter()
                     .map(|k| {
-                        if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        if !k.is_empty()
+                            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                            && !k.starts_with(|c: char| c.is_ascii_digit())
+                        {
                             format!(".{k}")
                         } else {
-                            format!("[\"{k}\"]")
+                            format!("[\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""))
                         }
                     })
                     .collect::<String>();
+                let func = if leaf.array {
+                    "json_extract"
+                } else {
+                    "json_extract_scalar"
+                };
                 out.push(RawField {
-                    source: format!("{name}.{path}"),
-                    expr: format!(
-                        "json_extract_scalar({}, {})",
-                        ident(&name),
-                        lit(&format!("${jp}"))
-                    ),
+                    source: format!("{name}.{}", leaf.path.join(".")),
+                    expr: format!("{func}({}, {})", ident(&name), lit(&format!("${jp}"))),
                     raw: Some(name.clone()),
-                    ty: dominant(vs.iter().map(String::as_str)),
-                    values: vs,
+                    ty: dominant(leaf.values.iter().map(String::as_str)),
+                    values: leaf.values,
                     context: Vec::new(),
                     kv: false,
                 });
@@ -833,33 +838,59 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
     out
 }
 
-fn flatten(v: &serde_json::Value, prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
-    let serde_json::Value::Object(m) = v else {
+/// One leaf of nested JSON: its key path, whether it is an array of values, the values.
+struct Leaf {
+    path: Vec<String>,
+    array: bool,
+    values: Vec<String>,
+}
+
+/// Leaves of a JSON object: scalars, and arrays of scalars (kept whole). Keys may contain
+/// dots (`"log.level"`, ECS-style sources); the path keeps them as one segment.
+fn flatten(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<Leaf>) {
+    use serde_json::Value as J;
+    let J::Object(m) = v else {
         return;
     };
+    let text = |v: &J| match v {
+        J::String(s) => s.clone(),
+        o => o.to_string(),
+    };
     for (k, v) in m {
-        if k.contains('.') || k.contains('"') || k.contains('\'') {
+        if k.is_empty() || k.contains(['"', '\'', '\\']) {
             continue;
         }
-        let path = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
+        path.push(k.clone());
+        let leaf: Option<(bool, Vec<String>)> = match v {
+            J::Object(_) => {
+                flatten(v, path, out);
+                None
+            }
+            J::Null => None,
+            J::Array(items) => {
+                let scalars: Vec<String> = items
+                    .iter()
+                    .filter(|i| !i.is_object() && !i.is_array() && !i.is_null())
+                    .map(text)
+                    .collect();
+                (!scalars.is_empty() && scalars.len() == items.len()).then_some((true, scalars))
+            }
+            other => Some((false, vec![text(other)])),
         };
-        match v {
-            serde_json::Value::Object(_) => flatten(v, &path, out),
-            serde_json::Value::Array(_) | serde_json::Value::Null => {}
-            other => {
-                let s = match other {
-                    serde_json::Value::String(s) => s.clone(),
-                    o => o.to_string(),
-                };
-                match out.iter_mut().find(|(p, _)| *p == path) {
-                    Some((_, vs)) => vs.push(s),
-                    None => out.push((path, vec![s])),
+        if let Some((array, values)) = leaf {
+            match out.iter_mut().find(|l| l.path == *path) {
+                Some(l) => {
+                    l.values.extend(values);
+                    l.array |= array;
                 }
+                None => out.push(Leaf {
+                    path: path.clone(),
+                    array,
+                    values,
+                }),
             }
         }
+        path.pop();
     }
 }
 
