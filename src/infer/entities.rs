@@ -18,6 +18,32 @@ struct Table {
     generic: Generic,
     #[serde(default)]
     contexts: BTreeMap<String, String>,
+    #[serde(default)]
+    time: Time,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Time {
+    event: Vec<String>,
+    start: Vec<String>,
+    end: Vec<String>,
+}
+
+/// The time a key names by its words, if any: `@timestamp`, `event.start` or `event.end`
+/// (`creation_time` → `@timestamp`, `startTime` → `event.start`).
+pub fn time_field(path: &[&str]) -> Option<&'static str> {
+    let t = &ENTITIES.time;
+    let ws: Vec<String> = path.iter().flat_map(|s| words(s)).collect();
+    let has = |list: &[String]| ws.iter().any(|w| list.contains(w));
+    if has(&t.start) {
+        Some("event.start")
+    } else if has(&t.end) {
+        Some("event.end")
+    } else if has(&t.event) || ws.last().is_some_and(|w| w == "at") {
+        Some("@timestamp")
+    } else {
+        None
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,6 +139,16 @@ mod tests {
         );
         assert_eq!(context_field(&["userRiskData", "status"]), None);
         assert!(is_generic("status") && is_generic("ID") && !is_generic("srcip"));
+    }
+
+    #[test]
+    fn time_words_name_the_event_time() {
+        use super::time_field;
+        assert_eq!(time_field(&["creation_time"]), Some("@timestamp"));
+        assert_eq!(time_field(&["timestamp", "epochSecond"]), Some("@timestamp"));
+        assert_eq!(time_field(&["startTime"]), Some("event.start"));
+        assert_eq!(time_field(&["updated_at"]), Some("@timestamp"));
+        assert_eq!(time_field(&["user"]), None);
     }
 
     #[test]

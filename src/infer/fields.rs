@@ -85,7 +85,7 @@ pub struct TimeFormat {
 pub const TIME_FORMATS: &[TimeFormat] = &[
     TimeFormat {
         name: "RFC 3339 / ISO 8601 with zone",
-        pattern: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$",
+        pattern: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}([.,]\d{1,9})? ?(Z|[+-]\d{2}:?\d{2})$",
         spl: "iso",
     },
     TimeFormat {

@@ -296,6 +296,17 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
             format!("{} value labelled `{word}`", f.ty.name()),
         );
     }
+    // A key named for a time whose values are times or epoch numbers.
+    if let Some(t) = super::entities::time_field(&path)
+        && (matches!(f.ty, ValueType::Timestamp(_))
+            || (f.ty == ValueType::Integer && f.values.iter().all(|v| epoch_like(v))))
+    {
+        return (
+            t.to_string(),
+            if t == "@timestamp" { 0.55 } else { 0.6 },
+            format!("key `{}` names a time and holds {}", path.join("."), f.ty.name()),
+        );
+    }
     // Words that only ever name a traffic direction.
     const DIRECTIONS: &[&str] = &[
         "inbound", "outbound", "ingress", "egress", "internal", "external", "incoming", "outgoing",
@@ -337,6 +348,21 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
         0.3,
         "no model field fits: kept under the vendor prefix".into(),
     )
+}
+
+/// Seconds, milliseconds, microseconds or nanoseconds since 1970 between 2000 and 2100.
+fn epoch_like(v: &str) -> bool {
+    let Ok(n) = v.trim().parse::<u64>() else {
+        return false;
+    };
+    let secs = match v.trim().len() {
+        10 => n,
+        13 => n / 1_000,
+        16 => n / 1_000_000,
+        19 => n / 1_000_000_000,
+        _ => return false,
+    };
+    (946_684_800..4_102_444_800).contains(&secs)
 }
 
 /// Categorization fields take allowed values only; a source's own `event.type` is not one.
