@@ -734,6 +734,17 @@ fn detect_csv(texts: &[&str]) -> Option<(char, Option<Vec<String>>)> {
         if cols < 3 || rows.iter().any(|r| r.len() != cols) {
             continue;
         }
+        // Free text with a stray delimiter (`flags qr,aa,rd`) is not a table: its cells
+        // read as phrases, not values.
+        let cells: usize = rows.iter().map(Vec::len).sum();
+        let words: usize = rows
+            .iter()
+            .flatten()
+            .map(|c| c.split_whitespace().count())
+            .sum();
+        if delim != '\t' && words > 3 * cells {
+            continue;
+        }
         let quoted = texts.iter().any(|t| t.starts_with('"'));
         if delim == ',' && !quoted && texts.iter().any(|t| t.contains(", ")) && texts.len() < 2 {
             continue;

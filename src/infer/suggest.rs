@@ -485,7 +485,11 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     let away: Vec<String> = consumed
         .iter()
         .filter(|r| {
-            !all_targets.contains(r) && !used_sources.contains(r) && r.as_str() != "content"
+            // A raw field already named like its target (`log.level` from JSON) stays.
+            !all_targets.contains(r)
+                && !used_sources.contains(r)
+                && !targets.contains(r)
+                && r.as_str() != "content"
         })
         .map(|r| ident(r))
         .collect();
