@@ -118,6 +118,9 @@ pub fn process(
                         }
                         Ok(()) => {
                             counts.written += 1;
+                            if runner.parse_outcome().unparsed() {
+                                counts.unparsed += 1;
+                            }
                             counts.rows_out += outputs.len() as u64;
                             for (tag, e) in outputs.iter() {
                                 write_row(text, tag.as_deref(), e, tagged, config);

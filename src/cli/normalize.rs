@@ -59,6 +59,11 @@ pub struct NormalizeArgs {
     /// Write the accounting as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
+    /// Warn on stderr when more than PERCENT of the written events were not matched by any
+    /// parse stage (they pass through with only their raw fields: the rule may not fit the
+    /// input). 100 turns the warning off.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub unparsed_threshold: f64,
     /// Continue an interrupted run from its checkpoint (needs -o).
     #[arg(long)]
     pub resume: bool,
@@ -179,6 +184,13 @@ pub fn run(args: NormalizeArgs) -> Result<u8> {
     }
     if !args.quiet {
         eprint!("{}", report.summary());
+        if let Some(w) = unparsed_warning(
+            report.totals.unparsed,
+            report.totals.written,
+            args.unparsed_threshold,
+        ) {
+            eprintln!("{w}");
+        }
         if let (true, Some(c)) = (report.interrupted, &options.checkpoint) {
             eprintln!(
                 "checkpoint saved to {}: run again with --resume to continue",
@@ -192,5 +204,19 @@ pub fn run(args: NormalizeArgs) -> Result<u8> {
         1
     } else {
         0
+    })
+}
+
+/// The warning for too many unparsed events (shared by `soc normalize` and `soc spl run`):
+/// `None` at or under `threshold` percent of the written events.
+pub(crate) fn unparsed_warning(unparsed: u64, written: u64, threshold: f64) -> Option<String> {
+    if unparsed == 0 || written == 0 {
+        return None;
+    }
+    let pct = unparsed as f64 * 100.0 / written as f64;
+    (pct > threshold).then(|| {
+        format!(
+            "warning: {unparsed} of {written} written events ({pct:.1}%) were not matched by any parse stage and went out with only their raw fields\n  = hint: check that the rule fits this input (a wrong format or pattern); --unparsed-threshold PERCENT sets when this warning appears"
+        )
     })
 }

@@ -799,3 +799,63 @@ fn progress_shows_on_a_terminal_only() {
     let shown = text(&tty.stdout);
     assert!(shown.contains("events ("), "a bar on a terminal: {shown:?}");
 }
+
+/// Issue 11: an nginx rule on sshd lines used to report `20000 written, 0 failed` with no
+/// hint. Every event is still written (and the accounting still adds up), but the
+/// `unparsed` figure says that no parse stage matched, and stderr warns.
+#[test]
+fn issue_11_a_rule_that_does_not_fit_counts_unparsed_events_and_warns() {
+    let d = Scratch::new("unparsed");
+    std::fs::write(d.path("sshd.log"), generated(Kind::Sshd, 2000, 4)).unwrap();
+    let out = normalize(&[
+        "--rule",
+        NGINX,
+        &d.s("sshd.log"),
+        "-o",
+        &d.s("out.ndjson"),
+        "--stats",
+        &d.s("stats.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = stats(&d.path("stats.json"));
+    assert_reconciles(&s);
+    assert_eq!(s["totals"]["written"], 2000);
+    assert_eq!(s["totals"]["unparsed"], 2000);
+    assert_eq!(s["files"][0]["unparsed"], 2000);
+    let err = text(&out.stderr);
+    assert!(err.contains("2000 written unparsed (100.0%"), "{err}");
+    assert!(
+        err.contains(
+            "warning: 2000 of 2000 written events (100.0%) were not matched by any parse stage"
+        ),
+        "{err}"
+    );
+    // Over the threshold only: 100 turns the warning off, the figure stays.
+    let quiet = normalize(&[
+        "--rule",
+        NGINX,
+        &d.s("sshd.log"),
+        "-o",
+        &d.s("out2.ndjson"),
+        "--unparsed-threshold",
+        "100",
+    ]);
+    let err = text(&quiet.stderr);
+    assert!(!err.contains("warning:"), "{err}");
+    assert!(err.contains("2000 written unparsed"), "{err}");
+
+    // The right rule on the right lines: nothing unparsed, no warning.
+    std::fs::write(d.path("nginx.log"), generated(Kind::Nginx, 500, 4)).unwrap();
+    let out = normalize(&[
+        "--rule",
+        NGINX,
+        &d.s("nginx.log"),
+        "-o",
+        &d.s("out3.ndjson"),
+        "--stats",
+        &d.s("stats3.json"),
+    ]);
+    let s = stats(&d.path("stats3.json"));
+    assert_eq!(s["totals"]["unparsed"], 0, "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("warning:"));
+}

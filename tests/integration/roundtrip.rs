@@ -23,7 +23,65 @@ fn check(src: &str, origin: &str, failures: &mut Vec<String>) -> bool {
             "{origin}: the printed text does not parse:\n{printed}\n{e:?}"
         )),
     }
+    check_format(src, origin, failures);
     true
+}
+
+/// `soc spl fmt`'s layout: the formatted text parses to the same tree with the same
+/// comments (text, anchor and placement), and formatting it again changes nothing.
+fn check_format(src: &str, origin: &str, failures: &mut Vec<String>) {
+    let Ok(ast) = parse::parse(src) else { return };
+    let comments = parse::comments(src, &ast);
+    let formatted = print::format_script(&ast, &comments);
+    let Ok(again) = parse::parse(&formatted) else {
+        failures.push(format!(
+            "{origin}: the formatted text does not parse:\n{formatted}"
+        ));
+        return;
+    };
+    let again_comments = parse::comments(&formatted, &again);
+    if again != ast {
+        failures.push(format!(
+            "{origin}: formatting changed the tree:\n{formatted}"
+        ));
+    } else if again_comments != comments {
+        failures.push(format!(
+            "{origin}: formatting moved or lost comments:\n{src}\n---\n{formatted}\n{comments:?}\n{again_comments:?}"
+        ));
+    } else if print::format_script(&again, &again_comments) != formatted {
+        failures.push(format!(
+            "{origin}: formatting is not idempotent:\n{formatted}"
+        ));
+    }
+}
+
+#[test]
+fn fmt_keeps_comments_and_lays_out_one_stage_per_line() {
+    let src = "-- nginx access log\n\
+               * -- every event\n\
+               | parse-regexp content, '(\\S+) (\\S+)' as ip, user /* two groups */\n\
+               -- then rename\n\
+               | project-rename \"source.ip\" = ip | extend a = 1 /* inside */ + 2\n\
+               -- the end\n";
+    let ast = parse::parse(src).unwrap();
+    let formatted = print::format_script(&ast, &parse::comments(src, &ast));
+    assert_eq!(
+        formatted,
+        "-- nginx access log\n\
+         * -- every event\n  \
+         | parse-regexp content, '(\\S+) (\\S+)' as ip, user /* two groups */\n  \
+         -- then rename\n  \
+         | project-rename \"source.ip\" = ip\n  \
+         /* inside */\n  \
+         | extend a = 1 + 2\n\
+         -- the end\n"
+    );
+    let mut failures = Vec::new();
+    check_format(src, "inline", &mut failures);
+    let several =
+        ".let a = * | where x = 1; -- first\n-- second\n.let b = $a | extend y = 2 -- why;\n;$b;";
+    check_format(several, "several", &mut failures);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]

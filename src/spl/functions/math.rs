@@ -882,10 +882,16 @@ fn bins(args: &[Value], arg: usize) -> Result<Vec<f64>, FnError> {
         let b = double_arg(std::slice::from_ref(item), 0)
             .map_err(|_| FnError::arg(arg, format!("bin {} is not a number", i + 1)))?;
         if !b.is_finite() {
-            return Err(FnError::arg(arg, format!("bin values must be finite, got {b}")));
+            return Err(FnError::arg(
+                arg,
+                format!("bin values must be finite, got {b}"),
+            ));
         }
         if out.last().is_some_and(|&prev: &f64| prev > b) {
-            return Err(FnError::arg(arg, "bin values are not sorted in ascending order"));
+            return Err(FnError::arg(
+                arg,
+                "bin values are not sorted in ascending order",
+            ));
         }
         out.push(b);
     }
