@@ -35,6 +35,10 @@ pub struct NormalizeArgs {
     /// Write failed events (file, line, reason, error, raw text) as NDJSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub dead_letter: Option<PathBuf>,
+    /// Also write every written record that no parse stage matched (file, line, raw text)
+    /// as NDJSON to FILE, to replay once the rule is fixed.
+    #[arg(long, value_name = "FILE")]
+    pub unparsed_dead_letter: Option<PathBuf>,
     /// Multi-line records: a record starts at each line matching REGEX.
     #[arg(long, value_name = "REGEX")]
     pub first_line: Option<String>,
@@ -131,6 +135,7 @@ pub fn run(args: NormalizeArgs) -> Result<u8> {
         inputs: args.inputs.clone(),
         output: args.output.clone(),
         dead_letter: args.dead_letter.clone(),
+        unparsed_dead_letter: args.unparsed_dead_letter.clone(),
         also_written: args.stats.iter().cloned().collect(),
         threads: args.threads.unwrap_or_else(batch::default_threads).max(1),
         frame: FrameOptions {
