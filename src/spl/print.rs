@@ -110,7 +110,7 @@ pub fn format_script(script: &Script, comments: &[ast::Comment]) -> String {
                     for c in of(source, Placement::Before) {
                         let _ = writeln!(out, "{c}");
                     }
-                    let text = format!("{head} | {}", print_command(first));
+                    let text = format!("{head} | {}", layout_command(first, head.len() + 3));
                     line(
                         &mut out,
                         first_anchor,
@@ -125,7 +125,7 @@ pub fn format_script(script: &Script, comments: &[ast::Comment]) -> String {
                         stmt: i,
                         stage: Some(j),
                     };
-                    let text = format!("| {}", print_command(stage));
+                    let text = format!("| {}", layout_command(stage, 4));
                     line(
                         &mut out,
                         anchor,
@@ -146,6 +146,62 @@ pub fn format_script(script: &Script, comments: &[ast::Comment]) -> String {
         }
     }
     out
+}
+
+/// Lines longer than this put the items of an `extend`, `project`, `project-away` or
+/// `project-rename` on lines of their own, aligned under the first, and the outputs of a
+/// `parse-regexp`/`parse-csv` on a continuation line.
+const FORMAT_WIDTH: usize = 100;
+
+/// One stage for [`format_script`], starting at column `column`: on one line, or with its
+/// list items one per line when that line would be longer than [`FORMAT_WIDTH`].
+fn layout_command(cmd: &Command, column: usize) -> String {
+    let one_line = print_command(cmd);
+    if column + one_line.len() <= FORMAT_WIDTH {
+        return one_line;
+    }
+    let mut head = String::from(cmd.name());
+    let opts = |head: &mut String, opts: &[Opt]| {
+        for o in opts {
+            head.push(' ');
+            head.push_str(&print_opt(o));
+        }
+    };
+    let items: Vec<String> = match cmd {
+        Command::Extend(assigns) => assigns.iter().map(assign).collect(),
+        Command::ProjectRename { renames } => renames.iter().map(rename).collect(),
+        Command::ProjectAway { opts: o, fields } => {
+            opts(&mut head, o);
+            fields.iter().map(|f| field(f)).collect()
+        }
+        Command::Project { opts: o, items } => {
+            opts(&mut head, o);
+            items
+                .iter()
+                .map(|i| match i {
+                    ProjectItem::Keep(f) => field(f),
+                    ProjectItem::Rename(r) => rename(r),
+                })
+                .collect()
+        }
+        // A long pattern: the outputs go on a continuation line.
+        Command::ParseRegexp { outputs, .. } | Command::ParseCsv { outputs, .. }
+            if !outputs.is_empty() =>
+        {
+            let outs = format!(" as {}", field_list(outputs));
+            let Some(before) = one_line.strip_suffix(&outs) else {
+                return one_line;
+            };
+            let indent = " ".repeat(column + 4);
+            return format!("{before}\n{indent}as {}", field_list(outputs));
+        }
+        _ => return one_line,
+    };
+    if items.len() < 2 {
+        return one_line;
+    }
+    let indent = " ".repeat(column + head.len() + 1);
+    format!("{head} {}", items.join(&format!(",\n{indent}")))
 }
 
 /// Prints one statement (without a final `;`).
@@ -320,11 +376,11 @@ fn print_opt(o: &Opt) -> String {
 }
 
 fn assign_list(assigns: &[Assign]) -> String {
-    assigns
-        .iter()
-        .map(|a| format!("{} = {}", field(&a.output), print_expr(&a.expr)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    assigns.iter().map(assign).collect::<Vec<_>>().join(", ")
+}
+
+fn assign(a: &Assign) -> String {
+    format!("{} = {}", field(&a.output), print_expr(&a.expr))
 }
 
 fn rename(r: &Rename) -> String {

@@ -76,6 +76,20 @@ fn fmt_prints_canonical_text() {
     assert_eq!(text(&again.stdout), once, "fmt is idempotent");
 }
 
+/// Issue 11: `soc spl fmt` keeps `--` and `/* */` comments and puts one stage per line.
+#[test]
+fn fmt_keeps_comments() {
+    let out = soc(
+        &["spl", "fmt", "-"],
+        "-- rule for x\n*|where a=1 -- ones\n|/* then */extend b=2",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "-- rule for x\n* | where a = 1 -- ones\n  /* then */\n  | extend b = 2\n"
+    );
+}
+
 #[test]
 fn run_lines_in_order_with_failures_on_stderr() {
     let rule = "* | extend n = cast(content as BIGINT) | project n";

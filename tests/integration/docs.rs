@@ -16,7 +16,10 @@ fn relative_links_in_the_docs_resolve() {
         files.push(e.unwrap().path());
     }
     for want in ["spl.md", "functions.md", "architecture.md", "evaluation.md"] {
-        assert!(root.join("docs").join(want).is_file(), "docs/{want} is missing");
+        assert!(
+            root.join("docs").join(want).is_file(),
+            "docs/{want} is missing"
+        );
     }
     let mut broken = Vec::new();
     for f in &files {

@@ -76,7 +76,27 @@ fn fmt_keeps_comments_and_lays_out_one_stage_per_line() {
          | extend a = 1 + 2\n\
          -- the end\n"
     );
+    // Long stages: list items one per line, aligned; a long pattern's outputs continue.
+    let long = format!(
+        "* | parse-regexp content, '{}(\\S+) (\\S+)' as first_output, second_output -- why\n\
+         | extend aaaaaaaaaaaaaaaa = lower(bbbbbbbbbbbbbbbbbbbb), cccccccccccccccccc = upper(dddddddddddddddddddddd), e = 1",
+        "x".repeat(60)
+    );
+    let ast = parse::parse(&long).unwrap();
+    let formatted = print::format_script(&ast, &parse::comments(&long, &ast));
+    assert_eq!(
+        formatted,
+        format!(
+            "* | parse-regexp content, '{}(\\S+) (\\S+)'\n        \
+             as first_output, second_output -- why\n  \
+             | extend aaaaaaaaaaaaaaaa = lower(bbbbbbbbbbbbbbbbbbbb),\n           \
+             cccccccccccccccccc = upper(dddddddddddddddddddddd),\n           \
+             e = 1\n",
+            "x".repeat(60)
+        )
+    );
     let mut failures = Vec::new();
+    check_format(&long, "long", &mut failures);
     check_format(src, "inline", &mut failures);
     let several =
         ".let a = * | where x = 1; -- first\n-- second\n.let b = $a | extend y = 2 -- why;\n;$b;";
