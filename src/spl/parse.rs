@@ -186,21 +186,20 @@ pub fn comments(src: &str, script: &Script) -> Vec<ast::Comment> {
     let spans = comment_spans(src);
     // An anchor ends at its last token: pest spans may run over trailing comments.
     for (_, a) in anchors.iter_mut() {
-        let mut end = a.end as usize;
-        loop {
-            let text = &src[a.start as usize..end];
-            let trimmed = text.trim_end().len() + a.start as usize;
+        let (start, mut end) = (a.start as usize, a.end as usize);
+        while end > start {
+            if src.as_bytes()[end - 1].is_ascii_whitespace() {
+                end -= 1;
+                continue;
+            }
             match spans.iter().find(|c| {
-                c.end as usize >= trimmed && (c.start as usize) < trimmed && c.start >= a.start
+                start <= c.start as usize && (c.start as usize) < end && end <= c.end as usize
             }) {
-                Some(c) if trimmed > a.start as usize => end = c.start as usize,
-                _ => {
-                    end = trimmed;
-                    break;
-                }
+                Some(c) => end = c.start as usize,
+                None => break,
             }
         }
-        a.end = end.max(a.start as usize) as u32;
+        a.end = end as u32;
     }
     let mut out = Vec::new();
     for span in spans {

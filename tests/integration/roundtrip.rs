@@ -29,15 +29,18 @@ fn check(src: &str, origin: &str, failures: &mut Vec<String>) -> bool {
 
 /// `soc spl fmt`'s layout: the formatted text parses to the same tree with the same
 /// comments (text, anchor and placement), and formatting it again changes nothing.
-fn check_format(src: &str, origin: &str, failures: &mut Vec<String>) {
-    let Ok(ast) = parse::parse(src) else { return };
+/// Returns whether `src` parsed (nothing is checked when it does not).
+fn check_format(src: &str, origin: &str, failures: &mut Vec<String>) -> bool {
+    let Ok(ast) = parse::parse(src) else {
+        return false;
+    };
     let comments = parse::comments(src, &ast);
     let formatted = print::format_script(&ast, &comments);
     let Ok(again) = parse::parse(&formatted) else {
         failures.push(format!(
             "{origin}: the formatted text does not parse:\n{formatted}"
         ));
-        return;
+        return true;
     };
     let again_comments = parse::comments(&formatted, &again);
     if again != ast {
@@ -53,6 +56,7 @@ fn check_format(src: &str, origin: &str, failures: &mut Vec<String>) {
             "{origin}: formatting is not idempotent:\n{formatted}"
         ));
     }
+    true
 }
 
 #[test]
@@ -126,6 +130,7 @@ fn printer_round_trips_the_corpus() {
         parsed += usize::from(check(&src, &f.display().to_string(), &mut failures));
     }
     let corpus = std::fs::read_to_string(format!("{root}/corpus/statements.spl")).unwrap();
+    let mut commented_parsed = 0;
     for (i, line) in corpus
         .lines()
         .enumerate()
@@ -136,7 +141,21 @@ fn printer_round_trips_the_corpus() {
             &format!("statements.spl:{}", i + 1),
             &mut failures,
         ));
+        // The same statement with comments at every stage boundary and around it.
+        let commented = format!(
+            "-- lead\n{} /* tail */ -- end\n-- after",
+            line.replace(" | ", " /* before pipe */ | /* after pipe */ ")
+        );
+        commented_parsed += usize::from(check_format(
+            &commented,
+            &format!("statements.spl:{} with comments", i + 1),
+            &mut failures,
+        ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(parsed > 300, "only {parsed} statements parsed");
+    assert!(
+        commented_parsed > 100,
+        "only {commented_parsed} commented statements parsed"
+    );
 }
