@@ -3477,6 +3477,49 @@ mod tests {
             }
 
             #[test]
+            fn formatted_scripts_keep_their_tree_and_comments(
+                s in script(),
+                picks in proptest::collection::vec((any::<u16>(), 0..3u8, any::<bool>()), 0..6),
+            ) {
+                // Random comments on random anchors: own-line ones may be `--` or `/* */`;
+                // same-line ones are block comments (a `--` must end its line).
+                let mut anchors = Vec::new();
+                for (i, stmt) in s.stmts.iter().enumerate() {
+                    anchors.push(ast::Anchor { stmt: i, stage: None });
+                    if let Stmt::Let { pipeline, .. } | Stmt::Pipeline(pipeline) = stmt {
+                        for j in 0..pipeline.stages.len() {
+                            anchors.push(ast::Anchor { stmt: i, stage: Some(j) });
+                        }
+                    }
+                }
+                let mut comments = Vec::new();
+                for (k, (at, placement, line)) in picks.iter().enumerate() {
+                    let (anchor, placement) = match placement {
+                        0 => (anchors[*at as usize % anchors.len()], ast::Placement::Before),
+                        1 => (anchors[*at as usize % anchors.len()], ast::Placement::After),
+                        _ => (*anchors.last().unwrap(), ast::Placement::End),
+                    };
+                    let text = if *line && placement != ast::Placement::After {
+                        format!("-- c{k}")
+                    } else {
+                        format!("/* c{k} */")
+                    };
+                    comments.push(ast::Comment { text: sp(text), anchor, placement });
+                }
+                let formatted = crate::spl::print::format_script(&s, &comments);
+                let parsed = parse(&formatted);
+                prop_assert!(parsed.is_ok(), "{formatted}\n{:?}", parsed.err());
+                let parsed = parsed.unwrap();
+                prop_assert_eq!(&parsed, &s, "{}", formatted);
+                let key = |c: &ast::Comment| format!("{:?} {:?} {}", c.anchor, c.placement, c.text.node);
+                let mut want: Vec<String> = comments.iter().map(key).collect();
+                let mut got: Vec<String> = super::comments(&formatted, &parsed).iter().map(key).collect();
+                want.sort();
+                got.sort();
+                prop_assert_eq!(got, want, "{}", formatted);
+            }
+
+            #[test]
             fn parse_never_panics_on_random_text(src in "(?s).{0,200}") {
                 let _ = parse(&src);
                 let _ = parse_expr(&src);
