@@ -257,7 +257,7 @@ pub fn action_stems(action: &str) -> Vec<String> {
 /// (`created`, `creates`, `creation` → `creat`; `failed`, `failure` → `fail`).
 pub fn stem(w: &str) -> String {
     let w = w.to_lowercase();
-    for suf in ["ations", "ation", "ions", "ion", "ures", "ure", "ing", "ed", "es", "e", "s"] {
+    for suf in ["ions", "ion", "ures", "ure", "ing", "ed", "es", "e", "s"] {
         if let Some(s) = w.strip_suffix(suf)
             && s.chars().count() >= 3
         {

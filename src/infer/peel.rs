@@ -155,20 +155,18 @@ fn walk_xml(node: roxmltree::Node, path: &mut Vec<String>, out: &mut Vec<Pair>) 
         .trim()
         .to_string();
     let leaf = !node.children().any(|c| c.is_element());
-    match named {
-        // "name attribute + text": the name is the key.
-        Some(n) if leaf => {
-            if !text.is_empty() {
-                path.push(n.to_string());
-                out.push(Pair {
-                    path: path.clone(),
-                    value: text,
-                });
-                path.pop();
-            }
-            return;
-        }
-        _ => {}
+    // "name attribute + text": the name is the key.
+    if let Some(n) = named
+        && leaf
+        && !text.is_empty()
+    {
+        path.push(n.to_string());
+        out.push(Pair {
+            path: path.clone(),
+            value: text,
+        });
+        path.pop();
+        return;
     }
     path.push(name);
     for a in node.attributes() {

@@ -445,7 +445,15 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     for (r, t) in &renames {
         if !used_sources.contains(r) && !targets.contains(t) {
             used_sources.push(r.clone());
-            renames_all.push((t.clone(), r.clone()));
+            // Two raw fields with one vendor name (two slots after the same word): each
+            // keeps its value under its own name (`vendor.id`, `vendor.id_2`).
+            let mut name = t.clone();
+            let mut n = 1;
+            while renames_all.iter().any(|(tt, _)| *tt == name) {
+                n += 1;
+                name = format!("{t}_{n}");
+            }
+            renames_all.push((name, r.clone()));
         }
     }
     if !assigns.is_empty() {
