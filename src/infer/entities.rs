@@ -63,7 +63,9 @@ pub fn is_generic(leaf: &str) -> bool {
 pub fn context_field(path: &[&str]) -> Option<String> {
     let (leaf, ancestors) = path.split_last()?;
     let leaf = canonical(leaf);
-    for a in ancestors.iter().rev() {
+    // The parent and the grandparent: farther ancestors (a document's root element) say
+    // nothing about a leaf.
+    for a in ancestors.iter().rev().take(2) {
         let c = canonical(a);
         let ws: Vec<&str> = c.split('_').collect();
         for w in std::iter::once(c.as_str()).chain(ws.iter().rev().copied()) {

@@ -192,6 +192,91 @@ fn walk_xml(node: roxmltree::Node, path: &mut Vec<String>, out: &mut Vec<Pair>) 
     path.pop();
 }
 
+/// One value of an XML event with the SLS-compatible regex that extracts it (SPL has no XML
+/// instruction: `regexp_extract(text, regex, 1)` per element, attribute or named datum).
+#[derive(Debug, Clone, PartialEq)]
+pub struct XmlItem {
+    /// Key path, as [`pairs`] gives it (`Event.System.TimeCreated.SystemTime`,
+    /// `Event.EventData.TargetUserName`).
+    pub path: Vec<String>,
+    pub value: String,
+    pub regex: String,
+}
+
+/// The values of an XML document with their extraction regexes; nothing when it is not XML.
+pub fn xml_items(text: &str) -> Vec<XmlItem> {
+    let Some(start) = xml_start(text) else {
+        return Vec::new();
+    };
+    let Ok(doc) = roxmltree::Document::parse(&text[start..]) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    xml_items_of(doc.root_element(), &mut Vec::new(), &mut out);
+    out
+}
+
+fn xml_items_of(node: roxmltree::Node, path: &mut Vec<String>, out: &mut Vec<XmlItem>) {
+    let tag = node.tag_name().name().to_string();
+    let t = regex::escape(&tag);
+    let text: String = node
+        .children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect::<String>()
+        .trim()
+        .to_string();
+    let leaf = !node.children().any(|c| c.is_element());
+    let named = node
+        .attributes()
+        .find(|a| a.name() == "Name" || a.name() == "name")
+        .filter(|a| !a.value().is_empty());
+    if let Some(a) = named
+        && leaf
+        && !text.is_empty()
+    {
+        path.push(a.value().to_string());
+        out.push(XmlItem {
+            path: path.clone(),
+            value: text,
+            regex: format!(
+                r#"<(?:\w+:)?{t}\b[^>]*\b{}=['"]{}['"][^>]*>([^<]*)</"#,
+                regex::escape(a.name()),
+                regex::escape(a.value())
+            ),
+        });
+        path.pop();
+        return;
+    }
+    path.push(tag);
+    for a in node.attributes() {
+        if a.value().is_empty() {
+            continue;
+        }
+        path.push(a.name().to_string());
+        out.push(XmlItem {
+            path: path.clone(),
+            value: a.value().to_string(),
+            regex: format!(
+                r#"<(?:\w+:)?{t}\b[^>]*\b{}=['"]([^'"]*)['"]"#,
+                regex::escape(a.name())
+            ),
+        });
+        path.pop();
+    }
+    if leaf && !text.is_empty() {
+        out.push(XmlItem {
+            path: path.clone(),
+            value: text,
+            regex: format!(r"<(?:\w+:)?{t}\b[^>/]*>([^<]*)</"),
+        });
+    }
+    for c in node.children().filter(|c| c.is_element()) {
+        xml_items_of(c, path, out);
+    }
+    path.pop();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +318,22 @@ mod tests {
         assert_eq!(find(&ps, "Event.System.Execution.ProcessID"), ["612"]);
         assert_eq!(find(&ps, "Event.EventData.TargetUserName"), ["bob"]);
         assert_eq!(find(&ps, "Event.EventData.IpAddress"), ["198.51.100.9"]);
+    }
+
+    #[test]
+    fn xml_items_carry_regexes_that_extract_their_values() {
+        let raw = "<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID>\
+            <TimeCreated SystemTime=\"2024-05-01T10:00:00.000Z\"/></System><EventData>\
+            <Data Name='Image'>C:\\Windows\\cmd.exe</Data><Data Name='User'>CORP\\bob</Data>\
+            </EventData></Event>";
+        let items = xml_items(raw);
+        assert!(items.len() >= 5);
+        for i in &items {
+            let re = regex::Regex::new(&i.regex).unwrap();
+            let got = re.captures(raw).and_then(|c| c.get(1)).map(|m| m.as_str());
+            assert_eq!(got, Some(i.value.as_str()), "{}", i.path.join("."));
+        }
+        assert!(items.iter().any(|i| i.path.join(".") == "Event.EventData.User"));
     }
 
     #[test]

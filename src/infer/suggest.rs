@@ -180,6 +180,20 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             outs.join(", ")
         ));
     }
+    // XML as a tree: one SLS-compatible `regexp_extract` per element, attribute and named
+    // datum seen in the samples (SPL has no XML instruction).
+    if det.payload == Payload::Xml {
+        let items = xml_fields(&rest_texts);
+        if !items.is_empty() {
+            extract.retain(|s| !s.starts_with("parse-kv -regexp"));
+            let src = ident(&text_field);
+            let parts: Vec<String> = items
+                .iter()
+                .map(|(n, re)| format!("{} = regexp_extract({src}, {}, 1)", ident(n), lit(re)))
+                .collect();
+            extract.push(format!("extend {}", parts.join(",\n           ")));
+        }
+    }
     if matches!(det.payload, Payload::Kv { .. }) && detect::bracketed(&rest_texts) {
         let at = extract.len().saturating_sub(1);
         let t = ident(&text_field);
@@ -706,6 +720,24 @@ fn remainders(det: &Detection, samples: &[String]) -> Vec<String> {
             .collect();
     }
     texts
+}
+
+/// Most XML values extracted per rule.
+const MAX_XML_FIELDS: usize = 150;
+
+/// The distinct XML key paths of the samples (dotted) with their extraction regexes, in the
+/// order first seen.
+fn xml_fields(texts: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in texts {
+        for item in super::peel::xml_items(t) {
+            let name = item.path.join(".");
+            if out.len() < MAX_XML_FIELDS && !out.iter().any(|(n, _)| *n == name) {
+                out.push((name, item.regex));
+            }
+        }
+    }
+    out
 }
 
 fn csv_names(det: &Detection, texts: &[String]) -> Vec<String> {
