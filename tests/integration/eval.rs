@@ -188,7 +188,7 @@ fn the_real_suggester_is_scored_whatever_it_returns() {
 #[test]
 fn the_whole_dataset_loads_with_one_event_per_expected_document() {
     let found = eval::discover(&[dataset()]);
-    assert_eq!(found.len(), 25);
+    assert_eq!(found.len(), 92);
     let mut events = 0;
     for dir in &found {
         let stream = eval::Stream::load(dir).unwrap_or_else(|e| panic!("{e}"));
@@ -197,7 +197,7 @@ fn the_whole_dataset_loads_with_one_event_per_expected_document() {
         }
         events += stream.len();
     }
-    assert_eq!(events, 96);
+    assert_eq!(events, 445);
     // nginx/error: multi-line events framed by event.original.
     let nginx = eval::Stream::load(&dataset().join("nginx/error")).unwrap();
     assert_eq!(nginx.len(), 4);
