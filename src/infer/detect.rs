@@ -66,6 +66,13 @@ pub const HEADERS: &[HeaderDef] = &[
         ],
         rest: true,
     },
+    // CEF or LEEF right after a classic syslog header: no program name in between.
+    HeaderDef {
+        name: "RFC 3164 syslog + CEF/LEEF",
+        regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+) ((?:CEF|LEEF):\d.*)$",
+        outputs: &["syslog_pri", "syslog_timestamp", "syslog_host", "message"],
+        rest: true,
+    },
     HeaderDef {
         name: "RFC 3164 syslog",
         regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+) (?:[a-z0-9]+\.[a-z]+ )?([^\s\[:]+)(?:\[(\d+)\])?:? ?(.*)$",
@@ -585,9 +592,15 @@ fn best_header(texts: &[String], used: &[usize]) -> Option<(usize, f64, Vec<Stri
     None
 }
 
-/// Header fields never contain `=` (that would be a key=value payload read as a header).
+/// Header fields never start as a `key=value` pair (that would be a key=value payload read
+/// as a header); a URL with a query string (`/search?q=x`) is not one.
 fn header_plausible(c: &regex::Captures) -> bool {
-    (1..c.len() - 1).all(|g| c.get(g).is_none_or(|m| !m.as_str().contains('=')))
+    let pair = |s: &str| {
+        s.split_once('=').is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|ch| ch.is_alphanumeric() || "_-.".contains(ch))
+        })
+    };
+    (1..c.len() - 1).all(|g| c.get(g).is_none_or(|m| !pair(m.as_str())))
 }
 
 /// Detects the payload of the (header-less) texts.
