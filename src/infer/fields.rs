@@ -184,7 +184,7 @@ static TIME_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 
 /// The SPL expression converting `expr` (a field holding a timestamp of format `index`) into a
 /// TIMESTAMP; `year` completes year-less formats.
-pub fn time_expr(index: usize, expr: &str, year: i32) -> String {
+pub fn time_expr(index: usize, expr: &str, _year: i32) -> String {
     let f = &TIME_FORMATS[index];
     // Milliseconds are kept when the text has them (`HH:mm:ss.SSS`), else whole seconds.
     let ms = |text: String, fmt: &str| {
@@ -198,10 +198,16 @@ pub fn time_expr(index: usize, expr: &str, year: i32) -> String {
         )
     };
     match f.spl {
-        "syslog" => ms(
-            format!("concat('{year} ', regexp_replace({{frac}}, ' +', ' '))"),
-            "yyyy MMM d HH:mm:ss",
-        ),
+        // Year-less: the year of the clock at run time, and a date more than a day ahead
+        // of it belongs to the previous year (`Dec 31` read on January 1st).
+        "syslog" => {
+            let t = ms(
+                "concat(cast(year(now()) as varchar), ' ', regexp_replace({frac}, ' +', ' '))"
+                    .to_string(),
+                "yyyy MMM d HH:mm:ss",
+            );
+            format!("if({t} > date_add('day', 1, now()), date_add('year', -1, {t}), {t})")
+        }
         "apache" => format!(
             "parse_datetime(regexp_replace({expr}, '[\\[\\]]|\\.\\d+', ''), 'dd/MMM/yyyy:HH:mm:ss Z')"
         ),
@@ -473,6 +479,28 @@ mod tests {
             ValueType::HttpMethod
         );
         assert_ne!(dominant(["GET", "alice"]), ValueType::HttpMethod);
+    }
+
+    #[test]
+    fn year_less_times_roll_back_over_new_year() {
+        use crate::event::{Text, Timestamp};
+        let i = TIME_FORMATS.iter().position(|f| f.spl == "syslog").unwrap();
+        let rule = format!("* | extend t = {}", time_expr(i, "content", 0));
+        let plan = crate::spl::compile(&rule).unwrap();
+        let at = |now: &str, line: &str| {
+            let nanos = chrono::DateTime::parse_from_rfc3339(now)
+                .unwrap()
+                .timestamp_nanos_opt()
+                .unwrap();
+            let mut r = crate::spl::Runner::new(&plan).with_clock(Timestamp::utc(nanos));
+            let mut out = Vec::new();
+            r.run_event(r.line_event(Text::new(line)), &mut out).unwrap();
+            out[0].1.to_json(false)["t"].as_str().unwrap().to_string()
+        };
+        // Read just after New Year: last December.
+        assert_eq!(at("2027-01-01T00:00:30Z", "Dec 31 23:59:00"), "2026-12-31T23:59:00Z");
+        // Read the same day: this year.
+        assert_eq!(at("2026-06-01T12:00:00Z", "Jun  1 11:59:58"), "2026-06-01T11:59:58Z");
     }
 
     #[test]

@@ -108,12 +108,17 @@ pub fn suggest_with(
 
 /// The engine alone: no advisor.
 fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion, Diagnostic> {
-    check_input(samples)?;
+    let unusable = check_input(samples)?;
     let infer: Vec<String> = samples
         .iter()
-        .filter(|s| !s.trim().is_empty())
+        .enumerate()
+        .filter(|(i, s)| !s.trim().is_empty() && !unusable.contains(i))
         .take(MAX_INFER_SAMPLES)
-        .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+        .map(|(_, s)| {
+            s.trim_start_matches('\u{feff}')
+                .trim_end_matches(['\r', '\n'])
+                .to_string()
+        })
         .collect();
     let year = reference_year(options);
     let det = detect::detect(&infer);
@@ -161,6 +166,22 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     };
     let csv_names = csv_names(&det, &rest_texts);
     let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names);
+    // A CSV header row names the columns; it is not an event (with or without a BOM).
+    if let Payload::Csv {
+        header: Some(_), ..
+    } = &det.payload
+        && det.layers.is_empty()
+        && let Some(h) = infer.first()
+    {
+        extract.insert(
+            0,
+            format!(
+                "where \"content\" <> {} and \"content\" <> {}",
+                lit(h),
+                lit(&format!("\u{feff}{h}"))
+            ),
+        );
+    }
     for k in &known {
         let def = &detect::KNOWN_MESSAGES[*k];
         let outs: Vec<String> = def.outputs.iter().map(|o| ident(o)).collect();
@@ -531,6 +552,21 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         vec!["project-rename \"event.original\" = content".to_string()],
     ];
     let mut diagnostics = Vec::new();
+    if !unusable.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                codes::BINARY_INPUT,
+                format!(
+                    "{} sample line(s) were left out of inference: binary or longer than {} \
+                     bytes (the first is line {})",
+                    unusable.len(),
+                    MAX_SAMPLE_BYTES,
+                    unusable[0] + 1
+                ),
+            )
+            .with_hint("the rule still runs on them; check the framing of those lines"),
+        );
+    }
     for (i, cand) in candidates.iter().enumerate() {
         let text = synth::rule(cand);
         match spl::compile(&text) {
@@ -541,7 +577,8 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
                         "the full rule did not compile; a simpler rule is returned",
                     ));
                 }
-                let (preview, coverage, mut diags) = validate(&plan, samples, &targets);
+                let (preview, coverage, mut diags) =
+                    validate(&plan, samples, &targets, reference_clock(options));
                 diagnostics.append(&mut diags);
                 return Ok(Suggestion {
                     spl: text,
@@ -649,38 +686,64 @@ fn prefer_precise_time(fields: &[RawField], choices: &mut [(String, f64, String)
     }
 }
 
-fn check_input(samples: &[String]) -> Result<(), Diagnostic> {
+/// Lines that cannot be inferred from (binary, or longer than [`MAX_SAMPLE_BYTES`]) are left
+/// out and reported; only when no usable line remains is the input refused.
+fn check_input(samples: &[String]) -> Result<Vec<usize>, Diagnostic> {
     if samples.iter().all(|s| s.trim().is_empty()) {
         return Err(
             Diagnostic::error(codes::NO_SAMPLES, "no sample lines were given")
                 .with_hint("paste a few lines of the log, one event per line"),
         );
     }
-    if let Some(s) = samples.iter().find(|s| s.len() > MAX_SAMPLE_BYTES) {
-        return Err(Diagnostic::error(
-            codes::INPUT_TOO_LARGE,
-            format!(
-                "a sample is {} bytes long; samples are limited to {} bytes",
-                s.len(),
-                MAX_SAMPLE_BYTES
-            ),
-        )
-        .with_hint("is the input one event per line? multi-line framing may be missing"));
+    let binary = |s: &str| {
+        let junk = s
+            .chars()
+            .filter(|c| *c == '\u{fffd}' || (c.is_control() && !"\t\r\n".contains(*c)))
+            .count();
+        junk * 10 > s.len().max(1)
+    };
+    let mut long = Vec::new();
+    let mut junk = Vec::new();
+    for (i, s) in samples.iter().enumerate() {
+        if s.len() > MAX_SAMPLE_BYTES {
+            long.push(i);
+        } else if binary(s) {
+            junk.push(i);
+        }
     }
-    let bytes: usize = samples.iter().take(200).map(String::len).sum();
-    let junk: usize = samples
+    let usable = samples
         .iter()
-        .take(200)
-        .flat_map(|s| s.chars())
-        .filter(|c| *c == '\u{fffd}' || (c.is_control() && !"\t\r\n".contains(*c)))
-        .count();
-    if junk * 10 > bytes.max(1) {
+        .enumerate()
+        .any(|(i, s)| !s.trim().is_empty() && !long.contains(&i) && !junk.contains(&i));
+    if !usable {
+        if let Some(&i) = long.first() {
+            return Err(Diagnostic::error(
+                codes::INPUT_TOO_LARGE,
+                format!(
+                    "a sample is {} bytes long; samples are limited to {} bytes",
+                    samples[i].len(),
+                    MAX_SAMPLE_BYTES
+                ),
+            )
+            .with_hint("is the input one event per line? multi-line framing may be missing"));
+        }
         return Err(
             Diagnostic::error(codes::BINARY_INPUT, "the input looks binary, not log text")
                 .with_hint("decompress archives first (soc normalize reads .gz and .zst)"),
         );
     }
-    Ok(())
+    let mut out: Vec<usize> = long.into_iter().chain(junk).collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The reference time as the clock the preview runs with (`now()` in the rule).
+fn reference_clock(options: &SuggestOptions) -> Option<crate::event::Timestamp> {
+    let t = options.reference_time.as_deref()?;
+    let d = chrono::DateTime::parse_from_rfc3339(t).ok()?;
+    Some(crate::event::Timestamp::utc(
+        d.timestamp_nanos_opt().unwrap_or_default(),
+    ))
 }
 
 fn reference_year(options: &SuggestOptions) -> i32 {
@@ -1493,8 +1556,12 @@ fn validate(
     plan: &spl::Plan,
     samples: &[String],
     targets: &[String],
+    clock: Option<crate::event::Timestamp>,
 ) -> (Vec<serde_json::Value>, Coverage, Vec<Diagnostic>) {
     let mut runner = spl::Runner::new(plan);
+    if let Some(now) = clock {
+        runner = runner.with_clock(now);
+    }
     let mut preview = Vec::new();
     let mut fill: Vec<(String, usize)> = targets.iter().map(|t| (t.clone(), 0)).collect();
     let mut parsed = 0usize;
