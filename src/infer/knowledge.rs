@@ -217,7 +217,12 @@ pub const SYNONYMS: &[(&str, &str)] = &[
     ("eventname", "event.action"),
     ("operationname", "event.action"),
     ("logid", "event.code"),
-    ("eventid", "event.id"),
+    // Windows and most products number event *types* (4625 = failed logon): a code.
+    ("eventid", "event.code"),
+    ("verb", "event.action"),
+    ("requesturi", "url.original"),
+    ("requesturl", "url.original"),
+    ("methodname", "event.action"),
     ("id", "event.id?"),
     ("msgid", "event.code"),
     ("m", "event.code"),

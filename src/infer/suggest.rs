@@ -879,28 +879,48 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
                 flatten(o, &mut Vec::new(), &mut leaves);
             }
             for leaf in leaves {
-                let jp = leaf
-                    .path
-                    .iter()
-                    .map(|k| {
-                        if !k.is_empty()
-                            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                            && !k.starts_with(|c: char| c.is_ascii_digit())
-                        {
-                            format!(".{k}")
-                        } else {
-                            format!("[\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""))
-                        }
-                    })
-                    .collect::<String>();
+                let jp = leaf.path.iter().map(|k| json_step(k)).collect::<String>();
                 let func = if leaf.array {
                     "json_extract"
                 } else {
                     "json_extract_scalar"
                 };
+                let expr = format!("{func}({}, {})", ident(&name), lit(&format!("${jp}")));
+                // A string that holds a JSON document is another layer (a cloud envelope
+                // around an audit record): its leaves are read through the string.
+                let inner: Vec<serde_json::Value> = leaf
+                    .values
+                    .iter()
+                    .filter_map(|v| {
+                        let t = v.trim();
+                        (t.starts_with('{') && t.ends_with('}'))
+                            .then(|| serde_json::from_str::<serde_json::Value>(t).ok())
+                            .flatten()
+                            .filter(serde_json::Value::is_object)
+                    })
+                    .collect();
+                if !leaf.array && !inner.is_empty() && inner.len() == leaf.values.len() {
+                    let mut sub: Vec<Leaf> = Vec::new();
+                    for o in &inner {
+                        flatten(o, &mut Vec::new(), &mut sub);
+                    }
+                    for l in sub.into_iter().filter(|l| !l.array) {
+                        let p = l.path.iter().map(|k| json_step(k)).collect::<String>();
+                        out.push(RawField {
+                            source: format!("{name}.{}.{}", leaf.path.join("."), l.path.join(".")),
+                            expr: format!("json_extract_scalar({expr}, {})", lit(&format!("${p}"))),
+                            raw: Some(name.clone()),
+                            ty: dominant(l.values.iter().map(String::as_str)),
+                            values: l.values,
+                            context: Vec::new(),
+                            kv: false,
+                        });
+                    }
+                    continue;
+                }
                 out.push(RawField {
                     source: format!("{name}.{}", leaf.path.join(".")),
-                    expr: format!("{func}({}, {})", ident(&name), lit(&format!("${jp}"))),
+                    expr,
                     raw: Some(name.clone()),
                     ty: dominant(leaf.values.iter().map(String::as_str)),
                     values: leaf.values,
@@ -918,6 +938,42 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             })
             .collect();
         if texts.is_empty() {
+            continue;
+        }
+        // A text column holding JSON documents is another layer: its leaves are read
+        // through it (`json_extract_scalar("properties", '$.verb')`).
+        let docs: Vec<serde_json::Value> = texts
+            .iter()
+            .filter_map(|t| {
+                let t = t.trim();
+                (t.starts_with('{') && t.ends_with('}'))
+                    .then(|| serde_json::from_str::<serde_json::Value>(t).ok())
+                    .flatten()
+                    .filter(serde_json::Value::is_object)
+            })
+            .collect();
+        if !docs.is_empty() && docs.len() == texts.len() {
+            let mut sub: Vec<Leaf> = Vec::new();
+            for o in &docs {
+                flatten(o, &mut Vec::new(), &mut sub);
+            }
+            for l in sub {
+                let p = l.path.iter().map(|k| json_step(k)).collect::<String>();
+                let func = if l.array {
+                    "json_extract"
+                } else {
+                    "json_extract_scalar"
+                };
+                out.push(RawField {
+                    source: format!("{name}.{}", l.path.join(".")),
+                    expr: format!("{func}({}, {})", ident(&name), lit(&format!("${p}"))),
+                    raw: Some(name.clone()),
+                    ty: dominant(l.values.iter().map(String::as_str)),
+                    values: l.values,
+                    context: Vec::new(),
+                    kv: false,
+                });
+            }
             continue;
         }
         let ty = dominant(texts.iter().map(String::as_str));
@@ -943,6 +999,18 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
         });
     }
     out
+}
+
+/// One JSONPath step for a key: `.key`, or `["a.b"]` for keys that are not identifiers.
+fn json_step(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !k.starts_with(|c: char| c.is_ascii_digit())
+    {
+        format!(".{k}")
+    } else {
+        format!("[\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""))
+    }
 }
 
 /// One leaf of nested JSON: its key path, whether it is an array of values, the values.
