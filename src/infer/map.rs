@@ -373,17 +373,14 @@ const LEARNED_MIN_SUPPORT: usize = 2;
 /// Share of the products with the key that must agree.
 const LEARNED_MIN_SHARE: f64 = 0.3;
 
-/// The key path of a field as learned knowledge sees it: JSON paths without the column that
-/// held the document, template slots and synthetic names without any.
+/// The key path of a field as learned knowledge sees it: its JSON or XML path; template
+/// slots and synthetic names have none.
 pub fn key_path(f: &RawField) -> Vec<&str> {
     if is_slot(&f.source) || f.source.contains('+') {
         return Vec::new();
     }
-    let mut segs: Vec<&str> = f.source.split('.').collect();
-    if segs.len() > 1 && f.raw.as_deref() == Some(segs[0]) {
-        segs.remove(0);
-    }
-    segs
+    // `parse-json` makes each top-level key a column, so the column is the path's first key.
+    f.source.split('.').collect()
 }
 
 /// A field from learned knowledge: the best-supported candidate whose type fits the values.

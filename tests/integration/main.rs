@@ -8,6 +8,7 @@ mod common;
 mod docs;
 mod eval;
 mod functions;
+mod generalize;
 mod infer;
 mod limits;
 mod llm_client;
