@@ -322,7 +322,11 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
             "values are traffic directions".into(),
         );
     }
-    if let Some(t) = by_value(&f.ty) {
+    // A URL under a named key is one of many links an API record carries (profile pages,
+    // resource hrefs); only an unnamed position (a column, a slot of free text) is taken for
+    // the URL of the event by its shape alone.
+    let named = !is_slot(&f.source) && !is_column(&f.source);
+    if let Some(t) = by_value(&f.ty).filter(|_| !(named && f.ty == ValueType::Url)) {
         return (
             t.to_string(),
             0.6,
@@ -438,6 +442,12 @@ fn endpoint(target: &str) -> bool {
         target,
         "source.ip" | "destination.ip" | "client.ip" | "server.ip"
     )
+}
+
+/// Header-less CSV columns are named `col<n>` (see `suggest::csv_names`).
+fn is_column(name: &str) -> bool {
+    name.strip_prefix("col")
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Template slots are named `t<i>_<j>` (see `synth::slot_name`): their names carry no meaning.
