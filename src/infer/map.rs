@@ -143,6 +143,25 @@ fn by_value(ty: &ValueType) -> Option<&'static str> {
 /// Picks a target for one field: override, key synonym, context word, value type, else the
 /// vendor prefix.
 pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, String) {
+    let (t, c, r) = choose_by_name(f, prefix, learned);
+    // A code names a kind of event (`4625`, `302013`, `AUTH_FAIL`); a unique identifier of
+    // one event (a UUID, a long hash or number) is its id.
+    if t == "event.code"
+        && !f.values.is_empty()
+        && f.values.iter().all(|v| {
+            v.len() > 16 || matches!(classify(v), ValueType::Uuid | ValueType::Md5 | ValueType::Sha1)
+        })
+    {
+        return (
+            "event.id".into(),
+            c,
+            format!("{r}; values are unique identifiers, so event.id"),
+        );
+    }
+    (t, c, r)
+}
+
+fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, String) {
     let key = f.source.rsplit(['.', '/']).next().unwrap_or(&f.source);
     // A `MAC=` holding a whole link-layer header (netfilter): destination MAC, source MAC, type.
     if normalize(key) == "mac" && !f.values.is_empty() && f.values.iter().all(|v| is_link_header(v))
