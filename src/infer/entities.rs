@@ -20,6 +20,46 @@ struct Table {
     contexts: BTreeMap<String, String>,
     #[serde(default)]
     time: Time,
+    #[serde(default)]
+    outcome: Outcome,
+    #[serde(default)]
+    alert: Alert,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Outcome {
+    success: Vec<String>,
+    failure: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Alert {
+    words: Vec<String>,
+}
+
+/// The outcome a value states (`SUCCESS` → success, `NXDOMAIN` → failure), if it states one.
+pub fn outcome_of(value: &str) -> Option<&'static str> {
+    let v = value.trim().to_lowercase();
+    let o = &ENTITIES.outcome;
+    if o.success.contains(&v) {
+        Some("success")
+    } else if o.failure.contains(&v) {
+        Some("failure")
+    } else {
+        None
+    }
+}
+
+/// The outcome words of the table, for a rule that maps values it has not seen.
+pub fn outcome_words() -> (&'static [String], &'static [String]) {
+    (&ENTITIES.outcome.success, &ENTITIES.outcome.failure)
+}
+
+/// Whether a key names an alert, a threat or a detection (`alert_name`, `threat.id`).
+pub fn names_alert(path: &[&str]) -> bool {
+    path.iter()
+        .flat_map(|s| words(s))
+        .any(|w| ENTITIES.alert.words.contains(&w))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -419,16 +419,25 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         .filter_map(|t| raw_fields.iter().find(|f| f.source == t.source))
         .flat_map(|f| f.values.iter().cloned())
         .collect();
-    let learned_rules = match &action_expr {
+    let mut learned_rules = match &action_expr {
         Some(a) => action_rules(learned, a, &action_values),
         None => Vec::new(),
     };
+    learned_rules.extend(outcome_rules(&raw_fields));
+    let alert = raw_fields.iter().any(|f| {
+        let path = map::key_path(f);
+        !path.is_empty() && super::entities::names_alert(&path)
+    });
     let categorize = categorization(
         &templates,
         &text_field,
         &targets,
         &rest_texts,
-        Kinds { web_error, ids },
+        Kinds {
+            web_error,
+            ids,
+            alert,
+        },
         &options.categories,
         &learned_rules,
     );
@@ -1133,6 +1142,8 @@ struct Kinds {
     web_error: bool,
     /// An intrusion detection product: events naming a rule are alerts.
     ids: bool,
+    /// The records name alerts, threats or detections.
+    alert: bool,
 }
 
 fn normalize_key(k: &str) -> String {
@@ -1255,6 +1266,9 @@ fn categorization(
         ("web+network", "access")
     } else if web {
         ("web", "access")
+    } else if has("dns.question.name") {
+        // A DNS query and its answer.
+        ("network", "protocol")
     } else if has("destination.ip") || has("destination.port") {
         ("network", "connection")
     } else {
@@ -1420,10 +1434,36 @@ fn action_rules(learned: &super::learned::Learned, action: &str, values: &[Strin
     exact
 }
 
+/// `event.outcome` from a field whose sample values all state an outcome (`result: SUCCESS`,
+/// DNS response codes): the rule maps every outcome word of the table, not only the ones
+/// seen, so new lines with the other outcome are categorized too.
+fn outcome_rules(fields: &[RawField]) -> Vec<LearnedRule> {
+    let Some(f) = fields.iter().find(|f| {
+        !f.values.is_empty() && f.values.iter().all(|v| super::entities::outcome_of(v).is_some())
+    }) else {
+        return Vec::new();
+    };
+    let (success, failure) = super::entities::outcome_words();
+    let list = |ws: &[String]| ws.iter().map(|w| lit(w)).collect::<Vec<_>>().join(", ");
+    let x = format!("lower(trim({}))", f.expr);
+    vec![
+        LearnedRule {
+            field: "event.outcome".into(),
+            cond: format!("{x} IN ({})", list(success)),
+            values: vec!["success".into()],
+        },
+        LearnedRule {
+            field: "event.outcome".into(),
+            cond: format!("{x} IN ({})", list(failure)),
+            values: vec!["failure".into()],
+        },
+    ]
+}
+
 /// `event.kind`: alerts for IDS events naming a rule, events otherwise.
 fn kind_of(kinds: Kinds, targets: &[String]) -> &'static str {
     let has = |t: &str| targets.iter().any(|x| x == t);
-    if kinds.ids && (has("rule.id") || has("rule.name")) {
+    if (kinds.ids && (has("rule.id") || has("rule.name"))) || kinds.alert {
         "'alert'"
     } else {
         "'event'"
