@@ -297,7 +297,25 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             None => {
                 let (t, c, r) = choices[fi].clone();
                 let candidates = if c < super::advice::UNSURE {
-                    super::advice::candidates(f, prefix, &t)
+                    // What other products did with this key comes first (learned knowledge,
+                    // best supported first), then the name-similar model fields.
+                    let path = map::key_path(f);
+                    let mut cs: Vec<String> = learned
+                        .candidates(&path)
+                        .into_iter()
+                        .filter(|k| map::accepts(&k.field, &f.ty))
+                        .take(3)
+                        .map(|k| k.field)
+                        .collect();
+                    for x in super::advice::candidates(f, prefix, &t) {
+                        if !cs.contains(&x) && cs.len() < super::advice::MAX_CANDIDATES {
+                            cs.push(x);
+                        }
+                    }
+                    if cs.len() == 1 && cs[0] == t {
+                        cs.clear();
+                    }
+                    cs
                 } else {
                     Vec::new()
                 };
