@@ -169,11 +169,35 @@ pub const TIME_FORMATS: &[TimeFormat] = &[
         spl: "parse_datetime(regexp_replace(replace({}, ',', ''), '(\\d)([AaPp][Mm])$', '$1 $2'), 'M/d/yyyy h:mm:ss a')",
     },
     TimeFormat {
+        name: "yyyy-MM-dd HH:mm:ss[.SSS] zone abbreviation",
+        pattern: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}([.,]\d{1,9})? [A-Z]{2,5}$",
+        spl: "zone:iso",
+    },
+    TimeFormat {
+        name: "EEE MMM dd HH:mm:ss zone yyyy (Java Date)",
+        pattern: r"^[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} [A-Z]{2,5} \d{4}$",
+        spl: "zone:java",
+    },
+    TimeFormat {
         name: "MM/dd/yyyy HH:mm:ss",
         pattern: r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$",
         spl: "parse_datetime({}, 'MM/dd/yyyy HH:mm:ss')",
     },
 ];
+
+/// Zone abbreviations and their UTC offsets in minutes (`knowledge/zones.toml`).
+pub fn zones() -> &'static [(String, i64)] {
+    static ZONES: LazyLock<Vec<(String, i64)>> = LazyLock::new(|| {
+        #[derive(serde::Deserialize)]
+        struct Table {
+            offsets: std::collections::BTreeMap<String, i64>,
+        }
+        toml::from_str::<Table>(include_str!("../../knowledge/zones.toml"))
+            .map(|t| t.offsets.into_iter().collect())
+            .unwrap_or_default()
+    });
+    &ZONES
+}
 
 static TIME_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     TIME_FORMATS
@@ -220,6 +244,26 @@ pub fn time_expr(index: usize, expr: &str, _year: i32) -> String {
             "EEE MMM d HH:mm:ss yyyy",
         ),
         "iso" => format!("try_cast(replace({expr}, ',', '.') as TIMESTAMP)"),
+        // A zone abbreviation: the wall-clock time read as UTC, less the zone's offset
+        // (`knowledge/zones.toml`); an abbreviation not in the table gives NULL.
+        "zone:iso" | "zone:java" => {
+            let zone = format!("regexp_extract({expr}, '([A-Z]{{2,5}})(?: \\d{{4}})?$', 1)");
+            let mut case = format!("CASE {zone}");
+            for (abbr, minutes) in zones() {
+                case.push_str(&format!(" WHEN '{abbr}' THEN {minutes}"));
+            }
+            case.push_str(" ELSE NULL END");
+            let wall = if f.spl == "zone:iso" {
+                format!(
+                    "try_cast(replace(regexp_replace({expr}, ' [A-Z]{{2,5}}$', ''), ',', '.') as TIMESTAMP)"
+                )
+            } else {
+                format!(
+                    "try(parse_datetime(regexp_replace(regexp_replace({expr}, ' [A-Z]{{2,5}} ', ' '), ' +', ' '), 'EEE MMM d HH:mm:ss yyyy'))"
+                )
+            };
+            format!("date_add('minute', -({case}), {wall})")
+        }
         spl => spl.replace("{}", expr),
     }
 }
@@ -479,6 +523,33 @@ mod tests {
             ValueType::HttpMethod
         );
         assert_ne!(dominant(["GET", "alice"]), ValueType::HttpMethod);
+    }
+
+    #[test]
+    fn zone_abbreviations_are_offsets() {
+        assert!(zones().iter().any(|(z, m)| z == "CEST" && *m == 120));
+        let run = |v: &str| {
+            let i = (0..TIME_FORMATS.len())
+                .find(|i| TIME_RES[*i].is_match(v))
+                .unwrap_or_else(|| panic!("{v} is not a known time"));
+            let rule = format!("* | extend t = {}", time_expr(i, "content", 0));
+            let plan = crate::spl::compile(&rule).unwrap();
+            let mut r = crate::spl::Runner::new(&plan);
+            let mut out = Vec::new();
+            r.run_event(r.line_event(crate::event::Text::new(v)), &mut out)
+                .unwrap();
+            out[0]
+                .1
+                .to_json(false)
+                .get("t")
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(run("2024-05-01 12:00:00 CEST"), "2024-05-01T10:00:00Z");
+        assert_eq!(run("2024-05-01 06:00:00.250 EDT"), "2024-05-01T10:00:00.250Z");
+        assert_eq!(run("Wed May 01 19:00:00 JST 2024"), "2024-05-01T10:00:00Z");
+        // An abbreviation the table does not know is no time rather than a wrong one.
+        assert!(run("2024-05-01 12:00:00 XYZT").is_null());
     }
 
     #[test]

@@ -1101,8 +1101,20 @@ fn flatten(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<Leaf>) {
 fn combine_date_time(mut fields: Vec<RawField>) -> Vec<RawField> {
     let di = fields.iter().position(|f| f.source == "date");
     let ti = fields.iter().position(|f| f.source == "time");
-    let (Some(di), Some(ti)) = (di, ti) else {
-        return fields;
+    // Without such names: a column of dates right before a column of times (header-less
+    // CSV, W3C logs).
+    let date_re = Regex::new(r"^\d{4}-\d{2}-\d{2}$").expect("date");
+    let time_re = Regex::new(r"^\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?$").expect("time");
+    let all = |f: &RawField, re: &Regex| !f.values.is_empty() && f.values.iter().all(|v| re.is_match(v));
+    let adjacent = (0..fields.len().saturating_sub(1)).find(|&i| {
+        all(&fields[i], &date_re)
+            && all(&fields[i + 1], &time_re)
+            && fields[i].values.len() == fields[i + 1].values.len()
+    });
+    let (di, ti) = match (di, ti, adjacent) {
+        (Some(d), Some(t), _) => (d, t),
+        (_, _, Some(i)) => (i, i + 1),
+        _ => return fields,
     };
     // A `tz` offset field (FortiOS `tz="-0500"`) completes the local time.
     let zone = Regex::new(r"^[+-]\d{2}:?\d{2}$").expect("zone");

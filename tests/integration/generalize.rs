@@ -265,3 +265,17 @@ fn repeated_labels_in_a_template_keep_every_value() {
     uniq.dedup();
     assert_eq!(uniq.len(), renames.len(), "{r}");
 }
+
+#[test]
+fn date_and_time_in_separate_columns_and_zone_abbreviations() {
+    let p = preview(&[
+        "4625,2024-05-01,10:00:00,192.0.2.1,bob",
+        "4624,2024-05-01,10:00:05,192.0.2.2,alice",
+    ]);
+    assert_eq!(p[0]["@timestamp"], "2024-05-01T10:00:00Z");
+    let p = preview(&[
+        r#"{"when":"2024-05-01 12:00:00 CEST","user":"bob"}"#,
+        r#"{"when":"2024-05-01 12:00:05 CEST","user":"alice"}"#,
+    ]);
+    assert_eq!(p[0]["@timestamp"], "2024-05-01T10:00:00Z");
+}
