@@ -32,6 +32,8 @@ pub enum ValueType {
     Severity,
     Protocol,
     UserAgent,
+    /// A number with a time unit (`15ms`, `0.000150566s`, `2m`).
+    Duration,
     Word,
     Text,
 }
@@ -62,6 +64,7 @@ impl ValueType {
             ValueType::Severity => "severity",
             ValueType::Protocol => "protocol",
             ValueType::UserAgent => "user_agent",
+            ValueType::Duration => "duration",
             ValueType::Word => "keyword",
             ValueType::Text => "text",
         }
@@ -275,6 +278,7 @@ macro_rules! re {
 }
 
 re!(INT, r"^-?\d{1,18}$");
+re!(DURATION, r"^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)$");
 re!(FLOAT, r"^-?\d+\.\d+$");
 re!(MAC, r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$");
 re!(
@@ -339,6 +343,9 @@ pub fn classify(v: &str) -> ValueType {
     }
     if INT.is_match(v) {
         return ValueType::Integer;
+    }
+    if DURATION.is_match(v) {
+        return ValueType::Duration;
     }
     if FLOAT.is_match(v) {
         return ValueType::Float;

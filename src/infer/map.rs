@@ -84,7 +84,9 @@ fn compatible(target: &str, ty: &ValueType, strict: bool) -> bool {
             matches!(ty, ValueType::Timestamp(_)) || (!strict && *ty == ValueType::Integer)
         }
         t if t.is_integer() => {
-            *ty == ValueType::Integer || (target.ends_with(".port") && *ty == ValueType::IpPort)
+            *ty == ValueType::Integer
+                || (target.ends_with(".port") && *ty == ValueType::IpPort)
+                || (target == "event.duration" && *ty == ValueType::Duration)
         }
         t if t.is_numeric() => matches!(ty, ValueType::Integer | ValueType::Float),
         _ => {
@@ -136,6 +138,7 @@ fn by_value(ty: &ValueType) -> Option<&'static str> {
         ValueType::Sha1 => "file.hash.sha1",
         ValueType::Timestamp(_) => "@timestamp",
         ValueType::Severity => "log.level",
+        ValueType::Duration => "event.duration",
         _ => return None,
     })
 }
@@ -571,6 +574,10 @@ pub fn convert_opts(
             };
             format!("from_unixtime(try_cast({x} as BIGINT){div})")
         }
+        // A number with its unit (`15ms`, `0.00015s`) in nanoseconds.
+        (ValueType::Duration, _) if target == "event.duration" => format!(
+            "try_cast(round(try_cast(regexp_extract({x}, '^([0-9.]+)', 1) as DOUBLE) * CASE regexp_extract({x}, '([a-zµ]+)$', 1) WHEN 'ns' THEN 1 WHEN 'us' THEN 1000 WHEN 'µs' THEN 1000 WHEN 'ms' THEN 1000000 WHEN 's' THEN 1000000000 WHEN 'm' THEN 60000000000 WHEN 'h' THEN 3600000000000 END) as BIGINT)"
+        ),
         // Durations in milliseconds (`duration_ms`, W3C `time-taken`) become nanoseconds.
         (_, Some(t))
             if t.is_integer()

@@ -691,6 +691,26 @@ fn positional(
         }
         last_ip = None;
     }
+    // A value guessed by its shape yields to a field whose name says the same target (an
+    // upstream URL after the request URL is not the event's URL).
+    for i in 0..choices.len() {
+        let (t, c, _) = &choices[i];
+        if *c > 0.6 || t == "@timestamp" || vendor(t) {
+            continue;
+        }
+        let named = choices
+            .iter()
+            .enumerate()
+            .any(|(j, (u, d, _))| j != i && u == t && *d >= 0.75);
+        if named {
+            let base = fields[i].source.replace(|c: char| !c.is_alphanumeric() && c != '.' && c != '_', "_");
+            choices[i] = (
+                format!("{prefix}.{base}"),
+                0.3,
+                format!("{t} is named by another field; this one is kept under the vendor prefix"),
+            );
+        }
+    }
     choices
 }
 

@@ -279,3 +279,18 @@ fn date_and_time_in_separate_columns_and_zone_abbreviations() {
     ]);
     assert_eq!(p[0]["@timestamp"], "2024-05-01T10:00:00Z");
 }
+
+#[test]
+fn access_log_with_extra_columns_keeps_the_known_ones() {
+    let p = preview(&[
+        r#"192.0.2.1 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 512 "-" "curl/8.0" 42 "router-a" "http://10.0.0.1:8080" 2ms"#,
+        r#"192.0.2.2 - bob [10/Oct/2024:13:55:37 +0000] "POST /b HTTP/1.1" 302 12 "-" "curl/8.0" 43 "router-b" "http://10.0.0.2:8080" 15ms"#,
+    ]);
+    assert_eq!(p[1]["url.original"], "/b");
+    assert_eq!(p[1]["http.response.status_code"], 302);
+    assert_eq!(p[1]["user.name"], "bob");
+    // A duration with its unit, in nanoseconds.
+    assert_eq!(p[1]["event.duration"], 15_000_000);
+    // The upstream URL is not the request's.
+    assert!(p[1].get("url.domain").is_none(), "{}", p[1]);
+}
