@@ -233,7 +233,7 @@ pub fn time_expr(index: usize, expr: &str, _year: i32) -> String {
                     .to_string(),
                 "yyyy MMM d HH:mm:ss",
             );
-            format!("if({t} > date_add('day', 1, now()), date_add('year', -1, {t}), {t})")
+            format!("date_add('year', if({t} > date_add('day', 1, now()), -1, 0), {t})")
         }
         "apache" => format!(
             "parse_datetime(regexp_replace({expr}, '[\\[\\]]|\\.\\d+', ''), 'dd/MMM/yyyy:HH:mm:ss Z')"

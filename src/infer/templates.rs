@@ -107,7 +107,8 @@ fn looks_variable(s: &str) -> bool {
     }
     // Identifiers carry digits (`foo-1744196400-056880284`, `FEF257372D5C14D4`, `vty0`):
     // a value that happened to repeat in the samples, not message text.
-    let has_digit = s.len() >= 4 && s.chars().any(|c| c.is_ascii_digit());
+    // (`ssh2`, `vty0` are names: one digit in a short word does not make a value).
+    let has_digit = s.len() >= 5 && s.chars().filter(|c| c.is_ascii_digit()).count() >= 2;
     has_digit
         || !matches!(
             classify(s),
