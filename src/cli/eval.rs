@@ -204,22 +204,25 @@ pub fn run(args: EvalArgs) -> Result<u8> {
     if let Some(path) = &args.report {
         write_report(path, &report)?;
     }
-    if let Some(min) = args.min_f1
-        && report.summary.micro_f1 < min
-    {
-        eprintln!(
-            "micro F1 {:.3} is below --min-f1 {min}",
-            report.summary.micro_f1
-        );
-        return Ok(1);
+    let floors = [
+        ("micro F1", "--min-f1", args.min_f1, report.summary.micro_f1),
+        (
+            "categorization",
+            "--min-categorization",
+            args.min_categorization,
+            report.summary.categorization_accuracy,
+        ),
+    ];
+    let mut below = false;
+    for (what, flag, min, got) in floors {
+        if let Some(min) = min
+            && got < min
+        {
+            eprintln!("{what} {got:.3} is below {flag} {min}");
+            below = true;
+        }
     }
-    if let Some(min) = args.min_categorization
-        && report.summary.categorization_accuracy < min
-    {
-        eprintln!(
-            "categorization {:.3} is below --min-categorization {min}",
-            report.summary.categorization_accuracy
-        );
+    if below {
         return Ok(1);
     }
     Ok(0)

@@ -88,34 +88,10 @@ impl Learned {
 
     /// The same knowledge with everything learned from `product` taken out.
     pub fn without_product(&self, product: &str) -> Learned {
-        let mut keys = BTreeMap::new();
-        for (k, s) in &self.keys {
-            let mut s = s.clone();
-            s.seen.remove(product);
-            for ps in s.fields.values_mut() {
-                ps.remove(product);
-            }
-            s.fields.retain(|_, ps| !ps.is_empty());
-            if !s.seen.is_empty() {
-                keys.insert(k.clone(), s);
-            }
-        }
-        let mut actions = BTreeMap::new();
-        for (k, s) in &self.actions {
-            let mut s = s.clone();
-            s.seen.remove(product);
-            for ps in s.fields.values_mut() {
-                ps.remove(product);
-            }
-            s.fields.retain(|_, ps| !ps.is_empty());
-            if !s.seen.is_empty() {
-                actions.insert(k.clone(), s);
-            }
-        }
         Learned {
             source: format!("{} without {product}", self.source),
-            keys,
-            actions,
+            keys: without(&self.keys, product),
+            actions: without(&self.actions, product),
         }
     }
 
@@ -235,6 +211,23 @@ impl Learned {
             out
         }
     }
+}
+
+/// Statistics with one product taken out of every set (forms only it had are dropped).
+fn without(stats: &BTreeMap<String, KeyStats>, product: &str) -> BTreeMap<String, KeyStats> {
+    let mut out = BTreeMap::new();
+    for (k, s) in stats {
+        let mut s = s.clone();
+        s.seen.remove(product);
+        for ps in s.fields.values_mut() {
+            ps.remove(product);
+        }
+        s.fields.retain(|_, ps| !ps.is_empty());
+        if !s.seen.is_empty() {
+            out.insert(k.clone(), s);
+        }
+    }
+    out
 }
 
 /// Word stems of an action value (`user.session.end` → `user`, `session`, `end`;

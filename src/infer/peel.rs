@@ -131,65 +131,16 @@ fn peel_string(s: &str, path: &mut Vec<String>, depth: usize, out: &mut Vec<Pair
     }
 }
 
+/// XML values as pairs under `path` (the key path of the string that held the document).
 fn walk_xml_text(text: &str, path: &mut Vec<String>, out: &mut Vec<Pair>) {
-    let Ok(doc) = roxmltree::Document::parse(text) else {
-        return;
-    };
-    walk_xml(doc.root_element(), path, out);
-}
-
-/// Elements and attributes as keys: `<TimeCreated SystemTime='…'/>` gives
-/// `TimeCreated.SystemTime`; `<Data Name='User'>bob</Data>` gives `EventData.User`; a leaf
-/// element's text gives its name.
-fn walk_xml(node: roxmltree::Node, path: &mut Vec<String>, out: &mut Vec<Pair>) {
-    let name = node.tag_name().name().to_string();
-    let named = node
-        .attribute("Name")
-        .or_else(|| node.attribute("name"))
-        .filter(|n| !n.is_empty());
-    let text: String = node
-        .children()
-        .filter(|c| c.is_text())
-        .filter_map(|c| c.text())
-        .collect::<String>()
-        .trim()
-        .to_string();
-    let leaf = !node.children().any(|c| c.is_element());
-    // "name attribute + text": the name is the key.
-    if let Some(n) = named
-        && leaf
-        && !text.is_empty()
-    {
-        path.push(n.to_string());
+    for item in xml_items(text) {
+        let mut p = path.clone();
+        p.extend(item.path);
         out.push(Pair {
-            path: path.clone(),
-            value: text,
-        });
-        path.pop();
-        return;
-    }
-    path.push(name);
-    for a in node.attributes() {
-        if a.value().is_empty() {
-            continue;
-        }
-        path.push(a.name().to_string());
-        out.push(Pair {
-            path: path.clone(),
-            value: a.value().to_string(),
-        });
-        path.pop();
-    }
-    if leaf && !text.is_empty() {
-        out.push(Pair {
-            path: path.clone(),
-            value: text,
+            path: p,
+            value: item.value,
         });
     }
-    for c in node.children().filter(|c| c.is_element()) {
-        walk_xml(c, path, out);
-    }
-    path.pop();
 }
 
 /// One value of an XML event with the SLS-compatible regex that extracts it (SPL has no XML
@@ -204,6 +155,9 @@ pub struct XmlItem {
 }
 
 /// The values of an XML document with their extraction regexes; nothing when it is not XML.
+/// Elements and attributes are keys: `<TimeCreated SystemTime='…'/>` gives
+/// `TimeCreated.SystemTime`; `<Data Name='User'>bob</Data>` gives `EventData.User`; a leaf
+/// element's text gives its name.
 pub fn xml_items(text: &str) -> Vec<XmlItem> {
     let Some(start) = xml_start(text) else {
         return Vec::new();

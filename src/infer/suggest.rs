@@ -926,54 +926,26 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
                 flatten(o, &mut Vec::new(), &mut leaves);
             }
             for leaf in leaves {
-                let jp = leaf.path.iter().map(|k| json_step(k)).collect::<String>();
-                let func = if leaf.array {
-                    "json_extract"
-                } else {
-                    "json_extract_scalar"
-                };
-                let expr = format!("{func}({}, {})", ident(&name), lit(&format!("${jp}")));
+                let source = format!("{name}.{}", leaf.path.join("."));
+                let expr = leaf_expr(&ident(&name), &leaf);
                 // A string that holds a JSON document is another layer (a cloud envelope
                 // around an audit record): its leaves are read through the string.
-                let inner: Vec<serde_json::Value> = leaf
-                    .values
-                    .iter()
-                    .filter_map(|v| {
-                        let t = v.trim();
-                        (t.starts_with('{') && t.ends_with('}'))
-                            .then(|| serde_json::from_str::<serde_json::Value>(t).ok())
-                            .flatten()
-                            .filter(serde_json::Value::is_object)
-                    })
-                    .collect();
-                if !leaf.array && !inner.is_empty() && inner.len() == leaf.values.len() {
-                    let mut sub: Vec<Leaf> = Vec::new();
-                    for o in &inner {
-                        flatten(o, &mut Vec::new(), &mut sub);
+                match json_layer(&leaf.values).filter(|_| !leaf.array) {
+                    Some(sub) => {
+                        for l in sub.into_iter().filter(|l| !l.array) {
+                            out.push(leaf_field(&name, &source, &expr, l));
+                        }
                     }
-                    for l in sub.into_iter().filter(|l| !l.array) {
-                        let p = l.path.iter().map(|k| json_step(k)).collect::<String>();
-                        out.push(RawField {
-                            source: format!("{name}.{}.{}", leaf.path.join("."), l.path.join(".")),
-                            expr: format!("json_extract_scalar({expr}, {})", lit(&format!("${p}"))),
-                            raw: Some(name.clone()),
-                            ty: dominant(l.values.iter().map(String::as_str)),
-                            values: l.values,
-                            context: Vec::new(),
-                            kv: false,
-                        });
-                    }
-                    continue;
+                    None => out.push(RawField {
+                        source,
+                        expr,
+                        raw: Some(name.clone()),
+                        ty: dominant(leaf.values.iter().map(String::as_str)),
+                        values: leaf.values,
+                        context: Vec::new(),
+                        kv: false,
+                    }),
                 }
-                out.push(RawField {
-                    source: format!("{name}.{}", leaf.path.join(".")),
-                    expr,
-                    raw: Some(name.clone()),
-                    ty: dominant(leaf.values.iter().map(String::as_str)),
-                    values: leaf.values,
-                    context: Vec::new(),
-                    kv: false,
-                });
             }
             continue;
         }
@@ -989,37 +961,9 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
         }
         // A text column holding JSON documents is another layer: its leaves are read
         // through it (`json_extract_scalar("properties", '$.verb')`).
-        let docs: Vec<serde_json::Value> = texts
-            .iter()
-            .filter_map(|t| {
-                let t = t.trim();
-                (t.starts_with('{') && t.ends_with('}'))
-                    .then(|| serde_json::from_str::<serde_json::Value>(t).ok())
-                    .flatten()
-                    .filter(serde_json::Value::is_object)
-            })
-            .collect();
-        if !docs.is_empty() && docs.len() == texts.len() {
-            let mut sub: Vec<Leaf> = Vec::new();
-            for o in &docs {
-                flatten(o, &mut Vec::new(), &mut sub);
-            }
+        if let Some(sub) = json_layer(&texts) {
             for l in sub {
-                let p = l.path.iter().map(|k| json_step(k)).collect::<String>();
-                let func = if l.array {
-                    "json_extract"
-                } else {
-                    "json_extract_scalar"
-                };
-                out.push(RawField {
-                    source: format!("{name}.{}", l.path.join(".")),
-                    expr: format!("{func}({}, {})", ident(&name), lit(&format!("${p}"))),
-                    raw: Some(name.clone()),
-                    ty: dominant(l.values.iter().map(String::as_str)),
-                    values: l.values,
-                    context: Vec::new(),
-                    kv: false,
-                });
+                out.push(leaf_field(&name, &name, &ident(&name), l));
             }
             continue;
         }
@@ -1046,6 +990,53 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
         });
     }
     out
+}
+
+/// The JSON documents some values hold, flattened to leaves; `None` unless every value is a
+/// JSON object.
+fn json_layer(values: &[String]) -> Option<Vec<Leaf>> {
+    let docs: Vec<serde_json::Value> = values
+        .iter()
+        .filter_map(|v| {
+            let t = v.trim();
+            (t.starts_with('{') && t.ends_with('}'))
+                .then(|| serde_json::from_str::<serde_json::Value>(t).ok())
+                .flatten()
+                .filter(serde_json::Value::is_object)
+        })
+        .collect();
+    if docs.is_empty() || docs.len() != values.len() {
+        return None;
+    }
+    let mut leaves = Vec::new();
+    for d in &docs {
+        flatten(d, &mut Vec::new(), &mut leaves);
+    }
+    Some(leaves)
+}
+
+/// The expression reading a leaf from the JSON in `doc` (an array whole, a scalar as text).
+fn leaf_expr(doc: &str, leaf: &Leaf) -> String {
+    let jp = leaf.path.iter().map(|k| json_step(k)).collect::<String>();
+    let func = if leaf.array {
+        "json_extract"
+    } else {
+        "json_extract_scalar"
+    };
+    format!("{func}({doc}, {})", lit(&format!("${jp}")))
+}
+
+/// The raw field of a leaf read from the JSON document `doc` (held by column `column`).
+fn leaf_field(column: &str, parent: &str, doc: &str, leaf: Leaf) -> RawField {
+    RawField {
+        source: format!("{parent}.{}", leaf.path.join(".")),
+        expr: leaf_expr(doc, &leaf),
+        raw: Some(column.to_string()),
+        ty: dominant(leaf.values.iter().map(String::as_str)),
+        values: leaf.values,
+        context: Vec::new(),
+        kv: false,
+    }
 }
 
 /// One JSONPath step for a key: `.key`, or `["a.b"]` for keys that are not identifiers.
