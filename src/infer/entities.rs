@@ -35,6 +35,8 @@ struct Outcome {
 #[derive(Debug, Default, Deserialize)]
 struct Alert {
     words: Vec<String>,
+    #[serde(default)]
+    indicator: Vec<String>,
 }
 
 /// The outcome a value states (`SUCCESS` → success, `NXDOMAIN` → failure), if it states one.
@@ -55,11 +57,22 @@ pub fn outcome_words() -> (&'static [String], &'static [String]) {
     (&ENTITIES.outcome.success, &ENTITIES.outcome.failure)
 }
 
-/// Whether a key names an alert, a threat or a detection (`alert_name`, `threat.id`).
+/// Whether a top-level key names an alert or a detection by its first word (`alert_name`,
+/// `detection_id`); nested keys (`debugData.threatSuspected`) describe something else.
 pub fn names_alert(path: &[&str]) -> bool {
-    path.iter()
-        .flat_map(|s| words(s))
-        .any(|w| ENTITIES.alert.words.contains(&w))
+    path.len() == 1
+        && words(path[0])
+            .first()
+            .is_some_and(|w| ENTITIES.alert.words.contains(w))
+}
+
+/// Whether a top-level key names a threat indicator (`ioc`, `ioc_type`): a threat-intelligence
+/// record, which ECS calls an enrichment.
+pub fn names_indicator(path: &[&str]) -> bool {
+    path.len() == 1
+        && words(path[0])
+            .first()
+            .is_some_and(|w| ENTITIES.alert.indicator.contains(w))
 }
 
 #[derive(Debug, Default, Deserialize)]

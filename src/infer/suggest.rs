@@ -442,10 +442,14 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         None => Vec::new(),
     };
     learned_rules.extend(outcome_rules(&raw_fields));
-    let alert = raw_fields.iter().any(|f| {
-        let path = map::key_path(f);
-        !path.is_empty() && super::entities::names_alert(&path)
-    });
+    let names = |f: &dyn Fn(&[&str]) -> bool| {
+        raw_fields.iter().any(|r| {
+            let path = map::key_path(r);
+            !path.is_empty() && f(&path)
+        })
+    };
+    let alert = names(&super::entities::names_alert);
+    let indicator = names(&super::entities::names_indicator);
     let categorize = categorization(
         &templates,
         &text_field,
@@ -455,6 +459,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             web_error,
             ids,
             alert,
+            indicator,
         },
         &options.categories,
         &learned_rules,
@@ -1183,8 +1188,10 @@ struct Kinds {
     web_error: bool,
     /// An intrusion detection product: events naming a rule are alerts.
     ids: bool,
-    /// The records name alerts, threats or detections.
+    /// The records name alerts or detections.
     alert: bool,
+    /// The records are threat-intelligence indicators.
+    indicator: bool,
 }
 
 fn normalize_key(k: &str) -> String {
@@ -1288,6 +1295,12 @@ fn categorization(
     }
     let kind = kind_of(kinds, targets);
     let mut out = vec![format!("{} = {kind}", ident("event.kind"))];
+    if kinds.indicator {
+        out[0] = format!("{} = 'enrichment'", ident("event.kind"));
+        out.push(format!("{} = ARRAY['threat']", ident("event.category")));
+        out.push(format!("{} = ARRAY['indicator']", ident("event.type")));
+        return out;
+    }
     if kinds.web_error {
         out.push(format!("{} = ARRAY['web']", ident("event.category")));
         if has("log.level") {
