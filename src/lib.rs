@@ -15,9 +15,11 @@
 //! - [`batch`]: batch normalization of log archives (`soc normalize`): framing, parallel
 //!   runs in input order, dead letters, accounting, checkpoints.
 //! - [`store`]: the embedded SQLite store (events, alerts, incidents, entities, audit log).
+//! - [`agents`]: detection (Sigma rules → alerts) and correlation (alerts → incidents).
 //! - [`cli`]: the `soc` command line (thin glue over the library).
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod batch;
 pub mod cli;
 pub mod diagnostic;
