@@ -4,3 +4,4 @@
 //! Depends on `store` (time parsing, persistence) and JSON events; never on `cli` or `server`.
 
 pub mod detect;
+pub mod winlog;

@@ -5,6 +5,7 @@ mod advice;
 mod bad_diagnostics;
 mod cli;
 mod common;
+mod detect;
 mod eval;
 mod functions;
 mod infer;
