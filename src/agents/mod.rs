@@ -3,5 +3,6 @@
 //!
 //! Depends on `store` (time parsing, persistence) and JSON events; never on `cli` or `server`.
 
+pub mod correlate;
 pub mod detect;
 pub mod winlog;

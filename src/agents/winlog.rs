@@ -152,6 +152,7 @@ pub fn read_records(text: &str) -> (Vec<Json>, Vec<(usize, String)>) {
             None => break,
             Some(Ok(v)) => out.push(v),
             Some(Err(e)) => {
+                let at = at + (text[at..].len() - text[at..].trim_start().len());
                 errors.push((at, e.to_string()));
                 // Skip to the next line and go on.
                 let rest = &text[at..];
