@@ -12,6 +12,7 @@ pub mod condition;
 pub mod event;
 pub mod mapping;
 pub mod rule;
+pub mod traceback;
 pub mod value;
 
 pub use event::Prepared;

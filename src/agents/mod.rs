@@ -5,4 +5,5 @@
 
 pub mod correlate;
 pub mod detect;
+pub mod ingest;
 pub mod winlog;
