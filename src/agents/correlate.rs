@@ -409,15 +409,23 @@ fn build_incident(
     let links: Vec<Link> = m
         .iter()
         .map(|&i| {
-            link_of[i].take().unwrap_or_else(|| Link {
-                alert: alerts[i].id.clone(),
-                to: None,
-                via: None,
-                reason: if i == m[0] {
-                    "first alert of the incident".into()
-                } else {
-                    "linked through a later alert that shares entities with both".into()
-                },
+            link_of[i].take().unwrap_or_else(|| {
+                if i == m[0] {
+                    return Link { alert: alerts[i].id.clone(), to: None, via: None, reason: "first alert of the incident".into() };
+                }
+                // Joined when a later alert linked to it: name that alert and the entity.
+                let shared = m.iter().filter(|&&j| j != i).find_map(|&j| {
+                    ents[i].iter().find(|e| linking(&e.kind) && ents[j].iter().any(|f| f.kind == e.kind && f.value == e.value)).map(|e| (j, e))
+                });
+                match shared {
+                    Some((j, e)) => Link {
+                        alert: alerts[i].id.clone(),
+                        to: Some(alerts[j].id.clone()),
+                        via: Some((e.kind.clone(), e.value.clone())),
+                        reason: format!("shares {} {} ({}) with \"{}\", which came later", e.kind, e.value, e.role, alerts[j].rule.title),
+                    },
+                    None => Link { alert: alerts[i].id.clone(), to: None, via: None, reason: "joined through alerts that share entities with it".into() },
+                }
             })
         })
         .collect();

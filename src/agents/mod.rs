@@ -6,4 +6,5 @@
 pub mod correlate;
 pub mod detect;
 pub mod ingest;
+pub mod pipeline;
 pub mod winlog;

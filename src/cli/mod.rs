@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod analyze;
 pub mod eval;
 pub mod llm;
 pub mod normalize;
@@ -34,6 +35,12 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Suggest a normalization rule (format, fields, ECS mapping, SPL) from sample lines.
     Suggest(suggest::SuggestArgs),
+    /// Run Sigma rules over events (normalized, Windows event JSON or raw logs): alerts as NDJSON.
+    Detect(analyze::DetectArgs),
+    /// Group alerts into incidents through shared entities within a time window.
+    Correlate(analyze::CorrelateArgs),
+    /// The whole chain: normalize inputs, detect, correlate; writes alerts.ndjson and incidents.json.
+    Analyze(analyze::AnalyzeArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -50,6 +57,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Normalize(args) => normalize::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Suggest(args) => suggest::run(args),
+        Command::Detect(args) => analyze::run_detect(args),
+        Command::Correlate(args) => analyze::run_correlate(args),
+        Command::Analyze(args) => analyze::run_analyze(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

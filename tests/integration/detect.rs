@@ -105,3 +105,30 @@ const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[
     ("registry_set_disable_administrative_share", 2, "AutoShareServer and AutoShareWks both set to 0"),
     ("cisco_cli_dot1x_disabled", 0, "raw Cisco IOS syslog: no normalization package recognizes it yet"),
 ];
+
+/// Per-family events written for this repository: for each, the exact set of rule titles
+/// (of all shared rules) that must fire; an empty set means it must not fire at all.
+/// `SOC_UPDATE_CASES=1` prints the current results instead of failing.
+#[test]
+fn family_events_fire_exactly_the_expected_rules() {
+    let mut d = Detector::default();
+    d.load_dirs(&[sigma_dir().join("rules")]).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/detect/families.ndjson");
+    let mut bad = Vec::new();
+    let mut fired_any = 0;
+    for (n, line) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
+        let case: Json = serde_json::from_str(line).unwrap();
+        let mut expect: Vec<String> =
+            case["expect"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        expect.sort();
+        let mut got: Vec<String> =
+            d.detect(case["event"].as_object().unwrap(), n as u64).into_iter().map(|a| a.rule.title).collect();
+        got.sort();
+        fired_any += usize::from(!got.is_empty());
+        if got != expect {
+            bad.push(format!("{}: expected {expect:?}, got {got:?}", case["case"]));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(fired_any >= 10, "the must-fire cases must keep firing");
+}

@@ -131,11 +131,19 @@ pub fn traceback(alerts: &[Alert], events: &[Map<String, Json>]) -> Vec<Alert> {
         .filter(|(_, e)| crate::store::lookup(e, "http.request.method").is_some() && request_target(e).is_some())
         .filter_map(|(i, e)| crate::store::event_time_ms(e).map(|t| (i, t)))
         .collect();
+    // Hosts with web-server alerts, to tell whether an access log without a host name can
+    // only be one server's.
+    let hinted: Vec<(Option<&str>, i64)> = alerts
+        .iter()
+        .filter(|a| web_server_hint(a).is_some())
+        .filter_map(|a| a.time_ms().map(|t| (text(&a.event, "host.name").or_else(|| text(&a.event, "host.hostname")), t)))
+        .collect();
     let mut out = Vec::new();
     for a in alerts {
         let Some((why, written)) = web_server_hint(a) else { continue };
         let Some(t) = a.time_ms() else { continue };
         let host = text(&a.event, "host.name").or_else(|| text(&a.event, "host.hostname"));
+        let ambiguous = hinted.iter().any(|(h, ht)| *h != host && (ht - t).abs() <= window);
         let mut hits = Vec::new();
         for &(i, wt) in &web {
             if wt > t || t - wt > window {
@@ -145,8 +153,9 @@ pub fn traceback(alerts: &[Alert], events: &[Map<String, Json>]) -> Vec<Alert> {
             let web_host = text(e, "host.name").or_else(|| text(e, "host.hostname"));
             let same_host = match (web_host, host) {
                 (Some(w), Some(h)) => w.eq_ignore_ascii_case(h),
-                // An access log without a host name: taken as this server's own log.
-                (None, _) => true,
+                // An access log without a host name: taken as this server's own log when no
+                // other host has web-server alerts in the window.
+                (None, _) => !ambiguous,
                 (Some(_), None) => false,
             };
             if !same_host {
