@@ -138,7 +138,8 @@ pub fn traceback(alerts: &[Alert], events: &[Map<String, Json>]) -> Vec<Alert> {
         .filter(|a| web_server_hint(a).is_some())
         .filter_map(|a| a.time_ms().map(|t| (text(&a.event, "host.name").or_else(|| text(&a.event, "host.hostname")), t)))
         .collect();
-    let mut out = Vec::new();
+    let mut out: Vec<Alert> = Vec::new();
+    let mut seen: std::collections::HashMap<(Option<String>, usize), usize> = std::collections::HashMap::new();
     for a in alerts {
         let Some((why, written)) = web_server_hint(a) else { continue };
         let Some(t) = a.time_ms() else { continue };
@@ -169,6 +170,15 @@ pub fn traceback(alerts: &[Alert], events: &[Map<String, Json>]) -> Vec<Alert> {
             continue;
         }
         let (first, _) = hits[0];
+        // Several host alerts traced to the same requests make one traceback alert.
+        let key = (host.map(str::to_string), first);
+        if let Some(&k) = seen.get(&key) {
+            let tb: &mut Alert = &mut out[k];
+            let n = tb.related.iter().filter(|r| r.get("alert").is_some()).count();
+            tb.related.insert(n, json!({"alert": a.id, "rule": a.rule.title, "why": why}));
+            continue;
+        }
+        seen.insert(key, out.len());
         let mut event = events[first].clone();
         if let Some(h) = host {
             event.entry("host.name".to_string()).or_insert(Json::String(h.to_string()));
