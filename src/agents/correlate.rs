@@ -227,10 +227,15 @@ pub fn correlate(alerts: &[Alert], options: &Options) -> Correlation {
         }
         let mut best: Option<(usize, &Entity)> = None;
         for e in &ents[i] {
-            if !linking(&e.kind) || is_hub(&(e.kind.as_str(), e.value.as_str())) {
+            if !linking(&e.kind) {
                 continue;
             }
-            let key = (e.kind.clone(), e.value.clone());
+            // A hub links nothing, except repeats of the same rule on it.
+            let key = if is_hub(&(e.kind.as_str(), e.value.as_str())) {
+                (e.kind.clone(), format!("{}\u{0}{}", e.value, alerts[i].rule.id))
+            } else {
+                (e.kind.clone(), e.value.clone())
+            };
             if let Some(&j) = last_seen.get(&key) {
                 let close = match (times[i], times[j]) {
                     (Some(a), Some(b)) => (a - b).abs() <= options.window_ms,
@@ -261,6 +266,7 @@ pub fn correlate(alerts: &[Alert], options: &Options) -> Correlation {
         }
         for e in &ents[i] {
             last_seen.insert((e.kind.clone(), e.value.clone()), i);
+            last_seen.insert((e.kind.clone(), format!("{}\u{0}{}", e.value, alerts[i].rule.id)), i);
         }
     }
 
@@ -508,6 +514,22 @@ mod tests {
         assert_eq!(ip.roles, vec!["destination", "source"]);
         // c1 is 10 hours later: outside the window, its own incident.
         assert!(c.incidents.iter().any(|i| i.alert_ids == vec!["c1"]));
+    }
+
+    #[test]
+    fn a_hub_links_only_repeats_of_one_rule() {
+        // "gw" is in every alert: a hub. Repeats of rule x on it still form one incident;
+        // rule y on the same hub does not join them.
+        let mut a = Vec::new();
+        for (i, m) in [0, 1, 3, 4, 7, 8].iter().enumerate() {
+            a.push(alert(&format!("x{i}"), "x", &format!("2024-05-01T10:0{m}:00Z"), json!({"host.name": "gw"})));
+        }
+        a.push(alert("y0", "y", "2024-05-01T10:03:30Z", json!({"host.name": "gw"})));
+        let opts = Options { hub_min: 2, ..Options::default() };
+        let c = correlate(&a, &opts);
+        assert_eq!(c.incidents.len(), 2, "{:#?}", c.incidents);
+        assert_eq!(c.incidents[0].alert_ids.len(), 6);
+        assert_eq!(c.incidents[0].groups[0].count, 6);
     }
 
     #[test]

@@ -1,37 +1,43 @@
 //! An ECS event prepared once for matching: every field under its flattened dotted name,
-//! with its text forms (original and lowercase) and numbers computed once for all rules.
+//! with its text forms (original and lowercase) and numbers computed at most once, when a
+//! rule first reads the field.
 
 use super::value::FieldText;
 use serde_json::{Map, Value as Json};
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
-/// A normalized event ready for matching.
+/// A normalized event ready for matching. Text forms are computed on first use: a rule
+/// set touches few of an event's fields.
 #[derive(Debug, Default)]
-pub struct Prepared {
-    fields: HashMap<String, FieldText>,
+pub struct Prepared<'a> {
+    fields: HashMap<Cow<'a, str>, (&'a Json, OnceCell<FieldText>)>,
 }
 
-impl Prepared {
+impl<'a> Prepared<'a> {
     /// Prepares a normalized event (flattened dotted keys, nested objects, or both).
-    pub fn new(obj: &Map<String, Json>) -> Prepared {
-        let mut p = Prepared { fields: HashMap::with_capacity(obj.len() * 2) };
+    pub fn new(obj: &'a Map<String, Json>) -> Prepared<'a> {
+        let mut p = Prepared { fields: HashMap::with_capacity(obj.len() + 8) };
         p.add_object("", obj);
         p
     }
 
-    fn add_object(&mut self, prefix: &str, obj: &Map<String, Json>) {
+    fn add_object(&mut self, prefix: &str, obj: &'a Map<String, Json>) {
         for (k, v) in obj {
-            let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let name: Cow<'a, str> =
+                if prefix.is_empty() { Cow::Borrowed(k.as_str()) } else { Cow::Owned(format!("{prefix}.{k}")) };
             if let Json::Object(inner) = v {
                 self.add_object(&name, inner);
             }
-            self.fields.insert(name, field_text(v));
+            self.fields.insert(name, (v, OnceCell::new()));
         }
     }
 
     /// The field under its dotted name.
     pub fn get(&self, name: &str) -> Option<&FieldText> {
-        self.fields.get(name)
+        let (v, cell) = self.fields.get(name)?;
+        Some(cell.get_or_init(|| field_text(v)))
     }
 }
 
