@@ -12,13 +12,15 @@ use std::collections::HashMap;
 /// set touches few of an event's fields.
 #[derive(Debug, Default)]
 pub struct Prepared<'a> {
-    fields: HashMap<Cow<'a, str>, (&'a Json, OnceCell<FieldText>)>,
+    fields: HashMap<Cow<'a, str>, (&'a Json, OnceCell<FieldText>), foldhash::fast::FixedState>,
 }
 
 impl<'a> Prepared<'a> {
     /// Prepares a normalized event (flattened dotted keys, nested objects, or both).
     pub fn new(obj: &'a Map<String, Json>) -> Prepared<'a> {
-        let mut p = Prepared { fields: HashMap::with_capacity(obj.len() + 8) };
+        let mut p = Prepared {
+            fields: HashMap::with_capacity_and_hasher(obj.len() + 8, foldhash::fast::FixedState::default()),
+        };
         p.add_object("", obj);
         p
     }
