@@ -62,6 +62,8 @@ struct FieldCond {
     /// One entry per YAML value; each is the alternatives that value expands into.
     values: Vec<Vec<Matcher>>,
     all: bool,
+    /// Slots the values refer to (`fieldref`), resolved before matching.
+    refs: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -263,7 +265,15 @@ impl Rule {
         if values.is_empty() {
             return Err(RuleError::Shape(search.into(), format!("field `{field}` has an empty list")));
         }
-        Ok(FieldCond { slot, values, all: modifiers.all })
+        let refs = values
+            .iter()
+            .flatten()
+            .filter_map(|m| match m {
+                Matcher::FieldRef { other, .. } => Some(*other),
+                _ => None,
+            })
+            .collect();
+        Ok(FieldCond { slot, values, all: modifiers.all, refs })
     }
 
     /// Whether the rule matches the prepared event.
@@ -278,10 +288,7 @@ impl Rule {
             let Search::AnyOf(maps) = &self.searches[i];
             let b = maps.iter().any(|conds| {
                 conds.iter().all(|fc| {
-                    for s in std::iter::once(fc.slot).chain(fc.values.iter().flatten().filter_map(|m| match m {
-                        Matcher::FieldRef { other, .. } => Some(*other),
-                        _ => None,
-                    })) {
+                    for &s in std::iter::once(&fc.slot).chain(fc.refs.iter()) {
                         if resolved[s].is_none() {
                             resolved[s] = Some(self.resolve(s, ev));
                         }
