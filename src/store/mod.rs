@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The migrations, in order; migration *i* brings the schema to version *i + 1*.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_entity_time_indexes.sql"),
+];
 
 /// The database file name inside the data directory.
 pub const DB_FILE: &str = "soc.db";
