@@ -53,21 +53,43 @@ pub fn entities(alert: &Alert) -> Vec<Entity> {
     let mut out: Vec<Entity> = Vec::new();
     for spec in &ENTITIES.entity {
         for f in &spec.fields {
-            let Some(v) = crate::store::lookup(&alert.event, f) else { continue };
+            let Some(v) = crate::store::lookup(&alert.event, f) else {
+                continue;
+            };
             let values: Vec<String> = match v {
                 serde_json::Value::String(s) => vec![s.clone()],
                 serde_json::Value::Number(n) => vec![n.to_string()],
-                serde_json::Value::Array(xs) => xs.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                serde_json::Value::Array(xs) => xs
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
                 _ => vec![],
             };
             for value in values {
                 let value = value.trim().to_string();
-                if value.is_empty() || value == "-" || ENTITIES.ignore.iter().any(|i| i.eq_ignore_ascii_case(&value)) {
+                if value.is_empty()
+                    || value == "-"
+                    || ENTITIES
+                        .ignore
+                        .iter()
+                        .any(|i| i.eq_ignore_ascii_case(&value))
+                {
                     continue;
                 }
-                let value = if spec.kind == "host" || spec.kind == "user" { value.to_lowercase() } else { value };
-                let e = Entity { kind: spec.kind.clone(), value, role: spec.role.clone() };
-                if !out.iter().any(|o| o.kind == e.kind && o.value == e.value && o.role == e.role) {
+                let value = if spec.kind == "host" || spec.kind == "user" {
+                    value.to_lowercase()
+                } else {
+                    value
+                };
+                let e = Entity {
+                    kind: spec.kind.clone(),
+                    value,
+                    role: spec.role.clone(),
+                };
+                if !out
+                    .iter()
+                    .any(|o| o.kind == e.kind && o.value == e.value && o.role == e.role)
+                {
                     out.push(e);
                 }
             }
@@ -96,7 +118,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { window_ms: 2 * 3600 * 1000, hub_share: 0.5, hub_min: 1000, recurring_min: 6 }
+        Options {
+            window_ms: 2 * 3600 * 1000,
+            hub_share: 0.5,
+            hub_min: 1000,
+            recurring_min: 6,
+        }
     }
 }
 
@@ -172,7 +199,10 @@ pub struct Correlation {
 const LEVELS: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
 
 fn level_rank(l: &str) -> usize {
-    LEVELS.iter().position(|x| x.eq_ignore_ascii_case(l)).unwrap_or(2)
+    LEVELS
+        .iter()
+        .position(|x| x.eq_ignore_ascii_case(l))
+        .unwrap_or(2)
 }
 
 struct Dsu(Vec<usize>);
@@ -206,7 +236,10 @@ pub fn correlate(alerts: &[Alert], options: &Options) -> Correlation {
     // Hubs: entities in too many alerts link nothing.
     let mut freq: HashMap<(&str, &str), usize> = HashMap::new();
     for es in &ents {
-        let uniq: BTreeSet<(&str, &str)> = es.iter().map(|e| (e.kind.as_str(), e.value.as_str())).collect();
+        let uniq: BTreeSet<(&str, &str)> = es
+            .iter()
+            .map(|e| (e.kind.as_str(), e.value.as_str()))
+            .collect();
         for k in uniq {
             *freq.entry(k).or_default() += 1;
         }
@@ -232,7 +265,10 @@ pub fn correlate(alerts: &[Alert], options: &Options) -> Correlation {
             }
             // A hub links nothing, except repeats of the same rule on it.
             let key = if is_hub(&(e.kind.as_str(), e.value.as_str())) {
-                (e.kind.clone(), format!("{}\u{0}{}", e.value, alerts[i].rule.id))
+                (
+                    e.kind.clone(),
+                    format!("{}\u{0}{}", e.value, alerts[i].rule.id),
+                )
             } else {
                 (e.kind.clone(), e.value.clone())
             };
@@ -266,7 +302,13 @@ pub fn correlate(alerts: &[Alert], options: &Options) -> Correlation {
         }
         for e in &ents[i] {
             last_seen.insert((e.kind.clone(), e.value.clone()), i);
-            last_seen.insert((e.kind.clone(), format!("{}\u{0}{}", e.value, alerts[i].rule.id)), i);
+            last_seen.insert(
+                (
+                    e.kind.clone(),
+                    format!("{}\u{0}{}", e.value, alerts[i].rule.id),
+                ),
+                i,
+            );
         }
     }
 
@@ -282,12 +324,17 @@ pub fn correlate(alerts: &[Alert], options: &Options) -> Correlation {
         .into_values()
         .map(|m| build_incident(alerts, &times, &ents, &m, &mut link_of))
         .collect();
-    incidents.sort_by(|a, b| (a.first.is_none(), &a.first, &a.id).cmp(&(b.first.is_none(), &b.first, &b.id)));
+    incidents.sort_by(|a, b| {
+        (a.first.is_none(), &a.first, &a.id).cmp(&(b.first.is_none(), &b.first, &b.id))
+    });
     Correlation {
         incidents,
         dismissed: dismissed
             .into_iter()
-            .map(|(i, reason)| Dismissed { alert: alerts[i].id.clone(), reason })
+            .map(|(i, reason)| Dismissed {
+                alert: alerts[i].id.clone(),
+                reason,
+            })
             .collect(),
     }
 }
@@ -312,9 +359,14 @@ fn recurring(
 ) -> Vec<(usize, String)> {
     let mut series: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for &i in order {
-        let Some(host) = ents[i].iter().find(|e| e.kind == "host") else { continue };
+        let Some(host) = ents[i].iter().find(|e| e.kind == "host") else {
+            continue;
+        };
         if times[i].is_some() {
-            series.entry((alerts[i].rule.id.clone(), host.value.clone())).or_default().push(i);
+            series
+                .entry((alerts[i].rule.id.clone(), host.value.clone()))
+                .or_default()
+                .push(i);
         }
     }
     let mut out = Vec::new();
@@ -322,7 +374,10 @@ fn recurring(
         if idx.len() < options.recurring_min {
             continue;
         }
-        let gaps: Vec<f64> = idx.windows(2).map(|w| (times[w[1]].unwrap_or(0) - times[w[0]].unwrap_or(0)) as f64).collect();
+        let gaps: Vec<f64> = idx
+            .windows(2)
+            .map(|w| (times[w[1]].unwrap_or(0) - times[w[0]].unwrap_or(0)) as f64)
+            .collect();
         let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
         if mean < 60_000.0 {
             continue; // bursts are activity, not a schedule
@@ -352,7 +407,10 @@ fn build_incident(
 ) -> Incident {
     let first = m.iter().filter_map(|&i| times[i]).min();
     let last = m.iter().filter_map(|&i| times[i]).max();
-    let fmt = |t: Option<i64>| t.and_then(chrono::DateTime::from_timestamp_millis).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let fmt = |t: Option<i64>| {
+        t.and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    };
     let mut tactics = Vec::new();
     let mut techniques = Vec::new();
     let mut level = "informational";
@@ -372,24 +430,40 @@ fn build_incident(
         }
     }
     // Entities with all their roles.
-    let mut ent_map: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<usize>)> = BTreeMap::new();
+    let mut ent_map: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<usize>)> =
+        BTreeMap::new();
     for &i in m {
         for e in &ents[i] {
-            let slot = ent_map.entry((e.kind.clone(), e.value.clone())).or_default();
+            let slot = ent_map
+                .entry((e.kind.clone(), e.value.clone()))
+                .or_default();
             slot.0.insert(e.role.clone());
             slot.1.insert(i);
         }
     }
     let mut entities: Vec<IncidentEntity> = ent_map
         .into_iter()
-        .map(|((kind, value), (roles, al))| IncidentEntity { kind, value, roles: roles.into_iter().collect(), alerts: al.len() })
+        .map(|((kind, value), (roles, al))| IncidentEntity {
+            kind,
+            value,
+            roles: roles.into_iter().collect(),
+            alerts: al.len(),
+        })
         .collect();
-    entities.sort_by(|a, b| b.alerts.cmp(&a.alerts).then(a.kind.cmp(&b.kind)).then(a.value.cmp(&b.value)));
+    entities.sort_by(|a, b| {
+        b.alerts
+            .cmp(&a.alerts)
+            .then(a.kind.cmp(&b.kind))
+            .then(a.value.cmp(&b.value))
+    });
     // Groups: same rule, same entities.
     let mut groups: Vec<Group> = Vec::new();
     let mut group_key: HashMap<(String, Vec<(String, String)>), usize> = HashMap::new();
     for &i in m {
-        let mut key_ents: Vec<(String, String)> = ents[i].iter().map(|e| (e.kind.clone(), e.value.clone())).collect();
+        let mut key_ents: Vec<(String, String)> = ents[i]
+            .iter()
+            .map(|e| (e.kind.clone(), e.value.clone()))
+            .collect();
         key_ents.sort();
         key_ents.dedup();
         let key = (alerts[i].rule.id.clone(), key_ents);
@@ -417,20 +491,41 @@ fn build_incident(
         .map(|&i| {
             link_of[i].take().unwrap_or_else(|| {
                 if i == m[0] {
-                    return Link { alert: alerts[i].id.clone(), to: None, via: None, reason: "first alert of the incident".into() };
+                    return Link {
+                        alert: alerts[i].id.clone(),
+                        to: None,
+                        via: None,
+                        reason: "first alert of the incident".into(),
+                    };
                 }
                 // Joined when a later alert linked to it: name that alert and the entity.
                 let shared = m.iter().filter(|&&j| j != i).find_map(|&j| {
-                    ents[i].iter().find(|e| linking(&e.kind) && ents[j].iter().any(|f| f.kind == e.kind && f.value == e.value)).map(|e| (j, e))
+                    ents[i]
+                        .iter()
+                        .find(|e| {
+                            linking(&e.kind)
+                                && ents[j]
+                                    .iter()
+                                    .any(|f| f.kind == e.kind && f.value == e.value)
+                        })
+                        .map(|e| (j, e))
                 });
                 match shared {
                     Some((j, e)) => Link {
                         alert: alerts[i].id.clone(),
                         to: Some(alerts[j].id.clone()),
                         via: Some((e.kind.clone(), e.value.clone())),
-                        reason: format!("shares {} {} ({}) with \"{}\", which came later", e.kind, e.value, e.role, alerts[j].rule.title),
+                        reason: format!(
+                            "shares {} {} ({}) with \"{}\", which came later",
+                            e.kind, e.value, e.role, alerts[j].rule.title
+                        ),
                     },
-                    None => Link { alert: alerts[i].id.clone(), to: None, via: None, reason: "joined through alerts that share entities with it".into() },
+                    None => Link {
+                        alert: alerts[i].id.clone(),
+                        to: None,
+                        via: None,
+                        reason: "joined through alerts that share entities with it".into(),
+                    },
                 }
             })
         })
@@ -441,7 +536,11 @@ fn build_incident(
             titles.push(&g.rule_title);
         }
     }
-    let host = entities.iter().find(|e| e.kind == "host").map(|e| format!(" on {}", e.value)).unwrap_or_default();
+    let host = entities
+        .iter()
+        .find(|e| e.kind == "host")
+        .map(|e| format!(" on {}", e.value))
+        .unwrap_or_default();
     let title = match titles.len() {
         0 => "incident".to_string(),
         1 => format!("{}{host}", titles[0]),
@@ -482,7 +581,10 @@ mod tests {
                 source: String::new(),
                 license: String::new(),
             },
-            threat: Threat { tactics: vec![format!("tactic-{rule}")], techniques: vec![] },
+            threat: Threat {
+                tactics: vec![format!("tactic-{rule}")],
+                techniques: vec![],
+            },
             logsource: String::new(),
             related: vec![],
             event: ev.as_object().unwrap().clone(),
@@ -497,20 +599,56 @@ mod tests {
     #[test]
     fn shared_entities_within_the_window_link_with_a_reason() {
         let a = vec![
-            alert("a1", "web", "2024-05-01T10:00:00Z", json!({"source.ip": "203.0.113.9", "url.original": "/x"})),
-            alert("a2", "proc", "2024-05-01T10:05:00Z", json!({"host.name": "web-01", "process.entity_id": "p1"})),
-            alert("a3", "net", "2024-05-01T10:06:00Z", json!({"host.name": "web-01", "destination.ip": "203.0.113.9"})),
-            alert("b1", "other", "2024-05-01T10:07:00Z", json!({"host.name": "db-02"})),
-            alert("c1", "proc", "2024-05-01T20:00:00Z", json!({"host.name": "web-01"})),
+            alert(
+                "a1",
+                "web",
+                "2024-05-01T10:00:00Z",
+                json!({"source.ip": "203.0.113.9", "url.original": "/x"}),
+            ),
+            alert(
+                "a2",
+                "proc",
+                "2024-05-01T10:05:00Z",
+                json!({"host.name": "web-01", "process.entity_id": "p1"}),
+            ),
+            alert(
+                "a3",
+                "net",
+                "2024-05-01T10:06:00Z",
+                json!({"host.name": "web-01", "destination.ip": "203.0.113.9"}),
+            ),
+            alert(
+                "b1",
+                "other",
+                "2024-05-01T10:07:00Z",
+                json!({"host.name": "db-02"}),
+            ),
+            alert(
+                "c1",
+                "proc",
+                "2024-05-01T20:00:00Z",
+                json!({"host.name": "web-01"}),
+            ),
         ];
         let c = correlate(&a, &Options::default());
         assert_eq!(c.incidents.len(), 3, "{:#?}", c.incidents);
         let main = &c.incidents[0];
         assert_eq!(main.alert_ids, vec!["a1", "a2", "a3"]);
-        assert_eq!(main.tactics, vec!["tactic-web", "tactic-proc", "tactic-net"]);
+        assert_eq!(
+            main.tactics,
+            vec!["tactic-web", "tactic-proc", "tactic-net"]
+        );
         let l3 = main.links.iter().find(|l| l.alert == "a3").unwrap();
-        assert!(l3.reason.contains("host web-01") || l3.reason.contains("ip 203.0.113.9"), "{}", l3.reason);
-        let ip = main.entities.iter().find(|e| e.value == "203.0.113.9").unwrap();
+        assert!(
+            l3.reason.contains("host web-01") || l3.reason.contains("ip 203.0.113.9"),
+            "{}",
+            l3.reason
+        );
+        let ip = main
+            .entities
+            .iter()
+            .find(|e| e.value == "203.0.113.9")
+            .unwrap();
         assert_eq!(ip.roles, vec!["destination", "source"]);
         // c1 is 10 hours later: outside the window, its own incident.
         assert!(c.incidents.iter().any(|i| i.alert_ids == vec!["c1"]));
@@ -522,10 +660,23 @@ mod tests {
         // rule y on the same hub does not join them.
         let mut a = Vec::new();
         for (i, m) in [0, 1, 3, 4, 7, 8].iter().enumerate() {
-            a.push(alert(&format!("x{i}"), "x", &format!("2024-05-01T10:0{m}:00Z"), json!({"host.name": "gw"})));
+            a.push(alert(
+                &format!("x{i}"),
+                "x",
+                &format!("2024-05-01T10:0{m}:00Z"),
+                json!({"host.name": "gw"}),
+            ));
         }
-        a.push(alert("y0", "y", "2024-05-01T10:03:30Z", json!({"host.name": "gw"})));
-        let opts = Options { hub_min: 2, ..Options::default() };
+        a.push(alert(
+            "y0",
+            "y",
+            "2024-05-01T10:03:30Z",
+            json!({"host.name": "gw"}),
+        ));
+        let opts = Options {
+            hub_min: 2,
+            ..Options::default()
+        };
         let c = correlate(&a, &opts);
         assert_eq!(c.incidents.len(), 2, "{:#?}", c.incidents);
         assert_eq!(c.incidents[0].alert_ids.len(), 6);
@@ -536,17 +687,39 @@ mod tests {
     fn repeated_alerts_are_grouped_and_schedules_dismissed() {
         let mut a = Vec::new();
         for i in 0..3 {
-            a.push(alert(&format!("s{i}"), "scan", &format!("2024-05-01T10:00:0{i}Z"), json!({"source.ip": "198.51.100.1", "host.name": "h"})));
+            a.push(alert(
+                &format!("s{i}"),
+                "scan",
+                &format!("2024-05-01T10:00:0{i}Z"),
+                json!({"source.ip": "198.51.100.1", "host.name": "h"}),
+            ));
         }
         for h in 0..8 {
-            a.push(alert(&format!("cron{h}"), "cron", &format!("2024-05-01T{:02}:30:00Z", h + 1), json!({"host.name": "batch-1"})));
+            a.push(alert(
+                &format!("cron{h}"),
+                "cron",
+                &format!("2024-05-01T{:02}:30:00Z", h + 1),
+                json!({"host.name": "batch-1"}),
+            ));
         }
         let c = correlate(&a, &Options::default());
-        let scan = c.incidents.iter().find(|i| i.alert_ids.contains(&"s0".to_string())).unwrap();
+        let scan = c
+            .incidents
+            .iter()
+            .find(|i| i.alert_ids.contains(&"s0".to_string()))
+            .unwrap();
         assert_eq!(scan.groups.len(), 1);
         assert_eq!(scan.groups[0].count, 3);
         assert_eq!(c.dismissed.len(), 8);
-        assert!(c.dismissed[0].reason.contains("every 60 min"), "{}", c.dismissed[0].reason);
-        assert!(c.incidents.iter().all(|i| !i.alert_ids.iter().any(|x| x.starts_with("cron"))));
+        assert!(
+            c.dismissed[0].reason.contains("every 60 min"),
+            "{}",
+            c.dismissed[0].reason
+        );
+        assert!(
+            c.incidents
+                .iter()
+                .all(|i| !i.alert_ids.iter().any(|x| x.starts_with("cron")))
+        );
     }
 }

@@ -46,7 +46,9 @@ impl Threat {
     pub fn from_tags(tags: &[String]) -> Threat {
         let mut t = Threat::default();
         for tag in tags {
-            let Some(rest) = tag.strip_prefix("attack.") else { continue };
+            let Some(rest) = tag.strip_prefix("attack.") else {
+                continue;
+            };
             let is_id = |p: char| {
                 rest.len() > 1
                     && rest.starts_with(p)
@@ -86,7 +88,9 @@ pub struct Alert {
 impl Alert {
     /// The event time in Unix milliseconds.
     pub fn time_ms(&self) -> Option<i64> {
-        self.timestamp.as_deref().and_then(crate::store::parse_time_ms)
+        self.timestamp
+            .as_deref()
+            .and_then(crate::store::parse_time_ms)
     }
 }
 
@@ -94,7 +98,10 @@ impl Alert {
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error("cannot read Sigma rules from {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A set of compiled rules and the field mapping they were compiled against.
@@ -117,7 +124,12 @@ impl Detector {
     /// An empty detector over a field mapping.
     pub fn new(mapping: Mapping) -> Detector {
         let n = mapping.logsources.len();
-        Detector { mapping, rules: Vec::new(), by_logsource: vec![Vec::new(); n], skipped: Vec::new() }
+        Detector {
+            mapping,
+            rules: Vec::new(),
+            by_logsource: vec![Vec::new(); n],
+            skipped: Vec::new(),
+        }
     }
 
     /// Loads every `.yml`/`.yaml` file under the directories (recursively, in name order).
@@ -127,8 +139,10 @@ impl Detector {
             collect(dir, &mut files)?;
             files.sort();
             for f in files {
-                let text = std::fs::read_to_string(&f)
-                    .map_err(|source| DetectError::Io { path: f.clone(), source })?;
+                let text = std::fs::read_to_string(&f).map_err(|source| DetectError::Io {
+                    path: f.clone(),
+                    source,
+                })?;
                 self.add_rule(&text, &f.display().to_string());
             }
         }
@@ -212,7 +226,10 @@ impl Detector {
         h.update(body.as_bytes());
         let timestamp = crate::store::lookup(event, "@timestamp").and_then(|t| match t {
             Json::String(s) => Some(s.clone()),
-            Json::Number(n) => n.as_i64().and_then(chrono::DateTime::from_timestamp_millis).map(|d| d.to_rfc3339()),
+            Json::Number(n) => n
+                .as_i64()
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|d| d.to_rfc3339()),
             _ => None,
         });
         Alert {
@@ -228,7 +245,10 @@ impl Detector {
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DetectError> {
-    let io = |source| DetectError::Io { path: dir.to_path_buf(), source };
+    let io = |source| DetectError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     if dir.is_file() {
         out.push(dir.to_path_buf());
         return Ok(());
@@ -287,8 +307,14 @@ detection:
         assert_eq!(a[0].threat.tactics, vec!["persistence"]);
         assert_eq!(a[0].threat.techniques, vec!["T1505.003"]);
         assert_eq!(a[0].logsource, "linux/process_creation");
-        assert!(d.detect(&ev("/usr/sbin/nginx", "/usr/bin/whoami", "healthcheck"), 0).is_empty());
-        assert!(d.detect(&ev("/bin/bash", "/usr/bin/whoami", "whoami"), 0).is_empty());
+        assert!(
+            d.detect(&ev("/usr/sbin/nginx", "/usr/bin/whoami", "healthcheck"), 0)
+                .is_empty()
+        );
+        assert!(
+            d.detect(&ev("/bin/bash", "/usr/bin/whoami", "whoami"), 0)
+                .is_empty()
+        );
         // Not a Linux process start: not routed to the rule at all.
         let mut other = ev("/usr/sbin/nginx", "/usr/bin/whoami", "whoami");
         other.insert("host.os.type".into(), json!("windows"));
@@ -299,7 +325,11 @@ detection:
     fn unsupported_rules_are_listed_with_the_reason() {
         let mut d = Detector::default();
         assert!(!d.add_rule("title: x\nid: a\nlogsource: {product: macos, category: process_creation}\ndetection: {s: {Image: x}, condition: s}", "a.yml"));
-        assert!(d.skipped()[0].reason.contains("no field mapping for logsource macos/process_creation"));
+        assert!(
+            d.skipped()[0]
+                .reason
+                .contains("no field mapping for logsource macos/process_creation")
+        );
         assert!(!d.add_rule("title: x\nid: b\nlogsource: {category: proxy}\ndetection: {s: {c-uri|nope: x}, condition: s}", "b.yml"));
         assert!(d.skipped()[1].reason.contains("unknown modifier `nope`"));
         assert!(!d.add_rule("title: x\nid: c\nlogsource: {category: proxy}\ndetection: {s: {c-uri: x}, condition: s | count() > 3}", "c.yml"));

@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 pub const LIBRARY: &[(&str, &str)] = &[
     ("apache", include_str!("../../rules/apache/rule.spl")),
     ("cisco_asa", include_str!("../../rules/cisco_asa/rule.spl")),
-    ("cloudtrail", include_str!("../../rules/cloudtrail/rule.spl")),
+    (
+        "cloudtrail",
+        include_str!("../../rules/cloudtrail/rule.spl"),
+    ),
     ("fortigate", include_str!("../../rules/fortigate/rule.spl")),
     ("iis", include_str!("../../rules/iis/rule.spl")),
     ("iptables", include_str!("../../rules/iptables/rule.spl")),
@@ -26,15 +29,24 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("paloalto", include_str!("../../rules/paloalto/rule.spl")),
     ("sshd", include_str!("../../rules/sshd/rule.spl")),
     ("sudo", include_str!("../../rules/sudo/rule.spl")),
-    ("suricata_eve", include_str!("../../rules/suricata_eve/rule.spl")),
-    ("windows_security", include_str!("../../rules/windows_security/rule.spl")),
+    (
+        "suricata_eve",
+        include_str!("../../rules/suricata_eve/rule.spl"),
+    ),
+    (
+        "windows_security",
+        include_str!("../../rules/windows_security/rule.spl"),
+    ),
 ];
 
 /// Why an input could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {what} archives are not supported; unpack it first")]
     Unsupported { path: PathBuf, what: &'static str },
     #[error("rule package {name} does not compile: {message}")]
@@ -63,20 +75,32 @@ impl Package {
     pub fn new(name: &str, spl_text: &str) -> Result<Package, IngestError> {
         let plan = spl::compile(spl_text).map_err(|d| IngestError::Rule {
             name: name.into(),
-            message: d.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; "),
+            message: d
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
         })?;
-        Ok(Package { name: name.into(), plan })
+        Ok(Package {
+            name: name.into(),
+            plan,
+        })
     }
 
     /// The product library.
     pub fn library() -> Vec<Package> {
-        LIBRARY.iter().filter_map(|(n, t)| Package::new(n, t).ok()).collect()
+        LIBRARY
+            .iter()
+            .filter_map(|(n, t)| Package::new(n, t).ok())
+            .collect()
     }
 
     /// Normalizes one line; `None` when the rule fails on it.
     fn run(&self, runner: &mut spl::Runner<'_>, line: &str) -> Option<Vec<Map<String, Json>>> {
         let mut out = Vec::new();
-        runner.run_event(runner.line_event(Text::new(line)), &mut out).ok()?;
+        runner
+            .run_event(runner.line_event(Text::new(line)), &mut out)
+            .ok()?;
         Some(out.into_iter().map(|(_, e)| e.to_json(false)).collect())
     }
 
@@ -86,7 +110,10 @@ impl Package {
         let mut runner = spl::Runner::new(&self.plan);
         // Fields the rule sets whatever the line (constants like observer.vendor) say nothing.
         let mut baseline: std::collections::HashSet<String> =
-            ["event.original", "content", "message", "event.kind"].iter().map(|s| s.to_string()).collect();
+            ["event.original", "content", "message", "event.kind"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
         for junk in ["", "x", "\u{1} no log line here"] {
             for e in self.run(&mut runner, junk).unwrap_or_default() {
                 baseline.extend(e.keys().cloned());
@@ -122,11 +149,16 @@ pub fn files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
 }
 
 fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
-    let io = |source| IngestError::Io { path: p.to_path_buf(), source };
+    let io = |source| IngestError::Io {
+        path: p.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(p).map_err(io)?;
     if meta.is_dir() {
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(p).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
         entries.sort();
         for e in entries {
             walk(&e, out)?;
@@ -139,18 +171,29 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
 
 /// Reads a file as text, decompressing gzip and zstd (detected by their first bytes).
 pub fn read_text(path: &Path) -> Result<String, IngestError> {
-    let io = |source| IngestError::Io { path: path.to_path_buf(), source };
+    let io = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let raw = std::fs::read(path).map_err(io)?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(io)?;
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(io)?;
         out
     } else if raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         zstd::decode_all(&raw[..]).map_err(io)?
     } else if raw.starts_with(b"PK\x03\x04") {
-        return Err(IngestError::Unsupported { path: path.to_path_buf(), what: "zip" });
+        return Err(IngestError::Unsupported {
+            path: path.to_path_buf(),
+            what: "zip",
+        });
     } else if raw.starts_with(b"ElfFile\0") {
-        return Err(IngestError::Unsupported { path: path.to_path_buf(), what: "binary .evtx (render it to JSON first)" });
+        return Err(IngestError::Unsupported {
+            path: path.to_path_buf(),
+            what: "binary .evtx (render it to JSON first)",
+        });
     } else {
         raw
     };
@@ -158,10 +201,18 @@ pub fn read_text(path: &Path) -> Result<String, IngestError> {
 }
 
 /// Normalizes one input file to flat ECS events with the best-fitting normalization.
-pub fn normalize_file(path: &Path, packages: &[Package]) -> Result<(Vec<Map<String, Json>>, InputReport), IngestError> {
+pub fn normalize_file(
+    path: &Path,
+    packages: &[Package],
+) -> Result<(Vec<Map<String, Json>>, InputReport), IngestError> {
     let text = read_text(path)?;
     let (events, normalization, failed) = normalize_text(&text, packages);
-    let report = InputReport { path: path.display().to_string(), normalization, events: events.len(), failed };
+    let report = InputReport {
+        path: path.display().to_string(),
+        normalization,
+        events: events.len(),
+        failed,
+    };
     Ok((events, report))
 }
 
@@ -185,7 +236,11 @@ pub fn normalize_text(text: &str, packages: &[Package]) -> (Vec<Map<String, Json
                 failed += 1;
             }
         }
-        let how = if windows { "windows-event-json" } else { "ecs-json" };
+        let how = if windows {
+            "windows-event-json"
+        } else {
+            "ecs-json"
+        };
         return (out, how.into(), failed);
     }
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -6,7 +6,7 @@
 
 use super::correlate::{self, Correlation};
 use super::detect::{Alert, Detector, Skipped, traceback};
-use super::ingest::{self, InputReport, IngestError, Package};
+use super::ingest::{self, IngestError, InputReport, Package};
 use crate::store::{AlertRow, IncidentRow, Store, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -45,16 +45,28 @@ pub struct Analysis {
 
 /// Runs the detection over events (Sigma rules, then the traceback over the same events).
 pub fn detect_events(detector: &Detector, events: &[Map<String, Json>]) -> Vec<Alert> {
-    let mut alerts: Vec<Alert> =
-        events.iter().enumerate().flat_map(|(i, e)| detector.detect(e, i as u64)).collect();
+    let mut alerts: Vec<Alert> = events
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| detector.detect(e, i as u64))
+        .collect();
     let tb = traceback::traceback(&alerts, events);
     alerts.extend(tb);
     alerts
 }
 
 /// Stores alerts and the incidents they form.
-pub fn store_results(store: &mut Store, alerts: &[Alert], correlation: &Correlation) -> Result<(), StoreError> {
-    let docs: Vec<Json> = alerts.iter().map(|a| serde_json::to_value(a).unwrap_or(Json::Null)).collect();
+/// `action` names the step in the audit log.
+pub fn store_results(
+    store: &mut Store,
+    alerts: &[Alert],
+    correlation: &Correlation,
+    action: &str,
+) -> Result<(), StoreError> {
+    let docs: Vec<Json> = alerts
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap_or(Json::Null))
+        .collect();
     let rows: Vec<AlertRow<'_>> = alerts
         .iter()
         .zip(&docs)
@@ -75,9 +87,16 @@ pub fn store_results(store: &mut Store, alerts: &[Alert], correlation: &Correlat
             seen.push((e.kind, e.value, a.time_ms()));
         }
     }
-    let seen_ref: Vec<(&str, &str, Option<i64>)> = seen.iter().map(|(k, v, t)| (k.as_str(), v.as_str(), *t)).collect();
+    let seen_ref: Vec<(&str, &str, Option<i64>)> = seen
+        .iter()
+        .map(|(k, v, t)| (k.as_str(), v.as_str(), *t))
+        .collect();
     store.touch_entities(&seen_ref)?;
-    let inc_docs: Vec<Json> = correlation.incidents.iter().map(|i| serde_json::to_value(i).unwrap_or(Json::Null)).collect();
+    let inc_docs: Vec<Json> = correlation
+        .incidents
+        .iter()
+        .map(|i| serde_json::to_value(i).unwrap_or(Json::Null))
+        .collect();
     let rows: Vec<IncidentRow<'_>> = correlation
         .incidents
         .iter()
@@ -87,13 +106,17 @@ pub fn store_results(store: &mut Store, alerts: &[Alert], correlation: &Correlat
             first_ts_ms: i.first.as_deref().and_then(crate::store::parse_time_ms),
             last_ts_ms: i.last.as_deref().and_then(crate::store::parse_time_ms),
             doc: d,
-            members: i.links.iter().map(|l| (l.alert.as_str(), l.reason.clone())).collect(),
+            members: i
+                .links
+                .iter()
+                .map(|l| (l.alert.as_str(), l.reason.clone()))
+                .collect(),
         })
         .collect();
     store.insert_incidents(&rows)?;
     store.audit(
         "pipeline",
-        "analyze",
+        action,
         &serde_json::json!({"alerts": alerts.len(), "incidents": correlation.incidents.len()}),
     )
 }
@@ -123,7 +146,7 @@ pub fn analyze(
     let alerts = detect_events(detector, &events);
     let correlation = correlate::correlate(&alerts, options);
     if let Some(s) = store.as_deref_mut() {
-        store_results(s, &alerts, &correlation)?;
+        store_results(s, &alerts, &correlation, "analyze")?;
     }
     let summary = Summary {
         failed: reports.iter().map(|r| r.failed).sum(),
@@ -132,9 +155,17 @@ pub fn analyze(
         rules_loaded: detector.rules().len(),
         rules_skipped: detector.skipped().len(),
         alerts: alerts.len(),
-        traceback_alerts: alerts.iter().filter(|a| a.rule.id == traceback::rule().id).count(),
+        traceback_alerts: alerts
+            .iter()
+            .filter(|a| a.rule.id == traceback::rule().id)
+            .count(),
         incidents: correlation.incidents.len(),
         dismissed: correlation.dismissed.len(),
     };
-    Ok(Analysis { summary, alerts, correlation, skipped_rules: detector.skipped().to_vec() })
+    Ok(Analysis {
+        summary,
+        alerts,
+        correlation,
+        skipped_rules: detector.skipped().to_vec(),
+    })
 }

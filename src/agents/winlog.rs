@@ -55,7 +55,9 @@ pub fn normalize(record: &Json) -> Option<Map<String, Json>> {
     let ev = record.get("Event")?;
     let sys = ev.get("System")?;
     let mut out = Map::new();
-    let provider = attr(sys.get("Provider"), "Name").and_then(scalar).unwrap_or_default();
+    let provider = attr(sys.get("Provider"), "Name")
+        .and_then(scalar)
+        .unwrap_or_default();
     let code = sys.get("EventID").and_then(scalar).unwrap_or_default();
     if let Some(t) = attr(sys.get("TimeCreated"), "SystemTime").and_then(scalar) {
         out.insert("@timestamp".into(), Json::String(t));
@@ -98,7 +100,10 @@ pub fn normalize(record: &Json) -> Option<Map<String, Json>> {
         }
     }
     let code_n: u32 = code.parse().unwrap_or(u32::MAX);
-    let spec = MAP.event.iter().find(|m| m.provider == provider && m.ids.contains(&code_n));
+    let spec = MAP
+        .event
+        .iter()
+        .find(|m| m.provider == provider && m.ids.contains(&code_n));
     if let Some(spec) = spec {
         out.insert("event.category".into(), spec.category.clone().into());
         out.insert("event.type".into(), spec.kind.clone().into());
@@ -114,15 +119,25 @@ pub fn normalize(record: &Json) -> Option<Map<String, Json>> {
         }
         if k == "Hashes" {
             if let Some(t) = &text {
-                let prefix = if code_n == 1 { "process.hash." } else { "file.hash." };
+                let prefix = if code_n == 1 {
+                    "process.hash."
+                } else {
+                    "file.hash."
+                };
                 for part in t.split(',') {
                     if let Some((alg, h)) = part.split_once('=') {
-                        out.insert(format!("{prefix}{}", alg.trim().to_ascii_lowercase()), Json::String(h.trim().to_string()));
+                        out.insert(
+                            format!("{prefix}{}", alg.trim().to_ascii_lowercase()),
+                            Json::String(h.trim().to_string()),
+                        );
                     }
                 }
             }
         }
-        out.insert(format!("winlog.event_data.{k}"), text.map(Json::String).unwrap_or(v));
+        out.insert(
+            format!("winlog.event_data.{k}"),
+            text.map(Json::String).unwrap_or(v),
+        );
     }
     // Names ECS wants without the domain: user.name = "DOMAIN\\user" → user.domain + user.name.
     if let Some(Json::String(u)) = out.get("user.name").cloned() {
@@ -131,7 +146,10 @@ pub fn normalize(record: &Json) -> Option<Map<String, Json>> {
             out.insert("user.name".into(), Json::String(name.to_string()));
         }
     }
-    for (exe, name) in [("process.executable", "process.name"), ("process.parent.executable", "process.parent.name")] {
+    for (exe, name) in [
+        ("process.executable", "process.name"),
+        ("process.parent.executable", "process.parent.name"),
+    ] {
         if let Some(Json::String(p)) = out.get(exe).cloned() {
             let base = p.rsplit(['\\', '/']).next().unwrap_or(&p).to_string();
             out.entry(name.to_string()).or_insert(Json::String(base));

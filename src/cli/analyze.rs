@@ -1,4 +1,5 @@
-//! `soc detect`, `soc correlate` and `soc analyze`: the agent pipeline on the command line.
+//! `soc ingest`, `soc detect`, `soc correlate` and `soc analyze`: the agent pipeline on the
+//! command line.
 //!
 //! Thin glue over `agents::{ingest, detect, correlate, pipeline}` and `store`. Exit codes:
 //! 0 clean, 1 some records could not be normalized, 2 fatal (unreadable input or rules,
@@ -49,6 +50,23 @@ pub struct DetectArgs {
     pub json: bool,
 }
 
+/// `soc ingest`
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Inputs: files or directories (plain, .gz, .zst): raw logs, Windows event JSON, ECS NDJSON.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Rule packages to normalize raw text with (default: the built-in product library).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// The store (SQLite data directory).
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `soc correlate`
 #[derive(Debug, Args)]
 pub struct CorrelateArgs {
@@ -94,7 +112,9 @@ fn detector(args: &SigmaArgs) -> anyhow::Result<Detector> {
     let dirs = if args.sigma.is_empty() {
         let d = PathBuf::from(DEFAULT_SIGMA);
         if !d.exists() {
-            bail!("no Sigma rules: give --sigma DIR (the default {DEFAULT_SIGMA} does not exist here)");
+            bail!(
+                "no Sigma rules: give --sigma DIR (the default {DEFAULT_SIGMA} does not exist here)"
+            );
         }
         vec![d]
     } else {
@@ -103,7 +123,13 @@ fn detector(args: &SigmaArgs) -> anyhow::Result<Detector> {
     let mut d = Detector::default();
     d.load_dirs(&dirs)?;
     if d.rules().is_empty() {
-        bail!("no Sigma rule could be loaded from {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no Sigma rule could be loaded from {}",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if args.list_skipped {
         for s in d.skipped() {
@@ -126,7 +152,10 @@ fn packages(dirs: &[PathBuf]) -> anyhow::Result<Vec<Package>> {
 }
 
 fn options(window_minutes: i64) -> correlate::Options {
-    correlate::Options { window_ms: window_minutes * 60_000, ..correlate::Options::default() }
+    correlate::Options {
+        window_ms: window_minutes * 60_000,
+        ..correlate::Options::default()
+    }
 }
 
 fn write_alerts(out: &mut dyn Write, alerts: &[Alert]) -> anyhow::Result<()> {
@@ -161,7 +190,9 @@ pub fn run_detect(args: DetectArgs) -> anyhow::Result<u8> {
     };
     let mut failed = 0;
     let events: Vec<serde_json::Map<String, serde_json::Value>> = if args.inputs.is_empty() {
-        let Some(s) = store.as_ref() else { bail!("give INPUT files or --db DIR") };
+        let Some(s) = store.as_ref() else {
+            bail!("give INPUT files or --db DIR")
+        };
         let mut out = Vec::new();
         let mut after = 0;
         loop {
@@ -181,7 +212,8 @@ pub fn run_detect(args: DetectArgs) -> anyhow::Result<u8> {
             let (evs, report) = ingest::normalize_file(&f, &pk)?;
             failed += report.failed;
             if let Some(s) = store.as_mut() {
-                let docs: Vec<serde_json::Value> = evs.iter().cloned().map(serde_json::Value::Object).collect();
+                let docs: Vec<serde_json::Value> =
+                    evs.iter().cloned().map(serde_json::Value::Object).collect();
                 for c in docs.chunks(5000) {
                     s.insert_events(c)?;
                 }
@@ -193,7 +225,7 @@ pub fn run_detect(args: DetectArgs) -> anyhow::Result<u8> {
     let alerts = pipeline::detect_events(&d, &events);
     write_alerts(&mut *open_output(args.output.as_deref())?, &alerts)?;
     if let Some(s) = store.as_mut() {
-        pipeline::store_results(s, &alerts, &Correlation::default())?;
+        pipeline::store_results(s, &alerts, &Correlation::default(), "detect")?;
     }
     let summary = serde_json::json!({"events": events.len(), "failed": failed, "rules_loaded": d.rules().len(),
         "rules_skipped": d.skipped().len(), "alerts": alerts.len()});
@@ -206,8 +238,41 @@ pub fn run_detect(args: DetectArgs) -> anyhow::Result<u8> {
             alerts.len(),
             d.rules().len(),
             d.skipped().len(),
-            if d.skipped().is_empty() { "" } else { "; --list-skipped says why" }
+            if d.skipped().is_empty() {
+                ""
+            } else {
+                "; --list-skipped says why"
+            }
         );
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// Runs `soc ingest`: normalize the inputs and store the events.
+pub fn run_ingest(args: IngestArgs) -> anyhow::Result<u8> {
+    let pk = packages(&args.rules)?;
+    let mut store = Store::open(&args.db)?;
+    let mut reports = Vec::new();
+    for f in ingest::files(&args.inputs)? {
+        let (evs, report) = ingest::normalize_file(&f, &pk)?;
+        let docs: Vec<serde_json::Value> = evs.into_iter().map(serde_json::Value::Object).collect();
+        for c in docs.chunks(5000) {
+            store.insert_events(c)?;
+        }
+        reports.push(report);
+    }
+    store.audit("cli", "ingest", &serde_json::json!({"inputs": reports}))?;
+    let failed: usize = reports.iter().map(|r| r.failed).sum();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"inputs": reports, "stored": store.count_events()?})
+        );
+    } else {
+        for r in &reports {
+            eprintln!("{}: {} events via {}", r.path, r.events, r.normalization);
+        }
+        eprintln!("{} events in the store", store.count_events()?);
     }
     Ok(if failed > 0 { 1 } else { 0 })
 }
@@ -220,15 +285,27 @@ pub fn run_correlate(args: CorrelateArgs) -> anyhow::Result<u8> {
     };
     let mut alerts: Vec<Alert> = Vec::new();
     if args.alerts.is_empty() {
-        let Some(s) = store.as_ref() else { bail!("give ALERT files or --db DIR") };
+        let Some(s) = store.as_ref() else {
+            bail!("give ALERT files or --db DIR")
+        };
         for doc in s.alerts()? {
-            alerts.push(serde_json::from_value(doc).context("a stored alert has an unexpected shape")?);
+            alerts.push(
+                serde_json::from_value(doc).context("a stored alert has an unexpected shape")?,
+            );
         }
     }
     for f in &args.alerts {
-        let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            alerts.push(serde_json::from_str(line).with_context(|| format!("{}:{}: not an alert", f.display(), n + 1))?);
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            alerts.push(
+                serde_json::from_str(line)
+                    .with_context(|| format!("{}:{}: not an alert", f.display(), n + 1))?,
+            );
         }
     }
     let c = correlate::correlate(&alerts, &options(args.window_minutes));
@@ -237,9 +314,14 @@ pub fn run_correlate(args: CorrelateArgs) -> anyhow::Result<u8> {
     out.write_all(b"\n")?;
     out.flush()?;
     if let Some(s) = store.as_mut() {
-        pipeline::store_results(s, &[], &c)?;
+        pipeline::store_results(s, &[], &c, "correlate")?;
     }
-    eprintln!("{} alerts → {} incidents, {} dismissed", alerts.len(), c.incidents.len(), c.dismissed.len());
+    eprintln!(
+        "{} alerts → {} incidents, {} dismissed",
+        alerts.len(),
+        c.incidents.len(),
+        c.dismissed.len()
+    );
     Ok(0)
 }
 
@@ -251,8 +333,15 @@ pub fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         Some(dir) => Some(Store::open(dir)?),
         None => None,
     };
-    let a = pipeline::analyze(&args.inputs, &pk, &d, store.as_mut(), &options(args.window_minutes))?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let a = pipeline::analyze(
+        &args.inputs,
+        &pk,
+        &d,
+        store.as_mut(),
+        &options(args.window_minutes),
+    )?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let alerts_path = args.out.join("alerts.ndjson");
     write_alerts(&mut *open_output(Some(&alerts_path))?, &a.alerts)?;
     let inc_path = args.out.join("incidents.json");
@@ -264,13 +353,27 @@ pub fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string(&a.summary)?);
     } else {
         for i in &a.summary.inputs {
-            eprintln!("{}: {} events via {}{}", i.path, i.events, i.normalization,
-                if i.failed > 0 { format!(", {} failed", i.failed) } else { String::new() });
+            eprintln!(
+                "{}: {} events via {}{}",
+                i.path,
+                i.events,
+                i.normalization,
+                if i.failed > 0 {
+                    format!(", {} failed", i.failed)
+                } else {
+                    String::new()
+                }
+            );
         }
         eprintln!(
             "{} events → {} alerts ({} traceback) → {} incidents ({} alerts dismissed); {} rules loaded, {} skipped",
-            a.summary.events, a.summary.alerts, a.summary.traceback_alerts, a.summary.incidents,
-            a.summary.dismissed, a.summary.rules_loaded, a.summary.rules_skipped
+            a.summary.events,
+            a.summary.alerts,
+            a.summary.traceback_alerts,
+            a.summary.incidents,
+            a.summary.dismissed,
+            a.summary.rules_loaded,
+            a.summary.rules_skipped
         );
         eprintln!("wrote {} and {}", alerts_path.display(), inc_path.display());
     }

@@ -35,6 +35,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Suggest a normalization rule (format, fields, ECS mapping, SPL) from sample lines.
     Suggest(suggest::SuggestArgs),
+    /// Normalize inputs (the matching rule package or the product library) and store them.
+    Ingest(analyze::IngestArgs),
     /// Run Sigma rules over events (normalized, Windows event JSON or raw logs): alerts as NDJSON.
     Detect(analyze::DetectArgs),
     /// Group alerts into incidents through shared entities within a time window.
@@ -57,6 +59,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Normalize(args) => normalize::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Suggest(args) => suggest::run(args),
+        Command::Ingest(args) => analyze::run_ingest(args),
         Command::Detect(args) => analyze::run_detect(args),
         Command::Correlate(args) => analyze::run_correlate(args),
         Command::Analyze(args) => analyze::run_analyze(args),

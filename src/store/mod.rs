@@ -33,12 +33,24 @@ pub enum StoreError {
     Corrupt { path: PathBuf, detail: String },
     #[error("the disk holding {path} is full: nothing from this batch was stored")]
     DiskFull { path: PathBuf },
-    #[error("the store at {path} has schema version {found}, newer than this program knows ({known})")]
-    NewerSchema { path: PathBuf, found: i64, known: i64 },
+    #[error(
+        "the store at {path} has schema version {found}, newer than this program knows ({known})"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("cannot create the data directory {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("store error at {path}: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("event {index} of the batch is not a JSON object")]
     NotAnObject { index: usize },
 }
@@ -63,7 +75,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { durability: Durability::Normal, busy_timeout: Duration::from_secs(5) }
+        Options {
+            durability: Durability::Normal,
+            busy_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -79,12 +94,34 @@ pub struct Store {
 const COLUMNS: &[(&str, &[&str])] = &[
     ("source_ip", &["source.ip", "client.ip"]),
     ("destination_ip", &["destination.ip", "server.ip"]),
-    ("host", &["host.name", "host.hostname", "observer.hostname", "host.ip"]),
+    (
+        "host",
+        &["host.name", "host.hostname", "observer.hostname", "host.ip"],
+    ),
     ("user", &["user.name", "user.id", "cloud.account.id"]),
     ("process_entity", &["process.entity_id", "process.pid"]),
-    ("file_hash", &["file.hash.sha256", "file.hash.sha1", "file.hash.md5", "process.hash.sha256"]),
-    ("url_domain", &["url.domain", "destination.domain", "dns.question.name"]),
-    ("product", &["observer.product", "event.module", "event.provider", "event.dataset"]),
+    (
+        "file_hash",
+        &[
+            "file.hash.sha256",
+            "file.hash.sha1",
+            "file.hash.md5",
+            "process.hash.sha256",
+        ],
+    ),
+    (
+        "url_domain",
+        &["url.domain", "destination.domain", "dns.question.name"],
+    ),
+    (
+        "product",
+        &[
+            "observer.product",
+            "event.module",
+            "event.provider",
+            "event.dataset",
+        ],
+    ),
 ];
 
 /// A stored alert (the JSON document is the whole alert).
@@ -125,11 +162,17 @@ impl Store {
 
     /// [`Store::open`] with options.
     pub fn open_with(dir: &Path, options: Options) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| StoreError::Io { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|e| classify(&path, e, &options))?;
-        let mut store = Store { conn, path, options };
+        let mut store = Store {
+            conn,
+            path,
+            options,
+        };
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -140,7 +183,9 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<(), StoreError> {
-        self.conn.busy_timeout(self.options.busy_timeout).map_err(|e| self.err(e))?;
+        self.conn
+            .busy_timeout(self.options.busy_timeout)
+            .map_err(|e| self.err(e))?;
         // Reading the journal mode is the first real access: a file that is not a database fails here.
         let mode: String = self
             .conn
@@ -157,27 +202,40 @@ impl Store {
             Durability::Full => "FULL",
         };
         self.conn
-            .execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON;"))
+            .execute_batch(&format!(
+                "PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON;"
+            ))
             .map_err(|e| self.err(e))
     }
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let found = self.schema_version()?;
         let known = MIGRATIONS.len() as i64;
         if found > known {
-            return Err(StoreError::NewerSchema { path: self.path.clone(), found, known });
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found,
+                known,
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction().map_err(|e| classify(&self.path, e, &self.options))?;
-            tx.execute_batch(sql).map_err(|e| classify(&self.path, e, &self.options))?;
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|e| classify(&self.path, e, &self.options))?;
+            tx.execute_batch(sql)
+                .map_err(|e| classify(&self.path, e, &self.options))?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(|e| classify(&self.path, e, &self.options))?;
-            tx.commit().map_err(|e| classify(&self.path, e, &self.options))?;
+            tx.commit()
+                .map_err(|e| classify(&self.path, e, &self.options))?;
         }
         Ok(())
     }
@@ -207,8 +265,10 @@ impl Store {
             for e in events {
                 let obj = e.as_object().expect("checked above");
                 let doc = e.to_string();
-                let cols: Vec<Option<String>> =
-                    COLUMNS.iter().map(|(_, keys)| first_text(obj, keys)).collect();
+                let cols: Vec<Option<String>> = COLUMNS
+                    .iter()
+                    .map(|(_, keys)| first_text(obj, keys))
+                    .collect();
                 stmt.execute(params![
                     event_time_ms(obj),
                     now,
@@ -277,7 +337,11 @@ impl Store {
     }
 
     /// All events in id order (ingest order), `limit` at a time after `after_id`.
-    pub fn events_after(&self, after_id: i64, limit: usize) -> Result<Vec<(i64, Json)>, StoreError> {
+    pub fn events_after(
+        &self,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Json)>, StoreError> {
         self.query_docs(
             "SELECT id, doc FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
             params![after_id, limit as i64],
@@ -291,7 +355,9 @@ impl Store {
     ) -> Result<Vec<(i64, Json)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .query_map(params, |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
@@ -362,8 +428,11 @@ impl Store {
         let err = |e| classify(&path, e, &opts);
         let tx = self.conn.transaction().map_err(err)?;
         for inc in incidents {
-            tx.execute("DELETE FROM incident_alerts WHERE incident_id = ?1", params![inc.id])
-                .map_err(err)?;
+            tx.execute(
+                "DELETE FROM incident_alerts WHERE incident_id = ?1",
+                params![inc.id],
+            )
+            .map_err(err)?;
             tx.execute(
                 "INSERT OR REPLACE INTO incidents (id, first_ts, last_ts, doc) VALUES (?1, ?2, ?3, ?4)",
                 params![inc.id, inc.first_ts_ms, inc.last_ts_ms, inc.doc.to_string()],
@@ -453,13 +522,23 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get::<_, String>(3)?,
+                ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
             let (ts, actor, action, detail) = row.map_err(|e| self.err(e))?;
-            out.push((ts, actor, action, serde_json::from_str(&detail).unwrap_or(Json::String(detail))));
+            out.push((
+                ts,
+                actor,
+                action,
+                serde_json::from_str(&detail).unwrap_or(Json::String(detail)),
+            ));
         }
         Ok(out)
     }
@@ -487,8 +566,11 @@ impl Store {
                 .map_err(err)? as u64;
         }
         if let Some(max) = max_bytes {
-            let total: i64 =
-                tx.query_row("SELECT coalesce(sum(size), 0) FROM events", [], |r| r.get(0)).map_err(err)?;
+            let total: i64 = tx
+                .query_row("SELECT coalesce(sum(size), 0) FROM events", [], |r| {
+                    r.get(0)
+                })
+                .map_err(err)?;
             if total as u64 > max {
                 // Find the id below which everything goes: oldest first by id (ingest order).
                 let excess = total - max as i64;
@@ -502,8 +584,9 @@ impl Store {
                     .optional()
                     .map_err(err)?;
                 if let Some(cut) = cut {
-                    out.deleted_by_size =
-                        tx.execute("DELETE FROM events WHERE id <= ?1", params![cut]).map_err(err)? as u64;
+                    out.deleted_by_size = tx
+                        .execute("DELETE FROM events WHERE id <= ?1", params![cut])
+                        .map_err(err)? as u64;
                 }
             }
         }
@@ -615,7 +698,10 @@ mod tests {
         drop(s);
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
-        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = s
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
     }
 
@@ -626,7 +712,10 @@ mod tests {
         s.conn.pragma_update(None, "user_version", 99).unwrap();
         drop(s);
         let e = Store::open(dir.path()).err().unwrap();
-        assert!(matches!(e, StoreError::NewerSchema { found: 99, .. }), "{e}");
+        assert!(
+            matches!(e, StoreError::NewerSchema { found: 99, .. }),
+            "{e}"
+        );
     }
 
     #[test]
@@ -639,7 +728,9 @@ mod tests {
         drop(s);
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.count_events().unwrap(), 100);
-        let by_ip = s.events_by("source_ip", "10.0.0.3", None, None, 1000).unwrap();
+        let by_ip = s
+            .events_by("source_ip", "10.0.0.3", None, None, 1000)
+            .unwrap();
         assert_eq!(by_ip.len(), 20);
         let by_host = s.events_by("host", "web-1", None, None, 1000).unwrap();
         assert_eq!(by_host.len(), 100, "nested host.name is indexed too");
@@ -655,7 +746,9 @@ mod tests {
     fn a_bad_batch_stores_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(dir.path()).unwrap();
-        let e = s.insert_events(&[ev(1), json!("not an object")]).unwrap_err();
+        let e = s
+            .insert_events(&[ev(1), json!("not an object")])
+            .unwrap_err();
         assert!(matches!(e, StoreError::NotAnObject { index: 1 }));
         assert_eq!(s.count_events().unwrap(), 0);
     }
@@ -667,7 +760,10 @@ mod tests {
         a.insert_events(&[ev(0)]).unwrap();
         let mut b = Store::open_with(
             dir.path(),
-            Options { busy_timeout: Duration::from_millis(50), ..Options::default() },
+            Options {
+                busy_timeout: Duration::from_millis(50),
+                ..Options::default()
+            },
         )
         .unwrap();
         // `a` holds the write lock in an open transaction.
@@ -694,9 +790,16 @@ mod tests {
         let mut s = Store::open(dir.path()).unwrap();
         s.insert_events(&[ev(0)]).unwrap();
         // Simulate a full disk: forbid the database from growing past its current pages.
-        let pages: i64 = s.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
-        s.conn.query_row(&format!("PRAGMA max_page_count={pages}"), [], |_| Ok(())).unwrap();
-        let big: Vec<Json> = (0..2000).map(|i| json!({"msg": "x".repeat(500), "i": i})).collect();
+        let pages: i64 = s
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        s.conn
+            .query_row(&format!("PRAGMA max_page_count={pages}"), [], |_| Ok(()))
+            .unwrap();
+        let big: Vec<Json> = (0..2000)
+            .map(|i| json!({"msg": "x".repeat(500), "i": i}))
+            .collect();
         let e = s.insert_events(&big).unwrap_err();
         assert!(matches!(e, StoreError::DiskFull { .. }), "{e}");
         assert_eq!(s.count_events().unwrap(), 1);
@@ -728,9 +831,16 @@ mod tests {
             members: vec![("a1", "seed".to_string())],
         }])
         .unwrap();
-        assert_eq!(s.incident_members("i1").unwrap(), vec![("a1".into(), "seed".into())]);
-        s.touch_entities(&[("host", "web-1", Some(5)), ("host", "web-1", Some(2))]).unwrap();
-        assert_eq!(s.entity("host", "web-1").unwrap(), Some((Some(2), Some(5), 2)));
+        assert_eq!(
+            s.incident_members("i1").unwrap(),
+            vec![("a1".into(), "seed".into())]
+        );
+        s.touch_entities(&[("host", "web-1", Some(5)), ("host", "web-1", Some(2))])
+            .unwrap();
+        assert_eq!(
+            s.entity("host", "web-1").unwrap(),
+            Some((Some(2), Some(5), 2))
+        );
         s.audit("cli", "detect", &json!({"alerts": 1})).unwrap();
         assert_eq!(s.audit_log().unwrap()[0].2, "detect");
     }
@@ -744,7 +854,10 @@ mod tests {
         let t30 = parse_time_ms("2024-05-01T10:30:00Z").unwrap();
         let r = s.retain(t30, Some(0), None).unwrap();
         assert_eq!(r.deleted_by_age, 30);
-        let size: i64 = s.conn.query_row("SELECT sum(size) FROM events", [], |r| r.get(0)).unwrap();
+        let size: i64 = s
+            .conn
+            .query_row("SELECT sum(size) FROM events", [], |r| r.get(0))
+            .unwrap();
         let r = s.retain(t30, None, Some((size / 2) as u64)).unwrap();
         assert_eq!(r.deleted_by_size, 15);
         assert_eq!(s.count_events().unwrap(), 15);

@@ -71,11 +71,19 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
             "and" => Tok::And,
             "or" => Tok::Or,
             "not" => Tok::Not,
-            "1" | "any" if words.get(i + 1).is_some_and(|n| n.eq_ignore_ascii_case("of")) => {
+            "1" | "any"
+                if words
+                    .get(i + 1)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("of")) =>
+            {
                 i += 1;
                 Tok::OneOf
             }
-            "all" if words.get(i + 1).is_some_and(|n| n.eq_ignore_ascii_case("of")) => {
+            "all"
+                if words
+                    .get(i + 1)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("of")) =>
+            {
                 i += 1;
                 Tok::AllOf
             }
@@ -96,10 +104,17 @@ struct Parser<'a> {
 /// Parses `text` against the rule's search identifiers (`names`, in rule order).
 pub fn parse(text: &str, names: &[String]) -> Result<Cond, String> {
     let toks = lex(text)?;
-    let mut p = Parser { toks, pos: 0, names };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        names,
+    };
     let c = p.or()?;
     if p.pos != p.toks.len() {
-        return Err(format!("unexpected `{:?}` in condition `{text}`", p.toks[p.pos]));
+        return Err(format!(
+            "unexpected `{:?}` in condition `{text}`",
+            p.toks[p.pos]
+        ));
     }
     Ok(c)
 }
@@ -115,7 +130,11 @@ impl Parser<'_> {
             self.pos += 1;
             xs.push(self.and()?);
         }
-        Ok(if xs.len() == 1 { xs.pop().expect("one") } else { Cond::Or(xs) })
+        Ok(if xs.len() == 1 {
+            xs.pop().expect("one")
+        } else {
+            Cond::Or(xs)
+        })
     }
 
     fn and(&mut self) -> Result<Cond, String> {
@@ -124,7 +143,11 @@ impl Parser<'_> {
             self.pos += 1;
             xs.push(self.not()?);
         }
-        Ok(if xs.len() == 1 { xs.pop().expect("one") } else { Cond::And(xs) })
+        Ok(if xs.len() == 1 {
+            xs.pop().expect("one")
+        } else {
+            Cond::And(xs)
+        })
     }
 
     fn not(&mut self) -> Result<Cond, String> {
@@ -136,7 +159,11 @@ impl Parser<'_> {
     }
 
     fn atom(&mut self) -> Result<Cond, String> {
-        let tok = self.toks.get(self.pos).cloned().ok_or("the condition ends too early")?;
+        let tok = self
+            .toks
+            .get(self.pos)
+            .cloned()
+            .ok_or("the condition ends too early")?;
         self.pos += 1;
         match tok {
             Tok::LParen => {
@@ -154,14 +181,16 @@ impl Parser<'_> {
                 self.pos += 1;
                 let idx = self.matching(&pat)?;
                 let xs = idx.into_iter().map(Cond::Search).collect();
-                Ok(if tok == Tok::OneOf { Cond::Or(xs) } else { Cond::And(xs) })
+                Ok(if tok == Tok::OneOf {
+                    Cond::Or(xs)
+                } else {
+                    Cond::And(xs)
+                })
             }
             Tok::Ident(name) => {
-                let i = self
-                    .names
-                    .iter()
-                    .position(|n| *n == name)
-                    .ok_or_else(|| format!("the condition names `{name}`, which the detection does not define"))?;
+                let i = self.names.iter().position(|n| *n == name).ok_or_else(|| {
+                    format!("the condition names `{name}`, which the detection does not define")
+                })?;
                 Ok(Cond::Search(i))
             }
             t => Err(format!("unexpected `{t:?}` in condition")),
@@ -170,14 +199,18 @@ impl Parser<'_> {
 
     fn matching(&self, pat: &str) -> Result<Vec<usize>, String> {
         let idx: Vec<usize> = if pat == "them" {
-            (0..self.names.len()).filter(|&i| !self.names[i].starts_with('_')).collect()
+            (0..self.names.len())
+                .filter(|&i| !self.names[i].starts_with('_'))
+                .collect()
         } else {
             let re = format!(
                 "^{}$",
                 regex::escape(pat).replace("\\*", ".*").replace("\\?", ".")
             );
             let re = regex::Regex::new(&re).map_err(|e| e.to_string())?;
-            (0..self.names.len()).filter(|&i| re.is_match(&self.names[i])).collect()
+            (0..self.names.len())
+                .filter(|&i| re.is_match(&self.names[i]))
+                .collect()
         };
         if idx.is_empty() {
             return Err(format!("`{pat}` matches no search identifier"));
@@ -191,10 +224,16 @@ mod tests {
     use super::*;
 
     fn names() -> Vec<String> {
-        ["selection_a", "selection_b", "filter_x", "filter_y", "keywords"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "selection_a",
+            "selection_b",
+            "filter_x",
+            "filter_y",
+            "keywords",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     }
 
     fn eval(c: &str, hits: &[usize]) -> bool {
@@ -215,16 +254,31 @@ mod tests {
         assert!(eval("1 of selection_*", &[1]));
         assert!(!eval("all of selection_*", &[1]));
         assert!(eval("all of selection_* and not 1 of filter_*", &[0, 1]));
-        assert!(!eval("all of selection_* and not 1 of filter_*", &[0, 1, 3]));
+        assert!(!eval(
+            "all of selection_* and not 1 of filter_*",
+            &[0, 1, 3]
+        ));
         assert!(eval("all of them", &[0, 1, 2, 3, 4]));
         assert!(eval("1 of them", &[3]));
     }
 
     #[test]
     fn errors_say_what_is_wrong() {
-        assert!(parse("selection_c", &names()).unwrap_err().contains("selection_c"));
-        assert!(parse("1 of sel_*", &names()).unwrap_err().contains("matches no"));
-        assert!(parse("selection_a | count() > 5", &names()).unwrap_err().contains("aggregation"));
+        assert!(
+            parse("selection_c", &names())
+                .unwrap_err()
+                .contains("selection_c")
+        );
+        assert!(
+            parse("1 of sel_*", &names())
+                .unwrap_err()
+                .contains("matches no")
+        );
+        assert!(
+            parse("selection_a | count() > 5", &names())
+                .unwrap_err()
+                .contains("aggregation")
+        );
         assert!(parse("(selection_a", &names()).is_err());
         assert!(parse("selection_a and", &names()).is_err());
     }

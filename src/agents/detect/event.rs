@@ -19,7 +19,10 @@ impl<'a> Prepared<'a> {
     /// Prepares a normalized event (flattened dotted keys, nested objects, or both).
     pub fn new(obj: &'a Map<String, Json>) -> Prepared<'a> {
         let mut p = Prepared {
-            fields: HashMap::with_capacity_and_hasher(obj.len() + 8, foldhash::fast::FixedState::default()),
+            fields: HashMap::with_capacity_and_hasher(
+                obj.len() + 8,
+                foldhash::fast::FixedState::default(),
+            ),
         };
         p.add_object("", obj);
         p
@@ -27,8 +30,11 @@ impl<'a> Prepared<'a> {
 
     fn add_object(&mut self, prefix: &str, obj: &'a Map<String, Json>) {
         for (k, v) in obj {
-            let name: Cow<'a, str> =
-                if prefix.is_empty() { Cow::Borrowed(k.as_str()) } else { Cow::Owned(format!("{prefix}.{k}")) };
+            let name: Cow<'a, str> = if prefix.is_empty() {
+                Cow::Borrowed(k.as_str())
+            } else {
+                Cow::Owned(format!("{prefix}.{k}"))
+            };
             if let Json::Object(inner) = v {
                 self.add_object(&name, inner);
             }

@@ -99,7 +99,8 @@ pub struct Mapping {
 impl Mapping {
     /// Parses a mapping file.
     pub fn parse(text: &str) -> Result<Mapping, String> {
-        let file: File = toml::from_str(text).map_err(|e| format!("bad Sigma field mapping: {e}"))?;
+        let file: File =
+            toml::from_str(text).map_err(|e| format!("bad Sigma field mapping: {e}"))?;
         let logsources = file
             .logsource
             .into_iter()
@@ -144,7 +145,12 @@ impl Mapping {
     }
 
     /// The logsource entry for a rule's logsource.
-    pub fn find(&self, product: Option<&str>, category: Option<&str>, service: Option<&str>) -> Option<usize> {
+    pub fn find(
+        &self,
+        product: Option<&str>,
+        category: Option<&str>,
+        service: Option<&str>,
+    ) -> Option<usize> {
         let norm = |s: Option<&str>| s.map(|s| s.to_ascii_lowercase());
         let (p, c, s) = (norm(product), norm(category), norm(service));
         self.logsources
@@ -154,14 +160,19 @@ impl Mapping {
                 // A rule may name a product the mapping leaves open (e.g. `product: windows`
                 // on a web-server category): match on category/service alone.
                 self.logsources.iter().position(|l| {
-                    l.product.is_none() && l.category == c && l.service == s && (c.is_some() || s.is_some())
+                    l.product.is_none()
+                        && l.category == c
+                        && l.service == s
+                        && (c.is_some() || s.is_some())
                 })
             })
     }
 
     /// The logsources a prepared event belongs to.
     pub fn members(&self, ev: &Prepared) -> Vec<usize> {
-        (0..self.logsources.len()).filter(|&i| self.logsources[i].holds(ev)).collect()
+        (0..self.logsources.len())
+            .filter(|&i| self.logsources[i].holds(ev))
+            .collect()
     }
 }
 
@@ -173,9 +184,19 @@ mod tests {
     #[test]
     fn builtin_mapping_parses_and_routes_events() {
         let m = Mapping::builtin();
-        let pc = m.find(Some("windows"), Some("process_creation"), None).unwrap();
-        assert!(m.logsources[pc].candidates("Image").starts_with(&["process.executable".to_string()]));
-        assert!(m.logsources[pc].candidates("Hashes").contains(&"winlog.event_data.Hashes".to_string()));
+        let pc = m
+            .find(Some("windows"), Some("process_creation"), None)
+            .unwrap();
+        assert!(
+            m.logsources[pc]
+                .candidates("Image")
+                .starts_with(&["process.executable".to_string()])
+        );
+        assert!(
+            m.logsources[pc]
+                .candidates("Hashes")
+                .contains(&"winlog.event_data.Hashes".to_string())
+        );
         let ev = json!({"event.provider": "Microsoft-Windows-Sysmon", "event.code": "1"});
         let p = Prepared::new(ev.as_object().unwrap());
         assert!(m.members(&p).contains(&pc));
@@ -184,6 +205,9 @@ mod tests {
         let p = Prepared::new(ev.as_object().unwrap());
         assert!(m.members(&p).contains(&web));
         assert!(!m.members(&p).contains(&pc));
-        assert!(m.find(Some("macos"), Some("process_creation"), None).is_none());
+        assert!(
+            m.find(Some("macos"), Some("process_creation"), None)
+                .is_none()
+        );
     }
 }

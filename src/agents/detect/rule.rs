@@ -40,7 +40,11 @@ pub enum RuleError {
     #[error("no field mapping for logsource {0} (add it to sigma_fields.toml)")]
     NoLogsource(String),
     #[error("search `{search}`, field `{field}`: {error}")]
-    Value { search: String, field: String, error: ValueError },
+    Value {
+        search: String,
+        field: String,
+        error: ValueError,
+    },
     #[error("search `{0}` has an unsupported shape: {1}")]
     Shape(String, String),
     #[error("condition: {0}")]
@@ -94,7 +98,11 @@ fn text(y: Option<&Y>) -> Option<String> {
 
 impl Rule {
     /// Compiles a rule from its YAML text.
-    pub fn compile(yaml: &str, source: &str, mapping: &Mapping) -> Result<Rule, (RuleMeta, RuleError)> {
+    pub fn compile(
+        yaml: &str,
+        source: &str,
+        mapping: &Mapping,
+    ) -> Result<Rule, (RuleMeta, RuleError)> {
         let mut meta = RuleMeta {
             id: String::new(),
             title: String::new(),
@@ -140,13 +148,26 @@ impl Rule {
         if meta.title.is_empty() {
             return Err(RuleError::Missing("title"));
         }
-        let ls = doc.get("logsource").ok_or(RuleError::Missing("logsource"))?;
-        let (p, c, s) = (text(ls.get("product")), text(ls.get("category")), text(ls.get("service")));
-        let logsource = mapping.find(p.as_deref(), c.as_deref(), s.as_deref()).ok_or_else(|| {
-            RuleError::NoLogsource(
-                [p.as_deref(), c.as_deref(), s.as_deref()].iter().flatten().copied().collect::<Vec<_>>().join("/"),
-            )
-        })?;
+        let ls = doc
+            .get("logsource")
+            .ok_or(RuleError::Missing("logsource"))?;
+        let (p, c, s) = (
+            text(ls.get("product")),
+            text(ls.get("category")),
+            text(ls.get("service")),
+        );
+        let logsource = mapping
+            .find(p.as_deref(), c.as_deref(), s.as_deref())
+            .ok_or_else(|| {
+                RuleError::NoLogsource(
+                    [p.as_deref(), c.as_deref(), s.as_deref()]
+                        .iter()
+                        .flatten()
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                )
+            })?;
         let ls = &mapping.logsources[logsource];
         let Some(Y::Mapping(det)) = doc.get("detection") else {
             return Err(RuleError::Missing("detection"));
@@ -167,7 +188,11 @@ impl Rule {
                     Y::Sequence(xs) => cond_texts.extend(xs.iter().filter_map(|x| text(Some(x)))),
                     other => cond_texts.extend(text(Some(other))),
                 },
-                "timeframe" => return Err(RuleError::Condition("`timeframe` (aggregation) is not supported".into())),
+                "timeframe" => {
+                    return Err(RuleError::Condition(
+                        "`timeframe` (aggregation) is not supported".into(),
+                    ));
+                }
                 _ => {
                     let search = rule.compile_search(&name, v, ls)?;
                     names.push(name);
@@ -182,24 +207,45 @@ impl Rule {
         for t in &cond_texts {
             conds.push(condition::parse(t, &names).map_err(RuleError::Condition)?);
         }
-        rule.cond = if conds.len() == 1 { conds.pop().expect("one") } else { Cond::Or(conds) };
+        rule.cond = if conds.len() == 1 {
+            conds.pop().expect("one")
+        } else {
+            Cond::Or(conds)
+        };
         Ok(rule)
     }
 
     fn slot(&mut self, field: &str, ls: &super::mapping::Logsource) -> usize {
-        let (candidates, keywords) =
-            if field.is_empty() { (ls.keywords.clone(), true) } else { (ls.candidates(field), false) };
-        if let Some(i) = self.slots.iter().position(|s| s.candidates == candidates && s.keywords == keywords) {
+        let (candidates, keywords) = if field.is_empty() {
+            (ls.keywords.clone(), true)
+        } else {
+            (ls.candidates(field), false)
+        };
+        if let Some(i) = self
+            .slots
+            .iter()
+            .position(|s| s.candidates == candidates && s.keywords == keywords)
+        {
             return i;
         }
-        self.slots.push(Slot { candidates, keywords });
+        self.slots.push(Slot {
+            candidates,
+            keywords,
+        });
         self.slots.len() - 1
     }
 
-    fn compile_search(&mut self, name: &str, v: &Y, ls: &super::mapping::Logsource) -> Result<Search, RuleError> {
+    fn compile_search(
+        &mut self,
+        name: &str,
+        v: &Y,
+        ls: &super::mapping::Logsource,
+    ) -> Result<Search, RuleError> {
         match v {
             Y::Mapping(_) => Ok(Search::AnyOf(vec![self.compile_map(name, v, ls)?])),
-            Y::Sequence(items) if items.iter().all(|i| matches!(i, Y::Mapping(_))) && !items.is_empty() => {
+            Y::Sequence(items)
+                if items.iter().all(|i| matches!(i, Y::Mapping(_))) && !items.is_empty() =>
+            {
                 let mut maps = Vec::new();
                 for i in items {
                     maps.push(self.compile_map(name, i, ls)?);
@@ -211,19 +257,33 @@ impl Rule {
                 let fc = self.compile_field(name, "", &["contains"], v, ls)?;
                 Ok(Search::AnyOf(vec![vec![fc]]))
             }
-            _ => Err(RuleError::Shape(name.into(), "expected a map, a list of maps or a list of keywords".into())),
+            _ => Err(RuleError::Shape(
+                name.into(),
+                "expected a map, a list of maps or a list of keywords".into(),
+            )),
         }
     }
 
-    fn compile_map(&mut self, name: &str, v: &Y, ls: &super::mapping::Logsource) -> Result<Vec<FieldCond>, RuleError> {
-        let Y::Mapping(m) = v else { unreachable!("checked by the caller") };
+    fn compile_map(
+        &mut self,
+        name: &str,
+        v: &Y,
+        ls: &super::mapping::Logsource,
+    ) -> Result<Vec<FieldCond>, RuleError> {
+        let Y::Mapping(m) = v else {
+            unreachable!("checked by the caller")
+        };
         let mut out = Vec::new();
         for (k, val) in m {
             let key = text(Some(k)).unwrap_or_default();
             let mut parts = key.split('|');
             let field = parts.next().unwrap_or_default().to_string();
             let mut mods: Vec<&str> = parts.collect();
-            if field.is_empty() && !mods.iter().any(|m| matches!(*m, "contains" | "startswith" | "endswith" | "re")) {
+            if field.is_empty()
+                && !mods
+                    .iter()
+                    .any(|m| matches!(*m, "contains" | "startswith" | "endswith" | "re"))
+            {
                 mods.insert(0, "contains");
             }
             out.push(self.compile_field(name, &field, &mods, val, ls)?);
@@ -239,7 +299,11 @@ impl Rule {
         v: &Y,
         ls: &super::mapping::Logsource,
     ) -> Result<FieldCond, RuleError> {
-        let err = |error| RuleError::Value { search: search.into(), field: field.into(), error };
+        let err = |error| RuleError::Value {
+            search: search.into(),
+            field: field.into(),
+            error,
+        };
         let modifiers = Modifiers::parse(mods).map_err(err)?;
         let slot = self.slot(field, ls);
         let items: Vec<&Y> = match v {
@@ -263,7 +327,10 @@ impl Rule {
             }
         }
         if values.is_empty() {
-            return Err(RuleError::Shape(search.into(), format!("field `{field}` has an empty list")));
+            return Err(RuleError::Shape(
+                search.into(),
+                format!("field `{field}` has an empty list"),
+            ));
         }
         let refs = values
             .iter()
@@ -273,7 +340,12 @@ impl Rule {
                 _ => None,
             })
             .collect();
-        Ok(FieldCond { slot, values, all: modifiers.all, refs })
+        Ok(FieldCond {
+            slot,
+            values,
+            all: modifiers.all,
+            refs,
+        })
     }
 
     /// Whether the rule matches the prepared event.
@@ -294,9 +366,18 @@ impl Rule {
                         }
                     }
                     let value = resolved[fc.slot].as_ref().and_then(|v| v.as_deref());
-                    let other = |s: usize| resolved.get(s).and_then(|r| r.as_ref()).and_then(|v| v.as_deref());
+                    let other = |s: usize| {
+                        resolved
+                            .get(s)
+                            .and_then(|r| r.as_ref())
+                            .and_then(|v| v.as_deref())
+                    };
                     let one = |alts: &Vec<Matcher>| alts.iter().any(|m| m.is_match(value, &other));
-                    if fc.all { fc.values.iter().all(one) } else { fc.values.iter().any(one) }
+                    if fc.all {
+                        fc.values.iter().all(one)
+                    } else {
+                        fc.values.iter().any(one)
+                    }
                 })
             });
             memo[i] = Some(b);
@@ -318,6 +399,9 @@ impl Rule {
             }
             return any.then_some(Cow::Owned(out));
         }
-        s.candidates.iter().find_map(|c| ev.get(c)).map(Cow::Borrowed)
+        s.candidates
+            .iter()
+            .find_map(|c| ev.get(c))
+            .map(Cow::Borrowed)
     }
 }

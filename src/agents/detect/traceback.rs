@@ -33,12 +33,16 @@ struct Config {
 }
 
 static CONFIG: LazyLock<Config> = LazyLock::new(|| {
-    let raw: Raw = toml::from_str(include_str!("traceback.toml")).expect("traceback.toml is checked by a test");
+    let raw: Raw = toml::from_str(include_str!("traceback.toml"))
+        .expect("traceback.toml is checked by a test");
     let patterns = raw
         .pattern
         .iter()
         .map(|p| {
-            let re = RegexBuilder::new(&p.regex).case_insensitive(true).build().expect("traceback patterns are tested");
+            let re = RegexBuilder::new(&p.regex)
+                .case_insensitive(true)
+                .build()
+                .expect("traceback patterns are tested");
             (p.name.clone(), re)
         })
         .collect();
@@ -73,8 +77,17 @@ fn web_server_hint(a: &Alert) -> Option<(String, Option<String>)> {
     let e = &a.event;
     if let Some(parent) = text(e, "process.parent.executable") {
         let base = basename(parent).to_ascii_lowercase();
-        if c.web_servers.iter().any(|w| base == *w || base.starts_with(&format!("{w}."))) {
-            return Some((format!("{} was started by the web server {parent}", text(e, "process.executable").unwrap_or("a process")), None));
+        if c.web_servers
+            .iter()
+            .any(|w| base == *w || base.starts_with(&format!("{w}.")))
+        {
+            return Some((
+                format!(
+                    "{} was started by the web server {parent}",
+                    text(e, "process.executable").unwrap_or("a process")
+                ),
+                None,
+            ));
         }
     }
     if let Some(pcmd) = text(e, "process.parent.command_line") {
@@ -86,7 +99,10 @@ fn web_server_hint(a: &Alert) -> Option<(String, Option<String>)> {
     if let Some(path) = text(e, "file.path") {
         let l = path.to_ascii_lowercase();
         if c.web_roots.iter().any(|r| l.contains(r.as_str())) {
-            return Some((format!("{path} was written under a web root"), Some(basename(path).to_string())));
+            return Some((
+                format!("{path} was written under a web root"),
+                Some(basename(path).to_string()),
+            ));
         }
     }
     None
@@ -106,7 +122,9 @@ fn request_target(e: &Map<String, Json>) -> Option<String> {
 /// Which attack pattern a request matches (or that it asks for the written file).
 fn attack(e: &Map<String, Json>, written: Option<&str>) -> Option<String> {
     let target = request_target(e)?;
-    let decoded = percent_encoding::percent_decode_str(&target).decode_utf8_lossy().into_owned();
+    let decoded = percent_encoding::percent_decode_str(&target)
+        .decode_utf8_lossy()
+        .into_owned();
     let ua = text(e, "user_agent.original").unwrap_or("");
     for (name, re) in &CONFIG.patterns {
         if re.is_match(&target) || re.is_match(&decoded) || re.is_match(ua) {
@@ -114,7 +132,10 @@ fn attack(e: &Map<String, Json>, written: Option<&str>) -> Option<String> {
         }
     }
     if let Some(w) = written {
-        if decoded.to_ascii_lowercase().contains(&w.to_ascii_lowercase()) {
+        if decoded
+            .to_ascii_lowercase()
+            .contains(&w.to_ascii_lowercase())
+        {
             return Some(format!("request for the written file {w}"));
         }
     }
@@ -128,7 +149,9 @@ pub fn traceback(alerts: &[Alert], events: &[Map<String, Json>]) -> Vec<Alert> {
     let web: Vec<(usize, i64)> = events
         .iter()
         .enumerate()
-        .filter(|(_, e)| crate::store::lookup(e, "http.request.method").is_some() && request_target(e).is_some())
+        .filter(|(_, e)| {
+            crate::store::lookup(e, "http.request.method").is_some() && request_target(e).is_some()
+        })
         .filter_map(|(i, e)| crate::store::event_time_ms(e).map(|t| (i, t)))
         .collect();
     // Hosts with web-server alerts, to tell whether an access log without a host name can
@@ -136,15 +159,27 @@ pub fn traceback(alerts: &[Alert], events: &[Map<String, Json>]) -> Vec<Alert> {
     let hinted: Vec<(Option<&str>, i64)> = alerts
         .iter()
         .filter(|a| web_server_hint(a).is_some())
-        .filter_map(|a| a.time_ms().map(|t| (text(&a.event, "host.name").or_else(|| text(&a.event, "host.hostname")), t)))
+        .filter_map(|a| {
+            a.time_ms().map(|t| {
+                (
+                    text(&a.event, "host.name").or_else(|| text(&a.event, "host.hostname")),
+                    t,
+                )
+            })
+        })
         .collect();
     let mut out: Vec<Alert> = Vec::new();
-    let mut seen: std::collections::HashMap<(Option<String>, usize), usize> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<(Option<String>, usize), usize> =
+        std::collections::HashMap::new();
     for a in alerts {
-        let Some((why, written)) = web_server_hint(a) else { continue };
+        let Some((why, written)) = web_server_hint(a) else {
+            continue;
+        };
         let Some(t) = a.time_ms() else { continue };
         let host = text(&a.event, "host.name").or_else(|| text(&a.event, "host.hostname"));
-        let ambiguous = hinted.iter().any(|(h, ht)| *h != host && (ht - t).abs() <= window);
+        let ambiguous = hinted
+            .iter()
+            .any(|(h, ht)| *h != host && (ht - t).abs() <= window);
         let mut hits = Vec::new();
         for &(i, wt) in &web {
             if wt > t || t - wt > window {
@@ -174,27 +209,35 @@ pub fn traceback(alerts: &[Alert], events: &[Map<String, Json>]) -> Vec<Alert> {
         let key = (host.map(str::to_string), first);
         if let Some(&k) = seen.get(&key) {
             let tb: &mut Alert = &mut out[k];
-            let n = tb.related.iter().filter(|r| r.get("alert").is_some()).count();
-            tb.related.insert(n, json!({"alert": a.id, "rule": a.rule.title, "why": why}));
+            let n = tb
+                .related
+                .iter()
+                .filter(|r| r.get("alert").is_some())
+                .count();
+            tb.related
+                .insert(n, json!({"alert": a.id, "rule": a.rule.title, "why": why}));
             continue;
         }
         seen.insert(key, out.len());
         let mut event = events[first].clone();
         if let Some(h) = host {
-            event.entry("host.name".to_string()).or_insert(Json::String(h.to_string()));
+            event
+                .entry("host.name".to_string())
+                .or_insert(Json::String(h.to_string()));
         }
-        let related: Vec<Json> = std::iter::once(json!({"alert": a.id, "rule": a.rule.title, "why": why}))
-            .chain(hits.iter().map(|(i, p)| {
-                let e = &events[*i];
-                json!({
-                    "request": request_target(e),
-                    "method": text(e, "http.request.method"),
-                    "source.ip": text(e, "source.ip"),
-                    "@timestamp": text(e, "@timestamp"),
-                    "pattern": p,
-                })
-            }))
-            .collect();
+        let related: Vec<Json> =
+            std::iter::once(json!({"alert": a.id, "rule": a.rule.title, "why": why}))
+                .chain(hits.iter().map(|(i, p)| {
+                    let e = &events[*i];
+                    json!({
+                        "request": request_target(e),
+                        "method": text(e, "http.request.method"),
+                        "source.ip": text(e, "source.ip"),
+                        "@timestamp": text(e, "@timestamp"),
+                        "pattern": p,
+                    })
+                }))
+                .collect();
         let mut h = xxhash_rust::xxh64::Xxh64::new(1);
         h.update(a.id.as_bytes());
         let meta = rule();
@@ -218,12 +261,32 @@ mod tests {
 
     #[test]
     fn patterns_compile_and_classify() {
-        let ev = |u: &str| json!({"url.original": u, "http.request.method": "GET"}).as_object().unwrap().clone();
-        assert_eq!(attack(&ev("/a?f=../../etc/passwd"), None).as_deref(), Some("path traversal"));
-        assert_eq!(attack(&ev("/a?id=1%20UNION%20SELECT%20x"), None).as_deref(), Some("SQL injection"));
-        assert_eq!(attack(&ev("/ping?h=1;whoami"), None).as_deref(), Some("command injection"));
-        assert_eq!(attack(&ev("/?x=${jndi:ldap://e/a}"), None).as_deref(), Some("JNDI lookup"));
-        assert_eq!(attack(&ev("/static/x.php?cmd=id"), Some("x.php")).as_deref(), Some("request for the written file x.php"));
+        let ev = |u: &str| {
+            json!({"url.original": u, "http.request.method": "GET"})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            attack(&ev("/a?f=../../etc/passwd"), None).as_deref(),
+            Some("path traversal")
+        );
+        assert_eq!(
+            attack(&ev("/a?id=1%20UNION%20SELECT%20x"), None).as_deref(),
+            Some("SQL injection")
+        );
+        assert_eq!(
+            attack(&ev("/ping?h=1;whoami"), None).as_deref(),
+            Some("command injection")
+        );
+        assert_eq!(
+            attack(&ev("/?x=${jndi:ldap://e/a}"), None).as_deref(),
+            Some("JNDI lookup")
+        );
+        assert_eq!(
+            attack(&ev("/static/x.php?cmd=id"), Some("x.php")).as_deref(),
+            Some("request for the written file x.php")
+        );
         assert_eq!(attack(&ev("/index.html"), None), None);
     }
 

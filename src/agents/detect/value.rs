@@ -63,16 +63,26 @@ pub enum RefKind {
 /// One compiled alternative for a value.
 #[derive(Debug, Clone)]
 pub enum Matcher {
-    Str { pat: StrPat, cased: bool },
+    Str {
+        pat: StrPat,
+        cased: bool,
+    },
     Regex(Regex),
-    Cidr { net: IpAddr, prefix: u8 },
+    Cidr {
+        net: IpAddr,
+        prefix: u8,
+    },
     Num(NumOp, f64),
     /// `|exists: true/false`
     Exists(bool),
     /// A `null` value: the field is absent or null.
     Null,
     /// `|fieldref`: the index of the other field in the rule's field table.
-    FieldRef { other: usize, kind: RefKind, cased: bool },
+    FieldRef {
+        other: usize,
+        kind: RefKind,
+        cased: bool,
+    },
 }
 
 /// Why a value could not be compiled.
@@ -221,8 +231,10 @@ impl Modifiers {
                 return Ok(vec![Matcher::Exists(b)]);
             }
             Kind::Num(op) => {
-                let n: f64 =
-                    text.trim().parse().map_err(|_| ValueError::NotANumber("gt/lt".into(), text))?;
+                let n: f64 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| ValueError::NotANumber("gt/lt".into(), text))?;
                 return Ok(vec![Matcher::Num(op, n)]);
             }
             Kind::Cidr => {
@@ -236,7 +248,11 @@ impl Modifiers {
                         flags.push(f);
                     }
                 }
-                let src = if flags.is_empty() { text.clone() } else { format!("(?{flags}){text}") };
+                let src = if flags.is_empty() {
+                    text.clone()
+                } else {
+                    format!("(?{flags}){text}")
+                };
                 let re = regex::RegexBuilder::new(&src)
                     .size_limit(1 << 22)
                     .build()
@@ -262,10 +278,17 @@ impl Modifiers {
         for a in alts {
             let s = String::from_utf8_lossy(&a).into_owned();
             // After base64 the text is literal: wildcards no longer apply.
-            let pat = if encoded { literal_pat(self.kind, &s) } else { wildcard_pat(self.kind, &s) };
+            let pat = if encoded {
+                literal_pat(self.kind, &s)
+            } else {
+                wildcard_pat(self.kind, &s)
+            };
             let pat = pat.map_err(|e| ValueError::BadRegex(s.clone(), e))?;
             let pat = if self.cased { pat } else { lower_pat(pat) };
-            out.push(Matcher::Str { pat, cased: self.cased });
+            out.push(Matcher::Str {
+                pat,
+                cased: self.cased,
+            });
         }
         Ok(out)
     }
@@ -281,7 +304,11 @@ fn apply_transform(t: Transform, v: &[u8]) -> Vec<Vec<u8>> {
             out.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
             vec![out]
         }
-        Transform::Base64 => vec![base64::engine::general_purpose::STANDARD.encode(v).into_bytes()],
+        Transform::Base64 => vec![
+            base64::engine::general_purpose::STANDARD
+                .encode(v)
+                .into_bytes(),
+        ],
         Transform::Base64Offset => {
             // As pySigma: three encodings of the value shifted by 0, 1, 2 bytes, with the
             // characters that depend on the unknown neighbours cut off.
@@ -291,10 +318,14 @@ fn apply_transform(t: Transform, v: &[u8]) -> Vec<Vec<u8>> {
                 .map(|i| {
                     let mut shifted = vec![b' '; i];
                     shifted.extend_from_slice(v);
-                    let enc = base64::engine::general_purpose::STANDARD.encode(&shifted).into_bytes();
+                    let enc = base64::engine::general_purpose::STANDARD
+                        .encode(&shifted)
+                        .into_bytes();
                     let cut_end = END[(v.len() + i) % 3];
                     let end = enc.len().saturating_sub(cut_end);
-                    enc.get(START[i]..end.max(START[i])).unwrap_or_default().to_vec()
+                    enc.get(START[i]..end.max(START[i]))
+                        .unwrap_or_default()
+                        .to_vec()
                 })
                 .collect()
         }
@@ -416,7 +447,11 @@ fn wildcard_pat(kind: Kind, s: &str) -> Result<StrPat, String> {
         .collect();
     if inner.is_empty() {
         // `*` alone (or nothing): any value; the empty string is an exact match on ''.
-        return Ok(if lead { StrPat::Starts(String::new()) } else { StrPat::Exact(String::new()) });
+        return Ok(if lead {
+            StrPat::Starts(String::new())
+        } else {
+            StrPat::Exact(String::new())
+        });
     }
     if let [Piece::Lit(l)] = inner.as_slice() {
         let l = l.clone();
@@ -470,14 +505,24 @@ pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
 
 /// Whether `ip` falls in `net/prefix`.
 pub fn in_cidr(ip: &str, net: IpAddr, prefix: u8) -> bool {
-    let Ok(ip) = ip.trim().parse::<IpAddr>() else { return false };
+    let Ok(ip) = ip.trim().parse::<IpAddr>() else {
+        return false;
+    };
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix as u32) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix as u32)
+            };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix as u32) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix as u32)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
@@ -494,7 +539,9 @@ impl Matcher {
     ) -> bool {
         match self {
             Matcher::Exists(want) => value.is_some_and(|v| !v.is_null) == *want,
-            Matcher::Null => value.is_none_or(|v| v.is_null || v.texts.iter().all(|t| t.is_empty())),
+            Matcher::Null => {
+                value.is_none_or(|v| v.is_null || v.texts.iter().all(|t| t.is_empty()))
+            }
             Matcher::Str { pat, cased } => value.is_some_and(|v| {
                 let hay = if *cased { &v.texts } else { &v.lowers };
                 hay.iter().any(|s| pat.is_match(s))
@@ -511,9 +558,19 @@ impl Matcher {
                     NumOp::Lte => x <= n,
                 })
             }),
-            Matcher::FieldRef { other: idx, kind, cased } => {
-                let (Some(v), Some(o)) = (value, other(*idx)) else { return false };
-                let (hay, needles) = if *cased { (&v.texts, &o.texts) } else { (&v.lowers, &o.lowers) };
+            Matcher::FieldRef {
+                other: idx,
+                kind,
+                cased,
+            } => {
+                let (Some(v), Some(o)) = (value, other(*idx)) else {
+                    return false;
+                };
+                let (hay, needles) = if *cased {
+                    (&v.texts, &o.texts)
+                } else {
+                    (&v.lowers, &o.lowers)
+                };
                 hay.iter().any(|h| {
                     needles.iter().any(|n| match kind {
                         RefKind::Equal => h == n,
@@ -555,7 +612,9 @@ mod tests {
 
     fn matches(mods: &[&str], value: &str, field: &str) -> bool {
         let m = Modifiers::parse(mods).unwrap();
-        let alts = m.compile(&serde_norway::Value::String(value.into())).unwrap();
+        let alts = m
+            .compile(&serde_norway::Value::String(value.into()))
+            .unwrap();
         alts.iter().any(|a| a.is_match(Some(&ft(field)), &|_| None))
     }
 
@@ -564,7 +623,10 @@ mod tests {
         assert!(matches(&[], "cmd.EXE", "CMD.exe"));
         assert!(!matches(&[], "cmd.exe", "xcmd.exe"));
         assert!(matches(&[], "*\\cmd.exe", "C:\\Windows\\cmd.exe"));
-        assert!(matches(&[], "c:\\\\*\\cmd.exe", "C:\\Windows\\cmd.exe"), "\\\\ is a backslash, then a wildcard");
+        assert!(
+            matches(&[], "c:\\\\*\\cmd.exe", "C:\\Windows\\cmd.exe"),
+            "\\\\ is a backslash, then a wildcard"
+        );
         assert!(matches(&[], "a?c", "abc"));
         assert!(!matches(&[], "a\\*c", "abc"));
         assert!(matches(&[], "a\\*c", "a*c"));
@@ -572,10 +634,22 @@ mod tests {
 
     #[test]
     fn string_modifiers() {
-        assert!(matches(&["contains"], "Invoke-", "powershell invoke-mimikatz"));
+        assert!(matches(
+            &["contains"],
+            "Invoke-",
+            "powershell invoke-mimikatz"
+        ));
         assert!(matches(&["startswith"], "C:\\Users", "c:\\users\\bob"));
-        assert!(matches(&["endswith"], "\\rundll32.exe", "C:\\x\\RUNDLL32.EXE"));
-        assert!(!matches(&["endswith", "cased"], "\\rundll32.exe", "C:\\x\\RUNDLL32.EXE"));
+        assert!(matches(
+            &["endswith"],
+            "\\rundll32.exe",
+            "C:\\x\\RUNDLL32.EXE"
+        ));
+        assert!(!matches(
+            &["endswith", "cased"],
+            "\\rundll32.exe",
+            "C:\\x\\RUNDLL32.EXE"
+        ));
         assert!(matches(&["contains", "cased"], "Mimi", "x Mimi x"));
     }
 
@@ -601,22 +675,45 @@ mod tests {
         // "IEX (New-Object" somewhere inside a base64 blob, at any alignment.
         let needle = "New-Object";
         for pad in ["", "a", "ab"] {
-            let blob = base64::engine::general_purpose::STANDARD.encode(format!("{pad}IEX ({needle} x"));
-            assert!(matches(&["base64offset", "contains"], needle, &blob), "pad {pad:?}");
+            let blob =
+                base64::engine::general_purpose::STANDARD.encode(format!("{pad}IEX ({needle} x"));
+            assert!(
+                matches(&["base64offset", "contains"], needle, &blob),
+                "pad {pad:?}"
+            );
         }
         let b64 = base64::engine::general_purpose::STANDARD.encode("whoami");
         assert!(matches(&["base64"], "whoami", &b64));
         // utf16le then base64 (PowerShell -EncodedCommand)
-        let wide: Vec<u8> = "whoami /all".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let wide: Vec<u8> = "whoami /all"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
         let blob = base64::engine::general_purpose::STANDARD.encode(&wide);
-        assert!(matches(&["wide", "base64offset", "contains"], "whoami", &blob));
+        assert!(matches(
+            &["wide", "base64offset", "contains"],
+            "whoami",
+            &blob
+        ));
     }
 
     #[test]
     fn windash_accepts_every_dash() {
-        assert!(matches(&["contains", "windash"], " -enc ", "powershell /enc AAA"));
-        assert!(matches(&["contains", "windash"], " -enc ", "powershell \u{2013}enc AAA"));
-        assert!(matches(&["contains", "windash"], " -enc ", "powershell -enc AAA"));
+        assert!(matches(
+            &["contains", "windash"],
+            " -enc ",
+            "powershell /enc AAA"
+        ));
+        assert!(matches(
+            &["contains", "windash"],
+            " -enc ",
+            "powershell \u{2013}enc AAA"
+        ));
+        assert!(matches(
+            &["contains", "windash"],
+            " -enc ",
+            "powershell -enc AAA"
+        ));
     }
 
     #[test]
@@ -625,7 +722,10 @@ mod tests {
             Modifiers::parse(&["bogus"]).unwrap_err(),
             ValueError::UnknownModifier("bogus".into())
         );
-        assert!(matches!(Modifiers::parse(&["expand"]), Err(ValueError::Unsupported(..))));
+        assert!(matches!(
+            Modifiers::parse(&["expand"]),
+            Err(ValueError::Unsupported(..))
+        ));
         let m = Modifiers::parse(&["re"]).unwrap();
         assert!(matches!(
             m.compile(&serde_norway::Value::String("(".into())),
