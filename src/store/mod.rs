@@ -706,6 +706,34 @@ mod tests {
     }
 
     #[test]
+    fn an_older_store_is_upgraded_in_place_keeping_its_events() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO events (ts, ingested, host, size, doc) VALUES (1, 1, 'h', 2, '{}')",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 2);
+        assert_eq!(s.count_events().unwrap(), 1);
+        let idx: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_host_ts'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(idx, 1);
+        assert_eq!(s.events_by("host", "h", Some(0), Some(5), 10).unwrap().len(), 1);
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
