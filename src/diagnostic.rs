@@ -128,6 +128,7 @@ pub mod codes {
     pub const FIELD_AS_STRING: &str = "W101";
     pub const SEARCH_IGNORED: &str = "W102";
     pub const TIME_FIELD_OUTPUT: &str = "W103";
+    pub const DUPLICATE_RENAME_TARGET: &str = "W104";
     pub const COERCION: &str = "W300";
     pub const LOW_COVERAGE: &str = "W400";
     pub const UNKNOWN_MODEL_FIELD: &str = "W410";

@@ -25,6 +25,9 @@ pub struct Checkpoint {
     pub records: u64,
     pub output_bytes: u64,
     pub dead_letter_bytes: u64,
+    /// Bytes of the unparsed dead-letter file (absent in checkpoints of older versions).
+    #[serde(default)]
+    pub unparsed_bytes: u64,
     /// Accounting so far, per input (cumulative over resumed runs).
     pub files: Vec<FileStats>,
     pub coercion_warnings: u64,
@@ -104,12 +107,14 @@ mod tests {
             records: 42,
             output_bytes: 1000,
             dead_letter_bytes: 10,
+            unparsed_bytes: 7,
             files: Vec::new(),
             coercion_warnings: 0,
         };
         c.save(&path).unwrap();
         let back = Checkpoint::load(&path).unwrap().unwrap();
         assert_eq!((back.file, back.records, back.output_bytes), (1, 42, 1000));
+        assert_eq!(back.unparsed_bytes, 7);
         assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -67,6 +67,9 @@ pub struct Options {
     /// `None` writes to stdout. A `.gz`/`.zst` extension compresses.
     pub output: Option<PathBuf>,
     pub dead_letter: Option<PathBuf>,
+    /// Written records that no parse stage matched also go here (`{file, line, reason:
+    /// "unparsed", raw}`), to replay once the rule is fixed.
+    pub unparsed_dead_letter: Option<PathBuf>,
     /// Files the run writes besides the output (never read as inputs), e.g. `--stats`.
     pub also_written: Vec<PathBuf>,
     pub threads: usize,
@@ -91,6 +94,7 @@ impl Default for Options {
             inputs: Vec::new(),
             output: None,
             dead_letter: None,
+            unparsed_dead_letter: None,
             also_written: Vec::new(),
             threads: default_threads(),
             frame: FrameOptions::default(),
@@ -160,6 +164,7 @@ pub fn normalize(
     let mut excluded: Vec<PathBuf> = opts.also_written.clone();
     excluded.extend(opts.output.clone());
     excluded.extend(opts.dead_letter.clone());
+    excluded.extend(opts.unparsed_dead_letter.clone());
     excluded.extend(opts.checkpoint.clone());
     excluded.extend(opts.checkpoint.as_deref().map(checkpoint::temporary_path));
     let inputs = input::expand(&opts.inputs, &excluded)?;
@@ -184,6 +189,7 @@ pub fn normalize(
     let mut start = Position::default();
     let mut out_offset = 0;
     let mut dead_offset = 0;
+    let mut unparsed_offset = 0;
     let mut coercion_base = 0;
     let mut resumed = false;
     if opts.resume {
@@ -205,6 +211,7 @@ pub fn normalize(
                 };
                 out_offset = c.output_bytes;
                 dead_offset = c.dead_letter_bytes;
+                unparsed_offset = c.unparsed_bytes;
                 coercion_base = c.coercion_warnings;
                 files = c.files;
                 resumed = true;
@@ -222,6 +229,11 @@ pub fn normalize(
         None => None,
     };
 
+    let mut unparsed = match &opts.unparsed_dead_letter {
+        Some(p) => Some(Sink::open(Some(p), resumed.then_some(unparsed_offset))?),
+        None => None,
+    };
+
     let threads = opts.threads.max(1);
     let in_flight = 2 * threads + 2;
     let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(in_flight);
@@ -236,6 +248,7 @@ pub fn normalize(
         nest: opts.nest,
         compression,
         dead_letter_json: opts.dead_letter.is_some(),
+        unparsed_json: opts.unparsed_dead_letter.is_some(),
         now: opts.now,
         max_text_failures: opts.max_text_failures,
     };
@@ -245,6 +258,7 @@ pub fn normalize(
     let mut writer = Writer {
         out: &mut out,
         dead: dead.as_mut(),
+        unparsed: unparsed.as_mut(),
         files: &mut files,
         position: start,
         checkpoint: opts.checkpoint.as_deref(),
@@ -353,6 +367,12 @@ fn run_fingerprint(
         opts.now.map(|t| t.nanos),
         framing,
     );
+    // Only when set, so that checkpoints of runs without it keep their fingerprint.
+    let settings = if opts.unparsed_dead_letter.is_some() {
+        settings + "|unparsed-dead-letter"
+    } else {
+        settings
+    };
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let names = names.join("\n");
     checkpoint::fingerprint(&[rule.src, &settings, &names])
@@ -634,6 +654,7 @@ impl Sink {
 struct Writer<'a> {
     out: &'a mut Sink,
     dead: Option<&'a mut Sink>,
+    unparsed: Option<&'a mut Sink>,
     files: &'a mut Vec<FileStats>,
     position: Position,
     checkpoint: Option<&'a Path>,
@@ -693,6 +714,11 @@ impl Writer<'_> {
                 None => {}
             }
         }
+        if let Some(u) = self.unparsed.as_deref_mut()
+            && !d.rendered.unparsed.is_empty()
+        {
+            u.write(d.rendered.unparsed.as_bytes())?;
+        }
         let c = &d.rendered.counts;
         self.session.add(c);
         let f = &mut self.files[d.file];
@@ -743,6 +769,9 @@ impl Writer<'_> {
         if let Some(d) = self.dead.as_deref_mut() {
             d.flush()?;
         }
+        if let Some(u) = self.unparsed.as_deref_mut() {
+            u.flush()?;
+        }
         Checkpoint {
             version: checkpoint::VERSION,
             fingerprint: self.fingerprint.to_string(),
@@ -750,6 +779,7 @@ impl Writer<'_> {
             records: self.position.records,
             output_bytes: self.out.bytes,
             dead_letter_bytes: self.dead.as_ref().map_or(0, |d| d.bytes),
+            unparsed_bytes: self.unparsed.as_ref().map_or(0, |u| u.bytes),
             files: self.files.clone(),
             coercion_warnings: self.coercion_base,
         }
@@ -774,6 +804,9 @@ impl Writer<'_> {
         self.out.flush()?;
         if let Some(d) = self.dead.as_deref_mut() {
             d.flush()?;
+        }
+        if let Some(u) = self.unparsed.as_deref_mut() {
+            u.flush()?;
         }
         if let Some(path) = self.checkpoint {
             if interrupted {

@@ -22,6 +22,10 @@ pub struct Counts {
     pub over_long: u64,
     /// Decompressed input bytes, line ends included.
     pub bytes: u64,
+    /// Written records that no parse stage matched (`spl::ParseOutcome::unparsed`): they
+    /// went out with only their raw fields. Part of `written`, not a fourth bucket.
+    #[serde(default)]
+    pub unparsed: u64,
 }
 
 impl Counts {
@@ -34,6 +38,16 @@ impl Counts {
         self.invalid_utf8 += o.invalid_utf8;
         self.over_long += o.over_long;
         self.bytes += o.bytes;
+        self.unparsed += o.unparsed;
+    }
+
+    /// Unparsed records as a percentage of written ones (0 when nothing was written).
+    pub fn unparsed_percent(&self) -> f64 {
+        if self.written == 0 {
+            0.0
+        } else {
+            self.unparsed as f64 * 100.0 / self.written as f64
+        }
     }
 
     /// `read == written + failed + dropped`.
@@ -120,7 +134,7 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{}: {} read = {} written + {} failed + {} dropped; {} rows out{}{}",
+            "{}: {} read = {} written + {} failed + {} dropped; {} rows out{}{}{}",
             if self.interrupted {
                 "interrupted"
             } else {
@@ -131,6 +145,15 @@ impl Report {
             t.failed,
             t.dropped,
             t.rows_out,
+            if t.unparsed > 0 {
+                format!(
+                    "; {} written unparsed ({:.1}%: no parse stage matched)",
+                    t.unparsed,
+                    t.unparsed_percent()
+                )
+            } else {
+                String::new()
+            },
             if t.invalid_utf8 > 0 {
                 format!("; {} with invalid UTF-8 (kept)", t.invalid_utf8)
             } else {
@@ -166,11 +189,12 @@ impl Report {
                 let c = &f.counts;
                 let _ = writeln!(
                     s,
-                    "  {}: {}, {} read, {} written, {} failed, {} dropped{}",
+                    "  {}: {}, {} read, {} written ({} unparsed), {} failed, {} dropped{}",
                     f.path,
                     f.status.as_str(),
                     c.read,
                     c.written,
+                    c.unparsed,
                     c.failed,
                     c.dropped,
                     f.error

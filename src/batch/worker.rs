@@ -25,6 +25,8 @@ pub struct WorkerConfig<'a> {
     pub compression: Compression,
     /// Render failures as dead-letter JSON (else as text diagnostics for stderr).
     pub dead_letter_json: bool,
+    /// Render written records that no parse stage matched into `Rendered::unparsed`.
+    pub unparsed_json: bool,
     /// The clock of the runners (to rebuild one after a panic).
     pub now: Option<crate::event::Timestamp>,
     /// At most this many text diagnostics per chunk (stderr is not for millions of lines).
@@ -40,6 +42,8 @@ pub struct Rendered {
     pub dead: String,
     /// Failures rendered as text in `dead` (when there is no dead-letter file).
     pub shown_failures: u64,
+    /// Unparsed records as NDJSON (`--unparsed-dead-letter`).
+    pub unparsed: String,
     pub counts: Counts,
 }
 
@@ -66,6 +70,7 @@ pub fn process(
     text.clear();
     text.reserve(chunk.text.len() + chunk.text.len() / 2);
     let mut dead = String::new();
+    let mut unparsed = String::new();
     let outputs = &mut buffers.outputs;
     let mut text_failures = 0;
     for (i, rec) in chunk.records.iter().enumerate() {
@@ -118,6 +123,12 @@ pub fn process(
                         }
                         Ok(()) => {
                             counts.written += 1;
+                            if runner.parse_outcome().unparsed() {
+                                counts.unparsed += 1;
+                                if config.unparsed_json {
+                                    write_unparsed(&mut unparsed, file_name, chunk, i);
+                                }
+                            }
                             counts.rows_out += outputs.len() as u64;
                             for (tag, e) in outputs.iter() {
                                 write_row(text, tag.as_deref(), e, tagged, config);
@@ -162,6 +173,7 @@ pub fn process(
         out,
         dead,
         shown_failures: text_failures as u64,
+        unparsed,
         counts,
     }
 }
@@ -269,6 +281,28 @@ fn insert_path(obj: &mut Map<String, Json>, parts: &[&str], v: Json) -> Result<(
         Json::Object(inner) => insert_path(inner, rest, v),
         _ => Err(v),
     }
+}
+
+/// One `--unparsed-dead-letter` line: the record as the dead letters give it, with the
+/// reason `unparsed` (it was also written to the output).
+fn write_unparsed(out: &mut String, file_name: &str, chunk: &Chunk, i: usize) {
+    let rec = &chunk.records[i];
+    out.push_str("{\"file\":");
+    write_json_str(out, file_name);
+    out.push_str(&format!(
+        ",\"line\":{},\"reason\":\"unparsed\",\"raw\":",
+        rec.line
+    ));
+    write_json_str(out, &chunk.record_text(i));
+    if let Some(raw) = chunk.raw_bytes(i) {
+        use base64::Engine as _;
+        out.push_str(",\"raw_base64\":");
+        write_json_str(out, &base64::engine::general_purpose::STANDARD.encode(raw));
+    }
+    if rec.flags & INVALID_UTF8 != 0 {
+        out.push_str(",\"invalid_utf8\":true");
+    }
+    out.push_str("}\n");
 }
 
 fn write_dead_letter(

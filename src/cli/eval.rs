@@ -1,7 +1,9 @@
 //! `soc eval`: scores suggested rules against labeled datasets (EVALUATION.md) and writes a
 //! table, JSON and a Markdown or HTML report.
 
-use crate::eval::{self, Progress, Report, report};
+use crate::eval::{self, Progress, Protocol, Report, Stream, report};
+use crate::infer::learned::Learned;
+use std::sync::Arc;
 use crate::infer::{NoAdvisor, SuggestOptions, suggest_with};
 use crate::llm::{Llm, LlmAdvisor};
 use anyhow::{Context, Result, bail};
@@ -37,6 +39,17 @@ pub struct EvalArgs {
     /// Run the SPL conformance corpus (parse, plan and print every statement) instead.
     #[arg(long)]
     pub conformance: bool,
+    /// New lines: suggest from the even-numbered events of each stream and score the rule on
+    /// the odd-numbered ones (streams with one event are left out).
+    #[arg(long, conflicts_with = "cv")]
+    pub split: bool,
+    /// New products: leave-one-product-out cross-validation; each stream is suggested with
+    /// the knowledge learned without its product (its integration folder).
+    #[arg(long)]
+    pub cv: bool,
+    /// Exit 1 when the categorization accuracy is below this.
+    #[arg(long, value_name = "X")]
+    pub min_categorization: Option<f64>,
     #[command(flatten)]
     pub llm: super::llm::LlmArgs,
 }
@@ -93,11 +106,23 @@ pub fn run(args: EvalArgs) -> Result<u8> {
     };
     let client = args.llm.client()?;
     let per_stream: RefCell<Vec<StreamLlm>> = RefCell::new(Vec::new());
-    let suggester = |samples: &[String]| -> Result<String, String> {
+    let protocol = if args.split {
+        Protocol::Split
+    } else if args.cv {
+        Protocol::Cv
+    } else {
+        Protocol::SameLines
+    };
+    let learned = Learned::embedded();
+    let suggester = |stream: &Stream, samples: &[String]| -> Result<String, String> {
         if let Some(r) = &fixed_rule {
             return Ok(r.clone());
         }
-        let options = SuggestOptions::default();
+        let options = SuggestOptions {
+            learned: (protocol == Protocol::Cv)
+                .then(|| Arc::new(learned.without_product(eval::product_of(&stream.name)))),
+            ..SuggestOptions::default()
+        };
         let result = match &client {
             Some(c) => {
                 let before = c.stats();
@@ -133,7 +158,7 @@ pub fn run(args: EvalArgs) -> Result<u8> {
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        let report = eval::evaluate_with(&dirs, &suggester, &mut |p: Progress| {
+        let report = eval::evaluate_with(&dirs, protocol, &suggester, &mut |p: Progress| {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
             bar.set_message(p.stream.to_string());
@@ -141,7 +166,7 @@ pub fn run(args: EvalArgs) -> Result<u8> {
         bar.finish_and_clear();
         report
     } else {
-        eval::evaluate(&dirs, &suggester)
+        eval::evaluate_with(&dirs, protocol, &suggester, &mut |_| {})
     };
 
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
@@ -179,13 +204,25 @@ pub fn run(args: EvalArgs) -> Result<u8> {
     if let Some(path) = &args.report {
         write_report(path, &report)?;
     }
-    if let Some(min) = args.min_f1
-        && report.summary.micro_f1 < min
-    {
-        eprintln!(
-            "micro F1 {:.3} is below --min-f1 {min}",
-            report.summary.micro_f1
-        );
+    let floors = [
+        ("micro F1", "--min-f1", args.min_f1, report.summary.micro_f1),
+        (
+            "categorization",
+            "--min-categorization",
+            args.min_categorization,
+            report.summary.categorization_accuracy,
+        ),
+    ];
+    let mut below = false;
+    for (what, flag, min, got) in floors {
+        if let Some(min) = min
+            && got < min
+        {
+            eprintln!("{what} {got:.3} is below {flag} {min}");
+            below = true;
+        }
+    }
+    if below {
         return Ok(1);
     }
     Ok(0)

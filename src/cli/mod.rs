@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 pub mod analyze;
 pub mod eval;
+pub mod learn;
 pub mod llm;
 pub mod normalize;
 pub mod spl;
@@ -43,6 +44,8 @@ pub enum Command {
     Correlate(analyze::CorrelateArgs),
     /// The whole chain: normalize inputs, detect, correlate; writes alerts.ndjson and incidents.json.
     Analyze(analyze::AnalyzeArgs),
+    /// Learn key → field knowledge from labeled datasets (writes knowledge/learned.json).
+    Learn(learn::LearnArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Detect(args) => analyze::run_detect(args),
         Command::Correlate(args) => analyze::run_correlate(args),
         Command::Analyze(args) => analyze::run_analyze(args),
+        Command::Learn(args) => learn::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -35,6 +35,10 @@ pub struct NormalizeArgs {
     /// Write failed events (file, line, reason, error, raw text) as NDJSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub dead_letter: Option<PathBuf>,
+    /// Also write every written record that no parse stage matched (file, line, raw text)
+    /// as NDJSON to FILE, to replay once the rule is fixed.
+    #[arg(long, value_name = "FILE")]
+    pub unparsed_dead_letter: Option<PathBuf>,
     /// Multi-line records: a record starts at each line matching REGEX.
     #[arg(long, value_name = "REGEX")]
     pub first_line: Option<String>,
@@ -59,6 +63,11 @@ pub struct NormalizeArgs {
     /// Write the accounting as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
+    /// Warn on stderr when more than PERCENT of the written events were not matched by any
+    /// parse stage (they pass through with only their raw fields: the rule may not fit the
+    /// input). 100 turns the warning off.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub unparsed_threshold: f64,
     /// Continue an interrupted run from its checkpoint (needs -o).
     #[arg(long)]
     pub resume: bool,
@@ -126,6 +135,7 @@ pub fn run(args: NormalizeArgs) -> Result<u8> {
         inputs: args.inputs.clone(),
         output: args.output.clone(),
         dead_letter: args.dead_letter.clone(),
+        unparsed_dead_letter: args.unparsed_dead_letter.clone(),
         also_written: args.stats.iter().cloned().collect(),
         threads: args.threads.unwrap_or_else(batch::default_threads).max(1),
         frame: FrameOptions {
@@ -179,6 +189,13 @@ pub fn run(args: NormalizeArgs) -> Result<u8> {
     }
     if !args.quiet {
         eprint!("{}", report.summary());
+        if let Some(w) = unparsed_warning(
+            report.totals.unparsed,
+            report.totals.written,
+            args.unparsed_threshold,
+        ) {
+            eprintln!("{w}");
+        }
         if let (true, Some(c)) = (report.interrupted, &options.checkpoint) {
             eprintln!(
                 "checkpoint saved to {}: run again with --resume to continue",
@@ -192,5 +209,19 @@ pub fn run(args: NormalizeArgs) -> Result<u8> {
         1
     } else {
         0
+    })
+}
+
+/// The warning for too many unparsed events (shared by `soc normalize` and `soc spl run`):
+/// `None` at or under `threshold` percent of the written events.
+pub(crate) fn unparsed_warning(unparsed: u64, written: u64, threshold: f64) -> Option<String> {
+    if unparsed == 0 || written == 0 {
+        return None;
+    }
+    let pct = unparsed as f64 * 100.0 / written as f64;
+    (pct > threshold).then(|| {
+        format!(
+            "warning: {unparsed} of {written} written events ({pct:.1}%) were not matched by any parse stage and went out with only their raw fields\n  = hint: check that the rule fits this input (a wrong format or pattern); --unparsed-threshold PERCENT sets when this warning appears"
+        )
     })
 }

@@ -21,7 +21,7 @@ pub enum SplCommand {
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// Print a rule in canonical form.
+    /// Print a rule in canonical form, one stage per line, keeping its comments.
     Fmt {
         /// Rule file, `-` for stdin, or the SPL text itself.
         rule: String,
@@ -32,6 +32,9 @@ pub enum SplCommand {
     Functions {
         /// Only functions whose name contains this text.
         filter: Option<String>,
+        /// The whole reference as Markdown (what docs/functions.md holds).
+        #[arg(long, conflicts_with = "filter")]
+        markdown: bool,
     },
 }
 
@@ -65,6 +68,14 @@ pub struct RunArgs {
     /// The clock for now()/current_timestamp, RFC 3339 (default: the real time).
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// Warn on stderr when more than PERCENT of the written events were not matched by any
+    /// parse stage. 100 turns the warning off.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub unparsed_threshold: f64,
+    /// Also write each unparsed event's input (file, line, input) as NDJSON to FILE, to
+    /// replay once the rule is fixed. Unparsed events are still written to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub unparsed_dead_letter: Option<PathBuf>,
 }
 
 pub fn run(cmd: SplCommand) -> Result<u8> {
@@ -99,7 +110,8 @@ pub fn run(cmd: SplCommand) -> Result<u8> {
             let (src, origin) = read_rule(&rule)?;
             match spl::parse::parse(&src) {
                 Ok(script) => {
-                    println!("{}", spl::print::print_script(&script));
+                    let comments = spl::parse::comments(&src, &script);
+                    print!("{}", spl::print::format_script(&script, &comments));
                     Ok(0)
                 }
                 Err(diags) => {
@@ -108,9 +120,13 @@ pub fn run(cmd: SplCommand) -> Result<u8> {
                 }
             }
         }
-        SplCommand::Functions { filter } => {
-            let text = spl::functions::reference();
+        SplCommand::Functions { filter, markdown } => {
             let mut out = std::io::stdout().lock();
+            if markdown {
+                out.write_all(spl::functions::markdown().as_bytes())?;
+                return Ok(0);
+            }
+            let text = spl::functions::reference();
             match filter {
                 None => out.write_all(text.as_bytes())?,
                 Some(f) => {
@@ -191,10 +207,24 @@ fn run_rule(args: RunArgs) -> Result<u8> {
         ))),
         None => None,
     };
+    let mut unparsed_dead: Option<Box<dyn Write>> = match &args.unparsed_dead_letter {
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        ))),
+        None => None,
+    };
+    let mut note_unparsed = |file: &str, line_no: usize, raw: &str| -> Result<()> {
+        if let Some(w) = unparsed_dead.as_mut() {
+            let rec = serde_json::json!({ "file": file, "line": line_no, "input": raw });
+            writeln!(w, "{rec}")?;
+        }
+        Ok(())
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let tagged = plan.is_tagged();
     let mut failed = 0usize;
+    let (mut written, mut unparsed) = (0u64, 0u64);
     let mut buf = String::new();
     let mut outputs = Vec::new();
     let inputs: Vec<PathBuf> = if args.inputs.is_empty() {
@@ -302,6 +332,13 @@ fn run_rule(args: RunArgs) -> Result<u8> {
             outputs.clear();
             match runner.run_event(event, &mut outputs) {
                 Ok(()) => {
+                    if !outputs.is_empty() {
+                        written += 1;
+                        if runner.parse_outcome().unparsed() {
+                            unparsed += 1;
+                            note_unparsed(&name, line_no, &text)?;
+                        }
+                    }
                     for (tag, e) in &outputs {
                         write_event(tag.as_deref(), e, &mut buf);
                         out.write_all(buf.as_bytes())?;
@@ -317,6 +354,7 @@ fn run_rule(args: RunArgs) -> Result<u8> {
     if batch {
         let origins: Vec<(String, usize)> =
             pending.iter().map(|(f, l, _)| (f.clone(), *l)).collect();
+        // Aggregate rows are not input events: no parse accounting for these plans.
         let result = runner.run_batch(pending.into_iter().map(|(_, _, e)| e).collect());
         for o in &result.outputs {
             write_event(o.tag.as_deref(), &o.event, &mut buf);
@@ -334,6 +372,18 @@ fn run_rule(args: RunArgs) -> Result<u8> {
     out.flush()?;
     if let Some(w) = dead.as_mut() {
         w.flush()?;
+    }
+    if let Some(w) = unparsed_dead.as_mut() {
+        w.flush()?;
+    }
+    if let Some(w) =
+        crate::cli::normalize::unparsed_warning(unparsed, written, args.unparsed_threshold)
+    {
+        eprintln!("{w}");
+    } else if unparsed > 0 {
+        eprintln!(
+            "note: {unparsed} of {written} written events were not matched by any parse stage"
+        );
     }
     if runner.stats.coercion_warnings > 0 {
         eprintln!(

@@ -17,6 +17,10 @@ pub struct TestArgs {
     /// Only packages whose path contains this text.
     #[arg(long)]
     pub filter: Option<String>,
+    /// Warn on stderr when more than PERCENT of a package's written events were not
+    /// matched by any parse stage. 100 turns the warning off.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub unparsed_threshold: f64,
 }
 
 struct Style {
@@ -86,12 +90,21 @@ pub fn run(args: TestArgs) -> Result<u8> {
             passed += 1;
             continue;
         }
+        let written: usize = result.samples.iter().map(|s| s.written).sum();
+        let unparsed: usize = result.samples.iter().map(|s| s.unparsed).sum();
+        if let Some(w) = crate::cli::normalize::unparsed_warning(
+            unparsed as u64,
+            written as u64,
+            args.unparsed_threshold,
+        ) {
+            eprintln!("{}: {w}", dir.display());
+        }
         if result.passed() {
             passed += 1;
             let events: usize = result.samples.iter().map(|s| s.actual.len()).sum();
             writeln!(
                 out,
-                "{} {} ({} sample{}, {events} events)",
+                "{} {} ({} sample{}, {events} events, {unparsed} unparsed)",
                 style.green("ok  "),
                 dir.display(),
                 result.samples.len(),

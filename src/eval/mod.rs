@@ -16,6 +16,7 @@
 pub mod compare;
 pub mod conformance;
 pub mod dataset;
+pub mod learn;
 pub mod loghub;
 pub mod report;
 pub mod score;
@@ -39,6 +40,9 @@ pub struct StreamReport {
     /// `integration/stream`.
     pub name: String,
     pub dir: PathBuf,
+    /// The format family the engine detects in the stream's events (`json`, `kv`, `csv`,
+    /// `xml`, `cef`, `text`, …, after any syslog or other header).
+    pub format: String,
     pub events: usize,
     pub core: Counts,
     pub precision: f64,
@@ -99,9 +103,51 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// Which lines a rule is suggested from and which it is scored on (EVALUATION.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// Suggest from every event of a stream, score on the same events.
+    #[default]
+    SameLines,
+    /// New lines: suggest from the even-numbered events (0, 2, 4, …), score on the
+    /// odd-numbered ones; streams with one event are left out.
+    Split,
+    /// New products: suggest from every event with knowledge learned without the stream's
+    /// product (its integration folder), score on the same events.
+    Cv,
+}
+
+impl Protocol {
+    /// The name used in tables and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Protocol::SameLines => "same lines",
+            Protocol::Split => "new lines (--split: suggest from even events, score odd)",
+            Protocol::Cv => "new products (--cv: leave-one-product-out)",
+        }
+    }
+
+    /// The events a rule is suggested from (indices into the stream's events).
+    fn is_sample(self, i: usize) -> bool {
+        self != Protocol::Split || i % 2 == 0
+    }
+
+    /// The events a rule is scored on.
+    fn is_scored(self, i: usize) -> bool {
+        self != Protocol::Split || i % 2 == 1
+    }
+}
+
+/// The product a stream belongs to: its integration folder (`aws` for `aws/cloudtrail`).
+pub fn product_of(stream_name: &str) -> &str {
+    stream_name.split('/').next().unwrap_or(stream_name)
+}
+
 /// The result of an evaluation run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
+    pub protocol: Protocol,
     pub summary: Summary,
     pub streams: Vec<StreamReport>,
     pub skipped: Vec<Skipped>,
@@ -117,8 +163,10 @@ pub struct Progress<'a> {
     pub stream: &'a str,
 }
 
-/// A suggester: the pasted samples → SPL text, or why there is none.
-pub type Suggester<'a> = dyn Fn(&[String]) -> Result<String, String> + 'a;
+/// A suggester: the stream being scored and the pasted samples → SPL text, or why there is
+/// none. The stream tells a cross-validating suggester which product to leave out of what it
+/// learned; it must not read the stream's expected documents.
+pub type Suggester<'a> = dyn Fn(&Stream, &[String]) -> Result<String, String> + 'a;
 
 /// Evaluates a suggester on every stream found under `dirs`.
 ///
@@ -126,21 +174,28 @@ pub type Suggester<'a> = dyn Fn(&[String]) -> Result<String, String> + 'a;
 /// .map(|s| s.spl)`; any function from samples to SPL text works (a fixed rule gives a
 /// baseline). A suggester that fails, panics or returns a rule that does not compile scores
 /// zero on that stream; the run goes on.
-pub fn evaluate(
-    dirs: &[PathBuf],
-    suggester: &dyn Fn(&[String]) -> Result<String, String>,
-) -> Report {
-    evaluate_with(dirs, suggester, &mut |_| {})
+pub fn evaluate(dirs: &[PathBuf], suggester: &dyn Fn(&[String]) -> Result<String, String>) -> Report {
+    evaluate_with(
+        dirs,
+        Protocol::SameLines,
+        &|_: &Stream, s: &[String]| suggester(s),
+        &mut |_| {},
+    )
 }
 
-/// [`evaluate`] with a progress callback, called before each stream and once at the end.
+/// [`evaluate`] under a protocol, with a progress callback called before each stream and
+/// once at the end.
 pub fn evaluate_with(
     dirs: &[PathBuf],
+    protocol: Protocol,
     suggester: &Suggester<'_>,
     progress: &mut dyn FnMut(Progress),
 ) -> Report {
     let found = discover(dirs);
-    let mut report = Report::default();
+    let mut report = Report {
+        protocol,
+        ..Report::default()
+    };
     let total = found.len();
     for (i, dir) in found.iter().enumerate() {
         let label = dir.display().to_string();
@@ -150,7 +205,11 @@ pub fn evaluate_with(
             stream: &label,
         });
         match Stream::load(dir) {
-            Ok(stream) => report.streams.push(evaluate_stream(&stream, suggester)),
+            Ok(stream) => {
+                if let Some(r) = evaluate_stream(&stream, protocol, suggester) {
+                    report.streams.push(r);
+                }
+            }
             Err(reason) => report.skipped.push(Skipped {
                 dir: dir.clone(),
                 reason,
@@ -166,11 +225,27 @@ pub fn evaluate_with(
     report
 }
 
-/// Suggests, compiles, runs and scores one stream.
-pub fn evaluate_stream(stream: &Stream, suggester: &Suggester<'_>) -> StreamReport {
-    let samples = stream.events();
+/// Suggests, compiles, runs and scores one stream; `None` when the protocol leaves it out
+/// (a one-event stream cannot be split).
+pub fn evaluate_stream(
+    stream: &Stream,
+    protocol: Protocol,
+    suggester: &Suggester<'_>,
+) -> Option<StreamReport> {
+    let all = stream.events();
+    if protocol == Protocol::Split && all.len() < 2 {
+        return None;
+    }
+    let pasted: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| protocol.is_sample(*i))
+        .map(|(_, e)| e.clone())
+        .collect();
+    let scored: Vec<usize> = (0..all.len()).filter(|i| protocol.is_scored(*i)).collect();
+    let samples: Vec<String> = scored.iter().map(|i| all[*i].clone()).collect();
     let started = Instant::now();
-    let suggested = catch_unwind(AssertUnwindSafe(|| suggester(&samples)))
+    let suggested = catch_unwind(AssertUnwindSafe(|| suggester(stream, &pasted)))
         .unwrap_or_else(|p| Err(format!("the suggester panicked: {}", panic_text(&p))));
     let suggest_ms = started.elapsed().as_secs_f64() * 1000.0;
 
@@ -222,19 +297,22 @@ pub fn evaluate_stream(stream: &Stream, suggester: &Suggester<'_>) -> StreamRepo
     let mut index = 0;
     for case in &stream.cases {
         for (raw, expected) in case.events.iter().zip(&case.expected) {
-            let ctx = EventContext {
-                index,
-                raw,
-                tz: case.config.tz,
-                injected: &case.config.injected,
-            };
-            total.add(score_event(expected, outputs[index].as_ref(), &ctx));
+            if let Ok(k) = scored.binary_search(&index) {
+                let ctx = EventContext {
+                    index,
+                    raw,
+                    tz: case.config.tz,
+                    injected: &case.config.injected,
+                };
+                total.add(score_event(expected, outputs[k].as_ref(), &ctx));
+            }
             index += 1;
         }
     }
     let misses_left_out = total.misses.len().saturating_sub(MAX_MISSES);
     total.misses.truncate(MAX_MISSES);
-    StreamReport {
+    Some(StreamReport {
+        format: format_family(&pasted),
         name: stream.name.clone(),
         dir: stream.dir.clone(),
         events: samples.len(),
@@ -260,7 +338,7 @@ pub fn evaluate_stream(stream: &Stream, suggester: &Suggester<'_>) -> StreamRepo
         error,
         misses: total.misses,
         misses_left_out,
-    }
+    })
 }
 
 /// What running a rule on a stream's events gave.
@@ -299,6 +377,30 @@ fn run_rule(plan: &spl::Plan, samples: &[String]) -> RunResult {
                 format!("{}: {}", f.diagnostic.code, f.diagnostic.message),
             )
         }),
+    }
+}
+
+/// The payload family of a stream's events as the engine detects it.
+pub fn format_family(samples: &[String]) -> String {
+    let det = crate::infer::detect::detect(samples);
+    let nested = det.payload == crate::infer::detect::Payload::Json
+        && samples.iter().take(20).any(|s| {
+            crate::infer::peel::json_object(s).is_some_and(|j| {
+                j.as_object()
+                    .is_some_and(|o| o.values().any(|v| v.is_object() || v.is_array()))
+            })
+        });
+    let payload = if nested {
+        "nested json"
+    } else {
+        det.payload.name()
+    };
+    if det.layers.is_empty() {
+        payload.to_string()
+    } else if payload == "none" || payload == "text" {
+        "text (header + free text)".to_string()
+    } else {
+        format!("header + {payload}")
     }
 }
 

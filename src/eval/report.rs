@@ -47,8 +47,35 @@ pub fn render_table(report: &Report) -> String {
         let _ = writeln!(out, "skipped {}: {}", k.dir.display(), k.reason);
     }
     out.push('\n');
+    out.push_str(&format_table(report));
+    out.push('\n');
     out.push_str(&headline(report));
     out.push('\n');
+    out
+}
+
+/// Micro core F1 and categorization per detected format family, weakest first.
+pub fn format_table(report: &Report) -> String {
+    let mut by: Vec<(String, Vec<&StreamReport>)> = Vec::new();
+    for s in &report.streams {
+        match by.iter_mut().find(|(f, _)| *f == s.format) {
+            Some((_, v)) => v.push(s),
+            None => by.push((s.format.clone(), vec![s])),
+        }
+    }
+    let mut rows: Vec<(String, usize, f64, f64)> = by
+        .into_iter()
+        .map(|(f, ss)| {
+            let owned: Vec<StreamReport> = ss.into_iter().cloned().collect();
+            let sum = super::summarize(&owned);
+            (f, owned.len(), sum.micro_f1, sum.categorization_accuracy)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.2.partial_cmp(&b.2).unwrap_or(std::cmp::Ordering::Equal));
+    let mut out = format!("{:<28} {:>7} {:>6} {:>6}\n", "format", "streams", "F1", "cat");
+    for (f, n, f1, cat) in rows {
+        let _ = writeln!(out, "{f:<28} {n:>7} {f1:>6.3} {cat:>6.3}");
+    }
     out
 }
 
@@ -56,9 +83,10 @@ pub fn render_table(report: &Report) -> String {
 pub fn headline(report: &Report) -> String {
     let s = &report.summary;
     format!(
-        "micro F1 {:.3} (P {:.3}, R {:.3}; {} of {} core fields, {} produced) · macro F1 {:.3} · \
+        "{}: micro F1 {:.3} (P {:.3}, R {:.3}; {} of {} core fields, {} produced) · macro F1 {:.3} · \
          categorization {:.3} · vendor retention {:.3} · rules ok {}/{} ({:.0}%) · \
          {} events in {} streams · suggestion {:.1} ms/stream",
+        report.protocol.label(),
         s.micro_f1,
         s.micro_precision,
         s.micro_recall,
@@ -361,6 +389,7 @@ mod tests {
             correct,
         };
         StreamReport {
+            format: "text".into(),
             name: name.into(),
             dir: name.into(),
             events: 2,
@@ -395,6 +424,7 @@ mod tests {
     fn report() -> Report {
         let streams = vec![stream("a/x", 4, true), stream("b/<y>", 1, false)];
         Report {
+            protocol: Default::default(),
             summary: summarize(&streams),
             streams,
             skipped: vec![],

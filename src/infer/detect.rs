@@ -66,6 +66,13 @@ pub const HEADERS: &[HeaderDef] = &[
         ],
         rest: true,
     },
+    // CEF or LEEF right after a classic syslog header: no program name in between.
+    HeaderDef {
+        name: "RFC 3164 syslog + CEF/LEEF",
+        regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+) ((?:CEF|LEEF):\d.*)$",
+        outputs: &["syslog_pri", "syslog_timestamp", "syslog_host", "message"],
+        rest: true,
+    },
     HeaderDef {
         name: "RFC 3164 syslog",
         regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+) (?:[a-z0-9]+\.[a-z]+ )?([^\s\[:]+)(?:\[(\d+)\])?:? ?(.*)$",
@@ -316,10 +323,30 @@ pub const HEADERS: &[HeaderDef] = &[
         ],
         rest: true,
     },
+    // Application logs (Java, Go, C servers): a time and a level before the message, in the
+    // orders and brackets they are commonly written in.
     HeaderDef {
         name: "timestamp + level",
-        regex: r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?) +\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|trace|debug|info|notice|warn|warning|error|critical|fatal)\]? +(.*)$",
-        outputs: &["timestamp", "level", "message"],
+        regex: r"^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)\]? *(?:\[(\d+)\])? *[|,]? *\[?((?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|severe|alert|emerg|inf|dbg|trc|wrn|ftl))\b *\]? *[|:]? *(.*)$",
+        outputs: &["timestamp", "pid", "level", "message"],
+        rest: true,
+    },
+    HeaderDef {
+        name: "pid + timestamp + level",
+        regex: r"^\[(\d+)\] +(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) +\[((?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|severe|alert|emerg|inf|dbg|trc|wrn|ftl))\] +(.*)$",
+        outputs: &["pid", "timestamp", "level", "message"],
+        rest: true,
+    },
+    HeaderDef {
+        name: "level + timestamp",
+        regex: r"^\[?((?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|severe|alert|emerg|inf|dbg|trc|wrn|ftl))\b\]? +(?:\[([^\]]+)\] +)?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) +(.*)$",
+        outputs: &["level", "thread", "timestamp", "message"],
+        rest: true,
+    },
+    HeaderDef {
+        name: "bracketed level",
+        regex: r"^\[((?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|severe|alert|emerg|inf|dbg|trc|wrn|ftl))\] +(.*)$",
+        outputs: &["level", "message"],
         rest: true,
     },
     HeaderDef {
@@ -565,9 +592,15 @@ fn best_header(texts: &[String], used: &[usize]) -> Option<(usize, f64, Vec<Stri
     None
 }
 
-/// Header fields never contain `=` (that would be a key=value payload read as a header).
+/// Header fields never start as a `key=value` pair (that would be a key=value payload read
+/// as a header); a URL with a query string (`/search?q=x`) is not one.
 fn header_plausible(c: &regex::Captures) -> bool {
-    (1..c.len() - 1).all(|g| c.get(g).is_none_or(|m| !m.as_str().contains('=')))
+    let pair = |s: &str| {
+        s.split_once('=').is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|ch| ch.is_alphanumeric() || "_-.".contains(ch))
+        })
+    };
+    (1..c.len() - 1).all(|g| c.get(g).is_none_or(|m| !pair(m.as_str())))
 }
 
 /// Detects the payload of the (header-less) texts.
@@ -712,6 +745,17 @@ fn detect_csv(texts: &[&str]) -> Option<(char, Option<Vec<String>>)> {
         let rows: Vec<Vec<String>> = texts.iter().map(|t| split_csv(t, delim)).collect();
         let cols = rows[0].len();
         if cols < 3 || rows.iter().any(|r| r.len() != cols) {
+            continue;
+        }
+        // Free text with a stray delimiter (`flags qr,aa,rd`) is not a table: its cells
+        // read as phrases, not values.
+        let cells: usize = rows.iter().map(Vec::len).sum();
+        let words: usize = rows
+            .iter()
+            .flatten()
+            .map(|c| c.split_whitespace().count())
+            .sum();
+        if delim != '\t' && words > 3 * cells {
             continue;
         }
         let quoted = texts.iter().any(|t| t.starts_with('"'));

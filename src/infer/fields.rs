@@ -32,6 +32,8 @@ pub enum ValueType {
     Severity,
     Protocol,
     UserAgent,
+    /// A number with a time unit (`15ms`, `0.000150566s`, `2m`).
+    Duration,
     Word,
     Text,
 }
@@ -62,6 +64,7 @@ impl ValueType {
             ValueType::Severity => "severity",
             ValueType::Protocol => "protocol",
             ValueType::UserAgent => "user_agent",
+            ValueType::Duration => "duration",
             ValueType::Word => "keyword",
             ValueType::Text => "text",
         }
@@ -85,7 +88,7 @@ pub struct TimeFormat {
 pub const TIME_FORMATS: &[TimeFormat] = &[
     TimeFormat {
         name: "RFC 3339 / ISO 8601 with zone",
-        pattern: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$",
+        pattern: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}([.,]\d{1,9})? ?(Z|[+-]\d{2}:?\d{2})$",
         spl: "iso",
     },
     TimeFormat {
@@ -122,6 +125,11 @@ pub const TIME_FORMATS: &[TimeFormat] = &[
         name: "MMM d yyyy HH:mm:ss",
         pattern: r"^[A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2}$",
         spl: "parse_datetime(regexp_replace({}, ' +', ' '), 'MMM d yyyy HH:mm:ss')",
+    },
+    TimeFormat {
+        name: "yyyy/MM/dd HH:mm:ss.SSS",
+        pattern: r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{1,9}$",
+        spl: "try_cast(replace({}, '/', '-') as TIMESTAMP)",
     },
     TimeFormat {
         name: "yyyy/MM/dd HH:mm:ss",
@@ -164,11 +172,35 @@ pub const TIME_FORMATS: &[TimeFormat] = &[
         spl: "parse_datetime(regexp_replace(replace({}, ',', ''), '(\\d)([AaPp][Mm])$', '$1 $2'), 'M/d/yyyy h:mm:ss a')",
     },
     TimeFormat {
+        name: "yyyy-MM-dd HH:mm:ss[.SSS] zone abbreviation",
+        pattern: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}([.,]\d{1,9})? [A-Z]{2,5}$",
+        spl: "zone:iso",
+    },
+    TimeFormat {
+        name: "EEE MMM dd HH:mm:ss zone yyyy (Java Date)",
+        pattern: r"^[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} [A-Z]{2,5} \d{4}$",
+        spl: "zone:java",
+    },
+    TimeFormat {
         name: "MM/dd/yyyy HH:mm:ss",
         pattern: r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$",
         spl: "parse_datetime({}, 'MM/dd/yyyy HH:mm:ss')",
     },
 ];
+
+/// Zone abbreviations and their UTC offsets in minutes (`knowledge/zones.toml`).
+pub fn zones() -> &'static [(String, i64)] {
+    static ZONES: LazyLock<Vec<(String, i64)>> = LazyLock::new(|| {
+        #[derive(serde::Deserialize)]
+        struct Table {
+            offsets: std::collections::BTreeMap<String, i64>,
+        }
+        toml::from_str::<Table>(include_str!("../../knowledge/zones.toml"))
+            .map(|t| t.offsets.into_iter().collect())
+            .unwrap_or_default()
+    });
+    &ZONES
+}
 
 static TIME_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     TIME_FORMATS
@@ -179,7 +211,7 @@ static TIME_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 
 /// The SPL expression converting `expr` (a field holding a timestamp of format `index`) into a
 /// TIMESTAMP; `year` completes year-less formats.
-pub fn time_expr(index: usize, expr: &str, year: i32) -> String {
+pub fn time_expr(index: usize, expr: &str, _year: i32) -> String {
     let f = &TIME_FORMATS[index];
     // Milliseconds are kept when the text has them (`HH:mm:ss.SSS`), else whole seconds.
     let ms = |text: String, fmt: &str| {
@@ -193,10 +225,16 @@ pub fn time_expr(index: usize, expr: &str, year: i32) -> String {
         )
     };
     match f.spl {
-        "syslog" => ms(
-            format!("concat('{year} ', regexp_replace({{frac}}, ' +', ' '))"),
-            "yyyy MMM d HH:mm:ss",
-        ),
+        // Year-less: the year of the clock at run time, and a date more than a day ahead
+        // of it belongs to the previous year (`Dec 31` read on January 1st).
+        "syslog" => {
+            let t = ms(
+                "concat(cast(year(now()) as varchar), ' ', regexp_replace({frac}, ' +', ' '))"
+                    .to_string(),
+                "yyyy MMM d HH:mm:ss",
+            );
+            format!("date_add('year', if({t} > date_add('day', 1, now()), -1, 0), {t})")
+        }
         "apache" => format!(
             "parse_datetime(regexp_replace({expr}, '[\\[\\]]|\\.\\d+', ''), 'dd/MMM/yyyy:HH:mm:ss Z')"
         ),
@@ -209,6 +247,26 @@ pub fn time_expr(index: usize, expr: &str, year: i32) -> String {
             "EEE MMM d HH:mm:ss yyyy",
         ),
         "iso" => format!("try_cast(replace({expr}, ',', '.') as TIMESTAMP)"),
+        // A zone abbreviation: the wall-clock time read as UTC, less the zone's offset
+        // (`knowledge/zones.toml`); an abbreviation not in the table gives NULL.
+        "zone:iso" | "zone:java" => {
+            let zone = format!("regexp_extract({expr}, '([A-Z]{{2,5}})(?: \\d{{4}})?$', 1)");
+            let mut case = format!("CASE {zone}");
+            for (abbr, minutes) in zones() {
+                case.push_str(&format!(" WHEN '{abbr}' THEN {minutes}"));
+            }
+            case.push_str(" ELSE NULL END");
+            let wall = if f.spl == "zone:iso" {
+                format!(
+                    "try_cast(replace(regexp_replace({expr}, ' [A-Z]{{2,5}}$', ''), ',', '.') as TIMESTAMP)"
+                )
+            } else {
+                format!(
+                    "try(parse_datetime(regexp_replace(regexp_replace({expr}, ' [A-Z]{{2,5}} ', ' '), ' +', ' '), 'EEE MMM d HH:mm:ss yyyy'))"
+                )
+            };
+            format!("date_add('minute', -({case}), {wall})")
+        }
         spl => spl.replace("{}", expr),
     }
 }
@@ -220,6 +278,7 @@ macro_rules! re {
 }
 
 re!(INT, r"^-?\d{1,18}$");
+re!(DURATION, r"^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)$");
 re!(FLOAT, r"^-?\d+\.\d+$");
 re!(MAC, r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$");
 re!(
@@ -284,6 +343,9 @@ pub fn classify(v: &str) -> ValueType {
     }
     if INT.is_match(v) {
         return ValueType::Integer;
+    }
+    if DURATION.is_match(v) {
+        return ValueType::Duration;
     }
     if FLOAT.is_match(v) {
         return ValueType::Float;
@@ -468,6 +530,55 @@ mod tests {
             ValueType::HttpMethod
         );
         assert_ne!(dominant(["GET", "alice"]), ValueType::HttpMethod);
+    }
+
+    #[test]
+    fn zone_abbreviations_are_offsets() {
+        assert!(zones().iter().any(|(z, m)| z == "CEST" && *m == 120));
+        let run = |v: &str| {
+            let i = (0..TIME_FORMATS.len())
+                .find(|i| TIME_RES[*i].is_match(v))
+                .unwrap_or_else(|| panic!("{v} is not a known time"));
+            let rule = format!("* | extend t = {}", time_expr(i, "content", 0));
+            let plan = crate::spl::compile(&rule).unwrap();
+            let mut r = crate::spl::Runner::new(&plan);
+            let mut out = Vec::new();
+            r.run_event(r.line_event(crate::event::Text::new(v)), &mut out)
+                .unwrap();
+            out[0]
+                .1
+                .to_json(false)
+                .get("t")
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(run("2024-05-01 12:00:00 CEST"), "2024-05-01T10:00:00Z");
+        assert_eq!(run("2024-05-01 06:00:00.250 EDT"), "2024-05-01T10:00:00.250Z");
+        assert_eq!(run("Wed May 01 19:00:00 JST 2024"), "2024-05-01T10:00:00Z");
+        // An abbreviation the table does not know is no time rather than a wrong one.
+        assert!(run("2024-05-01 12:00:00 XYZT").is_null());
+    }
+
+    #[test]
+    fn year_less_times_roll_back_over_new_year() {
+        use crate::event::{Text, Timestamp};
+        let i = TIME_FORMATS.iter().position(|f| f.spl == "syslog").unwrap();
+        let rule = format!("* | extend t = {}", time_expr(i, "content", 0));
+        let plan = crate::spl::compile(&rule).unwrap();
+        let at = |now: &str, line: &str| {
+            let nanos = chrono::DateTime::parse_from_rfc3339(now)
+                .unwrap()
+                .timestamp_nanos_opt()
+                .unwrap();
+            let mut r = crate::spl::Runner::new(&plan).with_clock(Timestamp::utc(nanos));
+            let mut out = Vec::new();
+            r.run_event(r.line_event(Text::new(line)), &mut out).unwrap();
+            out[0].1.to_json(false)["t"].as_str().unwrap().to_string()
+        };
+        // Read just after New Year: last December.
+        assert_eq!(at("2027-01-01T00:00:30Z", "Dec 31 23:59:00"), "2026-12-31T23:59:00Z");
+        // Read the same day: this year.
+        assert_eq!(at("2026-06-01T12:00:00Z", "Jun  1 11:59:58"), "2026-06-01T11:59:58Z");
     }
 
     #[test]

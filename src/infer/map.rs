@@ -4,6 +4,7 @@
 
 use super::fields::{ValueType, classify, time_expr};
 use super::knowledge::{CONTEXT, PRODUCT_SYNONYMS, SYNONYMS};
+use super::learned::Learned;
 use crate::model::{self, FieldType};
 
 /// A field found in the samples, before mapping.
@@ -83,7 +84,9 @@ fn compatible(target: &str, ty: &ValueType, strict: bool) -> bool {
             matches!(ty, ValueType::Timestamp(_)) || (!strict && *ty == ValueType::Integer)
         }
         t if t.is_integer() => {
-            *ty == ValueType::Integer || (target.ends_with(".port") && *ty == ValueType::IpPort)
+            *ty == ValueType::Integer
+                || (target.ends_with(".port") && *ty == ValueType::IpPort)
+                || (target == "event.duration" && *ty == ValueType::Duration)
         }
         t if t.is_numeric() => matches!(ty, ValueType::Integer | ValueType::Float),
         _ => {
@@ -134,13 +137,34 @@ fn by_value(ty: &ValueType) -> Option<&'static str> {
         ValueType::Md5 => "file.hash.md5",
         ValueType::Sha1 => "file.hash.sha1",
         ValueType::Timestamp(_) => "@timestamp",
+        ValueType::Severity => "log.level",
+        ValueType::Duration => "event.duration",
         _ => return None,
     })
 }
 
 /// Picks a target for one field: override, key synonym, context word, value type, else the
 /// vendor prefix.
-pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
+pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, String) {
+    let (t, c, r) = choose_by_name(f, prefix, learned);
+    // A code names a kind of event (`4625`, `302013`, `AUTH_FAIL`); a unique identifier of
+    // one event (a UUID, a long hash or number) is its id.
+    if t == "event.code"
+        && !f.values.is_empty()
+        && f.values.iter().all(|v| {
+            v.len() > 16 || matches!(classify(v), ValueType::Uuid | ValueType::Md5 | ValueType::Sha1)
+        })
+    {
+        return (
+            "event.id".into(),
+            c,
+            format!("{r}; values are unique identifiers, so event.id"),
+        );
+    }
+    (t, c, r)
+}
+
+fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, String) {
     let key = f.source.rsplit(['.', '/']).next().unwrap_or(&f.source);
     // A `MAC=` holding a whole link-layer header (netfilter): destination MAC, source MAC, type.
     if normalize(key) == "mac" && !f.values.is_empty() && f.values.iter().all(|v| is_link_header(v))
@@ -164,7 +188,57 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
         .filter(|(m, _, _)| prefix == *m)
         .map(|(_, s, t)| (*s, *t));
     let synonyms: Vec<(&str, &str)> = product.chain(SYNONYMS.iter().copied()).collect();
-    for k in [normalize(&f.source), normalize(key)] {
+    let path = key_path(f);
+    let forms = super::learned::forms(&path);
+    let mut unknown_parent = false;
+    // A source that already writes model field names (`log.level`, `host.hostname`).
+    let dotted = path.join(".");
+    if path.len() >= 2
+        && !CATEGORIZATION.contains(&dotted.as_str())
+        && model::catalog().get(&dotted).is_some()
+        && (compatible(&dotted, &f.ty, false) || (dotted.ends_with(".ip") && f.ty.is_ip()))
+    {
+        return (
+            dotted.clone(),
+            0.95,
+            format!("key `{dotted}` is the model field's own name"),
+        );
+    }
+    for (pass, k) in [normalize(&f.source), normalize(key)].into_iter().enumerate() {
+        if pass == 1 {
+            // A generic leaf read through its ancestors (`httpMessage.path` → `url.path`).
+            if let Some(t) = super::entities::context_field(&path)
+                && (compatible(&t, &f.ty, false) || (t.ends_with(".ip") && f.ty.is_ip()))
+            {
+                return (
+                    t.clone(),
+                    0.8,
+                    format!("key `{}` under its parent means {t}", path.join(".")),
+                );
+            }
+            // The key read as entity + attribute (`actor.id` → `user.id`), then what other
+            // products did with the same parent/leaf pair, before the leaf's own synonyms.
+            if let Some(t) = super::entities::compose(&path)
+                .into_iter()
+                .find(|t| compatible(t, &f.ty, true) || (t.ends_with(".ip") && f.ty.is_ip()))
+            {
+                return (
+                    t.clone(),
+                    0.8,
+                    format!("key `{}` names an entity and its attribute: {t}", path.join(".")),
+                );
+            }
+            if forms.len() == 2
+                && let Some(c) = learned_choice(f, learned, &forms[0])
+            {
+                return c;
+            }
+            // A generic leaf under a parent nothing explains is not mapped by its name.
+            if path.len() >= 2 && path.last().is_some_and(|l| super::entities::is_generic(l)) {
+                unknown_parent = true;
+                break;
+            }
+        }
         for (_, t) in synonyms.iter().filter(|(s, _)| *s == k) {
             let (t, strict) = match t.strip_suffix('?') {
                 Some(t) => (t, true),
@@ -215,6 +289,11 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
             }
         }
     }
+    if !unknown_parent
+        && let Some(c) = forms.last().and_then(|form| learned_choice(f, learned, form))
+    {
+        return c;
+    }
     if let Some(word) = f.context.last() {
         let class = match type_class(&f.ty) {
             "other" if f.ty == ValueType::IpPort => "ip",
@@ -239,6 +318,17 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
             format!("{} value labelled `{word}`", f.ty.name()),
         );
     }
+    // A key named for a time whose values are times or epoch numbers.
+    if let Some(t) = super::entities::time_field(&path)
+        && (matches!(f.ty, ValueType::Timestamp(_))
+            || (f.ty == ValueType::Integer && f.values.iter().all(|v| epoch_like(v))))
+    {
+        return (
+            t.to_string(),
+            if t == "@timestamp" { 0.55 } else { 0.6 },
+            format!("key `{}` names a time and holds {}", path.join("."), f.ty.name()),
+        );
+    }
     // Words that only ever name a traffic direction.
     const DIRECTIONS: &[&str] = &[
         "inbound", "outbound", "ingress", "egress", "internal", "external", "incoming", "outgoing",
@@ -254,7 +344,11 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
             "values are traffic directions".into(),
         );
     }
-    if let Some(t) = by_value(&f.ty) {
+    // A URL under a named key is one of many links an API record carries (profile pages,
+    // resource hrefs); only an unnamed position (a column, a slot of free text) is taken for
+    // the URL of the event by its shape alone.
+    let named = !is_slot(&f.source) && !is_column(&f.source);
+    if let Some(t) = by_value(&f.ty).filter(|_| !(named && f.ty == ValueType::Url)) {
         return (
             t.to_string(),
             0.6,
@@ -280,6 +374,61 @@ pub fn choose(f: &RawField, prefix: &str) -> (String, f64, String) {
         0.3,
         "no model field fits: kept under the vendor prefix".into(),
     )
+}
+
+/// Seconds, milliseconds, microseconds or nanoseconds since 1970 between 2000 and 2100.
+fn epoch_like(v: &str) -> bool {
+    let Ok(n) = v.trim().parse::<u64>() else {
+        return false;
+    };
+    let secs = match v.trim().len() {
+        10 => n,
+        13 => n / 1_000,
+        16 => n / 1_000_000,
+        19 => n / 1_000_000_000,
+        _ => return false,
+    };
+    (946_684_800..4_102_444_800).contains(&secs)
+}
+
+/// Categorization fields take allowed values only; a source's own `event.type` is not one.
+const CATEGORIZATION: [&str; 4] = ["event.kind", "event.category", "event.type", "event.outcome"];
+
+/// Products that must agree before a learned mapping is used.
+const LEARNED_MIN_SUPPORT: usize = 2;
+/// Share of the products with the key that must agree.
+const LEARNED_MIN_SHARE: f64 = 0.3;
+
+/// The key path of a field as learned knowledge sees it: its JSON or XML path; template
+/// slots and synthetic names have none.
+pub fn key_path(f: &RawField) -> Vec<&str> {
+    if is_slot(&f.source) || f.source.contains('+') {
+        return Vec::new();
+    }
+    // `parse-json` makes each top-level key a column, so the column is the path's first key.
+    f.source.split('.').collect()
+}
+
+/// A field from learned knowledge: the best-supported candidate whose type fits the values.
+fn learned_choice(f: &RawField, learned: &Learned, form: &str) -> Option<(String, f64, String)> {
+    let candidates = learned.candidates_of(form);
+    let c = candidates.iter().find(|c| compatible(&c.field, &f.ty, true))?;
+    if c.support < LEARNED_MIN_SUPPORT || c.share() < LEARNED_MIN_SHARE {
+        return None;
+    }
+    let conf = (0.5 + 0.4 * c.share()).min(0.85);
+    Some((
+        c.field.clone(),
+        conf,
+        format!(
+            "learned: key `{}` held {} in {} of {} products ({})",
+            c.form,
+            c.field,
+            c.support,
+            c.seen,
+            f.ty.name()
+        ),
+    ))
 }
 
 /// `90:10:92:6e:ea:a7:90:10:73:ba:d6:77:08:00...`: at least two MACs and an EtherType.
@@ -315,6 +464,12 @@ fn endpoint(target: &str) -> bool {
         target,
         "source.ip" | "destination.ip" | "client.ip" | "server.ip"
     )
+}
+
+/// Header-less CSV columns are named `col<n>` (see `suggest::csv_names`).
+fn is_column(name: &str) -> bool {
+    name.strip_prefix("col")
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Template slots are named `t<i>_<j>` (see `synth::slot_name`): their names carry no meaning.
@@ -392,6 +547,10 @@ pub fn convert_opts(
             ),
         ));
     }
+    // A JSON array is passed on whole (arrays compare as sets; `*.ip` lists stay lists).
+    if x.starts_with("json_extract(") {
+        return (x.clone(), true, extra);
+    }
     let expr = match (&f.ty, ft) {
         (ValueType::IpPort, Some(FieldType::Ip)) => {
             let base = target.trim_end_matches(".ip");
@@ -415,6 +574,10 @@ pub fn convert_opts(
             };
             format!("from_unixtime(try_cast({x} as BIGINT){div})")
         }
+        // A number with its unit (`15ms`, `0.00015s`) in nanoseconds.
+        (ValueType::Duration, _) if target == "event.duration" => format!(
+            "try_cast(round(try_cast(regexp_extract({x}, '^([0-9.]+)', 1) as DOUBLE) * CASE regexp_extract({x}, '([a-zµ]+)$', 1) WHEN 'ns' THEN 1 WHEN 'us' THEN 1000 WHEN 'µs' THEN 1000 WHEN 'ms' THEN 1000000 WHEN 's' THEN 1000000000 WHEN 'm' THEN 60000000000 WHEN 'h' THEN 3600000000000 END) as BIGINT)"
+        ),
         // Durations in milliseconds (`duration_ms`, W3C `time-taken`) become nanoseconds.
         (_, Some(t))
             if t.is_integer()
@@ -468,7 +631,8 @@ pub fn convert_opts(
             ),
             "http.request.method" => format!("upper({clean})"),
             "http.version" => format!("regexp_replace({clean}, '^HTTP/', '')"),
-            "log.level" => format!("lower({clean})"),
+            // The level as the source writes it (`INFO`, `Information`, `warning`).
+            "log.level" => clean.clone(),
             // Hex identifiers written as `1a:00:0b:...`: upper-case hex digits only.
             "tls.server.x509.serial_number"
             | "tls.server.hash.sha1"
@@ -675,34 +839,34 @@ mod tests {
     #[test]
     fn key_synonyms_and_context() {
         assert_eq!(
-            choose(&raw("srcip", &["10.0.0.1"], &[]), "v").0,
+            choose(&raw("srcip", &["10.0.0.1"], &[]), "v", &Learned::default()).0,
             "source.ip"
         );
         assert_eq!(
-            choose(&raw("dst_port", &["443"], &[]), "v").0,
+            choose(&raw("dst_port", &["443"], &[]), "v", &Learned::default()).0,
             "destination.port"
         );
         assert_eq!(
-            choose(&raw("sourceIPAddress", &["10.0.0.1"], &[]), "v").0,
+            choose(&raw("sourceIPAddress", &["10.0.0.1"], &[]), "v", &Learned::default()).0,
             "source.ip"
         );
         assert_eq!(
-            choose(&raw("proto", &["6"], &[]), "v").0,
+            choose(&raw("proto", &["6"], &[]), "v", &Learned::default()).0,
             "network.iana_number"
         );
         assert_eq!(
-            choose(&raw("t0_2", &["10.0.0.1"], &["from"]), "v").0,
+            choose(&raw("t0_2", &["10.0.0.1"], &["from"]), "v", &Learned::default()).0,
             "source.ip"
         );
         assert_eq!(
-            choose(&raw("t0_3", &["22"], &["port"]), "v").0,
+            choose(&raw("t0_3", &["22"], &["port"]), "v", &Learned::default()).0,
             "source.port"
         );
-        assert_eq!(choose(&raw("devname", &["x"], &[]), "v").0, "observer.name");
-        assert_eq!(choose(&raw("weird", &["x"], &[]), "acme").0, "acme.weird");
+        assert_eq!(choose(&raw("devname", &["x"], &[]), "v", &Learned::default()).0, "observer.name");
+        assert_eq!(choose(&raw("weird", &["x"], &[]), "acme", &Learned::default()).0, "acme.weird");
         // a synonym whose type does not fit falls through
         assert_eq!(
-            choose(&raw("src", &["not an ip"], &[]), "acme").0,
+            choose(&raw("src", &["not an ip"], &[]), "acme", &Learned::default()).0,
             "acme.src"
         );
     }

@@ -5,10 +5,13 @@
 
 pub mod advice;
 pub mod detect;
+pub mod entities;
 pub mod fields;
 pub mod framing;
 pub mod knowledge;
+pub mod learned;
 pub mod map;
+pub mod peel;
 pub mod suggest;
 pub mod synth;
 pub mod templates;

@@ -32,6 +32,9 @@ pub struct SuggestOptions {
     pub categories: Vec<CategoryHint>,
     /// Extra extraction patterns (named groups) for free text the templates leave unsplit.
     pub patterns: Vec<String>,
+    /// Learned key → field knowledge; the embedded `knowledge/learned.json` when `None`
+    /// (cross-validation passes the knowledge learned without the product being scored).
+    pub learned: Option<std::sync::Arc<super::learned::Learned>>,
 }
 
 /// One field of the mapping table.
@@ -105,12 +108,17 @@ pub fn suggest_with(
 
 /// The engine alone: no advisor.
 fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion, Diagnostic> {
-    check_input(samples)?;
+    let unusable = check_input(samples)?;
     let infer: Vec<String> = samples
         .iter()
-        .filter(|s| !s.trim().is_empty())
+        .enumerate()
+        .filter(|(i, s)| !s.trim().is_empty() && !unusable.contains(i))
         .take(MAX_INFER_SAMPLES)
-        .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+        .map(|(_, s)| {
+            s.trim_start_matches('\u{feff}')
+                .trim_end_matches(['\r', '\n'])
+                .to_string()
+        })
         .collect();
     let year = reference_year(options);
     let det = detect::detect(&infer);
@@ -158,6 +166,22 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     };
     let csv_names = csv_names(&det, &rest_texts);
     let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names);
+    // A CSV header row names the columns; it is not an event (with or without a BOM).
+    if let Payload::Csv {
+        header: Some(_), ..
+    } = &det.payload
+        && det.layers.is_empty()
+        && let Some(h) = infer.first()
+    {
+        extract.insert(
+            0,
+            format!(
+                "where \"content\" <> {} and \"content\" <> {}",
+                lit(h),
+                lit(&format!("\u{feff}{h}"))
+            ),
+        );
+    }
     for k in &known {
         let def = &detect::KNOWN_MESSAGES[*k];
         let outs: Vec<String> = def.outputs.iter().map(|o| ident(o)).collect();
@@ -176,6 +200,20 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             lit(p),
             outs.join(", ")
         ));
+    }
+    // XML as a tree: one SLS-compatible `regexp_extract` per element, attribute and named
+    // datum seen in the samples (SPL has no XML instruction).
+    if det.payload == Payload::Xml {
+        let items = xml_fields(&rest_texts);
+        if !items.is_empty() {
+            extract.retain(|s| !s.starts_with("parse-kv -regexp"));
+            let src = ident(&text_field);
+            let parts: Vec<String> = items
+                .iter()
+                .map(|(n, re)| format!("{} = regexp_extract({src}, {}, 1)", ident(n), lit(re)))
+                .collect();
+            extract.push(format!("extend {}", parts.join(",\n           ")));
+        }
     }
     if matches!(det.payload, Payload::Kv { .. }) && detect::bracketed(&rest_texts) {
         let at = extract.len().saturating_sub(1);
@@ -227,7 +265,11 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         .layers
         .iter()
         .any(|l| detect::HEADERS[l.def].name == "Apache/nginx access log");
-    let mut choices = positional(&raw_fields, prefix);
+    let learned = options
+        .learned
+        .as_deref()
+        .unwrap_or_else(|| super::learned::Learned::embedded());
+    let mut choices = positional(&raw_fields, prefix, learned);
     prefer_precise_time(&raw_fields, &mut choices);
     for (fi, f) in raw_fields.iter().enumerate() {
         if let Some(r) = &f.raw
@@ -255,7 +297,25 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             None => {
                 let (t, c, r) = choices[fi].clone();
                 let candidates = if c < super::advice::UNSURE {
-                    super::advice::candidates(f, prefix, &t)
+                    // What other products did with this key comes first (learned knowledge,
+                    // best supported first), then the name-similar model fields.
+                    let path = map::key_path(f);
+                    let mut cs: Vec<String> = learned
+                        .candidates(&path)
+                        .into_iter()
+                        .filter(|k| map::accepts(&k.field, &f.ty))
+                        .take(3)
+                        .map(|k| k.field)
+                        .collect();
+                    for x in super::advice::candidates(f, prefix, &t) {
+                        if !cs.contains(&x) && cs.len() < super::advice::MAX_CANDIDATES {
+                            cs.push(x);
+                        }
+                    }
+                    if cs.len() == 1 && cs[0] == t {
+                        cs.clear();
+                    }
+                    cs
                 } else {
                     Vec::new()
                 };
@@ -288,7 +348,12 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             }
             continue;
         }
-        let addresses = !matches!(det.payload, Payload::Kv { .. });
+        // Pipelines that parse text copy an endpoint to `*.address`; structured payloads
+        // (key=value, JSON, XML) map their keys to the IPs directly.
+        let addresses = !matches!(
+            det.payload,
+            Payload::Kv { .. } | Payload::Json | Payload::Xml
+        );
         let (expr, _plain, extra) = map::convert_opts(f, &target, year, addresses, clf);
         push_out(&mut outputs, &target, conf, expr);
         for (t, e) in extra {
@@ -361,13 +426,38 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         )
     });
     let ids = sig.is_some_and(|s| s.observer_type == "ids");
+    // What other products' action words say about categorization (learned knowledge).
+    let action_expr = assigns
+        .iter()
+        .find(|(t, _)| t == "event.action")
+        .map(|(_, e)| e.clone());
+    let action_values: Vec<String> = table
+        .iter()
+        .filter(|t| t.target == "event.action")
+        .filter_map(|t| raw_fields.iter().find(|f| f.source == t.source))
+        .flat_map(|f| f.values.iter().cloned())
+        .collect();
+    let mut learned_rules = match &action_expr {
+        Some(a) => action_rules(learned, a, &action_values),
+        None => Vec::new(),
+    };
+    learned_rules.extend(outcome_rules(&raw_fields));
+    let alert = raw_fields.iter().any(|f| {
+        let path = map::key_path(f);
+        !path.is_empty() && super::entities::names_alert(&path)
+    });
     let categorize = categorization(
         &templates,
         &text_field,
         &targets,
         &rest_texts,
-        Kinds { web_error, ids },
+        Kinds {
+            web_error,
+            ids,
+            alert,
+        },
         &options.categories,
+        &learned_rules,
     );
     let categorize: Vec<String> = categorize
         .into_iter()
@@ -417,7 +507,15 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     for (r, t) in &renames {
         if !used_sources.contains(r) && !targets.contains(t) {
             used_sources.push(r.clone());
-            renames_all.push((t.clone(), r.clone()));
+            // Two raw fields with one vendor name (two slots after the same word): each
+            // keeps its value under its own name (`vendor.id`, `vendor.id_2`).
+            let mut name = t.clone();
+            let mut n = 1;
+            while renames_all.iter().any(|(tt, _)| *tt == name) {
+                n += 1;
+                name = format!("{t}_{n}");
+            }
+            renames_all.push((name, r.clone()));
         }
     }
     if !assigns.is_empty() {
@@ -427,15 +525,25 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             .collect();
         stages.push(format!("extend {}", parts.join(",\n           ")));
     }
-    if !categorize.is_empty() {
-        stages.push(format!("extend {}", categorize.join(",\n           ")));
-    }
     renames_all.push(("event.original".into(), "content".into()));
     let rn: Vec<String> = renames_all
         .iter()
         .map(|(t, r)| format!("{} = {}", ident(t), ident(r)))
         .collect();
     stages.push(format!("project-rename {}", rn.join(", ")));
+    // Categorization reads the model fields, so it comes once they all exist; a raw field
+    // it reads that was just renamed is read under its new name.
+    if !categorize.is_empty() {
+        let renamed: Vec<String> = categorize
+            .iter()
+            .map(|c| {
+                renames_all.iter().fold(c.clone(), |c, (t, r)| {
+                    c.replace(&ident(r), &ident(t))
+                })
+            })
+            .collect();
+        stages.push(format!("extend {}", renamed.join(",\n           ")));
+    }
     let derived: Vec<String> = network_type(&targets)
         .into_iter()
         .chain(totals(&targets))
@@ -447,7 +555,11 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     let away: Vec<String> = consumed
         .iter()
         .filter(|r| {
-            !all_targets.contains(r) && !used_sources.contains(r) && r.as_str() != "content"
+            // A raw field already named like its target (`log.level` from JSON) stays.
+            !all_targets.contains(r)
+                && !used_sources.contains(r)
+                && !targets.contains(r)
+                && r.as_str() != "content"
         })
         .map(|r| ident(r))
         .collect();
@@ -467,6 +579,21 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         vec!["project-rename \"event.original\" = content".to_string()],
     ];
     let mut diagnostics = Vec::new();
+    if !unusable.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                codes::BINARY_INPUT,
+                format!(
+                    "{} sample line(s) were left out of inference: binary or longer than {} \
+                     bytes (the first is line {})",
+                    unusable.len(),
+                    MAX_SAMPLE_BYTES,
+                    unusable[0] + 1
+                ),
+            )
+            .with_hint("the rule still runs on them; check the framing of those lines"),
+        );
+    }
     for (i, cand) in candidates.iter().enumerate() {
         let text = synth::rule(cand);
         match spl::compile(&text) {
@@ -477,7 +604,8 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
                         "the full rule did not compile; a simpler rule is returned",
                     ));
                 }
-                let (preview, coverage, mut diags) = validate(&plan, samples, &targets);
+                let (preview, coverage, mut diags) =
+                    validate(&plan, samples, &targets, reference_clock(options));
                 diagnostics.append(&mut diags);
                 return Ok(Suggestion {
                     spl: text,
@@ -508,9 +636,15 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
 /// Key/context choices, then positional roles for addresses nothing else explains: the first
 /// unexplained IP is the source, the second the destination, and an integer right after an
 /// IP is its port.
-fn positional(fields: &[RawField], prefix: &str) -> Vec<(String, f64, String)> {
-    let mut choices: Vec<(String, f64, String)> =
-        fields.iter().map(|f| map::choose(f, prefix)).collect();
+fn positional(
+    fields: &[RawField],
+    prefix: &str,
+    learned: &super::learned::Learned,
+) -> Vec<(String, f64, String)> {
+    let mut choices: Vec<(String, f64, String)> = fields
+        .iter()
+        .map(|f| map::choose(f, prefix, learned))
+        .collect();
     let vendor = |t: &str| t.starts_with(&format!("{prefix}."));
     let mut roles = ["source", "destination"]
         .into_iter()
@@ -557,6 +691,26 @@ fn positional(fields: &[RawField], prefix: &str) -> Vec<(String, f64, String)> {
         }
         last_ip = None;
     }
+    // A value guessed by its shape yields to a field whose name says the same target (an
+    // upstream URL after the request URL is not the event's URL).
+    for i in 0..choices.len() {
+        let (t, c, _) = &choices[i];
+        if *c > 0.6 || t == "@timestamp" || vendor(t) {
+            continue;
+        }
+        let named = choices
+            .iter()
+            .enumerate()
+            .any(|(j, (u, d, _))| j != i && u == t && *d >= 0.75);
+        if named {
+            let base = fields[i].source.replace(|c: char| !c.is_alphanumeric() && c != '.' && c != '_', "_");
+            choices[i] = (
+                format!("{prefix}.{base}"),
+                0.3,
+                format!("{t} is named by another field; this one is kept under the vendor prefix"),
+            );
+        }
+    }
     choices
 }
 
@@ -579,38 +733,64 @@ fn prefer_precise_time(fields: &[RawField], choices: &mut [(String, f64, String)
     }
 }
 
-fn check_input(samples: &[String]) -> Result<(), Diagnostic> {
+/// Lines that cannot be inferred from (binary, or longer than [`MAX_SAMPLE_BYTES`]) are left
+/// out and reported; only when no usable line remains is the input refused.
+fn check_input(samples: &[String]) -> Result<Vec<usize>, Diagnostic> {
     if samples.iter().all(|s| s.trim().is_empty()) {
         return Err(
             Diagnostic::error(codes::NO_SAMPLES, "no sample lines were given")
                 .with_hint("paste a few lines of the log, one event per line"),
         );
     }
-    if let Some(s) = samples.iter().find(|s| s.len() > MAX_SAMPLE_BYTES) {
-        return Err(Diagnostic::error(
-            codes::INPUT_TOO_LARGE,
-            format!(
-                "a sample is {} bytes long; samples are limited to {} bytes",
-                s.len(),
-                MAX_SAMPLE_BYTES
-            ),
-        )
-        .with_hint("is the input one event per line? multi-line framing may be missing"));
+    let binary = |s: &str| {
+        let junk = s
+            .chars()
+            .filter(|c| *c == '\u{fffd}' || (c.is_control() && !"\t\r\n".contains(*c)))
+            .count();
+        junk * 10 > s.len().max(1)
+    };
+    let mut long = Vec::new();
+    let mut junk = Vec::new();
+    for (i, s) in samples.iter().enumerate() {
+        if s.len() > MAX_SAMPLE_BYTES {
+            long.push(i);
+        } else if binary(s) {
+            junk.push(i);
+        }
     }
-    let bytes: usize = samples.iter().take(200).map(String::len).sum();
-    let junk: usize = samples
+    let usable = samples
         .iter()
-        .take(200)
-        .flat_map(|s| s.chars())
-        .filter(|c| *c == '\u{fffd}' || (c.is_control() && !"\t\r\n".contains(*c)))
-        .count();
-    if junk * 10 > bytes.max(1) {
+        .enumerate()
+        .any(|(i, s)| !s.trim().is_empty() && !long.contains(&i) && !junk.contains(&i));
+    if !usable {
+        if let Some(&i) = long.first() {
+            return Err(Diagnostic::error(
+                codes::INPUT_TOO_LARGE,
+                format!(
+                    "a sample is {} bytes long; samples are limited to {} bytes",
+                    samples[i].len(),
+                    MAX_SAMPLE_BYTES
+                ),
+            )
+            .with_hint("is the input one event per line? multi-line framing may be missing"));
+        }
         return Err(
             Diagnostic::error(codes::BINARY_INPUT, "the input looks binary, not log text")
                 .with_hint("decompress archives first (soc normalize reads .gz and .zst)"),
         );
     }
-    Ok(())
+    let mut out: Vec<usize> = long.into_iter().chain(junk).collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The reference time as the clock the preview runs with (`now()` in the rule).
+fn reference_clock(options: &SuggestOptions) -> Option<crate::event::Timestamp> {
+    let t = options.reference_time.as_deref()?;
+    let d = chrono::DateTime::parse_from_rfc3339(t).ok()?;
+    Some(crate::event::Timestamp::utc(
+        d.timestamp_nanos_opt().unwrap_or_default(),
+    ))
 }
 
 fn reference_year(options: &SuggestOptions) -> i32 {
@@ -650,6 +830,24 @@ fn remainders(det: &Detection, samples: &[String]) -> Vec<String> {
             .collect();
     }
     texts
+}
+
+/// Most XML values extracted per rule.
+const MAX_XML_FIELDS: usize = 150;
+
+/// The distinct XML key paths of the samples (dotted) with their extraction regexes, in the
+/// order first seen.
+fn xml_fields(texts: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in texts {
+        for item in super::peel::xml_items(t) {
+            let name = item.path.join(".");
+            if out.len() < MAX_XML_FIELDS && !out.iter().any(|(n, _)| *n == name) {
+                out.push((name, item.regex));
+            }
+        }
+    }
+    out
 }
 
 fn csv_names(det: &Detection, texts: &[String]) -> Vec<String> {
@@ -723,34 +921,31 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             })
             .collect();
         if !objs.is_empty() {
-            let mut leaves: Vec<(String, Vec<String>)> = Vec::new();
+            let mut leaves: Vec<Leaf> = Vec::new();
             for o in objs {
-                flatten(o, "", &mut leaves);
+                flatten(o, &mut Vec::new(), &mut leaves);
             }
-            for (path, vs) in leaves {
-                let jp = path
-                    .split('.')
-                    .map(|k| {
-                        if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                            format!(".{k}")
-                        } else {
-                            format!("[\"{k}\"]")
+            for leaf in leaves {
+                let source = format!("{name}.{}", leaf.path.join("."));
+                let expr = leaf_expr(&ident(&name), &leaf);
+                // A string that holds a JSON document is another layer (a cloud envelope
+                // around an audit record): its leaves are read through the string.
+                match json_layer(&leaf.values).filter(|_| !leaf.array) {
+                    Some(sub) => {
+                        for l in sub.into_iter().filter(|l| !l.array) {
+                            out.push(leaf_field(&name, &source, &expr, l));
                         }
-                    })
-                    .collect::<String>();
-                out.push(RawField {
-                    source: format!("{name}.{path}"),
-                    expr: format!(
-                        "json_extract_scalar({}, {})",
-                        ident(&name),
-                        lit(&format!("${jp}"))
-                    ),
-                    raw: Some(name.clone()),
-                    ty: dominant(vs.iter().map(String::as_str)),
-                    values: vs,
-                    context: Vec::new(),
-                    kv: false,
-                });
+                    }
+                    None => out.push(RawField {
+                        source,
+                        expr,
+                        raw: Some(name.clone()),
+                        ty: dominant(leaf.values.iter().map(String::as_str)),
+                        values: leaf.values,
+                        context: Vec::new(),
+                        kv: false,
+                    }),
+                }
             }
             continue;
         }
@@ -762,6 +957,14 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             })
             .collect();
         if texts.is_empty() {
+            continue;
+        }
+        // A text column holding JSON documents is another layer: its leaves are read
+        // through it (`json_extract_scalar("properties", '$.verb')`).
+        if let Some(sub) = json_layer(&texts) {
+            for l in sub {
+                out.push(leaf_field(&name, &name, &ident(&name), l));
+            }
             continue;
         }
         let ty = dominant(texts.iter().map(String::as_str));
@@ -789,33 +992,118 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
     out
 }
 
-fn flatten(v: &serde_json::Value, prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
-    let serde_json::Value::Object(m) = v else {
+/// The JSON documents some values hold, flattened to leaves; `None` unless every value is a
+/// JSON object.
+fn json_layer(values: &[String]) -> Option<Vec<Leaf>> {
+    let docs: Vec<serde_json::Value> = values
+        .iter()
+        .filter_map(|v| {
+            let t = v.trim();
+            (t.starts_with('{') && t.ends_with('}'))
+                .then(|| serde_json::from_str::<serde_json::Value>(t).ok())
+                .flatten()
+                .filter(serde_json::Value::is_object)
+        })
+        .collect();
+    if docs.is_empty() || docs.len() != values.len() {
+        return None;
+    }
+    let mut leaves = Vec::new();
+    for d in &docs {
+        flatten(d, &mut Vec::new(), &mut leaves);
+    }
+    Some(leaves)
+}
+
+/// The expression reading a leaf from the JSON in `doc` (an array whole, a scalar as text).
+fn leaf_expr(doc: &str, leaf: &Leaf) -> String {
+    let jp = leaf.path.iter().map(|k| json_step(k)).collect::<String>();
+    let func = if leaf.array {
+        "json_extract"
+    } else {
+        "json_extract_scalar"
+    };
+    format!("{func}({doc}, {})", lit(&format!("${jp}")))
+}
+
+/// The raw field of a leaf read from the JSON document `doc` (held by column `column`).
+fn leaf_field(column: &str, parent: &str, doc: &str, leaf: Leaf) -> RawField {
+    RawField {
+        source: format!("{parent}.{}", leaf.path.join(".")),
+        expr: leaf_expr(doc, &leaf),
+        raw: Some(column.to_string()),
+        ty: dominant(leaf.values.iter().map(String::as_str)),
+        values: leaf.values,
+        context: Vec::new(),
+        kv: false,
+    }
+}
+
+/// One JSONPath step for a key: `.key`, or `["a.b"]` for keys that are not identifiers.
+fn json_step(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !k.starts_with(|c: char| c.is_ascii_digit())
+    {
+        format!(".{k}")
+    } else {
+        format!("[\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// One leaf of nested JSON: its key path, whether it is an array of values, the values.
+struct Leaf {
+    path: Vec<String>,
+    array: bool,
+    values: Vec<String>,
+}
+
+/// Leaves of a JSON object: scalars, and arrays of scalars (kept whole). Keys may contain
+/// dots (`"log.level"`, ECS-style sources); the path keeps them as one segment.
+fn flatten(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<Leaf>) {
+    use serde_json::Value as J;
+    let J::Object(m) = v else {
         return;
     };
+    let text = |v: &J| match v {
+        J::String(s) => s.clone(),
+        o => o.to_string(),
+    };
     for (k, v) in m {
-        if k.contains('.') || k.contains('"') || k.contains('\'') {
+        if k.is_empty() || k.contains(['"', '\'', '\\']) {
             continue;
         }
-        let path = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
+        path.push(k.clone());
+        let leaf: Option<(bool, Vec<String>)> = match v {
+            J::Object(_) => {
+                flatten(v, path, out);
+                None
+            }
+            J::Null => None,
+            J::Array(items) => {
+                let scalars: Vec<String> = items
+                    .iter()
+                    .filter(|i| !i.is_object() && !i.is_array() && !i.is_null())
+                    .map(text)
+                    .collect();
+                (!scalars.is_empty() && scalars.len() == items.len()).then_some((true, scalars))
+            }
+            other => Some((false, vec![text(other)])),
         };
-        match v {
-            serde_json::Value::Object(_) => flatten(v, &path, out),
-            serde_json::Value::Array(_) | serde_json::Value::Null => {}
-            other => {
-                let s = match other {
-                    serde_json::Value::String(s) => s.clone(),
-                    o => o.to_string(),
-                };
-                match out.iter_mut().find(|(p, _)| *p == path) {
-                    Some((_, vs)) => vs.push(s),
-                    None => out.push((path, vec![s])),
+        if let Some((array, values)) = leaf {
+            match out.iter_mut().find(|l| l.path == *path) {
+                Some(l) => {
+                    l.values.extend(values);
+                    l.array |= array;
                 }
+                None => out.push(Leaf {
+                    path: path.clone(),
+                    array,
+                    values,
+                }),
             }
         }
+        path.pop();
     }
 }
 
@@ -824,8 +1112,20 @@ fn flatten(v: &serde_json::Value, prefix: &str, out: &mut Vec<(String, Vec<Strin
 fn combine_date_time(mut fields: Vec<RawField>) -> Vec<RawField> {
     let di = fields.iter().position(|f| f.source == "date");
     let ti = fields.iter().position(|f| f.source == "time");
-    let (Some(di), Some(ti)) = (di, ti) else {
-        return fields;
+    // Without such names: a column of dates right before a column of times (header-less
+    // CSV, W3C logs).
+    let date_re = Regex::new(r"^\d{4}-\d{2}-\d{2}$").expect("date");
+    let time_re = Regex::new(r"^\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?$").expect("time");
+    let all = |f: &RawField, re: &Regex| !f.values.is_empty() && f.values.iter().all(|v| re.is_match(v));
+    let adjacent = (0..fields.len().saturating_sub(1)).find(|&i| {
+        all(&fields[i], &date_re)
+            && all(&fields[i + 1], &time_re)
+            && fields[i].values.len() == fields[i + 1].values.len()
+    });
+    let (di, ti) = match (di, ti, adjacent) {
+        (Some(d), Some(t), _) => (d, t),
+        (_, _, Some(i)) => (i, i + 1),
+        _ => return fields,
     };
     // A `tz` offset field (FortiOS `tz="-0500"`) completes the local time.
     let zone = Regex::new(r"^[+-]\d{2}:?\d{2}$").expect("zone");
@@ -883,6 +1183,8 @@ struct Kinds {
     web_error: bool,
     /// An intrusion detection product: events naming a rule are alerts.
     ids: bool,
+    /// The records name alerts, threats or detections.
+    alert: bool,
 }
 
 fn normalize_key(k: &str) -> String {
@@ -978,6 +1280,7 @@ fn categorization(
     texts: &[String],
     kinds: Kinds,
     hints: &[CategoryHint],
+    learned_rules: &[LearnedRule],
 ) -> Vec<String> {
     let has = |t: &str| targets.iter().any(|x| x == t);
     if !hints.is_empty() {
@@ -997,12 +1300,17 @@ fn categorization(
     }
     // Default category from the fields present.
     let web = has("http.request.method") || has("http.response.status_code");
+    // Traffic has a destination; an address alone (the client of an audit or sign-in
+    // event) does not make an event network traffic.
     let (def_cat, def_type) = if web && has("destination.ip") && has("destination.port") {
         // A web request with both server endpoints is also a network connection.
-        ("web+network", "connection")
+        ("web+network", "access")
     } else if web {
-        ("web", "")
-    } else if has("source.ip") || has("destination.ip") {
+        ("web", "access")
+    } else if has("dns.question.name") {
+        // A DNS query and its answer.
+        ("network", "protocol")
+    } else if has("destination.ip") || has("destination.port") {
         ("network", "connection")
     } else {
         ("", "")
@@ -1042,6 +1350,20 @@ fn categorization(
             outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(r.outcome)));
         }
     }
+    for r in learned_rules {
+        let values = if r.field == "event.outcome" {
+            lit(&r.values[0])
+        } else {
+            arr(&r.values.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let when = format!(" WHEN {} THEN {values}", r.cond);
+        match r.field.as_str() {
+            "event.category" => cat.push_str(&when),
+            "event.type" => ty.push_str(&when),
+            "event.outcome" => outcome.push_str(&when),
+            _ => {}
+        }
+    }
     if has("http.response.status_code") {
         outcome.push_str(
             " WHEN \"http.response.status_code\" >= 400 THEN 'failure' WHEN \"http.response.status_code\" > 0 THEN 'success'",
@@ -1064,8 +1386,11 @@ fn categorization(
     );
     let ty = finish(
         ty,
-        if def_type.is_empty() {
-            "NULL".into()
+        if def_type.is_empty() && has("log.level") {
+            // An application's own log: errors by level, information otherwise.
+            "CASE WHEN regexp_like(lower(\"log.level\"), '^(err|error|crit|critical|fatal|alert|emerg|emergency|severe|ftl)') THEN ARRAY['error'] ELSE ARRAY['info'] END".into()
+        } else if def_type.is_empty() {
+            "ARRAY['info']".into()
         } else if def_type == "connection" && has("event.action") {
             // A firewall's verdict says whether the connection was allowed.
             let a = ident("event.action");
@@ -1089,10 +1414,97 @@ fn categorization(
     out
 }
 
+/// A categorization learned from other products' action words: when `cond` holds, `field`
+/// takes `values`.
+#[derive(Debug, Clone)]
+struct LearnedRule {
+    field: String,
+    cond: String,
+    values: Vec<String>,
+}
+
+/// Products that must have used an action word before its vote counts.
+const ACTION_MIN_PRODUCTS: usize = 2;
+/// Distinct action values looked at.
+const MAX_ACTION_VALUES: usize = 40;
+
+/// Categorization from the action values of the samples: each distinct value gets what its
+/// words vote for (`WHEN lower(action) = 'user.session.end'`), then the words that decided
+/// become patterns, so that actions not in the samples are categorized by the same words.
+fn action_rules(learned: &super::learned::Learned, action: &str, values: &[String]) -> Vec<LearnedRule> {
+    let mut exact: Vec<LearnedRule> = Vec::new();
+    let mut by_word: Vec<LearnedRule> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for v in values {
+        let lv = v.to_lowercase();
+        if seen.contains(&lv) || seen.len() >= MAX_ACTION_VALUES {
+            continue;
+        }
+        seen.push(lv.clone());
+        for (field, vals) in learned.categorize_action(v, ACTION_MIN_PRODUCTS) {
+            if vals.is_empty() {
+                continue;
+            }
+            exact.push(LearnedRule {
+                field: field.clone(),
+                cond: format!("lower({action}) = {}", lit(&lv)),
+                values: vals.clone(),
+            });
+            // The single words of the value that alone vote the same.
+            for stem in super::learned::action_stems(v) {
+                let alone = learned.categorize_action(&stem, ACTION_MIN_PRODUCTS);
+                if alone.iter().any(|(f, vs)| *f == field && *vs == vals)
+                    && stem.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    let cond = format!(
+                        "regexp_like(lower({action}), {})",
+                        lit(&format!("(^|[^a-z]){stem}"))
+                    );
+                    if !by_word.iter().any(|r| r.field == field && r.cond == cond) {
+                        by_word.push(LearnedRule {
+                            field: field.clone(),
+                            cond,
+                            values: vals.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    exact.extend(by_word);
+    exact
+}
+
+/// `event.outcome` from a field whose sample values all state an outcome (`result: SUCCESS`,
+/// DNS response codes): the rule maps every outcome word of the table, not only the ones
+/// seen, so new lines with the other outcome are categorized too.
+fn outcome_rules(fields: &[RawField]) -> Vec<LearnedRule> {
+    let Some(f) = fields.iter().find(|f| {
+        !f.values.is_empty() && f.values.iter().all(|v| super::entities::outcome_of(v).is_some())
+    }) else {
+        return Vec::new();
+    };
+    let (success, failure) = super::entities::outcome_words();
+    let list = |ws: &[String]| ws.iter().map(|w| lit(w)).collect::<Vec<_>>().join(", ");
+    let x = format!("lower(trim({}))", f.expr);
+    vec![
+        LearnedRule {
+            field: "event.outcome".into(),
+            cond: format!("{x} IN ({})", list(success)),
+            values: vec!["success".into()],
+        },
+        LearnedRule {
+            field: "event.outcome".into(),
+            cond: format!("{x} IN ({})", list(failure)),
+            values: vec!["failure".into()],
+        },
+    ]
+}
+
 /// `event.kind`: alerts for IDS events naming a rule, events otherwise.
 fn kind_of(kinds: Kinds, targets: &[String]) -> &'static str {
     let has = |t: &str| targets.iter().any(|x| x == t);
-    if kinds.ids && (has("rule.id") || has("rule.name")) {
+    if (kinds.ids && (has("rule.id") || has("rule.name"))) || kinds.alert {
         "'alert'"
     } else {
         "'event'"
@@ -1293,8 +1705,12 @@ fn validate(
     plan: &spl::Plan,
     samples: &[String],
     targets: &[String],
+    clock: Option<crate::event::Timestamp>,
 ) -> (Vec<serde_json::Value>, Coverage, Vec<Diagnostic>) {
     let mut runner = spl::Runner::new(plan);
+    if let Some(now) = clock {
+        runner = runner.with_clock(now);
+    }
     let mut preview = Vec::new();
     let mut fill: Vec<(String, usize)> = targets.iter().map(|t| (t.clone(), 0)).collect();
     let mut parsed = 0usize;

@@ -105,10 +105,16 @@ fn looks_variable(s: &str) -> bool {
     if s.len() == 1 && !s.chars().next().unwrap().is_alphanumeric() {
         return false;
     }
-    !matches!(
-        classify(s),
-        ValueType::Word | ValueType::Text | ValueType::Severity | ValueType::Protocol
-    ) || s.chars().next().is_some_and(|c| c.is_ascii_digit())
+    // Identifiers carry digits (`foo-1744196400-056880284`, `FEF257372D5C14D4`, `vty0`):
+    // a value that happened to repeat in the samples, not message text.
+    // (`ssh2`, `vty0` are names: one digit in a short word does not make a value).
+    let has_digit = s.len() >= 5 && s.chars().filter(|c| c.is_ascii_digit()).count() >= 2;
+    has_digit
+        || !matches!(
+            classify(s),
+            ValueType::Word | ValueType::Text | ValueType::Severity | ValueType::Protocol
+        )
+        || s.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
 /// Mines templates from messages; at most `max` templates (largest first).
@@ -126,8 +132,17 @@ pub fn mine(messages: &[&str], max: usize) -> Vec<Template> {
             let labels_next = ps.get(k + 1).is_some_and(|n| {
                 n.space_before && looks_variable(&n.text) && !looks_variable(&p.text)
             });
+            // `for invalid user admin`, `for user alice`: a word followed by a label word is
+            // part of the phrase, and so is the label itself.
+            let next_is_label = ps
+                .get(k + 1)
+                .is_some_and(|n| VALUE_AFTER.contains(&n.text.to_lowercase().as_str()));
+            let is_label = VALUE_AFTER.contains(&p.text.to_lowercase().as_str())
+                && ps.get(k + 1).is_some_and(|n| n.space_before);
             let after_label = prev.as_deref().is_some_and(|w| VALUE_AFTER.contains(&w))
                 && !labels_next
+                && !next_is_label
+                && !is_label
                 && p.text
                     .chars()
                     .all(|c| c.is_alphanumeric() || "_-.@$".contains(c));

@@ -181,6 +181,10 @@ pub struct SampleResult {
     /// `None` when the expectation file does not exist.
     pub expected: Option<Vec<Json>>,
     pub diffs: Vec<EventDiff>,
+    /// Input events that gave at least one output row.
+    pub written: usize,
+    /// Of those, the ones no parse stage matched (`spl::ParseOutcome::unparsed`).
+    pub unparsed: usize,
 }
 
 impl SampleResult {
@@ -281,6 +285,13 @@ pub fn run_package(package: &Package) -> Result<PackageResult, String> {
             actual_slots.push(None);
         }
         let result = runner.run_batch(events);
+        let written = {
+            let mut origins: Vec<usize> = result.outputs.iter().map(|o| o.origin).collect();
+            origins.sort_unstable();
+            origins.dedup();
+            origins.len()
+        };
+        let unparsed = result.unparsed.len();
         let mut actual: Vec<(usize, Json)> = result
             .outputs
             .iter()
@@ -324,6 +335,8 @@ pub fn run_package(package: &Package) -> Result<PackageResult, String> {
             actual,
             expected,
             diffs,
+            written,
+            unparsed,
         });
     }
     Ok(PackageResult {

@@ -280,6 +280,17 @@ impl BinaryOp {
         }
     }
 
+    /// Whether a run of this operator is kept flat as one [`ExprKind::Chain`]: the
+    /// associative ones (`OR`, `AND`, `||`, `+`, `*`). A chain is evaluated left to right
+    /// exactly as the nested form would be, and counts as one level of nesting, so a
+    /// `where` with hundreds of `OR`ed conditions stays within the depth limit.
+    pub fn chains(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Or | BinaryOp::And | BinaryOp::Concat | BinaryOp::Add | BinaryOp::Mul
+        )
+    }
+
     /// Binding power (higher binds tighter), Presto order.
     pub fn precedence(self) -> u8 {
         match self {
@@ -364,6 +375,13 @@ pub enum ExprKind {
         op: BinaryOp,
         left: Box<Expr>,
         right: Box<Expr>,
+    },
+    /// `a OR b OR c`: a left-associative run of one operator that [`BinaryOp::chains`],
+    /// with two or more operands, kept flat (never nested in depth). `a OR (b OR c)` keeps
+    /// its parenthesized operand as a chain of its own.
+    Chain {
+        op: BinaryOp,
+        operands: Vec<Expr>,
     },
     Between {
         expr: Box<Expr>,
@@ -469,4 +487,35 @@ pub const RESERVED: &[&str] = &[
 /// Whether `name` is one of [`RESERVED`] (any case).
 pub fn is_reserved(name: &str) -> bool {
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name))
+}
+
+/// A comment of the source (`-- ...` to the end of the line, or `/* ... */`), attached to a
+/// place of the script so that `soc spl fmt` keeps it. Comments are trivia, not part of
+/// [`Script`]: `parse::comments` finds them and `print::format_script` writes them back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    /// The comment as written, markers included (`-- note`, `/* note */`).
+    pub text: Spanned<String>,
+    pub anchor: Anchor,
+    pub placement: Placement,
+}
+
+/// What a comment is attached to: a statement's source (`*`, `$name`, or the whole `$name;`
+/// output statement when `stage` is `None`) or one of its stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    pub stmt: usize,
+    /// `None` for the source, `Some(i)` for stage `i` of the statement's pipeline.
+    pub stage: Option<usize>,
+}
+
+/// Where a comment goes relative to its anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// On its own line(s) before the anchor (a comment inside a stage moves here too).
+    Before,
+    /// On the anchor's line, after it.
+    After,
+    /// On its own line after the last statement (the anchor is the last one).
+    End,
 }

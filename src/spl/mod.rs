@@ -21,4 +21,4 @@ pub mod run;
 pub mod text;
 
 pub use plan::{Plan, PlanOptions, compile, compile_with};
-pub use run::{BatchResult, Failure, Output, Runner};
+pub use run::{BatchResult, Failure, Output, ParseOutcome, Runner};

@@ -133,6 +133,145 @@ pub fn parse_expr(src: &str) -> Result<Expr, Vec<Diagnostic>> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Comments (trivia for `soc spl fmt`)
+// ---------------------------------------------------------------------------------------------
+
+/// The comments of `src` (which parsed into `script`), each attached to the stage it
+/// follows on the same line ([`Placement::After`]), else to the stage or statement it
+/// precedes ([`Placement::Before`]; a comment inside a stage goes before that stage), else to
+/// the end of the script. Linear, no pest.
+///
+/// ```
+/// use agentic_soc::spl::{ast::Placement, parse::{comments, parse}};
+/// let src = "-- nginx\n* | where a = 1 -- only ones\n  | extend b = 2";
+/// let script = parse(src).unwrap();
+/// let c = comments(src, &script);
+/// assert_eq!((c[0].text.node.as_str(), c[0].placement), ("-- nginx", Placement::Before));
+/// assert_eq!((c[1].anchor.stage, c[1].placement), (Some(0), Placement::After));
+/// ```
+pub fn comments(src: &str, script: &Script) -> Vec<ast::Comment> {
+    // Anchors in source order: each statement's source (or output), then its stages.
+    let mut anchors: Vec<(ast::Anchor, Span)> = Vec::new();
+    for (i, stmt) in script.stmts.iter().enumerate() {
+        match stmt {
+            Stmt::Let { pipeline, .. } | Stmt::Pipeline(pipeline) => {
+                anchors.push((
+                    ast::Anchor {
+                        stmt: i,
+                        stage: None,
+                    },
+                    pipeline.source.span,
+                ));
+                for (j, st) in pipeline.stages.iter().enumerate() {
+                    anchors.push((
+                        ast::Anchor {
+                            stmt: i,
+                            stage: Some(j),
+                        },
+                        st.span,
+                    ));
+                }
+            }
+            Stmt::Output(name) => {
+                anchors.push((
+                    ast::Anchor {
+                        stmt: i,
+                        stage: None,
+                    },
+                    name.span,
+                ));
+            }
+        }
+    }
+    let spans = comment_spans(src);
+    // An anchor ends at its last token: pest spans may run over trailing comments.
+    for (_, a) in anchors.iter_mut() {
+        let (start, mut end) = (a.start as usize, a.end as usize);
+        while end > start {
+            if src.as_bytes()[end - 1].is_ascii_whitespace() {
+                end -= 1;
+                continue;
+            }
+            match spans.iter().find(|c| {
+                start <= c.start as usize && (c.start as usize) < end && end <= c.end as usize
+            }) {
+                Some(c) => end = c.start as usize,
+                None => break,
+            }
+        }
+        a.end = end as u32;
+    }
+    let mut out = Vec::new();
+    for span in spans {
+        let text = src[span.start as usize..span.end as usize]
+            .trim_end_matches(['\r', '\n'])
+            .to_string();
+        // The last anchor that starts before the comment.
+        let before = anchors.iter().rposition(|(_, s)| s.start < span.start);
+        let (anchor, placement) = match before {
+            Some(k)
+                if anchors[k].1.end <= span.start
+                    && !src[anchors[k].1.end as usize..span.start as usize].contains('\n') =>
+            {
+                (anchors[k].0, ast::Placement::After)
+            }
+            // Inside an anchor's span: before that anchor.
+            Some(k) if anchors[k].1.end > span.start => (anchors[k].0, ast::Placement::Before),
+            _ => match anchors.iter().find(|(_, s)| s.start >= span.end) {
+                Some((a, _)) => (*a, ast::Placement::Before),
+                None => match anchors.last() {
+                    Some((a, _)) => (*a, ast::Placement::End),
+                    None => continue,
+                },
+            },
+        };
+        out.push(ast::Comment {
+            text: Spanned::new(text, span),
+            anchor,
+            placement,
+        });
+    }
+    out
+}
+
+/// Spans of the comments in `src`, skipping string literals and quoted names.
+fn comment_spans(src: &str) -> Vec<Span> {
+    let b = src.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == q {
+                        if b.get(i + 1) == Some(&q) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                let end = src[i..].find('\n').map_or(b.len(), |p| i + p);
+                spans.push(Span::new(i, end));
+                i = end;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let end = src[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
+                spans.push(Span::new(i, end));
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    spans
+}
+
+// ---------------------------------------------------------------------------------------------
 // Checks on the raw text, before pest runs
 // ---------------------------------------------------------------------------------------------
 
@@ -149,7 +288,7 @@ fn precheck(src: &str, limits: &ParseLimits) -> Result<(), Diagnostic> {
             ),
         )
         .with_label(Span::new(start, src.len()), "beyond the limit")
-        .with_hint("split the work into several rules, or raise the script length limit"));
+        .with_hint("split the work into several rules (no command-line flag raises the limit; library callers set `ParseLimits::max_script_bytes`)"));
     }
     DepthScan::new(src, limits.max_depth).run()
 }
@@ -1243,7 +1382,7 @@ impl Ctx {
                 )
             })
             .map_postfix(|lhs, op| self.postfix(lhs, op))
-            .map_infix(|lhs, op, rhs| {
+            .map_infix(|mut lhs, op, rhs| {
                 let span = lhs.span.to(rhs.span);
                 let op = match op.as_rule() {
                     Rule::op_or => BinaryOp::Or,
@@ -1261,6 +1400,23 @@ impl Ctx {
                     Rule::op_div => BinaryOp::Div,
                     _ => BinaryOp::Mod,
                 };
+                if op.chains() {
+                    // `a OR b OR c` grows one flat chain instead of nesting a level per term.
+                    if let ExprKind::Chain { op: o, operands } = &mut lhs.kind
+                        && *o == op
+                    {
+                        operands.push(rhs);
+                        lhs.span = span;
+                        return lhs;
+                    }
+                    return Expr::new(
+                        ExprKind::Chain {
+                            op,
+                            operands: vec![lhs, rhs],
+                        },
+                        span,
+                    );
+                }
                 Expr::new(
                     ExprKind::Binary {
                         op,
@@ -1623,7 +1779,9 @@ fn children(e: &Expr) -> Vec<&Expr> {
             v.extend(otherwise.as_deref());
             v
         }
-        ExprKind::Call { args, .. } => args.iter().collect(),
+        ExprKind::Call { args, .. } | ExprKind::Chain { operands: args, .. } => {
+            args.iter().collect()
+        }
         ExprKind::Subscript { expr, index } => vec![expr, index],
         ExprKind::Lambda { body, .. } => vec![body],
         ExprKind::Array(items) | ExprKind::Row(items) => items.iter().collect(),
@@ -1696,7 +1854,9 @@ fn dismantle(e: Expr) {
                     stack.push(take(x));
                 }
             }
-            ExprKind::Call { args, .. } => stack.append(args),
+            ExprKind::Call { args, .. } | ExprKind::Chain { operands: args, .. } => {
+                stack.append(args)
+            }
             ExprKind::Subscript { expr, index } => {
                 stack.push(take(expr));
                 stack.push(take(index));
@@ -1725,6 +1885,7 @@ mod tests {
             ExprKind::Binary { op, left, right } => {
                 format!("({} {} {})", op.symbol(), sexpr(left), sexpr(right))
             }
+            ExprKind::Chain { op, operands } => format!("({} {})", op.symbol(), list(operands)),
             ExprKind::Between {
                 expr,
                 low,
@@ -2182,7 +2343,7 @@ mod tests {
         cast(x as decimal)                       => (cast x DECIMAL)
         cast(x as varchar(255))                  => (cast x VARCHAR)
         cast(x as json)                          => (cast x JSON)
-        cast(x as tinyint) + cast(y as smallint) + cast(z as hugeint) + cast(w as real) => (+ (+ (+ (cast x TINYINT) (cast y SMALLINT)) (cast z HUGEINT)) (cast w REAL))
+        cast(x as tinyint) + cast(y as smallint) + cast(z as hugeint) + cast(w as real) => (+ (cast x TINYINT) (cast y SMALLINT) (cast z HUGEINT) (cast w REAL))
         cast(x as timestamp) > cast(y as date)   => (> (cast x TIMESTAMP) (cast y DATE))
         cast(x as boolean) or cast(y as varbinary) is null => (OR (cast x BOOLEAN) (is-null (cast y VARBINARY)))
         transform(a, x -> x + 1)                 => (call transform [a (lambda [x] (+ x Int(1)))])
@@ -2260,7 +2421,7 @@ mod tests {
         let Command::Where(e) = &cmds[0] else {
             panic!()
         };
-        assert_eq!(sexpr(e), "(= a (|| (|| 'x|y' p|q) b))");
+        assert_eq!(sexpr(e), "(= a (|| 'x|y' p|q b))");
     }
 
     #[test]
@@ -2595,10 +2756,15 @@ mod tests {
         ");
         let ok = format!("* | where {}x{}", "(".repeat(64), ")".repeat(64));
         assert!(parse(&ok).is_ok());
+        // Issue 11: a flat chain is one level however long it is.
         let chain = format!("* | where {}", vec!["a = 1"; 300].join(" OR "));
-        insta::assert_snapshot!(errors(&chain).lines().next().unwrap_or_default(), @"error[E104]: expression is too deeply nested (more than 256 levels of operators)");
-        let fine = format!("* | where {}", vec!["a = 1"; 100].join(" OR "));
-        assert!(parse(&fine).is_ok());
+        assert!(parse(&chain).is_ok());
+        // Nesting through operators still counts: `(((a + 1) * 2) + 1) * 2 ...`.
+        let mut nested = String::from("a");
+        for _ in 0..300 {
+            nested = format!("({nested} + 1) * 2");
+        }
+        assert!(errors(&format!("* | where {nested} > 0")).contains("E104"));
     }
 
     #[test]
@@ -2632,7 +2798,7 @@ mod tests {
           |
         1 | * | where a = 'hello' and b = 'world'
           |                     ^^^^^^^^^^^^^^^^^ beyond the limit
-          = hint: split the work into several rules, or raise the script length limit
+          = hint: split the work into several rules (no command-line flag raises the limit; library callers set `ParseLimits::max_script_bytes`)
         ");
     }
 
@@ -2718,7 +2884,6 @@ mod tests {
             ),
             format!("* | extend x = {}", "f(".repeat(n / 4)),
             format!("* | where {} x", "not (- ".repeat(n / 16)),
-            format!("* | where a{}", " = 1 OR a".repeat(n / 16)),
         ];
         // With the length limit lifted, depth checks alone must stop every one of them.
         let unlimited = ParseLimits {
@@ -2742,6 +2907,13 @@ mod tests {
                 }
             }
         }
+        // A flat chain is not hostile (issue 11): 100,000 terms parse without a deep stack.
+        let chain = format!("* | where a{}", " = 1 OR a".repeat(n)) + " = 1";
+        let unlimited = ParseLimits {
+            max_script_bytes: usize::MAX,
+            ..ParseLimits::default()
+        };
+        assert!(parse_with(&chain, &unlimited).is_ok());
     }
 
     #[test]
@@ -3026,6 +3198,31 @@ mod tests {
             ])
         }
 
+        /// `l op r` in the one shape the parser gives it: chaining operators extend a
+        /// left operand that is already a chain of the same operator.
+        fn binary(op: BinaryOp, l: Expr, r: Expr) -> Expr {
+            if !op.chains() {
+                return ex(ExprKind::Binary {
+                    op,
+                    left: Box::new(l),
+                    right: Box::new(r),
+                });
+            }
+            match l.kind {
+                ExprKind::Chain {
+                    op: o,
+                    mut operands,
+                } if o == op => {
+                    operands.push(r);
+                    ex(ExprKind::Chain { op, operands })
+                }
+                kind => ex(ExprKind::Chain {
+                    op,
+                    operands: vec![Expr { kind, ..l }, r],
+                }),
+            }
+        }
+
         pub(super) fn expr() -> impl Strategy<Value = Expr> {
             let leaf = prop_oneof![
                 4 => literal().prop_map(|l| ex(ExprKind::Literal(l))),
@@ -3047,7 +3244,7 @@ mod tests {
                     (proptest::sample::select(vec![UnaryOp::Not, UnaryOp::Neg, UnaryOp::Plus]), inner.clone())
                         .prop_map(move |(op, e)| ex(ExprKind::Unary { op, expr: b(e) })),
                     (binary_op(), inner.clone(), inner.clone())
-                        .prop_map(move |(op, l, r)| ex(ExprKind::Binary { op, left: b(l), right: b(r) })),
+                        .prop_map(move |(op, l, r)| binary(op, l, r)),
                     (inner.clone(), inner.clone(), inner.clone(), any::<bool>()).prop_map(move |(e, l, h, negated)| {
                         ex(ExprKind::Between { expr: b(e), low: b(l), high: b(h), negated })
                     }),
@@ -3277,6 +3474,49 @@ mod tests {
                 let parsed = parse(&printed);
                 prop_assert!(parsed.is_ok(), "{printed}\n{:?}", parsed.err());
                 prop_assert_eq!(parsed.unwrap(), s, "{}", printed);
+            }
+
+            #[test]
+            fn formatted_scripts_keep_their_tree_and_comments(
+                s in script(),
+                picks in proptest::collection::vec((any::<u16>(), 0..3u8, any::<bool>()), 0..6),
+            ) {
+                // Random comments on random anchors: own-line ones may be `--` or `/* */`;
+                // same-line ones are block comments (a `--` must end its line).
+                let mut anchors = Vec::new();
+                for (i, stmt) in s.stmts.iter().enumerate() {
+                    anchors.push(ast::Anchor { stmt: i, stage: None });
+                    if let Stmt::Let { pipeline, .. } | Stmt::Pipeline(pipeline) = stmt {
+                        for j in 0..pipeline.stages.len() {
+                            anchors.push(ast::Anchor { stmt: i, stage: Some(j) });
+                        }
+                    }
+                }
+                let mut comments = Vec::new();
+                for (k, (at, placement, line)) in picks.iter().enumerate() {
+                    let (anchor, placement) = match placement {
+                        0 => (anchors[*at as usize % anchors.len()], ast::Placement::Before),
+                        1 => (anchors[*at as usize % anchors.len()], ast::Placement::After),
+                        _ => (*anchors.last().unwrap(), ast::Placement::End),
+                    };
+                    let text = if *line && placement != ast::Placement::After {
+                        format!("-- c{k}")
+                    } else {
+                        format!("/* c{k} */")
+                    };
+                    comments.push(ast::Comment { text: sp(text), anchor, placement });
+                }
+                let formatted = crate::spl::print::format_script(&s, &comments);
+                let parsed = parse(&formatted);
+                prop_assert!(parsed.is_ok(), "{formatted}\n{:?}", parsed.err());
+                let parsed = parsed.unwrap();
+                prop_assert_eq!(&parsed, &s, "{}", formatted);
+                let key = |c: &ast::Comment| format!("{:?} {:?} {}", c.anchor, c.placement, c.text.node);
+                let mut want: Vec<String> = comments.iter().map(key).collect();
+                let mut got: Vec<String> = super::comments(&formatted, &parsed).iter().map(key).collect();
+                want.sort();
+                got.sort();
+                prop_assert_eq!(got, want, "{}", formatted);
             }
 
             #[test]

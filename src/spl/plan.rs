@@ -12,6 +12,7 @@ use crate::spl::ast::{self, BinaryOp, Command, Expr, ExprKind, Literal, OptValue
 use crate::spl::functions::{self, Function, Kind, Prepared, cast::cast, jsonpath::JsonPath};
 use crate::spl::ops::Coercion;
 use crate::spl::parse::{self, ParseLimits};
+use crate::spl::print;
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,13 +55,19 @@ pub enum CExpr {
     Local(u16),
     Not(Box<CExpr>),
     Neg(Box<CExpr>, Span),
-    And(Box<CExpr>, Box<CExpr>),
-    Or(Box<CExpr>, Box<CExpr>),
+    /// `a AND b AND ...` (two or more operands, flat).
+    And(Vec<CExpr>),
+    /// `a OR b OR ...` (two or more operands, flat).
+    Or(Vec<CExpr>),
     /// Comparison (`=`, `<>`, `<`, ...).
     Cmp(BinaryOp, Box<CExpr>, Box<CExpr>, Span),
     /// `+ - * / %`
     Arith(BinaryOp, Box<CExpr>, Box<CExpr>, Span),
-    Concat(Box<CExpr>, Box<CExpr>),
+    /// `a + b + c ...` (`+` or `*`) folded left to right; `spans[i]` is the span of the
+    /// step that adds operand `i + 1` (from the first operand to that one).
+    ArithChain(BinaryOp, Vec<CExpr>, Vec<Span>),
+    /// `a || b || ...` (two or more operands, flat).
+    Concat(Vec<CExpr>),
     Between {
         expr: Box<CExpr>,
         low: Box<CExpr>,
@@ -1202,6 +1209,7 @@ impl Planner {
 
     fn renames<'a>(&mut self, renames: impl Iterator<Item = &'a ast::Rename>) -> Vec<(Name, Name)> {
         let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut targets: HashMap<String, (Span, String)> = HashMap::new();
         let mut out = Vec::new();
         for r in renames {
             if TIME_FIELDS.contains(&r.input.node.as_str()) {
@@ -1233,9 +1241,38 @@ impl Planner {
                         format!("`{}` is renamed twice", r.input.node),
                     )
                     .with_label(r.input.span, "renamed again here")
-                    .with_secondary(prev, "first renamed here"),
+                    .with_secondary(prev, "first renamed here")
+                    .with_hint(format!(
+                        "rename it once; to keep a second copy, add `| extend copy = {}` before this stage",
+                        print::field(&r.input.node)
+                    )),
                 );
                 continue;
+            }
+            // Two renames onto one name: when both sources are set, the later one replaces
+            // the other. A warning, not an error: renaming alternatives of which at most one
+            // is set per event (one per message template, as `soc suggest` writes) is
+            // legitimate, and a missing source is ignored.
+            if let Some((prev, first)) =
+                targets.insert(r.output.node.clone(), (r.output.span, r.input.node.clone()))
+            {
+                let out = print::field(&r.output.node);
+                self.warnings.push(
+                    Diagnostic::warning(
+                        codes::DUPLICATE_RENAME_TARGET,
+                        format!(
+                            "`{}` is the target of two renames: when both sources are set, the second replaces the first",
+                            r.output.node
+                        ),
+                    )
+                    .with_label(r.output.span, "second target here")
+                    .with_secondary(prev, "first target here")
+                    .with_hint(format!(
+                        "keep one rename, or make the choice explicit: `| extend {out} = coalesce({}, {})` and drop the sources",
+                        print::field(&first),
+                        print::field(&r.input.node)
+                    )),
+                );
             }
             out.push((self.intern(&r.output.node), self.intern(&r.input.node)));
         }
@@ -1388,12 +1425,25 @@ impl Planner {
                     UnaryOp::Plus => *inner,
                 }
             }
+            ExprKind::Chain { op, operands } => {
+                let cs: Vec<CExpr> = operands.iter().map(|x| self.expr(x)).collect();
+                match op {
+                    BinaryOp::And => CExpr::And(cs),
+                    BinaryOp::Or => CExpr::Or(cs),
+                    BinaryOp::Concat => CExpr::Concat(cs),
+                    _ => {
+                        let first = operands.first().map_or(e.span, |x| x.span);
+                        let spans = operands.iter().skip(1).map(|x| first.to(x.span)).collect();
+                        CExpr::ArithChain(*op, cs, spans)
+                    }
+                }
+            }
             ExprKind::Binary { op, left, right } => {
                 let (l, r) = (self.boxed(left), self.boxed(right));
                 match op {
-                    BinaryOp::And => CExpr::And(l, r),
-                    BinaryOp::Or => CExpr::Or(l, r),
-                    BinaryOp::Concat => CExpr::Concat(l, r),
+                    BinaryOp::And => CExpr::And(vec![*l, *r]),
+                    BinaryOp::Or => CExpr::Or(vec![*l, *r]),
+                    BinaryOp::Concat => CExpr::Concat(vec![*l, *r]),
                     BinaryOp::Eq
                     | BinaryOp::Ne
                     | BinaryOp::Lt

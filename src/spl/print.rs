@@ -35,6 +35,175 @@ pub fn print_script(script: &Script) -> String {
     }
 }
 
+/// Lays a script out for people (`soc spl fmt`): one stage per line (`* | a` then
+/// `  | b`), every comment kept where [`crate::spl::parse::comments`] attached it. Parsing
+/// the result gives the same script and the same comments.
+///
+/// ```
+/// use agentic_soc::spl::{parse::{comments, parse}, print::format_script};
+/// let src = "-- keep me\n*|where a=1 /* why */|extend b=2 -- done";
+/// let script = parse(src).unwrap();
+/// assert_eq!(
+///     format_script(&script, &comments(src, &script)),
+///     "-- keep me\n* | where a = 1 /* why */\n  | extend b = 2 -- done\n"
+/// );
+/// ```
+pub fn format_script(script: &Script, comments: &[ast::Comment]) -> String {
+    use ast::{Anchor, Placement};
+    let several = script.stmts.len() > 1;
+    let mut out = String::new();
+    let of = |anchor: Anchor, placement: Placement| {
+        comments
+            .iter()
+            .filter(move |c| c.anchor == anchor && c.placement == placement)
+            .map(|c| c.text.node.as_str())
+    };
+    // Writes the anchor's own-line comments, then `text`, then its same-line comments.
+    let line = |out: &mut String, anchor: Anchor, indent: &str, text: &str, end: &str| {
+        for c in of(anchor, Placement::Before) {
+            let _ = writeln!(out, "{indent}{c}");
+        }
+        out.push_str(indent);
+        out.push_str(text);
+        out.push_str(end);
+        for c in of(anchor, Placement::After) {
+            out.push(' ');
+            out.push_str(c);
+        }
+        out.push('\n');
+    };
+    for (i, stmt) in script.stmts.iter().enumerate() {
+        let end = if several { ";" } else { "" };
+        let source = Anchor {
+            stmt: i,
+            stage: None,
+        };
+        match stmt {
+            Stmt::Output(name) => line(&mut out, source, "", &format!("${}", name.node), end),
+            Stmt::Let { pipeline, .. } | Stmt::Pipeline(pipeline) => {
+                let mut head = match stmt {
+                    Stmt::Let { name, .. } => format!(".let {} = ", name.node),
+                    _ => String::new(),
+                };
+                head.push_str(&match &pipeline.source.node {
+                    Source::All => "*".to_string(),
+                    Source::Dataset(name) => format!("${name}"),
+                    Source::Search(text) => text.clone(),
+                });
+                let n = pipeline.stages.len();
+                let first_end = if n == 0 { end } else { "" };
+                let Some(first) = pipeline.stages.first() else {
+                    line(&mut out, source, "", &head, first_end);
+                    continue;
+                };
+                // The source and the first stage share a line unless a comment sits between.
+                let source_after = of(source, Placement::After).count() > 0;
+                let first_anchor = Anchor {
+                    stmt: i,
+                    stage: Some(0),
+                };
+                let first_before = of(first_anchor, Placement::Before).count() > 0;
+                let mut rest = 0;
+                if source_after || first_before {
+                    line(&mut out, source, "", &head, "");
+                } else {
+                    for c in of(source, Placement::Before) {
+                        let _ = writeln!(out, "{c}");
+                    }
+                    let text = format!("{head} | {}", layout_command(first, head.len() + 3));
+                    line(
+                        &mut out,
+                        first_anchor,
+                        "",
+                        &text,
+                        if n == 1 { end } else { "" },
+                    );
+                    rest = 1;
+                }
+                for (j, stage) in pipeline.stages.iter().enumerate().skip(rest) {
+                    let anchor = Anchor {
+                        stmt: i,
+                        stage: Some(j),
+                    };
+                    let text = format!("| {}", layout_command(stage, 4));
+                    line(
+                        &mut out,
+                        anchor,
+                        "  ",
+                        &text,
+                        if j + 1 == n { end } else { "" },
+                    );
+                }
+            }
+        }
+    }
+    if let Some(last) = script.stmts.len().checked_sub(1) {
+        let ends = comments
+            .iter()
+            .filter(|c| c.placement == Placement::End && c.anchor.stmt == last);
+        for c in ends {
+            let _ = writeln!(out, "{}", c.text.node);
+        }
+    }
+    out
+}
+
+/// Lines longer than this put the items of an `extend`, `project`, `project-away` or
+/// `project-rename` on lines of their own, aligned under the first, and the outputs of a
+/// `parse-regexp`/`parse-csv` on a continuation line.
+const FORMAT_WIDTH: usize = 100;
+
+/// One stage for [`format_script`], starting at column `column`: on one line, or with its
+/// list items one per line when that line would be longer than [`FORMAT_WIDTH`].
+fn layout_command(cmd: &Command, column: usize) -> String {
+    let one_line = print_command(cmd);
+    if column + one_line.len() <= FORMAT_WIDTH {
+        return one_line;
+    }
+    let mut head = String::from(cmd.name());
+    let opts = |head: &mut String, opts: &[Opt]| {
+        for o in opts {
+            head.push(' ');
+            head.push_str(&print_opt(o));
+        }
+    };
+    let items: Vec<String> = match cmd {
+        Command::Extend(assigns) => assigns.iter().map(assign).collect(),
+        Command::ProjectRename { renames } => renames.iter().map(rename).collect(),
+        Command::ProjectAway { opts: o, fields } => {
+            opts(&mut head, o);
+            fields.iter().map(|f| field(f)).collect()
+        }
+        Command::Project { opts: o, items } => {
+            opts(&mut head, o);
+            items
+                .iter()
+                .map(|i| match i {
+                    ProjectItem::Keep(f) => field(f),
+                    ProjectItem::Rename(r) => rename(r),
+                })
+                .collect()
+        }
+        // A long pattern: the outputs go on a continuation line.
+        Command::ParseRegexp { outputs, .. } | Command::ParseCsv { outputs, .. }
+            if !outputs.is_empty() =>
+        {
+            let outs = format!(" as {}", field_list(outputs));
+            let Some(before) = one_line.strip_suffix(&outs) else {
+                return one_line;
+            };
+            let indent = " ".repeat(column + 4);
+            return format!("{before}\n{indent}as {}", field_list(outputs));
+        }
+        _ => return one_line,
+    };
+    if items.len() < 2 {
+        return one_line;
+    }
+    let indent = " ".repeat(column + head.len() + 1);
+    format!("{head} {}", items.join(&format!(",\n{indent}")))
+}
+
 /// Prints one statement (without a final `;`).
 pub fn print_stmt(stmt: &Stmt) -> String {
     match stmt {
@@ -207,11 +376,11 @@ fn print_opt(o: &Opt) -> String {
 }
 
 fn assign_list(assigns: &[Assign]) -> String {
-    assigns
-        .iter()
-        .map(|a| format!("{} = {}", field(&a.output), print_expr(&a.expr)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    assigns.iter().map(assign).collect::<Vec<_>>().join(", ")
+}
+
+fn assign(a: &Assign) -> String {
+    format!("{} = {}", field(&a.output), print_expr(&a.expr))
 }
 
 fn rename(r: &Rename) -> String {
@@ -268,7 +437,7 @@ const ATOM_PREC: u8 = 10;
 
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
-        ExprKind::Binary { op, .. } => op.precedence(),
+        ExprKind::Binary { op, .. } | ExprKind::Chain { op, .. } => op.precedence(),
         ExprKind::Unary {
             op: UnaryOp::Not, ..
         } => NOT_PREC,
@@ -357,6 +526,17 @@ fn write_expr(e: &Expr, out: &mut String) {
             write_operand(left, left_min, out);
             let _ = write!(out, " {} ", op.symbol());
             write_operand(right, p + 1, out);
+        }
+        ExprKind::Chain { op, operands } => {
+            // Left-associative: only operands after the first need parentheses at the same
+            // precedence (`a OR (b OR c)` keeps its own chain).
+            let p = op.precedence();
+            for (i, operand) in operands.iter().enumerate() {
+                if i > 0 {
+                    let _ = write!(out, " {} ", op.symbol());
+                }
+                write_operand(operand, if i == 0 { p } else { p + 1 }, out);
+            }
         }
         ExprKind::Between {
             expr,
@@ -523,12 +703,28 @@ mod tests {
         ex(ExprKind::Literal(Literal::Int(n)))
     }
 
+    /// `l op r` in the shape the parser gives it (chaining operators flatten to the left).
     fn bin(op: BinaryOp, l: Expr, r: Expr) -> Expr {
-        ex(ExprKind::Binary {
-            op,
-            left: Box::new(l),
-            right: Box::new(r),
-        })
+        if !op.chains() {
+            return ex(ExprKind::Binary {
+                op,
+                left: Box::new(l),
+                right: Box::new(r),
+            });
+        }
+        match l.kind {
+            ExprKind::Chain {
+                op: o,
+                mut operands,
+            } if o == op => {
+                operands.push(r);
+                ex(ExprKind::Chain { op, operands })
+            }
+            kind => ex(ExprKind::Chain {
+                op,
+                operands: vec![ex(kind), r],
+            }),
+        }
     }
 
     fn un(op: UnaryOp, e: Expr) -> Expr {

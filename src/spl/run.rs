@@ -44,6 +44,10 @@ pub struct BatchResult {
     /// expanded into nothing). Always 0 for plans with `stats`/`sort`/`limit`, whose outputs
     /// are aggregate rows rather than input events.
     pub dropped: usize,
+    /// Input events (by index) that were output although no parse stage matched them (see
+    /// [`ParseOutcome::unparsed`]): a subset of the output events. Empty for plans with
+    /// `stats`/`sort`/`limit`.
+    pub unparsed: Vec<usize>,
 }
 
 /// Counters kept across events.
@@ -51,6 +55,31 @@ pub struct BatchResult {
 pub struct RunStats {
     /// Lenient coercions that gave NULL (text that is not a number met a number).
     pub coercion_warnings: u64,
+}
+
+/// How the parsing stages (`parse-regexp`, `parse-csv`, `parse-json`, `parse-kv`) fared on
+/// the last event given to [`Runner::run_event`]: two counters, reset per event, so asking
+/// costs nothing. A stage *matched* when its input had the expected shape: the regex
+/// matched; the JSON (at `-path`) was an object; CSV gave every output a value; KV found at
+/// least one `key=value` pair. A stage whose source field is missing did not match.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOutcome {
+    /// Parse stages that ran (once per row: an `expand-values` row runs later stages again).
+    pub tried: u32,
+    /// Of those, the ones that matched.
+    pub matched: u32,
+}
+
+impl ParseOutcome {
+    /// Parse stages ran and none matched: the event went through with only its raw fields.
+    pub fn unparsed(self) -> bool {
+        self.tried > 0 && self.matched == 0
+    }
+
+    /// Every parse stage that ran matched (true when there were none).
+    pub fn fully_parsed(self) -> bool {
+        self.matched == self.tried
+    }
 }
 
 /// A runtime error with the span to blame.
@@ -87,6 +116,8 @@ pub struct Runner<'p> {
     names: HashMap<Box<str>, Name>,
     /// Reusable capture slots per `parse-regexp` regex (keyed by its address in the plan).
     locations: Vec<(usize, regex::CaptureLocations)>,
+    /// The parse stages of the event being run (see [`Runner::parse_outcome`]).
+    parse: ParseOutcome,
     pub stats: RunStats,
 }
 
@@ -105,6 +136,7 @@ impl<'p> Runner<'p> {
             now: Timestamp::utc(nanos),
             names: HashMap::new(),
             locations: Vec::new(),
+            parse: ParseOutcome::default(),
             stats: RunStats::default(),
         }
     }
@@ -143,6 +175,7 @@ impl<'p> Runner<'p> {
         out: &mut Vec<(Option<Arc<str>>, Event)>,
     ) -> Result<(), Diagnostic> {
         let plan = self.plan;
+        self.parse = ParseOutcome::default();
         if let ([ds], [(0, tag)]) = (plan.datasets.as_slice(), plan.outputs.as_slice()) {
             let mut rows = Vec::with_capacity(1);
             self.run_stages(&ds.stages, event, &mut rows)?;
@@ -167,6 +200,12 @@ impl<'p> Runner<'p> {
         Ok(())
     }
 
+    /// How the parse stages fared on the event last given to [`Runner::run_event`] (all its
+    /// rows and datasets together).
+    pub fn parse_outcome(&self) -> ParseOutcome {
+        self.parse
+    }
+
     /// Runs a batch of events. Row-level plans go event by event; plans with `stats`,
     /// `sort` or `limit` run stage by stage over the whole batch.
     pub fn run_batch(&mut self, events: Vec<Event>) -> BatchResult {
@@ -177,12 +216,17 @@ impl<'p> Runner<'p> {
                 out.clear();
                 match self.run_event(event, &mut out) {
                     Ok(()) if out.is_empty() => result.dropped += 1,
-                    Ok(()) => result
-                        .outputs
-                        .extend(
-                            out.drain(..)
-                                .map(|(tag, event)| Output { origin, tag, event }),
-                        ),
+                    Ok(()) => {
+                        if self.parse.unparsed() {
+                            result.unparsed.push(origin);
+                        }
+                        result
+                            .outputs
+                            .extend(
+                                out.drain(..)
+                                    .map(|(tag, event)| Output { origin, tag, event }),
+                            )
+                    }
                     Err(diagnostic) => result.failures.push(Failure { origin, diagnostic }),
                 }
             }
@@ -302,7 +346,7 @@ impl<'p> Runner<'p> {
         match e.code {
             codes::CAST_FAILED => d.with_hint("use try_cast(...) to get NULL instead of failing the event"),
             codes::DIVISION_BY_ZERO => d.with_hint("guard the divisor: if(d = 0, NULL, n / d)"),
-            codes::BUDGET => d.with_hint("the expression does too much work per event; simplify it or raise the budget"),
+            codes::BUDGET => d.with_hint("the expression does too much work per event: simplify it (no command-line flag raises the budget; library callers set `PlanOptions::eval_budget`)"),
             codes::NOT_BOOLEAN => d.with_hint("compare or cast so that the condition is BOOLEAN, e.g. `x = 'yes'` or `cast(x as BOOLEAN)`"),
             codes::TYPE_MISMATCH => d.with_hint("strict mode: cast explicitly, e.g. `cast(status as BIGINT) >= 400`"),
             _ => d.with_hint("wrap the expression in try(...) to get NULL instead of failing the event"),
@@ -398,6 +442,7 @@ impl<'p> Runner<'p> {
                 keep,
                 output,
             } => {
+                self.parse.tried += 1;
                 let Some(json) = event.get(field).and_then(as_json) else {
                     return Ok(Fate::Keep);
                 };
@@ -436,6 +481,7 @@ impl<'p> Runner<'p> {
                 outputs,
                 mode,
             } => {
+                self.parse.tried += 1;
                 let Some(subject) = source_text(event, field) else {
                     return Ok(Fate::Keep);
                 };
@@ -451,6 +497,7 @@ impl<'p> Runner<'p> {
                 if regex.captures_read(locs, &subject).is_none() {
                     return Ok(Fate::Keep);
                 }
+                self.parse.matched += 1;
                 for (i, name) in outputs.iter().enumerate() {
                     let Some(name) = name else { continue };
                     if *mode == Mode::Preserve && event.contains(name) {
@@ -472,12 +519,16 @@ impl<'p> Runner<'p> {
                 outputs,
                 mode,
             } => {
+                self.parse.tried += 1;
                 let Some(subject) = source_text(event, field) else {
                     return Ok(Fate::Keep);
                 };
                 let values = text::split_csv(&subject, delim, *quote);
                 if *strict && values.len() != outputs.len() {
                     return Ok(Fate::Keep);
+                }
+                if values.len() >= outputs.len() {
+                    self.parse.matched += 1;
                 }
                 for (name, v) in outputs.iter().zip(values) {
                     let Some(name) = name else { continue };
@@ -494,6 +545,7 @@ impl<'p> Runner<'p> {
                 prefix,
                 mode,
             } => {
+                self.parse.tried += 1;
                 let Some(json) = event.get(field).and_then(as_json) else {
                     return Ok(Fate::Keep);
                 };
@@ -507,6 +559,7 @@ impl<'p> Runner<'p> {
                 let serde_json::Value::Object(map) = target else {
                     return Ok(Fate::Keep);
                 };
+                self.parse.matched += 1;
                 for (k, v) in map {
                     if self.plan.is_time_field(&k) || v.is_null() {
                         continue;
@@ -533,6 +586,7 @@ impl<'p> Runner<'p> {
                 prefix,
                 mode,
             } => {
+                self.parse.tried += 1;
                 let Some(subject) = source_text(event, field) else {
                     return Ok(Fate::Keep);
                 };
@@ -559,6 +613,9 @@ impl<'p> Runner<'p> {
                         })
                         .collect(),
                 };
+                if pairs.iter().any(|(k, _)| !k.as_str(&subject).is_empty()) {
+                    self.parse.matched += 1;
+                }
                 for (k, v) in pairs {
                     let key = k.as_str(&subject);
                     if key.is_empty() || self.plan.is_time_field(key) {
@@ -854,30 +911,23 @@ impl<'p> Runner<'p> {
                 let v = self.eval(x, ev)?;
                 ops::negate(&v, mode).map_err(|err| EvalError::from_fn(err, *span, &[]))?
             }
-            CExpr::And(a, b) => {
-                let x = self.eval(a, ev)?;
-                let x = self.truth(&x, Span::default())?;
-                if x == Some(false) {
-                    return Ok(Value::Bool(false));
+            // Three-valued logic, left to right, stopping at the first deciding operand:
+            // exactly what the nested `(a AND b) AND c` gives.
+            CExpr::And(items) | CExpr::Or(items) => {
+                let decides = matches!(e, CExpr::Or(_));
+                let mut unknown = false;
+                for item in items {
+                    let v = self.eval(item, ev)?;
+                    match self.truth(&v, Span::default())? {
+                        Some(b) if b == decides => return Ok(Value::Bool(decides)),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
                 }
-                let y = self.eval(b, ev)?;
-                match (x, self.truth(&y, Span::default())?) {
-                    (_, Some(false)) => Value::Bool(false),
-                    (Some(true), Some(true)) => Value::Bool(true),
-                    _ => Value::Null,
-                }
-            }
-            CExpr::Or(a, b) => {
-                let x = self.eval(a, ev)?;
-                let x = self.truth(&x, Span::default())?;
-                if x == Some(true) {
-                    return Ok(Value::Bool(true));
-                }
-                let y = self.eval(b, ev)?;
-                match (x, self.truth(&y, Span::default())?) {
-                    (_, Some(true)) => Value::Bool(true),
-                    (Some(false), Some(false)) => Value::Bool(false),
-                    _ => Value::Null,
+                if unknown {
+                    Value::Null
+                } else {
+                    Value::Bool(!decides)
                 }
             }
             CExpr::Cmp(op, a, b, span) => {
@@ -897,37 +947,29 @@ impl<'p> Runner<'p> {
             }
             CExpr::Arith(op, a, b, span) => {
                 let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
-                let r = ops::arith(*op, &x, &y, mode)
-                    .map_err(|err| EvalError::from_fn(err, *span, &[]))?;
-                if r.is_null() && !x.is_null() && !y.is_null() {
-                    self.stats.coercion_warnings += 1;
-                }
-                r
+                self.arith(*op, x, y, *span)?
             }
-            CExpr::Concat(a, b) => {
-                let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
-                match (x, y) {
-                    (Value::Null, _) | (_, Value::Null) => Value::Null,
-                    (Value::Array(p), Value::Array(q)) => {
-                        Value::array(p.iter().chain(q.iter()).cloned().collect())
-                    }
-                    (Value::Array(p), v) => {
-                        Value::array(p.iter().cloned().chain(std::iter::once(v)).collect())
-                    }
-                    (v, Value::Array(q)) => {
-                        Value::array(std::iter::once(v).chain(q.iter().cloned()).collect())
-                    }
-                    (x, y) => {
-                        let (s, t) = (
-                            x.to_text().unwrap_or_default(),
-                            y.to_text().unwrap_or_default(),
-                        );
-                        let mut out = String::with_capacity(s.len() + t.len());
-                        out.push_str(&s);
-                        out.push_str(&t);
-                        Value::string(out)
-                    }
+            CExpr::ArithChain(op, items, spans) => {
+                let mut acc = Value::Null;
+                for (i, item) in items.iter().enumerate() {
+                    let y = self.eval(item, ev)?;
+                    acc = match i {
+                        0 => y,
+                        _ => self.arith(*op, acc, y, spans[i - 1])?,
+                    };
                 }
+                acc
+            }
+            CExpr::Concat(items) => {
+                let mut acc = Value::Null;
+                for (i, item) in items.iter().enumerate() {
+                    let y = self.eval(item, ev)?;
+                    acc = match i {
+                        0 => y,
+                        _ => concat(acc, y),
+                    };
+                }
+                acc
             }
             CExpr::Between {
                 expr,
@@ -1131,6 +1173,17 @@ impl<'p> Runner<'p> {
                 Value::Row(Arc::new(out))
             }
         })
+    }
+
+    /// One arithmetic step; a NULL from two non-NULL operands is a lenient-coercion miss
+    /// and counts as a warning.
+    fn arith(&mut self, op: BinaryOp, x: Value, y: Value, span: Span) -> Eval {
+        let r = ops::arith(op, &x, &y, self.plan.options.coercion)
+            .map_err(|err| EvalError::from_fn(err, span, &[]))?;
+        if r.is_null() && !x.is_null() && !y.is_null() {
+            self.stats.coercion_warnings += 1;
+        }
+        Ok(r)
     }
 
     fn compare(&mut self, x: &Value, y: &Value, span: Span) -> Result<Option<Ordering>, EvalError> {
@@ -1544,6 +1597,29 @@ impl Acc {
                     Value::Double(m4 / (m2 * m2) - 3.0)
                 }
             }
+        }
+    }
+}
+
+/// `x || y`: NULL if either is NULL; arrays concatenate (a scalar joins as one element);
+/// anything else concatenates as text.
+fn concat(x: Value, y: Value) -> Value {
+    match (x, y) {
+        (Value::Null, _) | (_, Value::Null) => Value::Null,
+        (Value::Array(p), Value::Array(q)) => {
+            Value::array(p.iter().chain(q.iter()).cloned().collect())
+        }
+        (Value::Array(p), v) => Value::array(p.iter().cloned().chain(std::iter::once(v)).collect()),
+        (v, Value::Array(q)) => Value::array(std::iter::once(v).chain(q.iter().cloned()).collect()),
+        (x, y) => {
+            let (s, t) = (
+                x.to_text().unwrap_or_default(),
+                y.to_text().unwrap_or_default(),
+            );
+            let mut out = String::with_capacity(s.len() + t.len());
+            out.push_str(&s);
+            out.push_str(&t);
+            Value::string(out)
         }
     }
 }

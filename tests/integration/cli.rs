@@ -76,6 +76,20 @@ fn fmt_prints_canonical_text() {
     assert_eq!(text(&again.stdout), once, "fmt is idempotent");
 }
 
+/// Issue 11: `soc spl fmt` keeps `--` and `/* */` comments and puts one stage per line.
+#[test]
+fn fmt_keeps_comments() {
+    let out = soc(
+        &["spl", "fmt", "-"],
+        "-- rule for x\n*|where a=1 -- ones\n|/* then */extend b=2",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "-- rule for x\n* | where a = 1 -- ones\n  /* then */\n  | extend b = 2\n"
+    );
+}
+
 #[test]
 fn run_lines_in_order_with_failures_on_stderr() {
     let rule = "* | extend n = cast(content as BIGINT) | project n";
@@ -209,4 +223,101 @@ fn missing_input_file_is_reported_and_others_run() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no/such/file.log"));
     assert_eq!(text(&out.stdout).lines().count(), 4);
+}
+
+/// Issue 11: `spl run` reports the events no parse stage matched, warns above
+/// `--unparsed-threshold`, and `--unparsed-dead-letter` keeps their input for a replay.
+#[test]
+fn run_reports_unparsed_events() {
+    let good = std::fs::read_to_string("examples/nginx.log").unwrap();
+    let good = good.lines().next().unwrap().to_string();
+    let input = format!("{good}\nsshd[1]: Accepted password for bob\nnot a log line\n");
+    let out = soc(&["spl", "run", "examples/nginx.spl"], &input);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "unparsed events are written, not failed"
+    );
+    assert_eq!(text(&out.stdout).lines().count(), 3);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: 2 of 3 written events (66.7%) were not matched by any parse stage"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--unparsed-threshold"),
+        "the hint names the flag: {err}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("soc-unparsed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dl = dir.join("unparsed.ndjson");
+    let out = soc(
+        &[
+            "spl",
+            "run",
+            "examples/nginx.spl",
+            "--unparsed-threshold",
+            "70",
+            "--unparsed-dead-letter",
+            dl.to_str().unwrap(),
+        ],
+        &input,
+    );
+    let err = text(&out.stderr);
+    assert!(!err.contains("warning:"), "{err}");
+    assert!(
+        err.contains("note: 2 of 3 written events were not matched by any parse stage"),
+        "{err}"
+    );
+    let recs: Vec<serde_json::Value> = std::fs::read_to_string(&dl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["line"], 2);
+    assert_eq!(recs[1]["input"], "not a log line");
+    std::fs::remove_dir_all(dir).ok();
+
+    // No parse stage at all: nothing to report.
+    let out = soc(&["spl", "run", "* | extend a = 1"], "x\n");
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+}
+
+/// Issue 11: `soc test` shows the unparsed count per package and warns above the threshold.
+#[test]
+fn test_reports_unparsed_events_per_package() {
+    let dir = std::env::temp_dir().join(format!("soc-test-unparsed-{}", std::process::id()));
+    let pkg = dir.join("kv");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("rule.spl"),
+        "* | parse-regexp content, '^(\\w+)=(\\w+)$' as k, v\n",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("sample.log"), "a=1\nplain text\n").unwrap();
+    std::fs::write(
+        pkg.join("sample.expected.ndjson"),
+        "{\"content\":\"a=1\",\"k\":\"a\",\"v\":\"1\"}\n{\"content\":\"plain text\"}\n",
+    )
+    .unwrap();
+    let out = soc(&["test", dir.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("2 events, 1 unparsed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("warning: 1 of 2 written events (50.0%)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = soc(
+        &["test", dir.to_str().unwrap(), "--unparsed-threshold", "50"],
+        "",
+    );
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).ok();
 }

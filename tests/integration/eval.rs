@@ -188,7 +188,7 @@ fn the_real_suggester_is_scored_whatever_it_returns() {
 #[test]
 fn the_whole_dataset_loads_with_one_event_per_expected_document() {
     let found = eval::discover(&[dataset()]);
-    assert_eq!(found.len(), 25);
+    assert_eq!(found.len(), 92);
     let mut events = 0;
     for dir in &found {
         let stream = eval::Stream::load(dir).unwrap_or_else(|e| panic!("{e}"));
@@ -197,7 +197,7 @@ fn the_whole_dataset_loads_with_one_event_per_expected_document() {
         }
         events += stream.len();
     }
-    assert_eq!(events, 96);
+    assert_eq!(events, 445);
     // nginx/error: multi-line events framed by event.original.
     let nginx = eval::Stream::load(&dataset().join("nginx/error")).unwrap();
     assert_eq!(nginx.len(), 4);
@@ -258,4 +258,42 @@ fn soc_eval_writes_table_json_and_reports_and_gates_on_min_f1() {
     for p in [json, html, md] {
         let _ = std::fs::remove_file(p);
     }
+}
+
+#[test]
+fn learned_knowledge_is_current() {
+    // knowledge/learned.json is what `soc learn` mines from the project's datasets.
+    let text = agentic_soc::cli::learn::render(&[dataset()]).unwrap();
+    let have = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge/learned.json"),
+    )
+    .unwrap();
+    assert!(
+        have == text,
+        "knowledge/learned.json is stale: regenerate it with `cargo run --release -- learn`"
+    );
+}
+
+#[test]
+fn cross_validation_leaves_the_product_out() {
+    use agentic_soc::infer::learned::Learned;
+    let all = Learned::embedded();
+    let without = all.without_product("okta");
+    assert!(without.keys.values().all(|k| !k.seen.contains("okta")));
+    assert!(without.actions.values().all(|k| !k.seen.contains("okta")));
+    assert!(all.keys.values().any(|k| k.seen.contains("okta")));
+}
+
+#[test]
+fn split_scores_odd_events_of_streams_with_two_or_more() {
+    let dirs = streams(&["system/auth", "aws/cloudtrail"]);
+    let suggester = |_: &eval::Stream, s: &[String]| -> Result<String, String> {
+        agentic_soc::infer::suggest(s, &Default::default())
+            .map(|s| s.spl)
+            .map_err(|d| d.message)
+    };
+    let r = eval::evaluate_with(&dirs, eval::Protocol::Split, &suggester, &mut |_| {});
+    // cloudtrail has one event: left out. system/auth has 12: 6 scored.
+    assert_eq!(r.streams.len(), 1);
+    assert_eq!(r.streams[0].events, 6);
 }

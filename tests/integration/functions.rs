@@ -70,3 +70,14 @@ fn reference_lists_every_function() {
         );
     }
 }
+
+/// `docs/functions.md` is generated from the registry; this fails when it is stale.
+#[test]
+fn docs_functions_md_is_up_to_date() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/functions.md");
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        checked_in == functions::markdown(),
+        "docs/functions.md is stale: regenerate it with\n    cargo run -- spl functions --markdown > docs/functions.md"
+    );
+}

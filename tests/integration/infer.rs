@@ -212,7 +212,7 @@ fn cisco_ise_header() {
     assert_eq!(p[0]["@timestamp"], "2023-10-01T01:02:03.456Z");
     assert_eq!(p[0]["event.code"], "5200");
     assert_eq!(p[0]["event.sequence"], 789);
-    assert_eq!(p[0]["log.level"], "notice");
+    assert_eq!(p[0]["log.level"], "NOTICE");
 }
 
 /// `soc suggest` detects multi-line records, frames them at their first lines, and says so

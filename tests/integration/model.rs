@@ -70,8 +70,30 @@ fn elastic_pipeline_output_fits_the_model() {
             }
         }
     }
-    assert_eq!(checked, 96);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    assert_eq!(checked, 445);
+    // Wave-2 streams where Elastic's output itself breaks ECS rules; the validator must keep
+    // finding exactly these (a seconds value of 62, a fractional pid, type/category pairs
+    // outside the ECS table, fields ECS does not define).
+    let known = [
+        "1password/audit_events#0: W411 `event.created`",
+        "1password/audit_events#1: W411 `event.created`",
+        "google_workspace/login#0: W412 event.type `user`",
+        "google_workspace/login#0: W412 event.type `change`",
+        "google_workspace/login#4: W412 event.type `user`",
+        "google_workspace/login#4: W412 event.type `change`",
+        "ibmmq/errorlog#0: W411 `process.pid`",
+        "ibmmq/errorlog#1: W411 `process.pid`",
+        "ibmmq/errorlog#2: W411 `process.pid`",
+        "microsoft_dnsserver/audit#2: W410 `host.os.build`",
+        "stormshield/log#2: W410 `event.log.msg`",
+        "stormshield/log#3: W410 `event.log.msg`",
+    ];
+    let surprising: Vec<&String> = unexpected
+        .iter()
+        .filter(|u| !known.iter().any(|k| u.starts_with(k)))
+        .collect();
+    assert!(surprising.is_empty(), "{surprising:#?}");
+    assert_eq!(unexpected.len(), known.len(), "{unexpected:#?}");
 }
 
 #[test]

@@ -415,7 +415,9 @@ fn interrupted_then_resumed(d: &Scratch, out_name: &str, stop_after: &str) {
     let base = |out: &str, dead: &str, st: &str| -> Vec<String> {
         [
             "--rule",
-            "* | parse-regexp content, '^(\\S+) \\S+ (\\S+) ' as ip, user | extend b = cast(if(user = 'alice', 'x', '1') as BIGINT) | where user <> 'root' | project-away content",
+            // Lines whose byte count is `-` match no parse stage: they are written and
+            // also go to the unparsed dead letters, which must resume byte for byte too.
+            "* | parse-regexp content, '^(\\S+) \\S+ (\\S+) .* \\d{3} \\d+ ' as ip, user | extend b = cast(if(user = 'alice', 'x', '1') as BIGINT) | where coalesce(user, '') <> 'root' | project-away content",
             &d.s("a.log"),
             &d.s("b.log.gz"),
             &d.s("c.log.zst"),
@@ -427,6 +429,8 @@ fn interrupted_then_resumed(d: &Scratch, out_name: &str, stop_after: &str) {
             &d.s(out),
             "--dead-letter",
             &d.s(dead),
+            "--unparsed-dead-letter",
+            &d.s(&format!("{dead}-unparsed")),
             "--stats",
             &d.s(st),
         ]
@@ -455,7 +459,7 @@ fn interrupted_then_resumed(d: &Scratch, out_name: &str, stop_after: &str) {
     assert!(ckpt.exists(), "an interrupted run leaves a checkpoint");
 
     // What a killed run may leave after its last checkpoint: bytes never committed.
-    for f in [out_name, "dead"] {
+    for f in [out_name, "dead", "dead-unparsed"] {
         let mut w = std::fs::OpenOptions::new()
             .append(true)
             .open(d.path(f))
@@ -482,6 +486,14 @@ fn interrupted_then_resumed(d: &Scratch, out_name: &str, stop_after: &str) {
         "resumed output differs from an uninterrupted run"
     );
     assert!(read("dead") == read("whole-dead"), "dead letters differ");
+    assert!(
+        read("dead-unparsed") == read("whole-dead-unparsed"),
+        "unparsed dead letters differ"
+    );
+    assert!(
+        !read("whole-dead-unparsed").is_empty(),
+        "the rule leaves some lines unparsed"
+    );
     let (s2, sw) = (stats(&d.path("stats2")), stats(&d.path("whole-stats")));
     assert_reconciles(&s2);
     assert_eq!(s2["totals"], sw["totals"]);
@@ -798,4 +810,85 @@ fn progress_shows_on_a_terminal_only() {
     };
     let shown = text(&tty.stdout);
     assert!(shown.contains("events ("), "a bar on a terminal: {shown:?}");
+}
+
+/// Issue 11: an nginx rule on sshd lines used to report `20000 written, 0 failed` with no
+/// hint. Every event is still written (and the accounting still adds up), but the
+/// `unparsed` figure says that no parse stage matched, and stderr warns.
+#[test]
+fn issue_11_a_rule_that_does_not_fit_counts_unparsed_events_and_warns() {
+    let d = Scratch::new("unparsed");
+    std::fs::write(d.path("sshd.log"), generated(Kind::Sshd, 2000, 4)).unwrap();
+    let out = normalize(&[
+        "--rule",
+        NGINX,
+        &d.s("sshd.log"),
+        "-o",
+        &d.s("out.ndjson"),
+        "--stats",
+        &d.s("stats.json"),
+        "--unparsed-dead-letter",
+        &d.s("unparsed.ndjson"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = stats(&d.path("stats.json"));
+    assert_reconciles(&s);
+    assert_eq!(s["totals"]["written"], 2000);
+    // --unparsed-dead-letter keeps each one's place and raw text (they are written too).
+    let unparsed = std::fs::read_to_string(d.path("unparsed.ndjson")).unwrap();
+    let first_line = std::fs::read_to_string(d.path("sshd.log")).unwrap();
+    let first_line = first_line.lines().next().unwrap();
+    let recs: Vec<Json> = unparsed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 2000);
+    assert_eq!(recs[0]["line"], 1);
+    assert_eq!(recs[0]["reason"], "unparsed");
+    assert_eq!(recs[0]["raw"], first_line);
+    assert_eq!(
+        std::fs::read_to_string(d.path("out.ndjson"))
+            .unwrap()
+            .lines()
+            .count(),
+        2000
+    );
+    assert_eq!(s["totals"]["unparsed"], 2000);
+    assert_eq!(s["files"][0]["unparsed"], 2000);
+    let err = text(&out.stderr);
+    assert!(err.contains("2000 written unparsed (100.0%"), "{err}");
+    assert!(
+        err.contains(
+            "warning: 2000 of 2000 written events (100.0%) were not matched by any parse stage"
+        ),
+        "{err}"
+    );
+    // Over the threshold only: 100 turns the warning off, the figure stays.
+    let quiet = normalize(&[
+        "--rule",
+        NGINX,
+        &d.s("sshd.log"),
+        "-o",
+        &d.s("out2.ndjson"),
+        "--unparsed-threshold",
+        "100",
+    ]);
+    let err = text(&quiet.stderr);
+    assert!(!err.contains("warning:"), "{err}");
+    assert!(err.contains("2000 written unparsed"), "{err}");
+
+    // The right rule on the right lines: nothing unparsed, no warning.
+    std::fs::write(d.path("nginx.log"), generated(Kind::Nginx, 500, 4)).unwrap();
+    let out = normalize(&[
+        "--rule",
+        NGINX,
+        &d.s("nginx.log"),
+        "-o",
+        &d.s("out3.ndjson"),
+        "--stats",
+        &d.s("stats3.json"),
+    ]);
+    let s = stats(&d.path("stats3.json"));
+    assert_eq!(s["totals"]["unparsed"], 0, "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("warning:"));
 }

@@ -277,3 +277,40 @@ fn section_7_statements_parse_and_run() {
     }
     insta::assert_yaml_snapshot!(report);
 }
+
+/// Issue 11: statements of ilogtail's `core/unittest/spl/spl.txt` (the SLS SPL test corpus)
+/// that used functions or forms the engine lacked, with the values Presto gives.
+#[test]
+fn issue_11_spl_txt_statements_with_new_functions_run() {
+    let cases = [
+        (
+            "* | extend a = 1342 | extend b = bitwise_arithmetic_shift_right(a, 8)",
+            json!(5),
+        ),
+        (
+            "* | extend a = 1342 | extend b = bitwise_logical_shift_right(a, 9, 8)",
+            json!(0),
+        ),
+        (
+            "* | extend a = 1342 | extend b = bitwise_shift_left(a, 9, 8)",
+            json!(0),
+        ),
+        (
+            "* | extend a = '2018-08-12 16:13:15' | extend b = parse_datetime(a, '%Y-%m-%d %H:%i:%s')",
+            json!("2018-08-12T16:13:15Z"),
+        ),
+        (
+            "* | extend a = ARRAY[0, 2, 4] | extend b = width_bucket(3, a)",
+            json!(2),
+        ),
+        (
+            "* | extend a = empty_approx_set() | extend b = to_hex(a)",
+            json!("020C0000"),
+        ),
+    ];
+    for (stmt, want) in cases {
+        let r = run_report(stmt, &[line("x")], &PlanOptions::default());
+        assert!(r.get("errors").is_none(), "{stmt}\n{}", r["errors"]);
+        assert_eq!(r["outputs"][0]["b"], want, "{stmt}\n{r}");
+    }
+}

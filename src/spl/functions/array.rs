@@ -558,7 +558,7 @@ fn short(v: &Value) -> String {
 }
 
 /// An array argument: ARRAY, a JSON array, or text holding a JSON array.
-fn array_arg(args: &[Value], i: usize) -> Result<Cow<'_, [Value]>, FnError> {
+pub(super) fn array_arg(args: &[Value], i: usize) -> Result<Cow<'_, [Value]>, FnError> {
     let v = args
         .get(i)
         .ok_or_else(|| FnError::arg(i, "missing argument"))?;

@@ -4,7 +4,8 @@
 //!
 //! Owns `md5`, `sha1`, `sha256`, `sha512`, the `hmac_*` family, `crc32`, `xxhash64`,
 //! `spooky_hash_v2_32/64` (Bob Jenkins' SpookyHash V2, seed 0, as Presto), hex and base64
-//! (standard and URL alphabets). Depends only on the registry and the hashing crates.
+//! (standard and URL alphabets), and `empty_approx_set` (the empty HyperLogLog sketch,
+//! see DESIGN.md). Depends only on the registry and the hashing crates.
 
 use super::{Env, FnError, FnResult, Function, Kind, Param, Prepared, bytes_arg, ex};
 use crate::event::Value;
@@ -152,6 +153,17 @@ pub(super) const FUNCTIONS: &[Function] = &[
         spooky_hash_v2_64,
     ),
     Function::new(
+        "empty_approx_set",
+        &[],
+        Kind::Bytes,
+        "An empty HyperLogLog sketch: VARBINARY in Presto's sparse HLL serialization (format 2, 12 index bits, no entries), to_hex gives 020C0000.",
+        &[
+            ex("to_hex(empty_approx_set())", r#""020C0000""#),
+            ex("to_base64(empty_approx_set())", r#""AgwAAA==""#),
+        ],
+        empty_approx_set,
+    ),
+    Function::new(
         "to_hex",
         DATA,
         Kind::Str,
@@ -263,6 +275,16 @@ fn spooky_hash_v2_32(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult 
 
 fn spooky_hash_v2_64(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     binary(spooky::hash128(&bytes_arg(args, 0)?, 0, 0).0.to_be_bytes())
+}
+
+/// Presto's serialization of an empty sparse HyperLogLog (airlift `SparseHll`, format tag 2)
+/// with 12 index bits (4096 buckets, `approx_set`'s default standard error of 0.01625) and a
+/// little-endian entry count of 0. Keeping Presto's bytes means a sketch written by this
+/// engine reads back in SLS/Presto (`cast(x as HyperLogLog)`), and the reverse.
+const EMPTY_SPARSE_HLL: [u8; 4] = [2, 12, 0, 0];
+
+fn empty_approx_set(_: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
+    Ok(Value::Bytes(EMPTY_SPARSE_HLL.to_vec().into()))
 }
 
 fn to_hex(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {

@@ -23,6 +23,11 @@ const SHIFT: &[Param] = &[
     Param::req("value", Kind::Int),
     Param::req("shift", Kind::Int),
 ];
+const SHIFT_BITS: &[Param] = &[
+    Param::req("x", Kind::Int),
+    Param::req("shift", Kind::Int),
+    Param::req("bits", Kind::Int),
+];
 
 pub(super) const FUNCTIONS: &[Function] = &[
     Function::new(
@@ -381,18 +386,22 @@ pub(super) const FUNCTIONS: &[Function] = &[
         "width_bucket",
         &[
             Param::req("x", Kind::Number),
-            Param::req("bound1", Kind::Number),
-            Param::req("bound2", Kind::Number),
-            Param::req("buckets", Kind::Int),
+            Param::req("bound1_or_bins", Kind::Any),
+            Param::opt("bound2", Kind::Number),
+            Param::opt("buckets", Kind::Int),
         ],
         Kind::Int,
-        "The bucket number of x in an equi-width histogram of the given bucket count between two bounds (0 below, buckets + 1 above).",
+        "Two forms: width_bucket(x, bound1, bound2, n) is x's bucket in n equi-width buckets between the bounds (0 below, n + 1 above); width_bucket(x, bins) with an ascending array of bins is how many bins are <= x.",
         &[
             ex("width_bucket(5.3, 0.0, 10.0, 5)", "3"),
             ex("width_bucket(-1, 0, 10, 5)", "0"),
+            ex("width_bucket(5, ARRAY[1, 3, 5, 7])", "3"),
+            ex("width_bucket(0.5, ARRAY[1.0, 2.0])", "0"),
+            ex("width_bucket(9, ARRAY[1, 3, 5, 7])", "4"),
         ],
         width_bucket,
-    ),
+    )
+    .prepare(prepare_width_bucket),
     Function::new(
         "greatest",
         &[
@@ -474,6 +483,41 @@ pub(super) const FUNCTIONS: &[Function] = &[
         "Logical right shift of a BIGINT (zero fill; 0 when shift is 64 or more).",
         &[ex("bitwise_right_shift(-1, 60)", "15")],
         bitwise_right_shift,
+    ),
+    Function::new(
+        "bitwise_arithmetic_shift_right",
+        SHIFT,
+        Kind::Int,
+        "Arithmetic right shift of a BIGINT (sign fill; -1 or 0 when shift is 64 or more). Older Presto name of bitwise_right_shift_arithmetic.",
+        &[
+            ex("bitwise_arithmetic_shift_right(-8, 2)", "-2"),
+            ex("bitwise_arithmetic_shift_right(7, 2)", "1"),
+        ],
+        bitwise_right_shift_arithmetic,
+    ),
+    Function::new(
+        "bitwise_logical_shift_right",
+        SHIFT_BITS,
+        Kind::Int,
+        "Logical right shift of x taken as a two's-complement integer of the given width (2 to 64): the low `bits` bits of x, shifted right with zero fill.",
+        &[
+            ex("bitwise_logical_shift_right(8, 3, 64)", "1"),
+            ex("bitwise_logical_shift_right(-8, 2, 64)", "4611686018427387902"),
+            ex("bitwise_logical_shift_right(-1, 30, 32)", "3"),
+        ],
+        bitwise_logical_shift_right,
+    ),
+    Function::new(
+        "bitwise_shift_left",
+        SHIFT_BITS,
+        Kind::Int,
+        "Left shift of x kept to the given width (2 to 64): bits shifted past `bits` are dropped (0 when shift is 64 or more).",
+        &[
+            ex("bitwise_shift_left(1, 4, 64)", "16"),
+            ex("bitwise_shift_left(7, 2, 4)", "12"),
+            ex("bitwise_shift_left(-1, 31, 32)", "2147483648"),
+        ],
+        bitwise_shift_left,
     ),
     Function::new(
         "bitwise_right_shift_arithmetic",
@@ -813,7 +857,61 @@ fn to_base(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     Ok(Value::string(digits.iter().rev().collect()))
 }
 
+/// Plan time: the two forms of `width_bucket` take 2 or 4 arguments, never 3.
+fn prepare_width_bucket(args: &[Option<Value>]) -> Result<Prepared, FnError> {
+    match args.len() {
+        2 => match &args[1] {
+            Some(v) if !v.is_null() => bins(&[Value::Null, v.clone()], 1).map(|_| Prepared::none()),
+            _ => Ok(Prepared::none()),
+        },
+        4 => Ok(Prepared::none()),
+        _ => Err(FnError::new(
+            "width_bucket takes (x, bins) or (x, bound1, bound2, buckets), not 3 arguments",
+        )),
+    }
+}
+
+/// The bins of `width_bucket(x, bins)`: finite numbers in ascending order (Presto).
+fn bins(args: &[Value], arg: usize) -> Result<Vec<f64>, FnError> {
+    let items = super::array::array_arg(args, arg)?;
+    if items.is_empty() {
+        return Err(FnError::arg(arg, "bins cannot be an empty array"));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let b = double_arg(std::slice::from_ref(item), 0)
+            .map_err(|_| FnError::arg(arg, format!("bin {} is not a number", i + 1)))?;
+        if !b.is_finite() {
+            return Err(FnError::arg(
+                arg,
+                format!("bin values must be finite, got {b}"),
+            ));
+        }
+        if out.last().is_some_and(|&prev: &f64| prev > b) {
+            return Err(FnError::arg(
+                arg,
+                "bin values are not sorted in ascending order",
+            ));
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
 fn width_bucket(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
+    if args.len() == 2 {
+        let x = double_arg(args, 0)?;
+        if x.is_nan() {
+            return Err(FnError::arg(0, "the operand must not be NaN"));
+        }
+        let bins = bins(args, 1)?;
+        return Ok(Value::Int(bins.partition_point(|&b| b <= x) as i64));
+    }
+    if args.len() != 4 {
+        return Err(FnError::new(
+            "width_bucket takes (x, bins) or (x, bound1, bound2, buckets)",
+        ));
+    }
     let x = double_arg(args, 0)?;
     let b1 = double_arg(args, 1)?;
     let b2 = double_arg(args, 2)?;
@@ -957,6 +1055,46 @@ fn bitwise_right_shift(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResul
         0
     } else {
         ((v as u64) >> s) as i64
+    }))
+}
+
+/// The width argument of the `bits` shifts: 2 to 64 (Presto).
+fn bits_arg(args: &[Value]) -> Result<u32, FnError> {
+    let bits = int_arg(args, 2)?;
+    if !(2..=64).contains(&bits) {
+        return Err(FnError::arg(
+            2,
+            format!("bits must be between 2 and 64, got {bits}"),
+        ));
+    }
+    Ok(bits as u32)
+}
+
+/// The low `bits` bits of x (all of them for 64).
+fn low_bits(x: i64, bits: u32) -> u64 {
+    if bits == 64 {
+        x as u64
+    } else {
+        (x as u64) & ((1u64 << bits) - 1)
+    }
+}
+
+fn bitwise_logical_shift_right(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
+    let x = int_arg(args, 0)?;
+    let s = shift_arg(args)?;
+    let bits = bits_arg(args)?;
+    let v = low_bits(x, bits);
+    Ok(Value::Int(if s >= 64 { 0 } else { (v >> s) as i64 }))
+}
+
+fn bitwise_shift_left(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
+    let x = int_arg(args, 0)?;
+    let s = shift_arg(args)?;
+    let bits = bits_arg(args)?;
+    Ok(Value::Int(if s >= 64 {
+        0
+    } else {
+        low_bits(((x as u64) << s) as i64, bits) as i64
     }))
 }
 
@@ -1180,6 +1318,63 @@ mod tests {
         assert_eq!(wb(1.0, f64::INFINITY, 10.0, 3).unwrap_err().arg, Some(1));
         assert_eq!(wb(1.0, 0.0, f64::NAN, 3).unwrap_err().arg, Some(2));
         assert_eq!(wb(1.0, 2.0, 2.0, 3).unwrap_err().arg, Some(2));
+    }
+
+    #[test]
+    fn width_bucket_with_bins() {
+        let arr = |xs: &[f64]| Value::array(xs.iter().map(|&x| d(x)).collect());
+        let wb = |x: f64, b: &[f64]| call("width_bucket", &[d(x), arr(b)]);
+        assert_eq!(wb(5.0, &[1.0, 3.0, 5.0, 7.0]).unwrap(), i(3));
+        assert_eq!(wb(0.0, &[1.0, 3.0]).unwrap(), i(0));
+        assert_eq!(wb(3.0, &[1.0, 3.0]).unwrap(), i(2));
+        assert_eq!(wb(2.0, &[1.0, 1.0, 3.0]).unwrap(), i(2));
+        // Text holding a JSON array is an array too (DESIGN.md).
+        assert_eq!(call("width_bucket", &[i(4), s("[1, 3, 5]")]).unwrap(), i(2));
+        assert_eq!(wb(1.0, &[]).unwrap_err().arg, Some(1));
+        assert_eq!(wb(1.0, &[3.0, 1.0]).unwrap_err().arg, Some(1));
+        assert_eq!(wb(1.0, &[1.0, f64::INFINITY]).unwrap_err().arg, Some(1));
+        assert_eq!(wb(f64::NAN, &[1.0]).unwrap_err().arg, Some(0));
+        let prepare = FUNCTIONS
+            .iter()
+            .find(|f| f.name == "width_bucket")
+            .and_then(|f| f.prepare)
+            .unwrap();
+        assert!(prepare(&[None, None, None]).is_err());
+        assert!(prepare(&[None, Some(arr(&[2.0, 1.0]))]).is_err());
+        assert!(prepare(&[None, Some(arr(&[1.0, 2.0]))]).is_ok());
+        assert!(prepare(&[None, None, None, None]).is_ok());
+    }
+
+    #[test]
+    fn shifts_with_a_width() {
+        let l = |x: i64, s: i64, b: i64| call("bitwise_logical_shift_right", &[i(x), i(s), i(b)]);
+        assert_eq!(l(8, 3, 64).unwrap(), i(1));
+        assert_eq!(l(-8, 2, 64).unwrap(), i(4611686018427387902));
+        assert_eq!(l(-1, 1, 2).unwrap(), i(1));
+        assert_eq!(l(-1, 32, 32).unwrap(), i(0));
+        assert_eq!(l(-1, 30, 32).unwrap(), i(3));
+        assert_eq!(l(i64::MIN, 10, 32).unwrap(), i(0));
+        assert_eq!(l(-1, 64, 64).unwrap(), i(0));
+        assert_eq!(l(3, -1, 3).unwrap_err().arg, Some(1));
+        assert_eq!(l(3, 1, 1).unwrap_err().arg, Some(2));
+        assert_eq!(l(3, 1, 65).unwrap_err().arg, Some(2));
+        let sl = |x: i64, s: i64, b: i64| call("bitwise_shift_left", &[i(x), i(s), i(b)]);
+        assert_eq!(sl(1, 4, 64).unwrap(), i(16));
+        assert_eq!(sl(7, 2, 4).unwrap(), i(12));
+        assert_eq!(sl(-1, 1, 2).unwrap(), i(2));
+        assert_eq!(sl(-1, 32, 32).unwrap(), i(0));
+        assert_eq!(sl(-1, 31, 32).unwrap(), i(2147483648));
+        assert_eq!(sl(1, 63, 64).unwrap(), i(i64::MIN));
+        assert_eq!(sl(1, 64, 64).unwrap(), i(0));
+        assert_eq!(sl(3, -1, 3).unwrap_err().arg, Some(1));
+        assert_eq!(sl(3, 1, 1).unwrap_err().arg, Some(2));
+        let a = |x: i64, s: i64| call("bitwise_arithmetic_shift_right", &[i(x), i(s)]);
+        assert_eq!(a(-8, 2).unwrap(), i(-2));
+        assert_eq!(a(7, 2).unwrap(), i(1));
+        assert_eq!(a(-3, 1).unwrap(), i(-2));
+        assert_eq!(a(-1, 100).unwrap(), i(-1));
+        assert_eq!(a(5, 100).unwrap(), i(0));
+        assert_eq!(a(3, -1).unwrap_err().arg, Some(1));
     }
 
     #[test]

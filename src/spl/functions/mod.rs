@@ -379,6 +379,52 @@ pub fn reference() -> String {
     out
 }
 
+/// The reference as Markdown (`soc spl functions --markdown`, checked in as
+/// `docs/functions.md`): per family a table of contents line, then per function its
+/// signature, doc and examples. Generated only from the registry.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# SPL function reference\n\n\
+         <!-- Generated from the function registry (src/spl/functions/) by \
+         `cargo run -- spl functions --markdown > docs/functions.md`; do not edit by hand. \
+         A test fails when this file is stale. -->\n\n\
+         Every function with its signature, what it does and examples that run as tests \
+         (`expr → result`, results as typed JSON; `null` is NULL). Names are \
+         case-insensitive. Semantics follow Presto unless [DESIGN.md](../DESIGN.md) says \
+         otherwise; *extension* marks functions SLS SPL does not have \
+         (`soc spl check --sls-compat` warns about them).\n\n",
+    );
+    for (family, fns) in families() {
+        let names: Vec<String> = fns.iter().map(|f| format!("`{}`", f.name)).collect();
+        out.push_str(&format!(
+            "- **{family}** ({}): {}\n",
+            fns.len(),
+            names.join(", ")
+        ));
+    }
+    for (family, fns) in families() {
+        out.push_str(&format!("\n## {family}\n"));
+        for f in fns {
+            out.push_str(&format!("\n### `{}`\n\n`{}`", f.name, f.signature()));
+            if f.extension {
+                out.push_str(" (*extension*: not in SLS SPL)");
+            }
+            out.push_str(&format!("\n\n{}\n\n", f.doc));
+            for e in f.examples {
+                if e.input == "{}" {
+                    out.push_str(&format!("- `{}` → `{}`\n", e.expr, e.output));
+                } else {
+                    out.push_str(&format!(
+                        "- `{}` with `{}` → `{}`\n",
+                        e.expr, e.input, e.output
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 // ---- argument helpers shared by the families -------------------------------------------
 
 /// The argument as text (any scalar converts, as SLS stores everything as text). `None` for

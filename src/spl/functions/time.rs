@@ -113,11 +113,12 @@ pub(super) const FUNCTIONS: &[Function] = &[
         "parse_datetime",
         &[Param::req("text", Kind::Str), Param::req("format", Kind::Str)],
         TS,
-        "Parses text with a Joda-style pattern (yyyy-MM-dd HH:mm:ss.SSS Z ...) into a timestamp, keeping a parsed zone.",
+        "Parses text with a Joda-style pattern (yyyy-MM-dd HH:mm:ss.SSS Z ...) into a timestamp, keeping a parsed zone; a MySQL-style format (%Y-%m-%d %H:%i:%s) is accepted too, as SLS does.",
         &[
             ex("parse_datetime('2022-10-19 15:46:05', 'yyyy-MM-dd HH:mm:ss')", r#""2022-10-19T15:46:05Z""#),
             ex("parse_datetime('20221019', 'yyyyMMdd')", r#""2022-10-19T00:00:00Z""#),
             ex("parse_datetime('19/Oct/2022:15:46:05 +0800', 'dd/MMM/yyyy:HH:mm:ss Z')", r#""2022-10-19T15:46:05+08:00""#),
+            ex("parse_datetime('2022-10-19 15:46:05', '%Y-%m-%d %H:%i:%s')", r#""2022-10-19T15:46:05Z""#),
         ],
         parse_datetime,
     )
@@ -817,9 +818,7 @@ impl DateFormat {
     /// MMMM d dd D H HH k h hh K m mm s ss S..SSSSSSSSS a E EEE EEEE e w x Z ZZ ZZZ z zzzz` and
     /// `'quoted text'` (`''` is a quote); other letters are errors.
     pub fn joda(fmt: &str) -> Result<DateFormat, String> {
-        if let Some(p) = fmt.find('%')
-            && fmt[p + 1..].starts_with(|c: char| c.is_ascii_alphabetic())
-        {
+        if looks_mysql(fmt) {
             return Err(format!(
                 "'{fmt}' looks like a MySQL-style format; this function takes a Joda pattern such as 'yyyy-MM-dd HH:mm:ss' (or use date_parse/date_format)"
             ));
@@ -1319,6 +1318,12 @@ fn zone_of(args: &[Value], i: usize, prepared: &Prepared) -> Result<Zone, FnErro
     parse_zone(&text).ok_or_else(|| zone_error(i, &text))
 }
 
+/// True when a format has a `%` followed by a letter: a MySQL-style format, never valid Joda.
+fn looks_mysql(fmt: &str) -> bool {
+    fmt.match_indices('%')
+        .any(|(p, _)| fmt[p + 1..].starts_with(|c: char| c.is_ascii_alphabetic()))
+}
+
 /// Which dialect a format argument is in, and what it is used for.
 #[derive(Clone, Copy)]
 enum FormatUse {
@@ -1331,6 +1336,9 @@ enum FormatUse {
 fn compile(text: &str, use_: FormatUse) -> Result<DateFormat, FnError> {
     let f = match use_ {
         FormatUse::MysqlParse | FormatUse::MysqlFormat => DateFormat::mysql(text),
+        // NOTE(sls-compat): SLS accepts `parse_datetime(a, '%Y-%m-%d %H:%i:%s')` (ilogtail's
+        // spl.txt), so a MySQL-style format is read as one here; `format_datetime` stays Joda.
+        FormatUse::JodaParse if looks_mysql(text) => DateFormat::mysql(text),
         FormatUse::JodaParse | FormatUse::JodaFormat => DateFormat::joda(text),
     }
     .map_err(|m| FnError::arg(1, m))?;
@@ -2035,7 +2043,11 @@ mod tests {
                 .contains("only be used for formatting")
         );
         assert!(func("date_format").prepare.unwrap()(&[None, Some(s("%v %x"))]).is_ok());
-        let e = func("parse_datetime").prepare.unwrap()(&[None, Some(s("%Y-%m-%d %H:%i:%s"))])
+        // parse_datetime reads a MySQL-style format as SLS does; format_datetime does not.
+        assert!(
+            func("parse_datetime").prepare.unwrap()(&[None, Some(s("%Y-%m-%d %H:%i:%s"))]).is_ok()
+        );
+        let e = func("format_datetime").prepare.unwrap()(&[None, Some(s("%Y-%m-%d %H:%i:%s"))])
             .unwrap_err();
         assert!(e.message.contains("MySQL-style"), "{}", e.message);
         assert!(
