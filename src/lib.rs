@@ -14,9 +14,12 @@
 //! - [`rules`]: rule packages and their regression tests (`soc test`).
 //! - [`batch`]: batch normalization of log archives (`soc normalize`): framing, parallel
 //!   runs in input order, dead letters, accounting, checkpoints.
+//! - [`store`]: the embedded SQLite store (events, alerts, incidents, entities, audit log).
+//! - [`agents`]: detection (Sigma rules → alerts) and correlation (alerts → incidents).
 //! - [`cli`]: the `soc` command line (thin glue over the library).
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod batch;
 pub mod cli;
 pub mod diagnostic;
@@ -27,6 +30,7 @@ pub mod llm;
 pub mod model;
 pub mod rules;
 pub mod spl;
+pub mod store;
 
 pub use diagnostic::{Diagnostic, Span, Spanned};
 pub use event::{Event, Value};

@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod analyze;
 pub mod eval;
 pub mod learn;
 pub mod llm;
@@ -35,6 +36,14 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Suggest a normalization rule (format, fields, ECS mapping, SPL) from sample lines.
     Suggest(suggest::SuggestArgs),
+    /// Normalize inputs (the matching rule package or the product library) and store them.
+    Ingest(analyze::IngestArgs),
+    /// Run Sigma rules over events (normalized, Windows event JSON or raw logs): alerts as NDJSON.
+    Detect(analyze::DetectArgs),
+    /// Group alerts into incidents through shared entities within a time window.
+    Correlate(analyze::CorrelateArgs),
+    /// The whole chain: normalize inputs, detect, correlate; writes alerts.ndjson and incidents.json.
+    Analyze(analyze::AnalyzeArgs),
     /// Learn key → field knowledge from labeled datasets (writes knowledge/learned.json).
     Learn(learn::LearnArgs),
 }
@@ -53,6 +62,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Normalize(args) => normalize::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Suggest(args) => suggest::run(args),
+        Command::Ingest(args) => analyze::run_ingest(args),
+        Command::Detect(args) => analyze::run_detect(args),
+        Command::Correlate(args) => analyze::run_correlate(args),
+        Command::Analyze(args) => analyze::run_analyze(args),
         Command::Learn(args) => learn::run(args),
     };
     match result {

@@ -2,9 +2,11 @@
 //! of SPL.md section 7, the CLI, and property tests over random rules and events.
 
 mod advice;
+mod analyze;
 mod bad_diagnostics;
 mod cli;
 mod common;
+mod detect;
 mod docs;
 mod eval;
 mod functions;

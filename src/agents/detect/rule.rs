@@ -1,0 +1,407 @@
+//! One Sigma rule: YAML → metadata + searches + condition, compiled once against the
+//! logsource's field mapping. Anything the engine cannot honour is a [`RuleError`], never
+//! a rule that silently matches less.
+
+use super::condition::{self, Cond};
+use super::event::Prepared;
+use super::mapping::Mapping;
+use super::value::{FieldText, Matcher, Modifiers, ValueError};
+use serde::{Deserialize, Serialize};
+use serde_norway::Value as Y;
+use std::borrow::Cow;
+
+/// Rule metadata carried into alerts (DRL 1.1: title, id and author stay with every match).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    pub level: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub author: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Where the rule came from (file path).
+    #[serde(default)]
+    pub source: String,
+    /// The rule's licence (SigmaHQ rules: Detection Rule License 1.1).
+    #[serde(default)]
+    pub license: String,
+}
+
+/// Why a rule was not loaded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuleError {
+    #[error("not valid YAML: {0}")]
+    Yaml(String),
+    #[error("missing `{0}`")]
+    Missing(&'static str),
+    #[error("no field mapping for logsource {0} (add it to sigma_fields.toml)")]
+    NoLogsource(String),
+    #[error("search `{search}`, field `{field}`: {error}")]
+    Value {
+        search: String,
+        field: String,
+        error: ValueError,
+    },
+    #[error("search `{0}` has an unsupported shape: {1}")]
+    Shape(String, String),
+    #[error("condition: {0}")]
+    Condition(String),
+    #[error("`{0}`: rules of this type (correlation/filter) are not supported")]
+    Kind(String),
+}
+
+/// A field slot: the event fields a Sigma field name reads, or the keyword fields.
+#[derive(Debug, Clone)]
+struct Slot {
+    candidates: Vec<String>,
+    keywords: bool,
+}
+
+#[derive(Debug, Clone)]
+struct FieldCond {
+    slot: usize,
+    /// One entry per YAML value; each is the alternatives that value expands into.
+    values: Vec<Vec<Matcher>>,
+    all: bool,
+    /// Slots the values refer to (`fieldref`), resolved before matching.
+    refs: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum Search {
+    /// OR over maps; each map is an AND over its field conditions.
+    AnyOf(Vec<Vec<FieldCond>>),
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub meta: RuleMeta,
+    /// Index of the logsource in the mapping.
+    pub logsource: usize,
+    slots: Vec<Slot>,
+    searches: Vec<Search>,
+    cond: Cond,
+}
+
+fn text(y: Option<&Y>) -> Option<String> {
+    match y? {
+        Y::String(s) => Some(s.clone()),
+        Y::Number(n) => Some(n.to_string()),
+        Y::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl Rule {
+    /// Compiles a rule from its YAML text.
+    pub fn compile(
+        yaml: &str,
+        source: &str,
+        mapping: &Mapping,
+    ) -> Result<Rule, (RuleMeta, RuleError)> {
+        let mut meta = RuleMeta {
+            id: String::new(),
+            title: String::new(),
+            level: "medium".into(),
+            status: String::new(),
+            author: String::new(),
+            tags: Vec::new(),
+            source: source.to_string(),
+            license: "DRL-1.1".into(),
+        };
+        let doc: Y = match serde_norway::from_str(yaml) {
+            Ok(d) => d,
+            Err(e) => return Err((meta, RuleError::Yaml(e.to_string()))),
+        };
+        meta.id = text(doc.get("id")).unwrap_or_default();
+        meta.title = text(doc.get("title")).unwrap_or_default();
+        if let Some(l) = text(doc.get("level")) {
+            meta.level = l;
+        }
+        meta.status = text(doc.get("status")).unwrap_or_default();
+        meta.author = text(doc.get("author")).unwrap_or_default();
+        if let Some(Y::Sequence(tags)) = doc.get("tags") {
+            meta.tags = tags.iter().filter_map(|t| text(Some(t))).collect();
+        }
+        if let Some(l) = text(doc.get("license")) {
+            meta.license = l;
+        }
+        match Rule::compile_body(&doc, &meta, mapping) {
+            Ok(r) => Ok(r),
+            Err(e) => Err((meta, e)),
+        }
+    }
+
+    fn compile_body(doc: &Y, meta: &RuleMeta, mapping: &Mapping) -> Result<Rule, RuleError> {
+        for kind in ["correlation", "filter"] {
+            if doc.get(kind).is_some() {
+                return Err(RuleError::Kind(kind.into()));
+            }
+        }
+        if meta.id.is_empty() {
+            return Err(RuleError::Missing("id"));
+        }
+        if meta.title.is_empty() {
+            return Err(RuleError::Missing("title"));
+        }
+        let ls = doc
+            .get("logsource")
+            .ok_or(RuleError::Missing("logsource"))?;
+        let (p, c, s) = (
+            text(ls.get("product")),
+            text(ls.get("category")),
+            text(ls.get("service")),
+        );
+        let logsource = mapping
+            .find(p.as_deref(), c.as_deref(), s.as_deref())
+            .ok_or_else(|| {
+                RuleError::NoLogsource(
+                    [p.as_deref(), c.as_deref(), s.as_deref()]
+                        .iter()
+                        .flatten()
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                )
+            })?;
+        let ls = &mapping.logsources[logsource];
+        let Some(Y::Mapping(det)) = doc.get("detection") else {
+            return Err(RuleError::Missing("detection"));
+        };
+        let mut rule = Rule {
+            meta: meta.clone(),
+            logsource,
+            slots: Vec::new(),
+            searches: Vec::new(),
+            cond: Cond::Or(vec![]),
+        };
+        let mut names = Vec::new();
+        let mut cond_texts = Vec::new();
+        for (k, v) in det {
+            let name = text(Some(k)).unwrap_or_default();
+            match name.as_str() {
+                "condition" => match v {
+                    Y::Sequence(xs) => cond_texts.extend(xs.iter().filter_map(|x| text(Some(x)))),
+                    other => cond_texts.extend(text(Some(other))),
+                },
+                "timeframe" => {
+                    return Err(RuleError::Condition(
+                        "`timeframe` (aggregation) is not supported".into(),
+                    ));
+                }
+                _ => {
+                    let search = rule.compile_search(&name, v, ls)?;
+                    names.push(name);
+                    rule.searches.push(search);
+                }
+            }
+        }
+        if cond_texts.is_empty() {
+            return Err(RuleError::Missing("detection.condition"));
+        }
+        let mut conds = Vec::new();
+        for t in &cond_texts {
+            conds.push(condition::parse(t, &names).map_err(RuleError::Condition)?);
+        }
+        rule.cond = if conds.len() == 1 {
+            conds.pop().expect("one")
+        } else {
+            Cond::Or(conds)
+        };
+        Ok(rule)
+    }
+
+    fn slot(&mut self, field: &str, ls: &super::mapping::Logsource) -> usize {
+        let (candidates, keywords) = if field.is_empty() {
+            (ls.keywords.clone(), true)
+        } else {
+            (ls.candidates(field), false)
+        };
+        if let Some(i) = self
+            .slots
+            .iter()
+            .position(|s| s.candidates == candidates && s.keywords == keywords)
+        {
+            return i;
+        }
+        self.slots.push(Slot {
+            candidates,
+            keywords,
+        });
+        self.slots.len() - 1
+    }
+
+    fn compile_search(
+        &mut self,
+        name: &str,
+        v: &Y,
+        ls: &super::mapping::Logsource,
+    ) -> Result<Search, RuleError> {
+        match v {
+            Y::Mapping(_) => Ok(Search::AnyOf(vec![self.compile_map(name, v, ls)?])),
+            Y::Sequence(items)
+                if items.iter().all(|i| matches!(i, Y::Mapping(_))) && !items.is_empty() =>
+            {
+                let mut maps = Vec::new();
+                for i in items {
+                    maps.push(self.compile_map(name, i, ls)?);
+                }
+                Ok(Search::AnyOf(maps))
+            }
+            Y::Sequence(_) | Y::String(_) | Y::Number(_) => {
+                // Keywords: field-less values, each matched as `*value*` on the keyword fields.
+                let fc = self.compile_field(name, "", &["contains"], v, ls)?;
+                Ok(Search::AnyOf(vec![vec![fc]]))
+            }
+            _ => Err(RuleError::Shape(
+                name.into(),
+                "expected a map, a list of maps or a list of keywords".into(),
+            )),
+        }
+    }
+
+    fn compile_map(
+        &mut self,
+        name: &str,
+        v: &Y,
+        ls: &super::mapping::Logsource,
+    ) -> Result<Vec<FieldCond>, RuleError> {
+        let Y::Mapping(m) = v else {
+            unreachable!("checked by the caller")
+        };
+        let mut out = Vec::new();
+        for (k, val) in m {
+            let key = text(Some(k)).unwrap_or_default();
+            let mut parts = key.split('|');
+            let field = parts.next().unwrap_or_default().to_string();
+            let mut mods: Vec<&str> = parts.collect();
+            if field.is_empty()
+                && !mods
+                    .iter()
+                    .any(|m| matches!(*m, "contains" | "startswith" | "endswith" | "re"))
+            {
+                mods.insert(0, "contains");
+            }
+            out.push(self.compile_field(name, &field, &mods, val, ls)?);
+        }
+        Ok(out)
+    }
+
+    fn compile_field(
+        &mut self,
+        search: &str,
+        field: &str,
+        mods: &[&str],
+        v: &Y,
+        ls: &super::mapping::Logsource,
+    ) -> Result<FieldCond, RuleError> {
+        let err = |error| RuleError::Value {
+            search: search.into(),
+            field: field.into(),
+            error,
+        };
+        let modifiers = Modifiers::parse(mods).map_err(err)?;
+        let slot = self.slot(field, ls);
+        let items: Vec<&Y> = match v {
+            Y::Sequence(xs) => xs.iter().collect(),
+            other => vec![other],
+        };
+        let mut values = Vec::new();
+        for item in items {
+            if modifiers.is_fieldref() {
+                let Some(other) = text(Some(item)) else {
+                    return Err(err(ValueError::BadValue("non-text fieldref")));
+                };
+                let other = self.slot(&other, ls);
+                values.push(vec![Matcher::FieldRef {
+                    other,
+                    kind: modifiers.ref_kind(),
+                    cased: modifiers.cased,
+                }]);
+            } else {
+                values.push(modifiers.compile(item).map_err(err)?);
+            }
+        }
+        if values.is_empty() {
+            return Err(RuleError::Shape(
+                search.into(),
+                format!("field `{field}` has an empty list"),
+            ));
+        }
+        let refs = values
+            .iter()
+            .flatten()
+            .filter_map(|m| match m {
+                Matcher::FieldRef { other, .. } => Some(*other),
+                _ => None,
+            })
+            .collect();
+        Ok(FieldCond {
+            slot,
+            values,
+            all: modifiers.all,
+            refs,
+        })
+    }
+
+    /// Whether the rule matches the prepared event.
+    pub fn is_match(&self, ev: &Prepared) -> bool {
+        // Resolve each slot once per event.
+        let mut resolved: Vec<Option<Option<Cow<'_, FieldText>>>> = vec![None; self.slots.len()];
+        let mut memo: Vec<Option<bool>> = vec![None; self.searches.len()];
+        self.cond.eval(&mut |i| {
+            if let Some(b) = memo[i] {
+                return b;
+            }
+            let Search::AnyOf(maps) = &self.searches[i];
+            let b = maps.iter().any(|conds| {
+                conds.iter().all(|fc| {
+                    for &s in std::iter::once(&fc.slot).chain(fc.refs.iter()) {
+                        if resolved[s].is_none() {
+                            resolved[s] = Some(self.resolve(s, ev));
+                        }
+                    }
+                    let value = resolved[fc.slot].as_ref().and_then(|v| v.as_deref());
+                    let other = |s: usize| {
+                        resolved
+                            .get(s)
+                            .and_then(|r| r.as_ref())
+                            .and_then(|v| v.as_deref())
+                    };
+                    let one = |alts: &Vec<Matcher>| alts.iter().any(|m| m.is_match(value, &other));
+                    if fc.all {
+                        fc.values.iter().all(one)
+                    } else {
+                        fc.values.iter().any(one)
+                    }
+                })
+            });
+            memo[i] = Some(b);
+            b
+        })
+    }
+
+    fn resolve<'a>(&self, slot: usize, ev: &'a Prepared) -> Option<Cow<'a, FieldText>> {
+        let s = &self.slots[slot];
+        if s.keywords {
+            let mut out = FieldText::default();
+            let mut any = false;
+            for c in &s.candidates {
+                if let Some(v) = ev.get(c) {
+                    any = true;
+                    out.texts.extend(v.texts.iter().cloned());
+                    out.lowers.extend(v.lowers.iter().cloned());
+                }
+            }
+            return any.then_some(Cow::Owned(out));
+        }
+        s.candidates
+            .iter()
+            .find_map(|c| ev.get(c))
+            .map(Cow::Borrowed)
+    }
+}

@@ -1,0 +1,171 @@
+//! The whole chain behind `soc analyze`: inputs → normalization → store (optional) →
+//! Sigma detection + web-traffic traceback → correlation into incidents.
+//!
+//! Owns the order of the steps and the accounting (events per input, rules loaded and
+//! skipped, alerts, incidents); each step is its own module.
+
+use super::correlate::{self, Correlation};
+use super::detect::{Alert, Detector, Skipped, traceback};
+use super::ingest::{self, IngestError, InputReport, Package};
+use crate::store::{AlertRow, IncidentRow, Store, StoreError};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use std::path::PathBuf;
+
+/// Why the chain stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Counts of a run, as `--json` prints them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    pub inputs: Vec<InputReport>,
+    pub events: usize,
+    pub failed: usize,
+    pub rules_loaded: usize,
+    pub rules_skipped: usize,
+    pub alerts: usize,
+    pub traceback_alerts: usize,
+    pub incidents: usize,
+    pub dismissed: usize,
+}
+
+/// The result of a run.
+pub struct Analysis {
+    pub summary: Summary,
+    pub alerts: Vec<Alert>,
+    pub correlation: Correlation,
+    pub skipped_rules: Vec<Skipped>,
+}
+
+/// Runs the detection over events (Sigma rules, then the traceback over the same events).
+pub fn detect_events(detector: &Detector, events: &[Map<String, Json>]) -> Vec<Alert> {
+    let mut alerts: Vec<Alert> = events
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| detector.detect(e, i as u64))
+        .collect();
+    let tb = traceback::traceback(&alerts, events);
+    alerts.extend(tb);
+    alerts
+}
+
+/// Stores alerts and the incidents they form.
+/// `action` names the step in the audit log.
+pub fn store_results(
+    store: &mut Store,
+    alerts: &[Alert],
+    correlation: &Correlation,
+    action: &str,
+) -> Result<(), StoreError> {
+    let docs: Vec<Json> = alerts
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap_or(Json::Null))
+        .collect();
+    let rows: Vec<AlertRow<'_>> = alerts
+        .iter()
+        .zip(&docs)
+        .map(|(a, d)| AlertRow {
+            id: &a.id,
+            ts_ms: a.time_ms(),
+            rule_id: &a.rule.id,
+            rule_title: &a.rule.title,
+            level: &a.rule.level,
+            event_id: None,
+            doc: d,
+        })
+        .collect();
+    store.insert_alerts(&rows)?;
+    let mut seen = Vec::new();
+    for a in alerts {
+        for e in correlate::entities(a) {
+            seen.push((e.kind, e.value, a.time_ms()));
+        }
+    }
+    let seen_ref: Vec<(&str, &str, Option<i64>)> = seen
+        .iter()
+        .map(|(k, v, t)| (k.as_str(), v.as_str(), *t))
+        .collect();
+    store.touch_entities(&seen_ref)?;
+    let inc_docs: Vec<Json> = correlation
+        .incidents
+        .iter()
+        .map(|i| serde_json::to_value(i).unwrap_or(Json::Null))
+        .collect();
+    let rows: Vec<IncidentRow<'_>> = correlation
+        .incidents
+        .iter()
+        .zip(&inc_docs)
+        .map(|(i, d)| IncidentRow {
+            id: &i.id,
+            first_ts_ms: i.first.as_deref().and_then(crate::store::parse_time_ms),
+            last_ts_ms: i.last.as_deref().and_then(crate::store::parse_time_ms),
+            doc: d,
+            members: i
+                .links
+                .iter()
+                .map(|l| (l.alert.as_str(), l.reason.clone()))
+                .collect(),
+        })
+        .collect();
+    store.insert_incidents(&rows)?;
+    store.audit(
+        "pipeline",
+        action,
+        &serde_json::json!({"alerts": alerts.len(), "incidents": correlation.incidents.len()}),
+    )
+}
+
+/// Runs the whole chain over input files.
+pub fn analyze(
+    inputs: &[PathBuf],
+    packages: &[Package],
+    detector: &Detector,
+    mut store: Option<&mut Store>,
+    options: &correlate::Options,
+) -> Result<Analysis, PipelineError> {
+    let files = ingest::files(inputs)?;
+    let mut events = Vec::new();
+    let mut reports = Vec::new();
+    for f in &files {
+        let (evs, report) = ingest::normalize_file(f, packages)?;
+        if let Some(s) = store.as_deref_mut() {
+            let docs: Vec<Json> = evs.iter().cloned().map(Json::Object).collect();
+            for chunk in docs.chunks(5000) {
+                s.insert_events(chunk)?;
+            }
+        }
+        events.extend(evs);
+        reports.push(report);
+    }
+    let alerts = detect_events(detector, &events);
+    let correlation = correlate::correlate(&alerts, options);
+    if let Some(s) = store.as_deref_mut() {
+        store_results(s, &alerts, &correlation, "analyze")?;
+    }
+    let summary = Summary {
+        failed: reports.iter().map(|r| r.failed).sum(),
+        inputs: reports,
+        events: events.len(),
+        rules_loaded: detector.rules().len(),
+        rules_skipped: detector.skipped().len(),
+        alerts: alerts.len(),
+        traceback_alerts: alerts
+            .iter()
+            .filter(|a| a.rule.id == traceback::rule().id)
+            .count(),
+        incidents: correlation.incidents.len(),
+        dismissed: correlation.dismissed.len(),
+    };
+    Ok(Analysis {
+        summary,
+        alerts,
+        correlation,
+        skipped_rules: detector.skipped().to_vec(),
+    })
+}

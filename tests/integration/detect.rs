@@ -1,0 +1,222 @@
+//! Sigma detection: every shared rule loads, the SigmaHQ regression cases fire as recorded,
+//! and per-family events written for this repository fire or stay quiet.
+
+use agentic_soc::agents::detect::Detector;
+use agentic_soc::agents::winlog;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+
+fn sigma_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sigma")
+}
+
+#[test]
+fn all_shared_sigma_rules_load() {
+    let mut d = Detector::default();
+    d.load_dirs(&[sigma_dir().join("rules")]).unwrap();
+    let skipped: Vec<String> = d
+        .skipped()
+        .iter()
+        .map(|s| format!("{}: {}", s.path.rsplit('/').next().unwrap_or(""), s.reason))
+        .collect();
+    assert_eq!(d.rules().len() + d.skipped().len(), 313);
+    assert!(
+        skipped.is_empty(),
+        "{} rules not loaded:\n{}",
+        skipped.len(),
+        skipped.join("\n")
+    );
+    // Every alert must be able to credit the author (DRL 1.1).
+    assert!(
+        d.rules()
+            .iter()
+            .all(|r| !r.meta.author.is_empty() && !r.meta.title.is_empty())
+    );
+}
+
+/// The outcome of one regression case.
+struct Case {
+    name: String,
+    expected: usize,
+    got: Option<usize>,
+    note: String,
+}
+
+fn run_case(dir: &Path) -> Case {
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let info: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(dir.join("info.yml")).unwrap()).unwrap();
+    let expected = info["regression_tests_info"][0]["match_count"]
+        .as_u64()
+        .unwrap_or(1) as usize;
+    let mut d = Detector::default();
+    let rule = std::fs::read_to_string(dir.join("rule.yml")).unwrap();
+    if !d.add_rule(&rule, "rule.yml") {
+        return Case {
+            name,
+            expected,
+            got: None,
+            note: d.skipped()[0].reason.clone(),
+        };
+    }
+    let mut events = Vec::new();
+    for f in std::fs::read_dir(dir).unwrap() {
+        let p = f.unwrap().path();
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("json") => {
+                let (records, errors) = winlog::read_records(&std::fs::read_to_string(&p).unwrap());
+                assert!(errors.is_empty(), "{}: {errors:?}", p.display());
+                events.extend(records.iter().filter_map(winlog::normalize));
+            }
+            Some("raw") => {
+                for line in std::fs::read_to_string(&p).unwrap().lines() {
+                    let mut e = serde_json::Map::new();
+                    e.insert("event.original".into(), Json::String(line.into()));
+                    e.insert("message".into(), Json::String(line.into()));
+                    events.push(e);
+                }
+            }
+            _ => {}
+        }
+    }
+    let got = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| d.detect(e, i as u64).len())
+        .sum();
+    Case {
+        name,
+        expected,
+        got: Some(got),
+        note: String::new(),
+    }
+}
+
+/// The SigmaHQ regression cases: each recorded event, normalized from its JSON rendering,
+/// must make its rule fire exactly `match_count` times.
+#[test]
+fn sigma_regression_conformance() {
+    let root = sigma_dir().join("regression");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let cases: Vec<Case> = dirs.iter().map(|d| run_case(d)).collect();
+    let agrees = |c: &Case| {
+        c.got == Some(c.expected)
+            || KNOWN_DIFFERENCES
+                .iter()
+                .any(|(n, ours, _)| *n == c.name && c.got == Some(*ours))
+    };
+    let passed = cases.iter().filter(|c| c.got == Some(c.expected)).count();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter(|c| !agrees(c))
+        .map(|c| {
+            format!(
+                "{}: expected {}, got {:?} {}",
+                c.name, c.expected, c.got, c.note
+            )
+        })
+        .collect();
+    eprintln!(
+        "sigma regression: {passed}/{} cases pass\n{}",
+        cases.len(),
+        failures.join("\n")
+    );
+    assert_eq!(cases.len(), 187);
+    assert!(
+        passed >= FLOOR,
+        "{passed}/{} pass (floor {FLOOR})",
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "cases that disagree beyond the known differences:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Committed floor for the exact-count pass rate: raise it when the engine gets better.
+const FLOOR: usize = 180;
+
+/// Cases where our count differs from upstream's `match_count`, with the reason. In the six
+/// multi-record cases the recorded file (the `.evtx` holds the same number of records as the
+/// `.json`) has several events that each satisfy the rule's selection, and a Sigma rule fires
+/// once per matching event; upstream's count of 1 counts the file, not the matches.
+const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[
+    (
+        "file_event_win_anydesk_artefact",
+        3,
+        "3 of 5 recorded file events write user.conf*",
+    ),
+    (
+        "file_event_win_cred_dump_tools_dropped_files",
+        3,
+        "3 of 6 recorded file events match",
+    ),
+    (
+        "proc_creation_win_dtrace_kernel_dump",
+        2,
+        "both recorded dtrace commands contain lkd(0)",
+    ),
+    (
+        "proc_creation_win_github_self_hosted_runner",
+        2,
+        "both recorded processes match",
+    ),
+    (
+        "registry_set_change_security_zones",
+        3,
+        "all 3 recorded registry writes match",
+    ),
+    (
+        "registry_set_disable_administrative_share",
+        2,
+        "AutoShareServer and AutoShareWks both set to 0",
+    ),
+    (
+        "cisco_cli_dot1x_disabled",
+        0,
+        "raw Cisco IOS syslog: no normalization package recognizes it yet",
+    ),
+];
+
+/// Per-family events written for this repository: for each, the exact set of rule titles
+/// (of all shared rules) that must fire; an empty set means it must not fire at all.
+/// `SOC_UPDATE_CASES=1` prints the current results instead of failing.
+#[test]
+fn family_events_fire_exactly_the_expected_rules() {
+    let mut d = Detector::default();
+    d.load_dirs(&[sigma_dir().join("rules")]).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/detect/families.ndjson");
+    let mut bad = Vec::new();
+    let mut fired_any = 0;
+    for (n, line) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
+        let case: Json = serde_json::from_str(line).unwrap();
+        let mut expect: Vec<String> = case["expect"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        expect.sort();
+        let mut got: Vec<String> = d
+            .detect(case["event"].as_object().unwrap(), n as u64)
+            .into_iter()
+            .map(|a| a.rule.title)
+            .collect();
+        got.sort();
+        fired_any += usize::from(!got.is_empty());
+        if got != expect {
+            bad.push(format!(
+                "{}: expected {expect:?}, got {got:?}",
+                case["case"]
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(fired_any >= 10, "the must-fire cases must keep firing");
+}
