@@ -584,8 +584,9 @@ fn best_header(texts: &[String], used: &[usize]) -> Option<(usize, f64, Vec<Stri
                 _ => rest.push(t.clone()),
             }
         }
+        // Most samples, or (a few pasted lines of a mixed source) at least two and 60%.
         let share = hits as f64 / n as f64;
-        if hits > 0 && share >= 0.8 {
+        if hits > 0 && (share >= 0.8 || (hits >= 2 && share >= 0.6)) {
             return Some((i, share, rest));
         }
     }
