@@ -109,6 +109,7 @@ pub fn suggest_with(
 /// The engine alone: no advisor.
 fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion, Diagnostic> {
     let unusable = check_input(samples)?;
+    let mut pre_diags: Vec<Diagnostic> = Vec::new();
     let infer: Vec<String> = samples
         .iter()
         .enumerate()
@@ -157,15 +158,52 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             .filter(|(_, k)| !**k)
             .map(|(t, _)| t.as_str())
             .collect();
-        templates::mine(&refs, budget.max(1))
+        let all: Vec<Template> = templates::mine(&refs, usize::MAX)
             .into_iter()
             .filter(|t| !t.slots().is_empty())
-            .collect()
+            .collect();
+        // SLS allows 16 stages: message types beyond the budget are named, not dropped
+        // silently (their lines keep their text in `event.original` and `message`).
+        let keep = budget.max(1);
+        if all.len() > keep {
+            let left: usize = all[keep..].iter().map(|t| t.members.len()).sum();
+            let example = all[keep].text();
+            pre_diags.push(
+                Diagnostic::warning(
+                    codes::RULE_REJECTED,
+                    format!(
+                        "{} of {} message types ({left} sample line(s)) get no extraction \
+                         stage: the rule is limited to {MAX_STAGES} stages; the first left out \
+                         is `{example}`",
+                        all.len() - keep,
+                        all.len()
+                    ),
+                )
+                .with_hint("suggest from fewer message types at a time, or write one rule per type"),
+            );
+        }
+        all.into_iter().take(keep).collect()
     } else {
         Vec::new()
     };
     let csv_names = csv_names(&det, &rest_texts);
     let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names);
+    // LEEF 2.0 names its own delimiter in the sixth header field (`^`, `x5E`, `0x09`).
+    if det.payload == Payload::Leef
+        && let Some(d) = rest_texts.iter().find_map(|t| leef2_delimiter(t))
+    {
+        let class = regex::escape(&d.to_string());
+        for st in extract.iter_mut() {
+            if st.contains(&lit(synth::LEEF_REGEX)) {
+                *st = st.replace(&lit(synth::LEEF_REGEX), &lit(synth::LEEF2_REGEX));
+            } else if st.starts_with("parse-kv -regexp \"leef_extension\"") {
+                *st = format!(
+                    "parse-kv -regexp \"leef_extension\", {}",
+                    lit(&format!(r"([\w.-]+)=([^{class}]*)"))
+                );
+            }
+        }
+    }
     // A CSV header row names the columns; it is not an event (with or without a BOM).
     if let Payload::Csv {
         header: Some(_), ..
@@ -583,7 +621,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         extract.clone(),
         vec!["project-rename \"event.original\" = content".to_string()],
     ];
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = pre_diags;
     if !unusable.is_empty() {
         diagnostics.push(
             Diagnostic::warning(
@@ -835,6 +873,19 @@ fn remainders(det: &Detection, samples: &[String]) -> Vec<String> {
             .collect();
     }
     texts
+}
+
+/// The delimiter a LEEF 2.0 header names: a character, or its code as `xHH`/`0xHH`.
+fn leef2_delimiter(t: &str) -> Option<char> {
+    static RE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(r"LEEF:2\.0\|[^|]*\|[^|]*\|[^|]*\|[^|]*\|(0?[xX][0-9A-Fa-f]{2,4}|[^|])\|")
+            .expect("LEEF 2.0 header")
+    });
+    let d = RE.captures(t)?.get(1)?.as_str();
+    match d.trim_start_matches('0').strip_prefix(['x', 'X']) {
+        Some(hex) if d.len() > 1 => u32::from_str_radix(hex, 16).ok().and_then(char::from_u32),
+        _ => d.chars().next(),
+    }
 }
 
 /// Most XML values extracted per rule.

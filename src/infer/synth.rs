@@ -28,6 +28,8 @@ pub const CEF_OUTPUTS: &[&str] = &[
     "cef_extension",
 ];
 pub const LEEF_REGEX: &str = r"LEEF:([\d.]+)\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|(.*)$";
+/// LEEF 2.0: the same fields, with the delimiter field before the extension.
+pub const LEEF2_REGEX: &str = r"LEEF:([\d.]+)\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|[^|]*\|(.*)$";
 pub const LEEF_OUTPUTS: &[&str] = &[
     "leef_version",
     "leef_vendor",

@@ -38,6 +38,10 @@ pub struct Settings {
     /// Presto-strict typing.
     #[serde(default)]
     pub strict: bool,
+    /// Multi-line records: a line matching this regex starts a new event (stack traces,
+    /// indented continuations); by default one line is one event.
+    #[serde(default)]
+    pub first_line: Option<String>,
 }
 
 /// One sample file and its expectation.
@@ -264,7 +268,16 @@ pub fn run_package(package: &Package) -> Result<PackageResult, String> {
         let mut runner = spl::Runner::new(&plan).with_clock(Timestamp::utc(now));
         let mut events = Vec::new();
         let mut actual_slots: Vec<Option<Json>> = Vec::new();
-        for (i, line) in text.lines().enumerate() {
+        let records: Vec<String> = match (&package.settings.first_line, sample.ndjson) {
+            (Some(p), false) => {
+                let lines: Vec<&str> = text.lines().collect();
+                crate::infer::framing::frame(&lines, p).map_err(|e| {
+                    format!("{}: first_line is not a valid regex: {e}", package.dir.display())
+                })?
+            }
+            _ => text.lines().map(str::to_string).collect(),
+        };
+        for (i, line) in records.iter().map(String::as_str).enumerate() {
             if sample.ndjson {
                 if line.trim().is_empty() {
                     continue;
@@ -425,6 +438,7 @@ pub fn write_package(
     rule: &str,
     samples: &[String],
     now: &str,
+    first_line: Option<&str>,
 ) -> Result<PackageResult, String> {
     chrono::DateTime::parse_from_rfc3339(now)
         .map_err(|e| format!("the package clock '{now}' is not RFC 3339: {e}"))?;
@@ -435,10 +449,13 @@ pub fn write_package(
     };
     write("rule.spl", format!("{}\n", rule.trim_end()))?;
     write("sample.log", format!("{}\n", samples.join("\n")))?;
+    let framing = first_line
+        .map(|p| format!("first_line = {}\n", toml::Value::String(p.to_string())))
+        .unwrap_or_default();
     write(
         "package.toml",
         format!(
-            "description = \"Written by soc suggest from {} sample lines\"\nnow = \"{now}\"\n",
+            "description = \"Written by soc suggest from {} samples\"\nnow = \"{now}\"\n{framing}",
             samples.len()
         ),
     )?;
@@ -496,6 +513,7 @@ mod tests {
             "* | extend n = cast(content as BIGINT)",
             &["1".into(), "x".into()],
             DEFAULT_NOW,
+            None,
         )
         .unwrap();
         assert!(r.passed(), "{r:?}");

@@ -294,3 +294,75 @@ fn access_log_with_extra_columns_keeps_the_known_ones() {
     // The upstream URL is not the request's.
     assert!(p[1].get("url.domain").is_none(), "{}", p[1]);
 }
+
+#[test]
+fn leef_2_with_its_own_delimiter() {
+    for d in ["^", "x5E", "0x5e"] {
+        let line = |n: u32, user: &str| {
+            format!(
+                "<13>Oct 10 13:55:3{n} qr1 LEEF:2.0|Acme|Sensor|1.0|4{n}|{d}|src=192.0.2.{n}^dst=198.51.100.{n}^usrName={user}^proto=tcp"
+            )
+        };
+        let (a, b) = (line(1, "bob"), line(2, "alice"));
+        let p = preview(&[&a, &b]);
+        assert_eq!(p[0]["source.ip"], "192.0.2.1", "{d}");
+        assert_eq!(p[1]["destination.ip"], "198.51.100.2", "{d}");
+        assert_eq!(p[1]["user.name"], "alice", "{d}");
+        assert_eq!(p[0]["observer.vendor"], "Acme");
+    }
+}
+
+#[test]
+fn the_parsed_message_remainder_is_kept() {
+    let p = preview(&[
+        "<13>Oct 10 13:55:36 host1 app[12]: user bob logged in from 192.0.2.1",
+        "<13>Oct 10 13:55:37 host1 app[12]: user alice logged in from 192.0.2.2",
+    ]);
+    assert_eq!(p[0]["message"], "user bob logged in from 192.0.2.1");
+}
+
+#[test]
+fn message_types_beyond_the_stage_limit_are_named() {
+    // 20 message types (different lengths), two lines each: more than 16 stages can hold.
+    let lines: Vec<String> = (1..=20)
+        .flat_map(|i| {
+            let words = "step ".repeat(i);
+            [
+                format!("{}done after {} ms", words, 10 + i),
+                format!("{}done after {} ms", words, 20 + i),
+            ]
+        })
+        .collect();
+    let s = suggest(&lines, &options()).unwrap();
+    spl::compile(&s.spl).unwrap();
+    assert!(s.spl.matches("\n  | ").count() < 16);
+    assert!(
+        s.diagnostics
+            .iter()
+            .any(|d| d.message.contains("message types") && d.message.contains("16 stages")),
+        "{:?}",
+        s.diagnostics
+    );
+}
+
+#[test]
+fn a_package_keeps_multi_line_framing() {
+    let dir = std::env::temp_dir().join(format!("soc-frame-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let records = [
+        "2024-05-01 10:00:00,123 ERROR [main] App - failed\njava.lang.IllegalStateException: boom\n\tat com.example.App.run(App.java:10)",
+        "2024-05-01 10:00:01,456 INFO [main] App - retrying",
+    ];
+    let samples: Vec<String> = records.iter().map(|r| r.to_string()).collect();
+    let s = suggest(&samples, &options()).unwrap();
+    let r = agentic_soc::rules::write_package(
+        &dir,
+        &s.spl,
+        &samples,
+        "2024-06-01T00:00:00Z",
+        Some(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"),
+    )
+    .unwrap();
+    assert_eq!(r.samples[0].actual.len(), 2, "two records, not four lines");
+    let _ = std::fs::remove_dir_all(&dir);
+}
