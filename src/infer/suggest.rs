@@ -308,6 +308,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         .as_deref()
         .unwrap_or_else(|| super::learned::Learned::embedded());
     let mut choices = positional(&raw_fields, prefix, learned);
+    let object_columns = json_object_columns(&raw_fields);
     prefer_precise_time(&raw_fields, &mut choices);
     for (fi, f) in raw_fields.iter().enumerate() {
         if let Some(r) = &f.raw
@@ -382,6 +383,9 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         if vendor {
             match &f.raw {
                 Some(r) if f.expr == ident(r) => renames.push((r.clone(), target.clone())),
+                // A leaf of a JSON object column stays inside the object, which is kept
+                // whole under the vendor prefix (with the keys the samples did not show).
+                Some(r) if object_columns.contains(r) => {}
                 _ => push_out(&mut outputs, &target, conf, f.expr.clone()),
             }
             continue;
@@ -545,6 +549,14 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         let r = e.trim_matches('"').replace("\"\"", "\"");
         if !renames_all.iter().any(|(tt, rr)| tt == t && *rr == r) && r != *t {
             assigns.push((t.clone(), e.clone()));
+        }
+    }
+    // JSON object columns are kept whole under the vendor prefix: nothing in them is lost,
+    // including keys the samples did not have.
+    for c in &object_columns {
+        let t = format!("{prefix}.{c}");
+        if !used_sources.contains(c) && !targets.contains(&t) {
+            renames.push((c.clone(), t));
         }
     }
     for (r, t) in &renames {
@@ -1044,6 +1056,23 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             context,
             kv,
         });
+    }
+    out
+}
+
+/// Columns that hold JSON objects (`parse-json` makes one per first-level key): their leaves
+/// are read with `json_extract*("col", …)`.
+fn json_object_columns(fields: &[RawField]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in fields {
+        if let Some(r) = &f.raw
+            && f.source.starts_with(&format!("{r}."))
+            && (f.expr.starts_with(&format!("json_extract_scalar({}, ", ident(r)))
+                || f.expr.starts_with(&format!("json_extract({}, ", ident(r))))
+            && !out.contains(r)
+        {
+            out.push(r.clone());
+        }
     }
     out
 }

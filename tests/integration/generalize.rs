@@ -366,3 +366,20 @@ fn a_package_keeps_multi_line_framing() {
     assert_eq!(r.samples[0].actual.len(), 2, "two records, not four lines");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn json_keys_the_samples_did_not_show_are_kept() {
+    let r = rule(&[
+        r#"{"time":"2024-05-01T10:00:00Z","actor":{"id":"u-1","team":"red"},"op":"read"}"#,
+        r#"{"time":"2024-05-01T10:00:05Z","actor":{"id":"u-2","team":"blue"},"op":"write"}"#,
+    ]);
+    let p = run(
+        &r,
+        &[r#"{"time":"2024-05-01T10:00:09Z","actor":{"id":"u-3","team":"red","mfa":true},"op":"read","extra":"x"}"#],
+    );
+    assert_eq!(p[0]["user.id"], "u-3");
+    // The nested key no sample had is kept in the vendor copy of its object...
+    assert_eq!(p[0]["vendor.actor"]["mfa"], true, "{}", p[0]);
+    // ...and an unseen first-level key is kept as it came.
+    assert_eq!(p[0]["extra"], "x");
+}
