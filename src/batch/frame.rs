@@ -224,6 +224,7 @@ impl<R: Read> Framer<R> {
         let data = &self.buf[..end];
         let mut records = Vec::with_capacity(data.len() / 128 + 1);
         let mut raw_invalid = Vec::new();
+        let first_chunk = self.lines == 0;
         let (text, lossy) = match std::str::from_utf8(data) {
             Ok(s) => (Text::from_arc(s.into()), false),
             Err(_) => (Text::new(""), true),
@@ -269,6 +270,15 @@ impl<R: Read> Framer<R> {
             cut_records(&self.options, &mut self.lines, &text, &mut records);
             text
         };
+        // A UTF-8 byte-order mark at the start of the stream is not part of the first record
+        // (the byte accounting still counts it: `bytes` is what was read).
+        if first_chunk
+            && text.as_bytes().starts_with("\u{feff}".as_bytes())
+            && let Some(r) = records.first_mut()
+            && r.start == 0
+        {
+            r.start = 3.min(r.end);
+        }
         Chunk {
             text,
             records,
@@ -364,6 +374,16 @@ mod tests {
         assert_eq!(got[3].1, 4);
         assert!(frame_all(b"", small(16)).is_empty());
         assert_eq!(frame_all(b"x\n", small(16)).len(), 1);
+    }
+
+    #[test]
+    fn a_byte_order_mark_opens_the_stream_not_the_first_record() {
+        let got = frame_all("\u{feff}{\"a\":1}\n\u{feff}x\n".as_bytes(), small(1 << 20));
+        let texts: Vec<_> = got.iter().map(|r| r.0.as_str()).collect();
+        // Only the stream's mark goes; one inside the data is data.
+        assert_eq!(texts, ["{\"a\":1}", "\u{feff}x"]);
+        let got = frame_all("\u{feff}".as_bytes(), small(16));
+        assert_eq!(got.len(), 1);
     }
 
     #[test]

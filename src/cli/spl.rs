@@ -303,6 +303,10 @@ fn run_rule(args: RunArgs) -> Result<u8> {
             while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                 line.pop();
             }
+            // A UTF-8 byte-order mark opens some files; it is not part of the first event.
+            if line_no == 1 && line.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                line.drain(..3);
+            }
             let text = String::from_utf8_lossy(&line);
             let event = match args.input_format {
                 InputFormat::Line => runner.line_event(Text::from(text.as_ref())),

@@ -321,3 +321,14 @@ fn test_reports_unparsed_events_per_package() {
     assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_event() {
+    let out = soc(
+        &["spl", "run", "--input-format", "ndjson", "* | extend b = a", "-"],
+        "\u{feff}{\"a\":\"x\"}\n{\"a\":\"y\"}\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines, [r#"{"a":"x","b":"x"}"#, r#"{"a":"y","b":"y"}"#]);
+}
