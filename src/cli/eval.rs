@@ -3,7 +3,6 @@
 
 use crate::eval::{self, Progress, Protocol, Report, Stream, report};
 use crate::infer::learned::Learned;
-use std::sync::Arc;
 use crate::infer::{NoAdvisor, SuggestOptions, suggest_with};
 use crate::llm::{Llm, LlmAdvisor};
 use anyhow::{Context, Result, bail};
@@ -12,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {

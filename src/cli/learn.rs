@@ -12,7 +12,12 @@ pub struct LearnArgs {
     #[arg(value_name = "DATASET_DIR")]
     pub dirs: Vec<PathBuf>,
     /// Where to write the knowledge.
-    #[arg(short, long, value_name = "FILE", default_value = "knowledge/learned.json")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "knowledge/learned.json"
+    )]
     pub output: PathBuf,
     /// Do not write: exit 1 when the file differs from what the datasets give (stale).
     #[arg(long)]

@@ -116,14 +116,14 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<u8> {
         let now = args.reference_time.clone().unwrap_or_else(|| {
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         });
-        let result =
-            crate::rules::write_package(
-                dir,
-                &s.spl,
-                &samples,
-                &now,
-                framing.as_ref().map(|f| f.first_line.as_str()),
-            ).map_err(anyhow::Error::msg)?;
+        let result = crate::rules::write_package(
+            dir,
+            &s.spl,
+            &samples,
+            &now,
+            framing.as_ref().map(|f| f.first_line.as_str()),
+        )
+        .map_err(anyhow::Error::msg)?;
         let events: usize = result.samples.iter().map(|r| r.actual.len()).sum();
         eprintln!(
             "wrote package {} ({} sample lines, {events} expected events); run `soc test {}`",

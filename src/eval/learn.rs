@@ -45,21 +45,22 @@ pub fn mine_stream(stream: &Stream, learned: &mut Learned) {
                 .find(|(k, _)| k == "event.action")
                 .and_then(|(_, v)| v.as_str());
             if let Some(action) = action {
-                let cats: Vec<(&str, Vec<String>)> = ["event.category", "event.type", "event.outcome"]
-                    .into_iter()
-                    .filter_map(|f| {
-                        let v = flat.iter().find(|(k, _)| k == f)?.1.clone();
-                        let vals: Vec<String> = match v {
-                            Json::Array(items) => items
-                                .iter()
-                                .filter_map(|i| i.as_str().map(str::to_string))
-                                .collect(),
-                            Json::String(s) => vec![s],
-                            _ => Vec::new(),
-                        };
-                        Some((f, vals))
-                    })
-                    .collect();
+                let cats: Vec<(&str, Vec<String>)> =
+                    ["event.category", "event.type", "event.outcome"]
+                        .into_iter()
+                        .filter_map(|f| {
+                            let v = flat.iter().find(|(k, _)| k == f)?.1.clone();
+                            let vals: Vec<String> = match v {
+                                Json::Array(items) => items
+                                    .iter()
+                                    .filter_map(|i| i.as_str().map(str::to_string))
+                                    .collect(),
+                                Json::String(s) => vec![s],
+                                _ => Vec::new(),
+                            };
+                            Some((f, vals))
+                        })
+                        .collect();
                 learned.record_action(product, action, &cats);
             }
             let fields: Vec<(String, Json)> = flat
@@ -115,8 +116,10 @@ mod tests {
             cases: vec![Case {
                 file: "t.log".into(),
                 events: vec![r#"{"actor":{"ipAddr":"192.0.2.7","id":"u-17"},"ok":true}"#.into()],
-                expected: vec![json!({"source": {"ip": "192.0.2.7"}, "user": {"id": "u-17"},
-                    "acme": {"ok": true}})],
+                expected: vec![
+                    json!({"source": {"ip": "192.0.2.7"}, "user": {"id": "u-17"},
+                    "acme": {"ok": true}}),
+                ],
                 config: CaseConfig::default(),
             }],
         };

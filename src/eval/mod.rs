@@ -174,7 +174,10 @@ pub type Suggester<'a> = dyn Fn(&Stream, &[String]) -> Result<String, String> + 
 /// .map(|s| s.spl)`; any function from samples to SPL text works (a fixed rule gives a
 /// baseline). A suggester that fails, panics or returns a rule that does not compile scores
 /// zero on that stream; the run goes on.
-pub fn evaluate(dirs: &[PathBuf], suggester: &dyn Fn(&[String]) -> Result<String, String>) -> Report {
+pub fn evaluate(
+    dirs: &[PathBuf],
+    suggester: &dyn Fn(&[String]) -> Result<String, String>,
+) -> Report {
     evaluate_with(
         dirs,
         Protocol::SameLines,

@@ -72,7 +72,10 @@ pub fn format_table(report: &Report) -> String {
         })
         .collect();
     rows.sort_by(|a, b| a.2.partial_cmp(&b.2).unwrap_or(std::cmp::Ordering::Equal));
-    let mut out = format!("{:<28} {:>7} {:>6} {:>6}\n", "format", "streams", "F1", "cat");
+    let mut out = format!(
+        "{:<28} {:>7} {:>6} {:>6}\n",
+        "format", "streams", "F1", "cat"
+    );
     for (f, n, f1, cat) in rows {
         let _ = writeln!(out, "{f:<28} {n:>7} {f1:>6.3} {cat:>6.3}");
     }

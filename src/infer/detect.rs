@@ -598,7 +598,9 @@ fn best_header(texts: &[String], used: &[usize]) -> Option<(usize, f64, Vec<Stri
 fn header_plausible(c: &regex::Captures) -> bool {
     let pair = |s: &str| {
         s.split_once('=').is_some_and(|(k, _)| {
-            !k.is_empty() && k.chars().all(|ch| ch.is_alphanumeric() || "_-.".contains(ch))
+            !k.is_empty()
+                && k.chars()
+                    .all(|ch| ch.is_alphanumeric() || "_-.".contains(ch))
         })
     };
     (1..c.len() - 1).all(|g| c.get(g).is_none_or(|m| !pair(m.as_str())))

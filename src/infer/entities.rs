@@ -200,7 +200,10 @@ mod tests {
     fn time_words_name_the_event_time() {
         use super::time_field;
         assert_eq!(time_field(&["creation_time"]), Some("@timestamp"));
-        assert_eq!(time_field(&["timestamp", "epochSecond"]), Some("@timestamp"));
+        assert_eq!(
+            time_field(&["timestamp", "epochSecond"]),
+            Some("@timestamp")
+        );
         assert_eq!(time_field(&["startTime"]), Some("event.start"));
         assert_eq!(time_field(&["updated_at"]), Some("@timestamp"));
         assert_eq!(time_field(&["user"]), None);

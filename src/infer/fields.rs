@@ -553,7 +553,10 @@ mod tests {
                 .unwrap_or_default()
         };
         assert_eq!(run("2024-05-01 12:00:00 CEST"), "2024-05-01T10:00:00Z");
-        assert_eq!(run("2024-05-01 06:00:00.250 EDT"), "2024-05-01T10:00:00.250Z");
+        assert_eq!(
+            run("2024-05-01 06:00:00.250 EDT"),
+            "2024-05-01T10:00:00.250Z"
+        );
         assert_eq!(run("Wed May 01 19:00:00 JST 2024"), "2024-05-01T10:00:00Z");
         // An abbreviation the table does not know is no time rather than a wrong one.
         assert!(run("2024-05-01 12:00:00 XYZT").is_null());
@@ -572,13 +575,20 @@ mod tests {
                 .unwrap();
             let mut r = crate::spl::Runner::new(&plan).with_clock(Timestamp::utc(nanos));
             let mut out = Vec::new();
-            r.run_event(r.line_event(Text::new(line)), &mut out).unwrap();
+            r.run_event(r.line_event(Text::new(line)), &mut out)
+                .unwrap();
             out[0].1.to_json(false)["t"].as_str().unwrap().to_string()
         };
         // Read just after New Year: last December.
-        assert_eq!(at("2027-01-01T00:00:30Z", "Dec 31 23:59:00"), "2026-12-31T23:59:00Z");
+        assert_eq!(
+            at("2027-01-01T00:00:30Z", "Dec 31 23:59:00"),
+            "2026-12-31T23:59:00Z"
+        );
         // Read the same day: this year.
-        assert_eq!(at("2026-06-01T12:00:00Z", "Jun  1 11:59:58"), "2026-06-01T11:59:58Z");
+        assert_eq!(
+            at("2026-06-01T12:00:00Z", "Jun  1 11:59:58"),
+            "2026-06-01T11:59:58Z"
+        );
     }
 
     #[test]

@@ -116,7 +116,11 @@ impl Learned {
     /// (`event.category`, `event.type`, `event.outcome`), the values with their score in
     /// [0, 1]. A word counts when at least `min_products` products used it; its vote for a
     /// value is the share of those products that categorized it so.
-    pub fn categorize_action(&self, action: &str, min_products: usize) -> Vec<(String, Vec<String>)> {
+    pub fn categorize_action(
+        &self,
+        action: &str,
+        min_products: usize,
+    ) -> Vec<(String, Vec<String>)> {
         let mut votes: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
         let mut voters: BTreeMap<String, f64> = BTreeMap::new();
         for stem in action_stems(action) {
@@ -133,7 +137,11 @@ impl Learned {
                     continue;
                 };
                 let share = ps.len() as f64 / seen as f64;
-                *votes.entry(f.to_string()).or_default().entry(v.to_string()).or_default() += share;
+                *votes
+                    .entry(f.to_string())
+                    .or_default()
+                    .entry(v.to_string())
+                    .or_default() += share;
                 fields_voted.insert(f.to_string());
             }
             for f in fields_voted {
@@ -149,7 +157,11 @@ impl Learned {
             }
             let keep = if f == "event.outcome" { 1 } else { 2 };
             let mut ranked: Vec<(&String, f64)> = vs.iter().map(|(v, x)| (v, x / n)).collect();
-            ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(b.0)));
+            ranked.sort_by(|a, b| {
+                b.1.partial_cmp(&a.1)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(a.0.cmp(b.0))
+            });
             let values: Vec<String> = ranked
                 .into_iter()
                 .filter(|(_, x)| *x >= 0.8 * best && *x >= 0.5)
@@ -368,10 +380,24 @@ mod tests {
         let auth = || vec![("event.category", vec!["authentication".to_string()])];
         l.record_action("a", "user.login", &auth());
         l.record_action("b", "LoginSucceeded", &auth());
-        l.record_action("c", "file_create", &[("event.category", vec!["file".into()])]);
+        l.record_action(
+            "c",
+            "file_create",
+            &[("event.category", vec!["file".into()])],
+        );
         let c = l.categorize_action("admin-login-failed", 2);
-        assert_eq!(c, vec![("event.category".to_string(), vec!["authentication".to_string()])]);
-        assert!(l.without_product("a").categorize_action("login", 2).is_empty());
+        assert_eq!(
+            c,
+            vec![(
+                "event.category".to_string(),
+                vec!["authentication".to_string()]
+            )]
+        );
+        assert!(
+            l.without_product("a")
+                .categorize_action("login", 2)
+                .is_empty()
+        );
         assert_eq!(stem("created"), stem("creation"));
         assert_eq!(stem("failed"), stem("failure"));
     }

@@ -152,7 +152,11 @@ pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, St
     if t == "event.code"
         && !f.values.is_empty()
         && f.values.iter().all(|v| {
-            v.len() > 16 || matches!(classify(v), ValueType::Uuid | ValueType::Md5 | ValueType::Sha1)
+            v.len() > 16
+                || matches!(
+                    classify(v),
+                    ValueType::Uuid | ValueType::Md5 | ValueType::Sha1
+                )
         })
     {
         return (
@@ -204,7 +208,10 @@ fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64
             format!("key `{dotted}` is the model field's own name"),
         );
     }
-    for (pass, k) in [normalize(&f.source), normalize(key)].into_iter().enumerate() {
+    for (pass, k) in [normalize(&f.source), normalize(key)]
+        .into_iter()
+        .enumerate()
+    {
         if pass == 1 {
             // A generic leaf read through its ancestors (`httpMessage.path` → `url.path`).
             if let Some(t) = super::entities::context_field(&path)
@@ -225,7 +232,10 @@ fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64
                 return (
                     t.clone(),
                     0.8,
-                    format!("key `{}` names an entity and its attribute: {t}", path.join(".")),
+                    format!(
+                        "key `{}` names an entity and its attribute: {t}",
+                        path.join(".")
+                    ),
                 );
             }
             if forms.len() == 2
@@ -290,7 +300,9 @@ fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64
         }
     }
     if !unknown_parent
-        && let Some(c) = forms.last().and_then(|form| learned_choice(f, learned, form))
+        && let Some(c) = forms
+            .last()
+            .and_then(|form| learned_choice(f, learned, form))
     {
         return c;
     }
@@ -326,7 +338,11 @@ fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64
         return (
             t.to_string(),
             if t == "@timestamp" { 0.55 } else { 0.6 },
-            format!("key `{}` names a time and holds {}", path.join("."), f.ty.name()),
+            format!(
+                "key `{}` names a time and holds {}",
+                path.join("."),
+                f.ty.name()
+            ),
         );
     }
     // Words that only ever name a traffic direction.
@@ -392,7 +408,12 @@ fn epoch_like(v: &str) -> bool {
 }
 
 /// Categorization fields take allowed values only; a source's own `event.type` is not one.
-const CATEGORIZATION: [&str; 4] = ["event.kind", "event.category", "event.type", "event.outcome"];
+const CATEGORIZATION: [&str; 4] = [
+    "event.kind",
+    "event.category",
+    "event.type",
+    "event.outcome",
+];
 
 /// Products that must agree before a learned mapping is used.
 const LEARNED_MIN_SUPPORT: usize = 2;
@@ -412,7 +433,9 @@ pub fn key_path(f: &RawField) -> Vec<&str> {
 /// A field from learned knowledge: the best-supported candidate whose type fits the values.
 fn learned_choice(f: &RawField, learned: &Learned, form: &str) -> Option<(String, f64, String)> {
     let candidates = learned.candidates_of(form);
-    let c = candidates.iter().find(|c| compatible(&c.field, &f.ty, true))?;
+    let c = candidates
+        .iter()
+        .find(|c| compatible(&c.field, &f.ty, true))?;
     if c.support < LEARNED_MIN_SUPPORT || c.share() < LEARNED_MIN_SHARE {
         return None;
     }
@@ -847,7 +870,12 @@ mod tests {
             "destination.port"
         );
         assert_eq!(
-            choose(&raw("sourceIPAddress", &["10.0.0.1"], &[]), "v", &Learned::default()).0,
+            choose(
+                &raw("sourceIPAddress", &["10.0.0.1"], &[]),
+                "v",
+                &Learned::default()
+            )
+            .0,
             "source.ip"
         );
         assert_eq!(
@@ -855,18 +883,34 @@ mod tests {
             "network.iana_number"
         );
         assert_eq!(
-            choose(&raw("t0_2", &["10.0.0.1"], &["from"]), "v", &Learned::default()).0,
+            choose(
+                &raw("t0_2", &["10.0.0.1"], &["from"]),
+                "v",
+                &Learned::default()
+            )
+            .0,
             "source.ip"
         );
         assert_eq!(
             choose(&raw("t0_3", &["22"], &["port"]), "v", &Learned::default()).0,
             "source.port"
         );
-        assert_eq!(choose(&raw("devname", &["x"], &[]), "v", &Learned::default()).0, "observer.name");
-        assert_eq!(choose(&raw("weird", &["x"], &[]), "acme", &Learned::default()).0, "acme.weird");
+        assert_eq!(
+            choose(&raw("devname", &["x"], &[]), "v", &Learned::default()).0,
+            "observer.name"
+        );
+        assert_eq!(
+            choose(&raw("weird", &["x"], &[]), "acme", &Learned::default()).0,
+            "acme.weird"
+        );
         // a synonym whose type does not fit falls through
         assert_eq!(
-            choose(&raw("src", &["not an ip"], &[]), "acme", &Learned::default()).0,
+            choose(
+                &raw("src", &["not an ip"], &[]),
+                "acme",
+                &Learned::default()
+            )
+            .0,
             "acme.src"
         );
     }

@@ -287,7 +287,11 @@ mod tests {
             let got = re.captures(raw).and_then(|c| c.get(1)).map(|m| m.as_str());
             assert_eq!(got, Some(i.value.as_str()), "{}", i.path.join("."));
         }
-        assert!(items.iter().any(|i| i.path.join(".") == "Event.EventData.User"));
+        assert!(
+            items
+                .iter()
+                .any(|i| i.path.join(".") == "Event.EventData.User")
+        );
     }
 
     #[test]

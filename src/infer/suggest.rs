@@ -179,7 +179,9 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
                         all.len()
                     ),
                 )
-                .with_hint("suggest from fewer message types at a time, or write one rule per type"),
+                .with_hint(
+                    "suggest from fewer message types at a time, or write one rule per type",
+                ),
             );
         }
         all.into_iter().take(keep).collect()
@@ -592,9 +594,9 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         let renamed: Vec<String> = categorize
             .iter()
             .map(|c| {
-                renames_all.iter().fold(c.clone(), |c, (t, r)| {
-                    c.replace(&ident(r), &ident(t))
-                })
+                renames_all
+                    .iter()
+                    .fold(c.clone(), |c, (t, r)| c.replace(&ident(r), &ident(t)))
             })
             .collect();
         stages.push(format!("extend {}", renamed.join(",\n           ")));
@@ -758,7 +760,9 @@ fn positional(
             .enumerate()
             .any(|(j, (u, d, _))| j != i && u == t && *d >= 0.75);
         if named {
-            let base = fields[i].source.replace(|c: char| !c.is_alphanumeric() && c != '.' && c != '_', "_");
+            let base = fields[i]
+                .source
+                .replace(|c: char| !c.is_alphanumeric() && c != '.' && c != '_', "_");
             choices[i] = (
                 format!("{prefix}.{base}"),
                 0.3,
@@ -1067,7 +1071,9 @@ fn json_object_columns(fields: &[RawField]) -> Vec<String> {
     for f in fields {
         if let Some(r) = &f.raw
             && f.source.starts_with(&format!("{r}."))
-            && (f.expr.starts_with(&format!("json_extract_scalar({}, ", ident(r)))
+            && (f
+                .expr
+                .starts_with(&format!("json_extract_scalar({}, ", ident(r)))
                 || f.expr.starts_with(&format!("json_extract({}, ", ident(r))))
             && !out.contains(r)
         {
@@ -1201,7 +1207,8 @@ fn combine_date_time(mut fields: Vec<RawField>) -> Vec<RawField> {
     // CSV, W3C logs).
     let date_re = Regex::new(r"^\d{4}-\d{2}-\d{2}$").expect("date");
     let time_re = Regex::new(r"^\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?$").expect("time");
-    let all = |f: &RawField, re: &Regex| !f.values.is_empty() && f.values.iter().all(|v| re.is_match(v));
+    let all =
+        |f: &RawField, re: &Regex| !f.values.is_empty() && f.values.iter().all(|v| re.is_match(v));
     let adjacent = (0..fields.len().saturating_sub(1)).find(|&i| {
         all(&fields[i], &date_re)
             && all(&fields[i + 1], &time_re)
@@ -1524,7 +1531,11 @@ const MAX_ACTION_VALUES: usize = 40;
 /// Categorization from the action values of the samples: each distinct value gets what its
 /// words vote for (`WHEN lower(action) = 'user.session.end'`), then the words that decided
 /// become patterns, so that actions not in the samples are categorized by the same words.
-fn action_rules(learned: &super::learned::Learned, action: &str, values: &[String]) -> Vec<LearnedRule> {
+fn action_rules(
+    learned: &super::learned::Learned,
+    action: &str,
+    values: &[String],
+) -> Vec<LearnedRule> {
     let mut exact: Vec<LearnedRule> = Vec::new();
     let mut by_word: Vec<LearnedRule> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -1573,7 +1584,10 @@ fn action_rules(learned: &super::learned::Learned, action: &str, values: &[Strin
 /// seen, so new lines with the other outcome are categorized too.
 fn outcome_rules(fields: &[RawField]) -> Vec<LearnedRule> {
     let Some(f) = fields.iter().find(|f| {
-        !f.values.is_empty() && f.values.iter().all(|v| super::entities::outcome_of(v).is_some())
+        !f.values.is_empty()
+            && f.values
+                .iter()
+                .all(|v| super::entities::outcome_of(v).is_some())
     }) else {
         return Vec::new();
     };

@@ -272,7 +272,10 @@ pub fn run_package(package: &Package) -> Result<PackageResult, String> {
             (Some(p), false) => {
                 let lines: Vec<&str> = text.lines().collect();
                 crate::infer::framing::frame(&lines, p).map_err(|e| {
-                    format!("{}: first_line is not a valid regex: {e}", package.dir.display())
+                    format!(
+                        "{}: first_line is not a valid regex: {e}",
+                        package.dir.display()
+                    )
                 })?
             }
             _ => text.lines().map(str::to_string).collect(),

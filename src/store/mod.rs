@@ -730,7 +730,12 @@ mod tests {
             )
             .unwrap();
         assert_eq!(idx, 1);
-        assert_eq!(s.events_by("host", "h", Some(0), Some(5), 10).unwrap().len(), 1);
+        assert_eq!(
+            s.events_by("host", "h", Some(0), Some(5), 10)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -325,7 +325,14 @@ fn test_reports_unparsed_events_per_package() {
 #[test]
 fn a_byte_order_mark_is_not_part_of_the_first_event() {
     let out = soc(
-        &["spl", "run", "--input-format", "ndjson", "* | extend b = a", "-"],
+        &[
+            "spl",
+            "run",
+            "--input-format",
+            "ndjson",
+            "* | extend b = a",
+            "-",
+        ],
         "\u{feff}{\"a\":\"x\"}\n{\"a\":\"y\"}\n",
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -63,7 +63,10 @@ fn windows_event_xml_is_read_as_a_tree() {
     assert_eq!(p[0]["source.ip"], "198.51.100.11");
     assert_eq!(p[0]["source.port"], 50123);
     assert_eq!(p[0]["process.pid"], 612);
-    assert_eq!(p[0]["event.provider"], "Microsoft-Windows-Security-Auditing");
+    assert_eq!(
+        p[0]["event.provider"],
+        "Microsoft-Windows-Security-Auditing"
+    );
     assert_eq!(p[0]["host.name"], "dc01.corp.example");
     assert_eq!(p[0]["@timestamp"], "2024-05-01T10:00:00.123Z");
 }
@@ -375,7 +378,9 @@ fn json_keys_the_samples_did_not_show_are_kept() {
     ]);
     let p = run(
         &r,
-        &[r#"{"time":"2024-05-01T10:00:09Z","actor":{"id":"u-3","team":"red","mfa":true},"op":"read","extra":"x"}"#],
+        &[
+            r#"{"time":"2024-05-01T10:00:09Z","actor":{"id":"u-3","team":"red","mfa":true},"op":"read","extra":"x"}"#,
+        ],
     );
     assert_eq!(p[0]["user.id"], "u-3");
     // The nested key no sample had is kept in the vendor copy of its object...

@@ -731,7 +731,10 @@ fn concurrency_limit_bounds_requests_in_flight() {
     assert!(start.elapsed() >= Duration::from_millis(400));
     // Never more than the limit; on a loaded machine the server may see them one by one.
     let in_flight = server.state.max_in_flight.load(Ordering::SeqCst);
-    assert!((1..=2).contains(&in_flight), "{in_flight} requests in flight");
+    assert!(
+        (1..=2).contains(&in_flight),
+        "{in_flight} requests in flight"
+    );
     // Answers come back in request order, whatever order the server answered in.
     let confidences: Vec<f64> = answers
         .iter()
