@@ -14,7 +14,7 @@ fn event(i: u64) -> Json {
     let ts = chrono::DateTime::from_timestamp_millis(t)
         .unwrap()
         .to_rfc3339();
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         json!({"@timestamp": ts, "event.category": ["web"], "source.ip": format!("198.51.{}.{}", (i / 256) % 200, i % 256),
                "host.name": format!("web-{:02}", i % 20), "http.request.method": "GET",
                "url.original": format!("/products?id={i}&page={}", i % 7), "url.domain": "shop.example.com",

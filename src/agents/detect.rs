@@ -167,7 +167,8 @@ impl Detector {
                 self.rules.push(rule);
                 true
             }
-            Err((meta, e)) => {
+            Err(err) => {
+                let (meta, e) = *err;
                 self.skipped.push(Skipped {
                     path: source.into(),
                     id: meta.id,

@@ -145,7 +145,7 @@ pub fn analyze(
     }
     let alerts = detect_events(detector, &events);
     let correlation = correlate::correlate(&alerts, options);
-    if let Some(s) = store.as_deref_mut() {
+    if let Some(s) = store {
         store_results(s, &alerts, &correlation, "analyze")?;
     }
     let summary = Summary {

@@ -110,27 +110,28 @@ pub fn normalize(record: &Json) -> Option<Map<String, Json>> {
     }
     for (k, v) in data {
         let text = scalar(&v);
-        if let (Some(spec), Some(t)) = (spec, &text) {
-            if let Some(target) = spec.fields.get(&k) {
-                if !out.contains_key(target) && !t.is_empty() && t != "-" {
-                    out.insert(target.clone(), Json::String(t.clone()));
-                }
-            }
+        if let (Some(spec), Some(t)) = (spec, &text)
+            && let Some(target) = spec.fields.get(&k)
+            && !out.contains_key(target)
+            && !t.is_empty()
+            && t != "-"
+        {
+            out.insert(target.clone(), Json::String(t.clone()));
         }
-        if k == "Hashes" {
-            if let Some(t) = &text {
-                let prefix = if code_n == 1 {
-                    "process.hash."
-                } else {
-                    "file.hash."
-                };
-                for part in t.split(',') {
-                    if let Some((alg, h)) = part.split_once('=') {
-                        out.insert(
-                            format!("{prefix}{}", alg.trim().to_ascii_lowercase()),
-                            Json::String(h.trim().to_string()),
-                        );
-                    }
+        if k == "Hashes"
+            && let Some(t) = &text
+        {
+            let prefix = if code_n == 1 {
+                "process.hash."
+            } else {
+                "file.hash."
+            };
+            for part in t.split(',') {
+                if let Some((alg, h)) = part.split_once('=') {
+                    out.insert(
+                        format!("{prefix}{}", alg.trim().to_ascii_lowercase()),
+                        Json::String(h.trim().to_string()),
+                    );
                 }
             }
         }
@@ -140,11 +141,11 @@ pub fn normalize(record: &Json) -> Option<Map<String, Json>> {
         );
     }
     // Names ECS wants without the domain: user.name = "DOMAIN\\user" → user.domain + user.name.
-    if let Some(Json::String(u)) = out.get("user.name").cloned() {
-        if let Some((dom, name)) = u.split_once('\\') {
-            out.insert("user.domain".into(), Json::String(dom.to_string()));
-            out.insert("user.name".into(), Json::String(name.to_string()));
-        }
+    if let Some(Json::String(u)) = out.get("user.name").cloned()
+        && let Some((dom, name)) = u.split_once('\\')
+    {
+        out.insert("user.domain".into(), Json::String(dom.to_string()));
+        out.insert("user.name".into(), Json::String(name.to_string()));
     }
     for (exe, name) in [
         ("process.executable", "process.name"),

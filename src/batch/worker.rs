@@ -293,13 +293,19 @@ fn write_unparsed(out: &mut String, file_name: &str, chunk: &Chunk, i: usize) {
         ",\"line\":{},\"reason\":\"unparsed\",\"raw\":",
         rec.line
     ));
+    write_raw(out, chunk, i);
+}
+
+/// The end of a dead-letter record: the raw text, its original bytes when they were not
+/// UTF-8, and the closing brace.
+fn write_raw(out: &mut String, chunk: &Chunk, i: usize) {
     write_json_str(out, &chunk.record_text(i));
     if let Some(raw) = chunk.raw_bytes(i) {
         use base64::Engine as _;
         out.push_str(",\"raw_base64\":");
         write_json_str(out, &base64::engine::general_purpose::STANDARD.encode(raw));
     }
-    if rec.flags & INVALID_UTF8 != 0 {
+    if chunk.records[i].flags & INVALID_UTF8 != 0 {
         out.push_str(",\"invalid_utf8\":true");
     }
     out.push_str("}\n");
@@ -328,16 +334,7 @@ fn write_dead_letter(
         None => out.push_str("null"),
     }
     out.push_str(",\"raw\":");
-    write_json_str(out, &chunk.record_text(i));
-    if let Some(raw) = chunk.raw_bytes(i) {
-        use base64::Engine as _;
-        out.push_str(",\"raw_base64\":");
-        write_json_str(out, &base64::engine::general_purpose::STANDARD.encode(raw));
-    }
-    if rec.flags & INVALID_UTF8 != 0 {
-        out.push_str(",\"invalid_utf8\":true");
-    }
-    out.push_str("}\n");
+    write_raw(out, chunk, i);
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ impl Protocol {
 
     /// The events a rule is suggested from (indices into the stream's events).
     fn is_sample(self, i: usize) -> bool {
-        self != Protocol::Split || i % 2 == 0
+        self != Protocol::Split || i.is_multiple_of(2)
     }
 
     /// The events a rule is scored on.

@@ -108,7 +108,7 @@ struct Generic {
 /// unknown parent it is not mapped by name alone.
 pub fn is_generic(leaf: &str) -> bool {
     let c = canonical(leaf);
-    ENTITIES.generic.leaves.iter().any(|g| *g == c)
+    ENTITIES.generic.leaves.contains(&c)
 }
 
 /// What a leaf means under its ancestors (`httpMessage.path` → `url.path`): the nearest

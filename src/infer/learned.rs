@@ -200,28 +200,25 @@ impl Learned {
 
     /// Candidate fields for one key form (`user/name` or `name`), best first.
     pub fn candidates_of(&self, form: &str) -> Vec<Candidate> {
-        {
-            let form = form.to_string();
-            let Some(s) = self.keys.get(&form) else {
-                return Vec::new();
-            };
-            let mut out: Vec<Candidate> = s
-                .fields
-                .iter()
-                .map(|(f, ps)| Candidate {
-                    field: f.clone(),
-                    support: ps.len(),
-                    seen: s.seen.len(),
-                    form: form.clone(),
-                })
-                .collect();
-            out.sort_by(|a, b| {
-                b.support
-                    .cmp(&a.support)
-                    .then_with(|| a.field.cmp(&b.field))
-            });
-            out
-        }
+        let Some(s) = self.keys.get(form) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Candidate> = s
+            .fields
+            .iter()
+            .map(|(f, ps)| Candidate {
+                field: f.clone(),
+                support: ps.len(),
+                seen: s.seen.len(),
+                form: form.to_string(),
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.support
+                .cmp(&a.support)
+                .then_with(|| a.field.cmp(&b.field))
+        });
+        out
     }
 }
 

@@ -504,8 +504,8 @@ pub fn is_slot(name: &str) -> bool {
 
 /// The conversion of a field's expression into the target's type; `extra` receives derived
 /// outputs (port split off `ip:port`, address copies, syslog facility/severity, URL parts).
-pub fn convert(f: &RawField, target: &str, year: i32) -> (String, bool, Vec<(String, String)>) {
-    convert_opts(f, target, year, true, false)
+pub fn convert(f: &RawField, target: &str) -> (String, bool, Vec<(String, String)>) {
+    convert_opts(f, target, true, false)
 }
 
 /// [`convert`]; `addresses` adds the `*.address` copies of endpoint IPs (the convention of
@@ -513,7 +513,6 @@ pub fn convert(f: &RawField, target: &str, year: i32) -> (String, bool, Vec<(Str
 pub fn convert_opts(
     f: &RawField,
     target: &str,
-    year: i32,
     addresses: bool,
     dash_literal: bool,
 ) -> (String, bool, Vec<(String, String)>) {
@@ -586,7 +585,7 @@ pub fn convert_opts(
         (ValueType::IpPort, Some(t)) if t.is_integer() => {
             format!("try_cast(regexp_extract({x}, '[:/(](\\d+)', 1) as BIGINT)")
         }
-        (ValueType::Timestamp(i), _) => time_expr(*i, x, year),
+        (ValueType::Timestamp(i), _) => time_expr(*i, x),
         (ValueType::Integer, Some(FieldType::Date)) => {
             let digits = f.values.iter().map(|v| v.len()).max().unwrap_or(10);
             let div = match digits {
@@ -918,7 +917,7 @@ mod tests {
     #[test]
     fn conversions() {
         let f = raw("src", &["10.0.0.1:80"], &[]);
-        let (e, _, extra) = convert(&f, "source.ip", 2024);
+        let (e, _, extra) = convert(&f, "source.ip");
         assert!(e.contains("regexp_extract"));
         assert_eq!(extra[0].0, "source.port");
     }

@@ -25,7 +25,7 @@ pub fn pairs(raw: &str) -> Vec<Pair> {
     if let Some(j) = json_object(raw) {
         walk_json(&j, &mut Vec::new(), 0, &mut out);
     } else if let Some(x) = xml_start(raw) {
-        walk_xml_text(&raw[x..], &mut Vec::new(), &mut out);
+        walk_xml_text(&raw[x..], &[], &mut out);
     } else {
         for (k, v) in kv_pairs(raw, '=') {
             let v = v.trim_matches('"');
@@ -132,9 +132,9 @@ fn peel_string(s: &str, path: &mut Vec<String>, depth: usize, out: &mut Vec<Pair
 }
 
 /// XML values as pairs under `path` (the key path of the string that held the document).
-fn walk_xml_text(text: &str, path: &mut Vec<String>, out: &mut Vec<Pair>) {
+fn walk_xml_text(text: &str, path: &[String], out: &mut Vec<Pair>) {
     for item in xml_items(text) {
-        let mut p = path.clone();
+        let mut p = path.to_vec();
         p.extend(item.path);
         out.push(Pair {
             path: p,

@@ -24,7 +24,8 @@ use serde::Serialize;
 /// Caller settings for a suggestion.
 #[derive(Debug, Clone, Default)]
 pub struct SuggestOptions {
-    /// Reference time (RFC 3339) whose year completes year-less timestamps; now when `None`.
+    /// Reference time (RFC 3339): the clock `now()` reads in the preview, so year-less timestamps
+    /// take its year; the wall clock when `None`.
     pub reference_time: Option<String>,
     /// Overrides: source field → target field (`None` drops the field).
     pub overrides: Vec<(String, Option<String>)>,
@@ -121,7 +122,6 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
                 .to_string()
         })
         .collect();
-    let year = reference_year(options);
     let det = detect::detect(&infer);
     let sig = signature(&infer);
     let prefix = sig.map_or("vendor", |s| s.prefix);
@@ -398,7 +398,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             det.payload,
             Payload::Kv { .. } | Payload::Json | Payload::Xml
         );
-        let (expr, _plain, extra) = map::convert_opts(f, &target, year, addresses, clf);
+        let (expr, _plain, extra) = map::convert_opts(f, &target, addresses, clf);
         push_out(&mut outputs, &target, conf, expr);
         for (t, e) in extra {
             push_out(&mut outputs, &t, conf * 0.9, e);
@@ -850,20 +850,6 @@ fn reference_clock(options: &SuggestOptions) -> Option<crate::event::Timestamp> 
     Some(crate::event::Timestamp::utc(
         d.timestamp_nanos_opt().unwrap_or_default(),
     ))
-}
-
-fn reference_year(options: &SuggestOptions) -> i32 {
-    use chrono::Datelike;
-    options
-        .reference_time
-        .as_deref()
-        .and_then(|t| {
-            chrono::DateTime::parse_from_rfc3339(t)
-                .ok()
-                .map(|d| d.year())
-                .or_else(|| t.get(..4).and_then(|y| y.parse().ok()))
-        })
-        .unwrap_or_else(|| chrono::Utc::now().year())
 }
 
 fn signature(samples: &[String]) -> Option<&'static Signature> {

@@ -219,6 +219,36 @@ impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Self {
         Expr { kind, span }
     }
+
+    /// `lhs op rhs` in the one shape the parser gives it: a chaining operator extends a left
+    /// operand that is already a chain of the same operator (`a OR b OR c` is one flat node),
+    /// other operators nest.
+    pub fn binary(op: BinaryOp, mut lhs: Expr, rhs: Expr, span: Span) -> Expr {
+        if !op.chains() {
+            return Expr::new(
+                ExprKind::Binary {
+                    op,
+                    left: Box::new(lhs),
+                    right: Box::new(rhs),
+                },
+                span,
+            );
+        }
+        if let ExprKind::Chain { op: o, operands } = &mut lhs.kind
+            && *o == op
+        {
+            operands.push(rhs);
+            lhs.span = span;
+            return lhs;
+        }
+        Expr::new(
+            ExprKind::Chain {
+                op,
+                operands: vec![lhs, rhs],
+            },
+            span,
+        )
+    }
 }
 
 /// Literal constants.

@@ -1382,7 +1382,7 @@ impl Ctx {
                 )
             })
             .map_postfix(|lhs, op| self.postfix(lhs, op))
-            .map_infix(|mut lhs, op, rhs| {
+            .map_infix(|lhs, op, rhs| {
                 let span = lhs.span.to(rhs.span);
                 let op = match op.as_rule() {
                     Rule::op_or => BinaryOp::Or,
@@ -1400,31 +1400,8 @@ impl Ctx {
                     Rule::op_div => BinaryOp::Div,
                     _ => BinaryOp::Mod,
                 };
-                if op.chains() {
-                    // `a OR b OR c` grows one flat chain instead of nesting a level per term.
-                    if let ExprKind::Chain { op: o, operands } = &mut lhs.kind
-                        && *o == op
-                    {
-                        operands.push(rhs);
-                        lhs.span = span;
-                        return lhs;
-                    }
-                    return Expr::new(
-                        ExprKind::Chain {
-                            op,
-                            operands: vec![lhs, rhs],
-                        },
-                        span,
-                    );
-                }
-                Expr::new(
-                    ExprKind::Binary {
-                        op,
-                        left: Box::new(lhs),
-                        right: Box::new(rhs),
-                    },
-                    span,
-                )
+                // `a OR b OR c` grows one flat chain instead of nesting a level per term.
+                Expr::binary(op, lhs, rhs, span)
             })
             .parse(pair.into_inner())
     }
@@ -3198,29 +3175,9 @@ mod tests {
             ])
         }
 
-        /// `l op r` in the one shape the parser gives it: chaining operators extend a
-        /// left operand that is already a chain of the same operator.
+        /// `l op r` in the one shape the parser gives it.
         fn binary(op: BinaryOp, l: Expr, r: Expr) -> Expr {
-            if !op.chains() {
-                return ex(ExprKind::Binary {
-                    op,
-                    left: Box::new(l),
-                    right: Box::new(r),
-                });
-            }
-            match l.kind {
-                ExprKind::Chain {
-                    op: o,
-                    mut operands,
-                } if o == op => {
-                    operands.push(r);
-                    ex(ExprKind::Chain { op, operands })
-                }
-                kind => ex(ExprKind::Chain {
-                    op,
-                    operands: vec![Expr { kind, ..l }, r],
-                }),
-            }
+            Expr::binary(op, l, r, Span::default())
         }
 
         pub(super) fn expr() -> impl Strategy<Value = Expr> {

@@ -705,26 +705,7 @@ mod tests {
 
     /// `l op r` in the shape the parser gives it (chaining operators flatten to the left).
     fn bin(op: BinaryOp, l: Expr, r: Expr) -> Expr {
-        if !op.chains() {
-            return ex(ExprKind::Binary {
-                op,
-                left: Box::new(l),
-                right: Box::new(r),
-            });
-        }
-        match l.kind {
-            ExprKind::Chain {
-                op: o,
-                mut operands,
-            } if o == op => {
-                operands.push(r);
-                ex(ExprKind::Chain { op, operands })
-            }
-            kind => ex(ExprKind::Chain {
-                op,
-                operands: vec![ex(kind), r],
-            }),
-        }
+        Expr::binary(op, l, r, Span::default())
     }
 
     fn un(op: UnaryOp, e: Expr) -> Expr {

@@ -66,6 +66,9 @@ pub enum Durability {
 }
 
 /// Store options.
+/// When an entity was first and last seen (epoch ms) and in how many alerts.
+pub type EntitySeen = (Option<i64>, Option<i64>, i64);
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub durability: Durability,
@@ -487,12 +490,8 @@ impl Store {
         tx.commit().map_err(err)
     }
 
-    /// An entity's (first_ts, last_ts, alert count), if known.
-    pub fn entity(
-        &self,
-        kind: &str,
-        value: &str,
-    ) -> Result<Option<(Option<i64>, Option<i64>, i64)>, StoreError> {
+    /// An entity's first and last time and alert count, if known.
+    pub fn entity(&self, kind: &str, value: &str) -> Result<Option<EntitySeen>, StoreError> {
         self.conn
             .query_row(
                 "SELECT first_ts, last_ts, alerts FROM entities WHERE kind = ?1 AND value = ?2",
@@ -632,10 +631,10 @@ pub fn lookup<'a>(obj: &'a Map<String, Json>, name: &str) -> Option<&'a Json> {
     let mut start = 0;
     while let Some(dot) = name[start..].find('.') {
         let head = &name[..start + dot];
-        if let Some(Json::Object(inner)) = obj.get(head) {
-            if let Some(v) = lookup(inner, &name[start + dot + 1..]) {
-                return Some(v);
-            }
+        if let Some(Json::Object(inner)) = obj.get(head)
+            && let Some(v) = lookup(inner, &name[start + dot + 1..])
+        {
+            return Some(v);
         }
         start += dot + 1;
     }

@@ -102,7 +102,7 @@ impl Rule {
         yaml: &str,
         source: &str,
         mapping: &Mapping,
-    ) -> Result<Rule, (RuleMeta, RuleError)> {
+    ) -> Result<Rule, Box<(RuleMeta, RuleError)>> {
         let mut meta = RuleMeta {
             id: String::new(),
             title: String::new(),
@@ -115,7 +115,7 @@ impl Rule {
         };
         let doc: Y = match serde_norway::from_str(yaml) {
             Ok(d) => d,
-            Err(e) => return Err((meta, RuleError::Yaml(e.to_string()))),
+            Err(e) => return Err(Box::new((meta, RuleError::Yaml(e.to_string())))),
         };
         meta.id = text(doc.get("id")).unwrap_or_default();
         meta.title = text(doc.get("title")).unwrap_or_default();
@@ -132,7 +132,7 @@ impl Rule {
         }
         match Rule::compile_body(&doc, &meta, mapping) {
             Ok(r) => Ok(r),
-            Err(e) => Err((meta, e)),
+            Err(e) => Err(Box::new((meta, e))),
         }
     }
 

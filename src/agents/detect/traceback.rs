@@ -131,13 +131,12 @@ fn attack(e: &Map<String, Json>, written: Option<&str>) -> Option<String> {
             return Some(name.clone());
         }
     }
-    if let Some(w) = written {
-        if decoded
+    if let Some(w) = written
+        && decoded
             .to_ascii_lowercase()
             .contains(&w.to_ascii_lowercase())
-        {
-            return Some(format!("request for the written file {w}"));
-        }
+    {
+        return Some(format!("request for the written file {w}"));
     }
     None
 }
