@@ -1,5 +1,6 @@
-//! Reading raw inputs for the agent pipeline: files and directories (plain, gzip, zstd),
-//! recognizing what each holds and normalizing it to flat ECS events.
+//! Reading raw inputs for the agent pipeline: files and directories (plain, gzip, zstd, zip
+//! archives, native Windows `.evtx` logs), recognizing what each holds and normalizing it to
+//! flat ECS events.
 //!
 //! Owns the choice of normalization per input: rendered Windows event records go through
 //! [`super::winlog`], JSON objects are taken as already normalized, and text lines go through
@@ -47,8 +48,10 @@ pub enum IngestError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {what} archives are not supported; unpack it first")]
+    #[error("{path}: {what} is not supported here")]
     Unsupported { path: PathBuf, what: &'static str },
+    #[error("{path}: not a readable archive or event log: {message}")]
+    Archive { path: PathBuf, message: String },
     #[error("rule package {name} does not compile: {message}")]
     Rule { name: String, message: String },
 }
@@ -169,51 +172,169 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// Reads a file as text, decompressing gzip and zstd (detected by their first bytes).
-pub fn read_text(path: &Path) -> Result<String, IngestError> {
+/// Nested archives deeper than this are refused (a zip inside a zip inside a gzip...).
+const MAX_NESTING: usize = 4;
+/// The most bytes one archive member may expand to (a decompression bomb is an error, not an
+/// out-of-memory abort).
+const MAX_MEMBER_BYTES: u64 = 4 << 30;
+
+/// One decoded part of an input: text lines, or Windows event records decoded from `.evtx`.
+enum Part {
+    Text(String),
+    Records { records: Vec<Json>, failed: usize },
+}
+
+/// Decodes raw bytes by their first bytes: gzip and zstd are unpacked, a zip archive gives one
+/// part per member (each decoded in turn), an `.evtx` file gives its records.
+fn decode(path: &Path, raw: Vec<u8>, depth: usize) -> Result<Vec<Part>, IngestError> {
     let io = |source| IngestError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let raw = std::fs::read(path).map_err(io)?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+    if depth > MAX_NESTING {
+        return Err(IngestError::Unsupported {
+            path: path.to_path_buf(),
+            what: "archives nested more than 4 deep",
+        });
+    }
+    if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&raw[..])
+            .take(MAX_MEMBER_BYTES)
             .read_to_end(&mut out)
             .map_err(io)?;
-        out
+        decode(path, out, depth + 1)
     } else if raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        zstd::decode_all(&raw[..]).map_err(io)?
-    } else if raw.starts_with(b"PK\x03\x04") {
-        return Err(IngestError::Unsupported {
-            path: path.to_path_buf(),
-            what: "zip",
-        });
+        let mut out = Vec::new();
+        zstd::Decoder::new(&raw[..])
+            .map_err(io)?
+            .take(MAX_MEMBER_BYTES)
+            .read_to_end(&mut out)
+            .map_err(io)?;
+        decode(path, out, depth + 1)
+    } else if raw.starts_with(b"PK\x03\x04") || raw.starts_with(b"PK\x05\x06") {
+        unzip(path, raw, depth)
     } else if raw.starts_with(b"ElfFile\0") {
-        return Err(IngestError::Unsupported {
-            path: path.to_path_buf(),
-            what: "binary .evtx (render it to JSON first)",
-        });
+        Ok(vec![evtx_records(path, raw)?])
     } else {
-        raw
-    };
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+        let text = match String::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        Ok(vec![Part::Text(text)])
+    }
 }
 
-/// Normalizes one input file to flat ECS events with the best-fitting normalization.
+/// The members of a zip archive, in archive order, each decoded on its own.
+fn unzip(path: &Path, raw: Vec<u8>, depth: usize) -> Result<Vec<Part>, IngestError> {
+    let bad = |e: zip::result::ZipError| IngestError::Archive {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(raw)).map_err(bad)?;
+    let mut parts = Vec::new();
+    for i in 0..archive.len() {
+        let mut member = archive.by_index(i).map_err(bad)?;
+        if !member.is_file() {
+            continue;
+        }
+        let inner = path.join(member.name().map_err(bad)?.as_ref());
+        let mut bytes = Vec::new();
+        (&mut member)
+            .take(MAX_MEMBER_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|source| IngestError::Io {
+                path: inner.clone(),
+                source,
+            })?;
+        drop(member);
+        parts.extend(decode(&inner, bytes, depth + 1)?);
+    }
+    Ok(parts)
+}
+
+/// The records of a native Windows event log, rendered as the usual JSON
+/// (`{"Event":{"System":{…},"EventData":{…}}}`, attributes under `#attributes`). A record
+/// that cannot be decoded is counted, not fatal.
+fn evtx_records(path: &Path, raw: Vec<u8>) -> Result<Part, IngestError> {
+    let mut parser = evtx::EvtxParser::from_buffer(raw).map_err(|e| IngestError::Archive {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut records = Vec::new();
+    let mut failed = 0;
+    for r in parser.records_json_value() {
+        match r {
+            Ok(r) => records.push(r.data),
+            Err(_) => failed += 1,
+        }
+    }
+    Ok(Part::Records { records, failed })
+}
+
+/// Normalizes one input file to flat ECS events with the best-fitting normalization. A zip
+/// archive's members are normalized one by one; the report names each normalization used.
 pub fn normalize_file(
     path: &Path,
     packages: &[Package],
 ) -> Result<(Vec<Map<String, Json>>, InputReport), IngestError> {
-    let text = read_text(path)?;
-    let (events, normalization, failed) = normalize_text(&text, packages);
+    let raw = std::fs::read(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut events = Vec::new();
+    let mut how: Vec<String> = Vec::new();
+    let mut failed = 0;
+    for part in decode(path, raw, 0)? {
+        let (evs, normalization, f) = match part {
+            Part::Text(text) => normalize_text(&text, packages),
+            Part::Records { records, failed } => {
+                let (evs, f) = normalize_records(records);
+                (evs, "windows-evtx".to_string(), failed + f)
+            }
+        };
+        events.extend(evs);
+        failed += f;
+        if !how.contains(&normalization) {
+            how.push(normalization);
+        }
+    }
     let report = InputReport {
         path: path.display().to_string(),
-        normalization,
+        normalization: if how.is_empty() {
+            "empty".into()
+        } else {
+            how.join(",")
+        },
         events: events.len(),
         failed,
     };
     Ok((events, report))
+}
+
+/// Normalizes decoded JSON records: Windows events to ECS, other objects as they are.
+/// Returns the events and how many records could not be normalized.
+fn normalize_records(records: Vec<Json>) -> (Vec<Map<String, Json>>, usize) {
+    let mut out = Vec::new();
+    let mut failed = 0;
+    for r in records {
+        if super::winlog::is_windows_event(&r) {
+            match super::winlog::normalize(&r) {
+                Some(e) => out.push(e),
+                None => {
+                    failed += 1;
+                    let mut m = Map::new();
+                    m.insert("event.original".into(), Json::String(r.to_string()));
+                    out.push(m);
+                }
+            }
+        } else if let Json::Object(o) = r {
+            out.push(o);
+        } else {
+            failed += 1;
+        }
+    }
+    (out, failed)
 }
 
 /// Normalizes text: returns the events, the normalization chosen and the failure count.
@@ -222,20 +343,8 @@ pub fn normalize_text(text: &str, packages: &[Package]) -> (Vec<Map<String, Json
     if first == Some('{') {
         let (records, errors) = super::winlog::read_records(text);
         let windows = records.iter().any(super::winlog::is_windows_event);
-        let mut out = Vec::new();
-        let mut failed = errors.len();
-        for r in records {
-            if super::winlog::is_windows_event(&r) {
-                match super::winlog::normalize(&r) {
-                    Some(e) => out.push(e),
-                    None => failed += 1,
-                }
-            } else if let Json::Object(o) = r {
-                out.push(o);
-            } else {
-                failed += 1;
-            }
-        }
+        let (out, failed) = normalize_records(records);
+        let failed = failed + errors.len();
         let how = if windows {
             "windows-event-json"
         } else {
@@ -307,5 +416,90 @@ mod tests {
     fn ecs_json_lines_pass_through() {
         let (evs, how, failed) = normalize_text("{\"a\": 1}\n{\"b\": 2}\n", &[]);
         assert_eq!((evs.len(), how.as_str(), failed), (2, "ecs-json", 0));
+    }
+
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in members {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn evtx_sample() -> Vec<u8> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("datasets/sigma/regression/file_event_win_anydesk_artefact");
+        let f = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "evtx"))
+            .unwrap();
+        std::fs::read(f).unwrap()
+    }
+
+    #[test]
+    fn zip_members_are_normalized_one_by_one_including_evtx_and_gzip() {
+        use std::io::Write;
+        let access = b"203.0.113.7 - - [10/Oct/2024:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/8\"\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"first unknown line\n").unwrap();
+        let evtx = evtx_sample();
+        let zip = zip_of(&[
+            ("logs/access.log", access),
+            ("logs/other.log.gz", &gz.finish().unwrap()),
+            ("win/sysmon.evtx", &evtx),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundle.zip");
+        std::fs::write(&path, zip).unwrap();
+        let (events, report) = normalize_file(&path, &Package::library()).unwrap();
+        assert!(report.normalization.contains("windows-evtx"), "{report:?}");
+        assert!(report.normalization.contains("unrecognized"), "{report:?}");
+        assert_eq!(events[0]["source.ip"], "203.0.113.7");
+        assert_eq!(events[1]["event.original"], "first unknown line");
+        let sysmon: Vec<_> = events[2..].iter().collect();
+        assert_eq!(sysmon.len(), 5);
+        assert!(sysmon.iter().all(|e| e["event.code"] == "11"));
+        assert_eq!(report.events, events.len());
+        assert_eq!(report.failed, 0);
+    }
+
+    #[test]
+    fn a_damaged_archive_or_event_log_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("cut.zip");
+        let mut bytes = zip_of(&[("a.log", b"x\n")]);
+        bytes.truncate(bytes.len() / 2);
+        std::fs::write(&zip, bytes).unwrap();
+        let err = normalize_file(&zip, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("cut.zip") && err.contains("not a readable archive"),
+            "{err}"
+        );
+
+        let evtx = dir.path().join("cut.evtx");
+        let mut bytes = evtx_sample();
+        bytes.truncate(100);
+        std::fs::write(&evtx, bytes).unwrap();
+        let err = normalize_file(&evtx, &[]).unwrap_err().to_string();
+        assert!(err.contains("cut.evtx"), "{err}");
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let mut bytes = zip_of(&[("a.log", b"x\n")]);
+        for i in 0..6 {
+            let name = format!("layer{i}.zip");
+            bytes = zip_of(&[(name.as_str(), &bytes)]);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deep.zip");
+        std::fs::write(&path, bytes).unwrap();
+        let err = normalize_file(&path, &[]).unwrap_err().to_string();
+        assert!(err.contains("nested"), "{err}");
     }
 }
