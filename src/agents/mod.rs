@@ -7,4 +7,5 @@ pub mod correlate;
 pub mod detect;
 pub mod ingest;
 pub mod pipeline;
+pub mod sentinel;
 pub mod winlog;

@@ -9,6 +9,7 @@ use crate::agents::correlate::{self, Correlation};
 use crate::agents::detect::{Alert, Detector};
 use crate::agents::ingest::{self, Package};
 use crate::agents::pipeline;
+use crate::agents::sentinel;
 use crate::store::Store;
 use anyhow::{Context, bail};
 use clap::Args;
@@ -70,7 +71,8 @@ pub struct IngestArgs {
 /// `soc correlate`
 #[derive(Debug, Args)]
 pub struct CorrelateArgs {
-    /// Alert files (NDJSON, as `soc detect` writes them); none: the alerts in `--db`.
+    /// Alert files (NDJSON, as `soc detect` writes them, or a Microsoft Sentinel
+    /// `SecurityAlert` export); none: the alerts in `--db`.
     pub alerts: Vec<PathBuf>,
     /// Write incidents here (JSON) instead of stdout.
     #[arg(short = 'o', long)]
@@ -297,6 +299,18 @@ pub fn run_correlate(args: CorrelateArgs) -> anyhow::Result<u8> {
     for f in &args.alerts {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        if sentinel::is_export(&text) {
+            let (read, bad) = sentinel::read_export(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+            if bad > 0 {
+                eprintln!(
+                    "warning: {}: {bad} damaged SecurityAlert records skipped",
+                    f.display()
+                );
+            }
+            alerts.extend(read);
+            continue;
+        }
         for (n, line) in text
             .lines()
             .enumerate()
@@ -314,7 +328,10 @@ pub fn run_correlate(args: CorrelateArgs) -> anyhow::Result<u8> {
     out.write_all(b"\n")?;
     out.flush()?;
     if let Some(s) = store.as_mut() {
-        pipeline::store_results(s, &[], &c, "correlate")?;
+        // Alerts read from files are stored with their incidents (an incident's members must
+        // be in the store); alerts read from the store are already there.
+        let new: &[Alert] = if args.alerts.is_empty() { &[] } else { &alerts };
+        pipeline::store_results(s, new, &c, "correlate")?;
     }
     eprintln!(
         "{} alerts → {} incidents, {} dismissed",

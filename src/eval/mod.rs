@@ -16,6 +16,7 @@
 pub mod compare;
 pub mod conformance;
 pub mod dataset;
+pub mod incidents;
 pub mod learn;
 pub mod loghub;
 pub mod report;

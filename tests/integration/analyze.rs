@@ -249,3 +249,41 @@ fn ingest_then_detect_and_correlate_through_the_store() {
         .collect();
     assert_eq!(actions, vec!["ingest", "detect", "correlate"]);
 }
+
+/// ExCyTIn-Bench's Sentinel alerts, correlated by `soc correlate` (stored with their incidents
+/// in a store), agree with the benchmark's incident graphs: pairwise precision 1.000 and
+/// recall 0.946 measured (BENCHMARKS.md); the floors sit just under.
+#[test]
+fn sentinel_alerts_correlate_into_the_excytin_incidents() {
+    use agentic_soc::agents::{correlate, sentinel};
+    use agentic_soc::eval::incidents;
+    let dir = root().join("datasets/alerts/excytin-bench");
+    let csv = dir.join("extracted_alerts.csv");
+    let db = tempfile::tempdir().unwrap();
+    let out = soc(&[
+        "correlate",
+        csv.to_str().unwrap(),
+        "--db",
+        db.path().to_str().unwrap(),
+        "-o",
+        db.path().join("incidents.json").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Json =
+        serde_json::from_str(&std::fs::read_to_string(db.path().join("incidents.json")).unwrap())
+            .unwrap();
+    let cli_incidents = doc["incidents"].as_array().unwrap().len();
+
+    let (alerts, bad) = sentinel::read_export(&std::fs::read_to_string(&csv).unwrap()).unwrap();
+    assert_eq!((alerts.len(), bad), (189, 0));
+    let c = correlate::correlate(&alerts, &correlate::Options::default());
+    assert_eq!(c.incidents.len(), cli_incidents);
+    let s = incidents::pairwise(&c, &incidents::excytin_truth(&dir).unwrap());
+    assert_eq!((s.labelled, s.groups), (186, 8));
+    assert!(s.precision >= 0.98, "{s:?}");
+    assert!(s.recall >= 0.93, "{s:?}");
+}
