@@ -60,7 +60,8 @@ pub enum IngestError {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct InputReport {
     pub path: String,
-    /// `windows-event-json`, `ecs-json`, `package:<name>` or `unrecognized`.
+    /// `windows-evtx`, `windows-event-json`, `windows-event-xml`, `ecs-json`,
+    /// `package:<name>` or `unrecognized` (a zip archive: those of its members, comma-separated).
     pub normalization: String,
     pub events: usize,
     /// Lines or records that failed to parse or to normalize (kept as `event.original`).
@@ -352,6 +353,13 @@ pub fn normalize_text(text: &str, packages: &[Package]) -> (Vec<Map<String, Json
         };
         return (out, how.into(), failed);
     }
+    if first == Some('<') && text.contains("<Event") && text.contains("<System>") {
+        let (records, errors) = super::winlog::read_xml_records(text);
+        if !records.is_empty() {
+            let (out, failed) = normalize_records(records);
+            return (out, "windows-event-xml".into(), failed + errors.len());
+        }
+    }
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let sample: Vec<&str> = lines.iter().take(50).copied().collect();
     let best = packages
@@ -501,5 +509,20 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let err = normalize_file(&path, &[]).unwrap_err().to_string();
         assert!(err.contains("nested"), "{err}");
+    }
+
+    #[test]
+    fn windows_xml_and_nxlog_renderings_are_normalized() {
+        let xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID><Computer>ws1</Computer></System><EventData><Data Name='Image'>C:\\x\\rundll32.exe</Data></EventData></Event>\n";
+        let (evs, how, failed) = normalize_text(xml, &[]);
+        assert_eq!(
+            (how.as_str(), failed, evs.len()),
+            ("windows-event-xml", 0, 1)
+        );
+        assert_eq!(evs[0]["process.name"], "rundll32.exe");
+        let nx = "{\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Hostname\":\"ws1\",\"Image\":\"C:\\\\x\\\\rundll32.exe\"}\n";
+        let (evs, how, _) = normalize_text(nx, &[]);
+        assert_eq!(how, "windows-event-json");
+        assert_eq!(evs[0]["process.name"], "rundll32.exe");
     }
 }
