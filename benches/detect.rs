@@ -69,6 +69,13 @@ fn all(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    g.bench_function("313 rules, every rule evaluated (no prefilter)", |b| {
+        b.iter(|| {
+            evs.iter()
+                .map(|e| d.matching_rules_unfiltered(&Prepared::new(e)).len())
+                .sum::<usize>()
+        })
+    });
     g.bench_function("313 rules + alerts", |b| {
         b.iter(|| {
             evs.iter()

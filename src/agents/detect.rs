@@ -111,7 +111,96 @@ pub struct Detector {
     rules: Vec<Rule>,
     /// Rule indices per logsource.
     by_logsource: Vec<Vec<usize>>,
+    /// Per logsource, the literal prefilter over its rules (built on first use after a
+    /// change to the rule set).
+    prefilters: std::sync::OnceLock<Vec<Prefilter>>,
     skipped: Vec<Skipped>,
+}
+
+/// The rules of one logsource that an event can possibly match, found with one scan per
+/// field: every rule with a required literal (see `Rule::required_literals`) is admitted only
+/// when one of its literals occurs in one of its fields; the others are always evaluated.
+#[derive(Debug, Clone, Default)]
+struct Prefilter {
+    /// Per list of fields: the automaton over the literals read in those fields, and for each
+    /// literal the rules (positions in the logsource's rule list) it admits.
+    groups: Vec<(Vec<String>, aho_corasick::AhoCorasick, Vec<Vec<u32>>)>,
+    /// Positions of the rules without a usable required literal.
+    always: Vec<u32>,
+}
+
+/// A literal and the rules (positions) it admits.
+type Admits = (String, Vec<u32>);
+
+/// Literals shorter than this occur too often to be worth a prefilter (`-`, `\\`, `.`): a rule
+/// whose best required literal is shorter is always evaluated.
+const MIN_PREFILTER_LITERAL: usize = 3;
+
+impl Prefilter {
+    fn build(rules: &[Rule], members: &[usize]) -> Prefilter {
+        let mut always = Vec::new();
+        // fields → (literal → admitted rule positions)
+        let mut by_fields: Vec<(Vec<String>, Vec<Admits>)> = Vec::new();
+        for (pos, &r) in members.iter().enumerate() {
+            let rule = &rules[r];
+            let req = rule
+                .required_literals()
+                .filter(|d| d.iter().all(|(_, l)| l.len() >= MIN_PREFILTER_LITERAL));
+            let Some(req) = req else {
+                always.push(pos as u32);
+                continue;
+            };
+            for (slot, lit) in req {
+                let fields = rule.slot_fields(slot).to_vec();
+                let gi = match by_fields.iter().position(|(f, _)| *f == fields) {
+                    Some(i) => i,
+                    None => {
+                        by_fields.push((fields, Vec::new()));
+                        by_fields.len() - 1
+                    }
+                };
+                let lits = &mut by_fields[gi].1;
+                match lits.iter_mut().find(|(l, _)| *l == lit) {
+                    Some((_, rs)) => {
+                        if !rs.contains(&(pos as u32)) {
+                            rs.push(pos as u32)
+                        }
+                    }
+                    None => lits.push((lit, vec![pos as u32])),
+                }
+            }
+        }
+        let groups = by_fields
+            .into_iter()
+            .map(|(fields, lits)| {
+                let ac = aho_corasick::AhoCorasick::new(lits.iter().map(|(l, _)| l.as_str()))
+                    .expect("literal sets are small");
+                (fields, ac, lits.into_iter().map(|(_, rs)| rs).collect())
+            })
+            .collect();
+        Prefilter { groups, always }
+    }
+
+    /// Which of the logsource's rules the event may match (by position).
+    fn admitted(&self, ev: &Prepared, n: usize) -> Vec<bool> {
+        let mut ok = vec![false; n];
+        for &p in &self.always {
+            ok[p as usize] = true;
+        }
+        for (fields, ac, admits) in &self.groups {
+            for f in fields {
+                let Some(text) = ev.get(f) else { continue };
+                for hay in &text.lowers {
+                    for m in ac.find_overlapping_iter(hay.as_str()) {
+                        for &p in &admits[m.pattern().as_usize()] {
+                            ok[p as usize] = true;
+                        }
+                    }
+                }
+            }
+        }
+        ok
+    }
 }
 
 impl Default for Detector {
@@ -128,6 +217,7 @@ impl Detector {
             mapping,
             rules: Vec::new(),
             by_logsource: vec![Vec::new(); n],
+            prefilters: std::sync::OnceLock::new(),
             skipped: Vec::new(),
         }
     }
@@ -165,6 +255,7 @@ impl Detector {
                 }
                 self.by_logsource[rule.logsource].push(self.rules.len());
                 self.rules.push(rule);
+                self.prefilters = std::sync::OnceLock::new();
                 true
             }
             Err(err) => {
@@ -197,6 +288,29 @@ impl Detector {
 
     /// Indices of the rules that match the event (each rule at most once).
     pub fn matching_rules(&self, ev: &Prepared) -> Vec<usize> {
+        let prefilters = self.prefilters.get_or_init(|| {
+            self.by_logsource
+                .iter()
+                .map(|members| Prefilter::build(&self.rules, members))
+                .collect()
+        });
+        let mut out = Vec::new();
+        for ls in self.mapping.members(ev) {
+            let members = &self.by_logsource[ls];
+            let admitted = prefilters[ls].admitted(ev, members.len());
+            for (&r, ok) in members.iter().zip(admitted) {
+                if ok && !out.contains(&r) && self.rules[r].is_match(ev) {
+                    out.push(r);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Like [`Detector::matching_rules`], without the prefilter: every rule of the event's
+    /// logsources is evaluated (the reference the prefilter is tested against).
+    pub fn matching_rules_unfiltered(&self, ev: &Prepared) -> Vec<usize> {
         let mut out = Vec::new();
         for ls in self.mapping.members(ev) {
             for &r in &self.by_logsource[ls] {
@@ -207,6 +321,14 @@ impl Detector {
         }
         out.sort_unstable();
         out
+    }
+
+    /// How many rules have a literal prefilter, of all loaded.
+    pub fn prefiltered_rules(&self) -> usize {
+        self.by_logsource
+            .iter()
+            .map(|m| m.len() - Prefilter::build(&self.rules, m).always.len())
+            .sum()
     }
 
     /// The alerts the event raises; `seq` is the event's position in its input (for ids).

@@ -283,3 +283,70 @@ fn family_events_fire_exactly_the_expected_rules() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
     assert!(fired_any >= 10, "the must-fire cases must keep firing");
 }
+
+/// The literal prefilter only skips rules that cannot match: on every recorded and family
+/// event, and on variants of them (each text field cut in half, upper-cased, or with a
+/// command-line fragment of another event pasted in), the rules found with the prefilter are
+/// exactly those found by evaluating every rule.
+#[test]
+fn the_prefilter_skips_only_rules_that_cannot_match() {
+    use agentic_soc::agents::detect::Prepared;
+    let mut d = Detector::default();
+    d.load_dirs(&[sigma_dir().join("rules")]).unwrap();
+    assert!(
+        d.prefiltered_rules() * 2 > d.rules().len(),
+        "most rules have a literal prefilter ({} of {})",
+        d.prefiltered_rules(),
+        d.rules().len()
+    );
+    let mut events: Vec<serde_json::Map<String, Json>> = Vec::new();
+    let root = sigma_dir().join("regression");
+    for case in std::fs::read_dir(&root).unwrap() {
+        for f in std::fs::read_dir(case.unwrap().path())
+            .into_iter()
+            .flatten()
+        {
+            let p = f.unwrap().path();
+            if p.extension().is_some_and(|e| e == "json") {
+                let (records, _) = winlog::read_records(&std::fs::read_to_string(&p).unwrap());
+                events.extend(records.iter().filter_map(winlog::normalize));
+            }
+        }
+    }
+    let families = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/detect/families.ndjson");
+    for line in std::fs::read_to_string(families).unwrap().lines() {
+        let case: Json = serde_json::from_str(line).unwrap();
+        events.push(case["event"].as_object().unwrap().clone());
+    }
+    let pasted: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.get("process.command_line")?.as_str().map(str::to_string))
+        .collect();
+    let mut variants = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let mut half = e.clone();
+        let mut upper = e.clone();
+        let mut mixed = e.clone();
+        for (k, v) in e {
+            if let Some(t) = v.as_str() {
+                let cut: String = t.chars().take(t.chars().count() / 2).collect();
+                half.insert(k.clone(), Json::String(cut));
+                upper.insert(k.clone(), Json::String(t.to_uppercase()));
+                if k == "process.command_line" && !pasted.is_empty() {
+                    let other = &pasted[(i * 7 + 3) % pasted.len()];
+                    mixed.insert(k.clone(), Json::String(format!("{t} {other}")));
+                }
+            }
+        }
+        variants.extend([half, upper, mixed]);
+    }
+    events.extend(variants);
+    let mut fired = 0;
+    for e in &events {
+        let p = Prepared::new(e);
+        let fast = d.matching_rules(&p);
+        assert_eq!(fast, d.matching_rules_unfiltered(&p), "{e:?}");
+        fired += fast.len();
+    }
+    assert!(fired > 60, "the events must exercise matches ({fired})");
+}

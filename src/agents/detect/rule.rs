@@ -5,7 +5,7 @@
 use super::condition::{self, Cond};
 use super::event::Prepared;
 use super::mapping::Mapping;
-use super::value::{FieldText, Matcher, Modifiers, ValueError};
+use super::value::{FieldText, Matcher, Modifiers, StrPat, ValueError};
 use serde::{Deserialize, Serialize};
 use serde_norway::Value as Y;
 use std::borrow::Cow;
@@ -383,6 +383,75 @@ impl Rule {
             memo[i] = Some(b);
             b
         })
+    }
+
+    /// The event fields a slot reads.
+    pub(crate) fn slot_fields(&self, slot: usize) -> &[String] {
+        &self.slots[slot].candidates
+    }
+
+    /// A necessary condition for a match, for prefiltering: the rule cannot match unless at
+    /// least one `(slot, literal)` pair occurs, the literal (lowercase ASCII) inside the
+    /// lowercase text of one of the slot's fields. `None` when the rule has no such condition
+    /// (a `not`, a regex, a number, an empty or non-ASCII literal on every path).
+    pub(crate) fn required_literals(&self) -> Option<Vec<(usize, String)>> {
+        fn best(
+            options: impl Iterator<Item = Option<Vec<(usize, String)>>>,
+        ) -> Option<Vec<(usize, String)>> {
+            // The most selective: the longest shortest literal, then the fewest literals.
+            options.flatten().max_by_key(|d| {
+                let shortest = d.iter().map(|(_, l)| l.len()).min().unwrap_or(0);
+                (shortest, usize::MAX - d.len())
+            })
+        }
+        fn union(
+            parts: impl Iterator<Item = Option<Vec<(usize, String)>>>,
+        ) -> Option<Vec<(usize, String)>> {
+            let mut out = Vec::new();
+            for p in parts {
+                out.extend(p?);
+            }
+            Some(out)
+        }
+        let field = |fc: &FieldCond| -> Option<Vec<(usize, String)>> {
+            let value = |alts: &Vec<Matcher>| {
+                union(alts.iter().map(|m| match m {
+                    Matcher::Str { pat, .. } => match pat {
+                        StrPat::Exact(p)
+                        | StrPat::Contains(p)
+                        | StrPat::Starts(p)
+                        | StrPat::Ends(p)
+                            if !p.is_empty() && p.is_ascii() =>
+                        {
+                            Some(vec![(fc.slot, p.to_ascii_lowercase())])
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                }))
+            };
+            if fc.all {
+                best(fc.values.iter().map(value))
+            } else {
+                union(fc.values.iter().map(value))
+            }
+        };
+        let search = |i: usize| -> Option<Vec<(usize, String)>> {
+            let Search::AnyOf(maps) = &self.searches[i];
+            union(maps.iter().map(|conds| best(conds.iter().map(field))))
+        };
+        fn walk(
+            c: &Cond,
+            search: &dyn Fn(usize) -> Option<Vec<(usize, String)>>,
+        ) -> Option<Vec<(usize, String)>> {
+            match c {
+                Cond::Search(i) => search(*i),
+                Cond::And(xs) => best(xs.iter().map(|x| walk(x, search))),
+                Cond::Or(xs) => union(xs.iter().map(|x| walk(x, search))),
+                Cond::Not(_) => None,
+            }
+        }
+        walk(&self.cond, &search).filter(|d| !d.is_empty())
     }
 
     fn resolve<'a>(&self, slot: usize, ev: &'a Prepared) -> Option<Cow<'a, FieldText>> {
