@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 pub const LIBRARY: &[(&str, &str)] = &[
     ("apache", include_str!("../../rules/apache/rule.spl")),
     ("cisco_asa", include_str!("../../rules/cisco_asa/rule.spl")),
+    ("cisco_ios", include_str!("../../rules/cisco_ios/rule.spl")),
     (
         "cloudtrail",
         include_str!("../../rules/cloudtrail/rule.spl"),
