@@ -17,12 +17,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Where Sigma rules are looked for when `--sigma` is not given.
-pub const DEFAULT_SIGMA: &str = "datasets/sigma/rules";
+pub const DEFAULT_SIGMA: &str = "datasets/sigma/sigmahq";
 
 /// Options shared by the pipeline commands.
 #[derive(Debug, Args)]
 pub struct SigmaArgs {
-    /// Sigma rule directories or files (default: ./datasets/sigma/rules).
+    /// Sigma rule directories or files (default: ./datasets/sigma/sigmahq, the SigmaHQ release).
     #[arg(long = "sigma", value_name = "DIR")]
     pub sigma: Vec<PathBuf>,
     /// Print the rules that were not loaded, with the reason.

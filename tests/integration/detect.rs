@@ -343,3 +343,29 @@ fn the_prefilter_skips_only_rules_that_cannot_match() {
     }
     assert!(fired > 60, "the events must exercise matches ({fired})");
 }
+
+/// The SigmaHQ release shipped as the default rule set (`datasets/sigma/sigmahq`): every rule
+/// loads except those whose logsource has no field mapping yet (cloud and application
+/// products), and every Windows event-log rule but a handful (logsources with no channel in
+/// Sigma's taxonomy) loads.
+#[test]
+fn the_sigmahq_release_loads() {
+    let mut d = Detector::default();
+    d.load_dirs(&[sigma_dir().join("sigmahq")]).unwrap();
+    let total = d.rules().len() + d.skipped().len();
+    assert!(total > 3500, "{total} rules in the release");
+    assert!(d.rules().len() >= 3180, "{} loaded", d.rules().len());
+    let other: Vec<String> = d
+        .skipped()
+        .iter()
+        .filter(|s| !s.reason.starts_with("no field mapping for logsource"))
+        .map(|s| format!("{}: {}", s.path, s.reason))
+        .collect();
+    assert!(other.is_empty(), "{}", other.join("\n"));
+    let windows = d
+        .skipped()
+        .iter()
+        .filter(|s| s.reason.contains("logsource windows"))
+        .count();
+    assert!(windows <= 15, "{windows} Windows rules skipped");
+}
