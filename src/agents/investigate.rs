@@ -381,6 +381,60 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
         }
     }
 
+    // Connections of the alerts' processes (and their children) to public addresses around
+    // the incident: where a payload came from or a C2 channel went.
+    let mut contacts: Vec<(String, String, Option<String>)> = Vec::new();
+    let procs: BTreeSet<String> = alerts
+        .iter()
+        .filter_map(|a| lookup(&a.event, "process.entity_id").and_then(text))
+        .collect();
+    let hosts: BTreeSet<String> = alerts
+        .iter()
+        .filter(|a| !procs.is_empty() && lookup(&a.event, "process.entity_id").is_some())
+        .filter_map(|a| lookup(&a.event, "host.name").and_then(text))
+        .collect();
+    let hour = 3_600_000;
+    let from = alerts.iter().filter_map(|a| a.time_ms()).min().map(|t| t - hour);
+    let to = alerts.iter().filter_map(|a| a.time_ms()).max().map(|t| t + hour);
+    for h in &hosts {
+        let evs = ws.query_events(
+            &mut trace,
+            AGENT,
+            &format!("Did the alerting processes on {h} connect out?"),
+            "host",
+            h,
+            from,
+            to,
+            20_000,
+        )?;
+        let mut family = procs.clone();
+        for e in &evs {
+            let get = |f: &str| lookup(&e.event, f).and_then(text);
+            if let (Some(p), Some(pp)) = (get("process.entity_id"), get("process.parent.entity_id"))
+                && family.contains(&pp)
+            {
+                family.insert(p);
+            }
+        }
+        for e in &evs {
+            let get = |f: &str| lookup(&e.event, f).and_then(text);
+            if let (Some(p), Some(d)) = (get("process.entity_id"), get("destination.ip"))
+                && family.contains(&p)
+                && is_public_ip(&d)
+                && !contacts.iter().any(|c| c.0 == d)
+            {
+                let exe = get("process.executable").unwrap_or(p);
+                contacts.push((d, format!("contacted by {exe}"), get("@timestamp")));
+                if let Some(dom) = get("destination.domain") {
+                    contacts.push((dom, format!("contacted by {exe}"), get("@timestamp")));
+                }
+            }
+        }
+        if let Some(step) = trace.steps.last_mut() {
+            step.decision = format!("{} public destinations contacted", contacts.len());
+        }
+    }
+
     // Recurrence of each (rule, host) outside the incident.
     let mut recurring: Vec<(String, String, usize, usize)> = Vec::new();
     let mut seen_pairs = BTreeSet::new();
@@ -402,7 +456,14 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
         }
     }
 
-    let evidence = weigh(inc, &alerts, &tactics, &ents, &hits, &recurring);
+    // A progression needs tactics from different alerts, not one rule's many tags.
+    let tactic_sets: BTreeSet<Vec<&String>> = alerts
+        .iter()
+        .filter_map(|a| per_alert_tactics.get(&a.id))
+        .map(|ts| ts.iter().collect())
+        .collect();
+    let progression = tactics.len() >= 2 && tactic_sets.len() >= 2;
+    let evidence = weigh(inc, &alerts, &tactics, progression, &ents, &hits, &recurring);
     let attack_score: f64 = evidence
         .iter()
         .filter(|e| e.weight > 0.0)
@@ -464,7 +525,24 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
         );
     }
     let timeline = timeline(&sorted, &per_alert_tactics);
-    let iocs = iocs(&ents, &alerts, &hits, verdict);
+    let mut iocs = iocs(&ents, &alerts, &hits, verdict);
+    if verdict != Verdict::SuspectedFalsePositive {
+        for (v, role, t) in contacts {
+            if !iocs.iter().any(|i| i.value == v) {
+                iocs.push(IocRef {
+                    kind: match super::tools::guess_kind(&v) {
+                        "ip" if v.contains(':') => "ipv6".into(),
+                        "ip" => "ipv4".into(),
+                        k => k.into(),
+                    },
+                    value: v,
+                    role,
+                    first_seen: t,
+                    reputation: None,
+                });
+            }
+        }
+    }
     let (assets, malicious): (Vec<EntityRef>, Vec<EntityRef>) =
         ents.into_iter().partition(|e| is_asset(e));
     let malicious_entities = if verdict == Verdict::SuspectedFalsePositive {
@@ -618,6 +696,7 @@ fn weigh(
     inc: &Incident,
     alerts: &[&Alert],
     tactics: &[String],
+    progression: bool,
     ents: &[EntityRef],
     hits: &[Ioc],
     recurring: &[(String, String, usize, usize)],
@@ -658,14 +737,14 @@ fn weigh(
         ));
     }
     // Progression: tactics appear in kill-chain order over time (not all at once).
-    if tactics.len() >= 2 {
+    if progression {
         out.push(ev(
             "tactic_progression",
             format!("tactics {}", tactics.join(" → ")),
             vec![],
         ));
     }
-    if tactics.len() >= 3 {
+    if progression && tactics.len() >= 3 {
         out.push(ev(
             "long_chain",
             format!("{} tactics", tactics.len()),
@@ -809,7 +888,7 @@ fn weigh(
             vec![],
         ));
     }
-    if distinct.len() <= 1 && bad.is_empty() && tb.is_empty() && tactics.len() < 2 {
+    if distinct.len() <= 1 && bad.is_empty() && tb.is_empty() && !progression {
         out.push(ev(
             "isolated",
             format!(
@@ -1066,6 +1145,40 @@ fn iocs(ents: &[EntityRef], alerts: &[&Alert], hits: &[Ioc], v: Verdict) -> Vec<
                 .find(|h| h.value.eq_ignore_ascii_case(&e.value))
                 .map(|h| h.reputation.clone()),
         });
+    }
+    // Addresses and URLs inside the alerts' command lines (downloads, reverse shells).
+    static CMD_IOC: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?i)\b(?:https?|ftp)://[^\s'"`;|)]+|\b(?:\d{1,3}\.){3}\d{1,3}\b"#)
+            .expect("constant regex")
+    });
+    for a in alerts {
+        for f in ["process.command_line", "process.parent.command_line"] {
+            let Some(cmd) = lookup(&a.event, f).and_then(text) else {
+                continue;
+            };
+            for m in CMD_IOC.find_iter(&cmd) {
+                let v = m.as_str().trim_end_matches(['.', ',']).to_string();
+                let kind = if v.contains("://") {
+                    "url"
+                } else if is_public_ip(&v) {
+                    "ipv4"
+                } else {
+                    continue;
+                };
+                if !out.iter().any(|i| i.value == v) {
+                    out.push(IocRef {
+                        kind: kind.into(),
+                        reputation: hits
+                            .iter()
+                            .find(|h| h.value.eq_ignore_ascii_case(&v))
+                            .map(|h| h.reputation.clone()),
+                        value: v,
+                        role: "named in a command line".into(),
+                        first_seen: a.timestamp.clone(),
+                    });
+                }
+            }
+        }
     }
     // Attack requests named by a traceback.
     for a in alerts {
