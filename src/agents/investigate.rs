@@ -324,6 +324,45 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
             .or_default()
             .extend(a.threat.tactics.iter().map(|t| t.replace('_', "-")));
     }
+    // What the attacking addresses did in the incident's window, alert or not.
+    let hour = 3_600_000;
+    let win_from = alerts.iter().filter_map(|a| a.time_ms()).min().map(|t| t - hour);
+    let win_to = alerts.iter().filter_map(|a| a.time_ms()).max().map(|t| t + hour);
+    for e in inc
+        .entities
+        .iter()
+        .filter(|e| e.kind == "ip" && e.roles.iter().any(|r| r == "source") && is_public_ip(&e.value))
+    {
+        let evs = ws.query_events(
+            &mut trace,
+            AGENT,
+            &format!("What else did {} do in the incident's window?", e.value),
+            "source_ip",
+            &e.value,
+            win_from,
+            win_to,
+            5_000,
+        )?;
+        let mut found = BTreeSet::new();
+        for ev in &evs {
+            for (t, why) in infer_on(&ev.event, "", "", &[]) {
+                if !tech.contains_key(&t) {
+                    found.insert(t.clone());
+                }
+                tech.entry(t)
+                    .or_default()
+                    .0
+                    .insert(format!("inferred from an event of {}: {why}", e.value));
+            }
+        }
+        if let Some(step) = trace.steps.last_mut() {
+            step.decision = if found.is_empty() {
+                "nothing beyond the alerts".into()
+            } else {
+                format!("adds {}", found.into_iter().collect::<Vec<_>>().join(", "))
+            };
+        }
+    }
     let ids: Vec<String> = tech.keys().cloned().collect();
     let (known, rejected) = ws.attack_lookup(&mut trace, AGENT, &ids);
     let technique_details: Vec<TechniqueRef> = known
@@ -651,14 +690,19 @@ fn confidence(v: Verdict, attack: f64, benign: f64) -> f64 {
 
 /// The techniques the inference rules give for one alert.
 pub fn infer_techniques(a: &Alert) -> Vec<(String, String)> {
+    infer_on(&a.event, &a.rule.title, &a.logsource, &a.threat.tactics)
+}
+
+/// The techniques the inference rules give for one event (of an alert, or of the context).
+fn infer_on(event: &Map, title: &str, logsource: &str, tactics: &[String]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (tech, why, conds) in &KNOWLEDGE.infer {
         let ok = conds.iter().all(|(field, re, public)| {
             let values: Vec<String> = match field.as_str() {
-                "rule.title" => vec![a.rule.title.clone()],
-                "logsource" => vec![a.logsource.clone()],
-                "tactic" => a.threat.tactics.clone(),
-                f => lookup(&a.event, f)
+                "rule.title" => vec![title.to_string()],
+                "logsource" => vec![logsource.to_string()],
+                "tactic" => tactics.to_vec(),
+                f => lookup(event, f)
                     .map(|v| match v {
                         Json::Array(xs) => xs.iter().filter_map(text).collect(),
                         v => text(v).into_iter().collect(),
