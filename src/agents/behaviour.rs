@@ -45,7 +45,8 @@ pub fn scans(events: &[Map<String, Json>]) -> Vec<Alert> {
     let mut out = Vec::new();
     for spec in &SPECS.scan {
         // (source, same-value) → [(time, distinct value, event index)]
-        let mut groups: BTreeMap<(String, String), Vec<(i64, String, usize)>> = BTreeMap::new();
+        type Hits = Vec<(i64, String, usize)>;
+        let mut groups: BTreeMap<(String, String), Hits> = BTreeMap::new();
         for (i, e) in events.iter().enumerate() {
             let (Some(src), Some(same), Some(d), Some(t)) = (
                 text(e, "source.ip"),

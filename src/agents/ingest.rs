@@ -129,7 +129,10 @@ impl Package {
                     // that keeps vendor keys as they are says little about the product.
                     .map(|e| {
                         e.keys()
-                            .filter(|k| !baseline.contains(k.as_str()) && (k.contains('.') || k.starts_with('@')))
+                            .filter(|k| {
+                                !baseline.contains(k.as_str())
+                                    && (k.contains('.') || k.starts_with('@'))
+                            })
                             .count()
                     })
                     .max()

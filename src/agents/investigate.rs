@@ -60,11 +60,14 @@ struct CondSpec {
     public: bool,
 }
 
+/// (technique, why, conditions: field, regex, public-IP test)
+type InferRule = (String, String, Vec<(String, Option<Regex>, bool)>);
+
 struct Knowledge {
     file: KnowledgeFile,
     schedulers: Vec<Regex>,
     service_accounts: Vec<Regex>,
-    infer: Vec<(String, String, Vec<(String, Option<Regex>, bool)>)>,
+    infer: Vec<InferRule>,
 }
 
 fn ci(r: &str) -> Regex {
@@ -326,13 +329,19 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
     }
     // What the attacking addresses did in the incident's window, alert or not.
     let hour = 3_600_000;
-    let win_from = alerts.iter().filter_map(|a| a.time_ms()).min().map(|t| t - hour);
-    let win_to = alerts.iter().filter_map(|a| a.time_ms()).max().map(|t| t + hour);
-    for e in inc
-        .entities
+    let win_from = alerts
         .iter()
-        .filter(|e| e.kind == "ip" && e.roles.iter().any(|r| r == "source") && is_public_ip(&e.value))
-    {
+        .filter_map(|a| a.time_ms())
+        .min()
+        .map(|t| t - hour);
+    let win_to = alerts
+        .iter()
+        .filter_map(|a| a.time_ms())
+        .max()
+        .map(|t| t + hour);
+    for e in inc.entities.iter().filter(|e| {
+        e.kind == "ip" && e.roles.iter().any(|r| r == "source") && is_public_ip(&e.value)
+    }) {
         let evs = ws.query_events(
             &mut trace,
             AGENT,
@@ -433,8 +442,16 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
         .filter_map(|a| lookup(&a.event, "host.name").and_then(text))
         .collect();
     let hour = 3_600_000;
-    let from = alerts.iter().filter_map(|a| a.time_ms()).min().map(|t| t - hour);
-    let to = alerts.iter().filter_map(|a| a.time_ms()).max().map(|t| t + hour);
+    let from = alerts
+        .iter()
+        .filter_map(|a| a.time_ms())
+        .min()
+        .map(|t| t - hour);
+    let to = alerts
+        .iter()
+        .filter_map(|a| a.time_ms())
+        .max()
+        .map(|t| t + hour);
     for h in &hosts {
         let evs = ws.query_events(
             &mut trace,
@@ -502,7 +519,15 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
         .map(|ts| ts.iter().collect())
         .collect();
     let progression = tactics.len() >= 2 && tactic_sets.len() >= 2;
-    let evidence = weigh(inc, &alerts, &tactics, progression, &ents, &hits, &recurring);
+    let evidence = weigh(
+        inc,
+        &alerts,
+        &tactics,
+        progression,
+        &ents,
+        &hits,
+        &recurring,
+    );
     let attack_score: f64 = evidence
         .iter()
         .filter(|e| e.weight > 0.0)
@@ -583,7 +608,7 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
         }
     }
     let (assets, malicious): (Vec<EntityRef>, Vec<EntityRef>) =
-        ents.into_iter().partition(|e| is_asset(e));
+        ents.into_iter().partition(is_asset);
     let malicious_entities = if verdict == Verdict::SuspectedFalsePositive {
         Vec::new()
     } else {
@@ -607,7 +632,7 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
         .map(|e| e.value.as_str())
         .collect();
     let summary = format!(
-        "{} ({:.0}% confidence): {} alert{} from {} rule{} between {} and {}{}{}. {}{}",
+        "{} ({:.0}% confidence): {} alert{} from {} rule{} between {} and {}{}{}. {}Decided by: {}.",
         capitalize(verdict.label()),
         confidence * 100.0,
         alerts.len(),
@@ -630,15 +655,12 @@ pub fn investigate(ws: &Workspace<'_>, inc: &Incident) -> Result<Investigation, 
             .as_ref()
             .map(|r| format!("Entry: {}. ", r.summary))
             .unwrap_or_default(),
-        format!(
-            "Decided by: {}.",
-            evidence
-                .iter()
-                .filter(|e| decided_by.contains(&e.signal))
-                .map(|e| e.detail.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
+        evidence
+            .iter()
+            .filter(|e| decided_by.contains(&e.signal))
+            .map(|e| e.detail.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
     );
     Ok(Investigation {
         incident: inc.id.clone(),
@@ -694,7 +716,12 @@ pub fn infer_techniques(a: &Alert) -> Vec<(String, String)> {
 }
 
 /// The techniques the inference rules give for one event (of an alert, or of the context).
-fn infer_on(event: &Map, title: &str, logsource: &str, tactics: &[String]) -> Vec<(String, String)> {
+fn infer_on(
+    event: &Map,
+    title: &str,
+    logsource: &str,
+    tactics: &[String],
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (tech, why, conds) in &KNOWLEDGE.infer {
         let ok = conds.iter().all(|(field, re, public)| {
@@ -802,14 +829,11 @@ fn weigh(
     if !impact.is_empty() {
         out.push(ev(
             "impact_tactic",
-            format!(
-                "{}",
-                impact
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            impact
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             vec![],
         ));
     }

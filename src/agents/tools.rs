@@ -215,6 +215,7 @@ impl<'a> Workspace<'a> {
     }
 
     /// Tool `query_events`: events whose indexed `column` equals `value` in `[from, to]`.
+    #[allow(clippy::too_many_arguments)] // one typed argument per tool parameter, as the trace records them
     pub fn query_events(
         &self,
         trace: &mut Trace,

@@ -80,16 +80,27 @@ fn main_incident(doc: &Json) -> &Json {
 
 fn strs(v: &Json) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn check(name: &str, exp: &Expected, inc: &Json) {
-    assert_eq!(inc["verdict"], exp.verdict.as_str(), "{name}: {}", inc["summary"]);
+    assert_eq!(
+        inc["verdict"],
+        exp.verdict.as_str(),
+        "{name}: {}",
+        inc["summary"]
+    );
     let rc = &inc["root_cause"];
     let title = rc["summary"].as_str().unwrap();
     assert!(
-        regex::Regex::new(&exp.root_cause.rule).unwrap().is_match(title),
+        regex::Regex::new(&exp.root_cause.rule)
+            .unwrap()
+            .is_match(title),
         "{name}: root cause {title}"
     );
     let entry: Vec<String> = rc["entry"]
@@ -101,7 +112,10 @@ fn check(name: &str, exp: &Expected, inc: &Json) {
     for want in &exp.root_cause.entry {
         assert!(entry.contains(want), "{name}: entry {entry:?} lacks {want}");
     }
-    assert!(!rc["evidence"].as_array().unwrap().is_empty(), "{name}: root cause without evidence");
+    assert!(
+        !rc["evidence"].as_array().unwrap().is_empty(),
+        "{name}: root cause without evidence"
+    );
     let iocs: Vec<String> = inc["iocs"]
         .as_array()
         .unwrap()
@@ -112,7 +126,10 @@ fn check(name: &str, exp: &Expected, inc: &Json) {
         assert!(iocs.contains(want), "{name}: IOCs {iocs:?} lack {want}");
     }
     if exp.iocs.is_empty() {
-        assert!(iocs.is_empty(), "{name}: a false positive has no IOC: {iocs:?}");
+        assert!(
+            iocs.is_empty(),
+            "{name}: a false positive has no IOC: {iocs:?}"
+        );
     }
     let titles: Vec<String> = inc["timeline"]
         .as_array()
@@ -135,7 +152,11 @@ fn check(name: &str, exp: &Expected, inc: &Json) {
     let trace = inc["trace"].as_array().unwrap();
     assert!(trace.len() >= 4, "{name}: {trace:?}");
     assert!(trace.iter().any(|s| s["tool"] == "query_events"));
-    assert!(trace.iter().all(|s| !s["observation"].as_str().unwrap().is_empty()));
+    assert!(
+        trace
+            .iter()
+            .all(|s| !s["observation"].as_str().unwrap().is_empty())
+    );
 }
 
 /// The report with the parts that depend on the run's clock replaced (syslog lines carry no
@@ -176,20 +197,35 @@ fn every_scenario_gives_the_expected_investigation() {
         hit += exp
             .techniques
             .iter()
-            .filter(|t| got.iter().any(|g| g == *t || g.starts_with(&format!("{t}."))))
+            .filter(|t| {
+                got.iter()
+                    .any(|g| g == *t || g.starts_with(&format!("{t}.")))
+            })
             .count();
         // The reports exist, the HTML is self-contained, the Markdown is snapshotted.
         let id = inc["id"].as_str().unwrap();
         let md = std::fs::read_to_string(out.join("reports").join(format!("{id}.md"))).unwrap();
         let html = std::fs::read_to_string(out.join("reports").join(format!("{id}.html"))).unwrap();
         assert!(html.contains("<svg") && !html.contains("<script") && !html.contains("src=\"http"));
-        for section in ["Classification and summary", "Attack chain", "Timeline", "Impact scope", "Root cause", "Indicators of compromise", "Response", "Detection rules and authors"] {
+        for section in [
+            "Classification and summary",
+            "Attack chain",
+            "Timeline",
+            "Impact scope",
+            "Root cause",
+            "Indicators of compromise",
+            "Response",
+            "Detection rules and authors",
+        ] {
             assert!(md.contains(section), "{name}: {section}");
         }
         insta::assert_snapshot!(format!("scenario_{name}"), stable(&md));
     }
     let recall = hit as f64 / relevant.max(1) as f64;
-    assert!(recall >= 0.8, "technique recall {recall:.2} ({hit}/{relevant}, {found} reported)");
+    assert!(
+        recall >= 0.8,
+        "technique recall {recall:.2} ({hit}/{relevant}, {found} reported)"
+    );
 }
 
 #[test]
@@ -219,7 +255,17 @@ fn responses_need_a_recorded_approval() {
     // An approval without a name is refused too.
     let o = soc(&["respond", id, "--approve", action, "--db", d]);
     assert_eq!(o.status.code(), Some(2));
-    let o = soc(&["respond", id, "--approve", action, "--by", "alice", "--db", d, "--json"]);
+    let o = soc(&[
+        "respond",
+        id,
+        "--approve",
+        action,
+        "--by",
+        "alice",
+        "--db",
+        d,
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let list: Json = serde_json::from_slice(&o.stdout).unwrap();
     let a = list
@@ -230,13 +276,22 @@ fn responses_need_a_recorded_approval() {
         .unwrap();
     assert_eq!(a["action"]["status"], "done");
     assert_eq!(a["approvals"][0]["by"], "alice");
-    let outcomes: Vec<&str> = a["runs"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> = a["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
     assert_eq!(outcomes, vec!["refused", "done"]);
     // The report shows it as taken.
     let o = soc(&["report", id, "--db", d]);
     assert!(o.status.success());
     let md = String::from_utf8_lossy(&o.stdout);
-    assert!(md.contains(&format!("| {action} | contain | Block 198.51.100.77")) && md.contains("| done |"), "{md}");
+    assert!(
+        md.contains(&format!("| {action} | contain | Block 198.51.100.77"))
+            && md.contains("| done |"),
+        "{md}"
+    );
     // Entity, investigate and ask on the same store.
     let o = soc(&["entity", "198.51.100.77", "--db", d, "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -248,13 +303,28 @@ fn responses_need_a_recorded_approval() {
     assert!(o.status.success());
     let inv: Json = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(inv["verdict"], "confirmed_attack");
-    let o = soc(&["ask", "which hosts did 198.51.100.77 reach after the first alert?", "--db", d, "--json"]);
+    let o = soc(&[
+        "ask",
+        "which hosts did 198.51.100.77 reach after the first alert?",
+        "--db",
+        d,
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ans: Json = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(ans["intent"], "hosts_reached");
-    assert!(strs(&ans["values"]).contains(&"shop-web-02".to_string()), "{ans:#}");
+    assert!(
+        strs(&ans["values"]).contains(&"shop-web-02".to_string()),
+        "{ans:#}"
+    );
     assert!(!ans["citations"].as_array().unwrap().is_empty());
-    let o = soc(&["ask", "what is the verdict of this incident?", "--db", d, "--json"]);
+    let o = soc(&[
+        "ask",
+        "what is the verdict of this incident?",
+        "--db",
+        d,
+        "--json",
+    ]);
     let ans: Json = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(ans["values"][0], "confirmed_attack");
     // An unknown incident is a clear error.
