@@ -19,6 +19,20 @@ use std::sync::LazyLock;
 #[derive(Deserialize)]
 struct File {
     intent: Vec<IntentSpec>,
+    attribute: Vec<AttributeSpec>,
+}
+
+#[derive(Deserialize)]
+struct AttributeSpec {
+    kind: String,
+    words: Vec<String>,
+    fields: Vec<String>,
+}
+
+struct Attribute {
+    kind: String,
+    words: Vec<Regex>,
+    fields: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -27,25 +41,125 @@ struct IntentSpec {
     patterns: Vec<String>,
 }
 
-static INTENTS: LazyLock<Vec<(String, Vec<Regex>)>> = LazyLock::new(|| {
-    let f: File = toml::from_str(include_str!("knowledge/assistant.toml"))
-        .expect("assistant.toml is checked by a test");
-    f.intent
-        .into_iter()
-        .map(|i| {
-            (
-                i.name,
-                i.patterns
-                    .iter()
-                    .map(|p| {
-                        Regex::new(&format!("(?i){p}"))
-                            .expect("assistant.toml regexes are checked by a test")
-                    })
-                    .collect(),
-            )
+static FILE: LazyLock<File> = LazyLock::new(|| {
+    toml::from_str(include_str!("knowledge/assistant.toml"))
+        .expect("assistant.toml is checked by a test")
+});
+
+fn ci(p: &str) -> Regex {
+    Regex::new(&format!("(?i){p}")).expect("assistant.toml regexes are checked by a test")
+}
+
+static ATTRIBUTES: LazyLock<Vec<Attribute>> = LazyLock::new(|| {
+    FILE.attribute
+        .iter()
+        .map(|a| Attribute {
+            kind: a.kind.clone(),
+            words: a.words.iter().map(|w| ci(w)).collect(),
+            fields: a.fields.clone(),
         })
         .collect()
 });
+
+static INTENTS: LazyLock<Vec<(String, Vec<Regex>)>> = LazyLock::new(|| {
+    FILE.intent
+        .iter()
+        .map(|i| (i.name.clone(), i.patterns.iter().map(|p| ci(p)).collect()))
+        .collect()
+});
+
+/// The values of the fields of an alert's event (arrays give all their items).
+fn values_of(a: &super::detect::Alert, fields: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in fields {
+        match lookup(&a.event, f) {
+            Some(serde_json::Value::Array(xs)) => out.extend(xs.iter().filter_map(text)),
+            Some(v) => out.extend(text(v)),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Every value the attribute table knows in an alert.
+fn attribute_values(a: &super::detect::Alert) -> Vec<String> {
+    ATTRIBUTES
+        .iter()
+        .flat_map(|at| values_of(a, &at.fields))
+        .collect()
+}
+
+/// Answers "what is the <kind> of/involved in …": the alerts that name a value the text
+/// mentions, and the values of the asked kind they hold that the text does not mention,
+/// most shared first.
+fn attribute_answer(
+    ws: &Workspace<'_>,
+    question: &str,
+    context: &str,
+    cites: &mut Vec<Citation>,
+) -> Option<(String, Vec<String>)> {
+    let at = ATTRIBUTES
+        .iter()
+        .find(|a| a.words.iter().any(|w| w.is_match(question)))?;
+    let text_l = format!("{context} {question}").to_lowercase();
+    // Alerts that name values of the text, with how many distinct ones each names: the
+    // alerts closest to what the question is about come first.
+    let mut linked: Vec<(&super::detect::Alert, usize)> = Vec::new();
+    let mut named: BTreeSet<String> = BTreeSet::new();
+    for a in ws.alerts {
+        let hits: BTreeSet<String> = attribute_values(a)
+            .into_iter()
+            .map(|v| v.to_lowercase())
+            .filter(|v| v.len() >= 4 && text_l.contains(v.as_str()))
+            .collect();
+        if !hits.is_empty() {
+            let n = hits.len();
+            named.extend(hits);
+            linked.push((a, n));
+        }
+    }
+    // (best closeness of an alert holding it, alerts holding it, latest time, first alert)
+    type Count = (usize, usize, Option<i64>, String);
+    let mut counts: std::collections::BTreeMap<String, Count> = Default::default();
+    for (a, close) in &linked {
+        for v in values_of(a, &at.fields) {
+            if named.contains(&v.to_lowercase()) || v.is_empty() {
+                continue;
+            }
+            let e = counts.entry(v).or_insert((0, 0, None, a.id.clone()));
+            if *close > e.0 {
+                e.0 = *close;
+                e.3 = a.id.clone();
+            }
+            e.1 += 1;
+            e.2 = e.2.max(a.time_ms());
+        }
+    }
+    let mut ranked: Vec<(String, Count)> = counts.into_iter().collect();
+    ranked.sort_by(|x, y| {
+        y.1.0
+            .cmp(&x.1.0)
+            .then(y.1.1.cmp(&x.1.1))
+            .then(y.1.2.cmp(&x.1.2))
+            .then(x.0.cmp(&y.0))
+    });
+    let (best, (_, n, _, alert)) = ranked.first()?.clone();
+    if let Some(a) = ws.alert(&alert) {
+        cites.push(Citation {
+            kind: "alert".into(),
+            id: a.id.clone(),
+            detail: format!("{} {}", a.timestamp.clone().unwrap_or_default(), a.rule.title),
+        });
+    }
+    Some((
+        format!(
+            "{best} ({}: in {n} of the {} alerts that name what the question names)",
+            at.kind,
+            linked.len()
+        ),
+        ranked.into_iter().take(5).map(|(v, _)| v).collect(),
+    ))
+}
 
 /// A piece of evidence an answer cites.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -103,6 +217,16 @@ pub fn subjects(ws: &Workspace<'_>, q: &str) -> Vec<String> {
 
 /// Answers a question.
 pub fn ask(ws: &Workspace<'_>, question: &str) -> Result<Answer, StoreError> {
+    ask_in_context(ws, "", question)
+}
+
+/// Answers a question asked with some context (what is already known: values it names are
+/// subjects, never the answer).
+pub fn ask_in_context(
+    ws: &Workspace<'_>,
+    context: &str,
+    question: &str,
+) -> Result<Answer, StoreError> {
     let mut trace = Trace::default();
     let intent = INTENTS
         .iter()
@@ -254,6 +378,13 @@ pub fn ask(ws: &Workspace<'_>, question: &str) -> Result<Answer, StoreError> {
             }
             format!("users with {v}: {}", values.join(", "))
         }
+        ("attribute", _) => match attribute_answer(ws, question, context, &mut cites) {
+            Some((text, vals)) => {
+                values = vals;
+                text
+            }
+            None => "no alert names what the question names".into(),
+        },
         ("count_alerts", _) => {
             let n = match subj.first() {
                 Some(v) => alerts_of(v).len(),
@@ -287,5 +418,6 @@ mod tests {
     #[test]
     fn the_intents_compile() {
         assert!(super::INTENTS.len() >= 6);
+        assert!(super::ATTRIBUTES.iter().any(|a| a.kind == "ip"));
     }
 }
