@@ -43,13 +43,19 @@ fn rows(text: &str) -> Vec<Vec<String>> {
 }
 
 fn push(ev: &mut Map<String, Json>, field: &str, v: &Json) {
-    let Some(s) = v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string())) else {
+    let Some(s) = v
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| v.as_i64().map(|n| n.to_string()))
+    else {
         return;
     };
     if s.is_empty() {
         return;
     }
-    let slot = ev.entry(field.to_string()).or_insert_with(|| Json::Array(vec![]));
+    let slot = ev
+        .entry(field.to_string())
+        .or_insert_with(|| Json::Array(vec![]));
     if let Json::Array(xs) = slot
         && !xs.iter().any(|x| x.as_str() == Some(&s))
     {
@@ -67,7 +73,9 @@ fn walk(v: &Json, ev: &mut Map<String, Json>) {
                 let field = match (ty, k.as_str()) {
                     ("ip", "Address") => "related.ip",
                     ("account", "Name") => "user.name",
-                    ("account", "UserPrincipalName") | ("mailbox", "MailboxPrimaryAddress") | ("mailbox", "Upn") => "user.email",
+                    ("account", "UserPrincipalName")
+                    | ("mailbox", "MailboxPrimaryAddress")
+                    | ("mailbox", "Upn") => "user.email",
                     ("account", "AadUserId") | ("mailbox", "AadId") => "user.id",
                     ("account", "Sid") => "winlog.user.identifier",
                     ("host", "HostName") => "host.name",
@@ -81,7 +89,9 @@ fn walk(v: &Json, ev: &mut Map<String, Json>) {
                         _ => "file.hash.sha1",
                     },
                     ("mailMessage", "Recipient") => "email.to.address",
-                    ("mailMessage", "Sender") | ("mailMessage", "P1Sender") | ("mailMessage", "P2Sender") => "email.from.address",
+                    ("mailMessage", "Sender")
+                    | ("mailMessage", "P1Sender")
+                    | ("mailMessage", "P2Sender") => "email.from.address",
                     _ => {
                         walk(val, ev);
                         continue;
@@ -95,13 +105,26 @@ fn walk(v: &Json, ev: &mut Map<String, Json>) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "../shared/datasets/alerts/excytin-bench".into()));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "../shared/datasets/alerts/excytin-bench".into()),
+    );
     let table = rows(&std::fs::read_to_string(dir.join("extracted_alerts.csv"))?);
     let head = &table[0];
-    let col = |n: &str| head.iter().position(|h| h == n).ok_or_else(|| anyhow::anyhow!("no column {n}"));
+    let col = |n: &str| {
+        head.iter()
+            .position(|h| h == n)
+            .ok_or_else(|| anyhow::anyhow!("no column {n}"))
+    };
     let (c_time, c_name, c_sev, c_ents, c_id, c_tac, c_tech) = (
-        col("TimeGenerated")?, col("AlertName")?, col("AlertSeverity")?, col("Entities")?,
-        col("SystemAlertId")?, col("Tactics")?, col("Techniques")?,
+        col("TimeGenerated")?,
+        col("AlertName")?,
+        col("AlertSeverity")?,
+        col("Entities")?,
+        col("SystemAlertId")?,
+        col("Tactics")?,
+        col("Techniques")?,
     );
     let mut alerts = Vec::new();
     let mut bad = 0;
@@ -131,7 +154,11 @@ fn main() -> anyhow::Result<()> {
                 license: String::new(),
             },
             threat: Threat {
-                tactics: r[c_tac].split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect(),
+                tactics: r[c_tac]
+                    .split(',')
+                    .map(|s| s.trim().to_lowercase())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
                 techniques: serde_json::from_str::<Vec<String>>(&r[c_tech]).unwrap_or_default(),
             },
             logsource: "sentinel".into(),
@@ -140,7 +167,13 @@ fn main() -> anyhow::Result<()> {
         });
     }
     let iocs = IocList::default();
-    let ws = Workspace { alerts: &alerts, incidents: &[], dismissed: &[], events: Events::None, iocs: &iocs };
+    let ws = Workspace {
+        alerts: &alerts,
+        incidents: &[],
+        dismissed: &[],
+        events: Events::None,
+        iocs: &iocs,
+    };
     let values: std::collections::BTreeSet<String> = alerts
         .iter()
         .flat_map(|a| a.event.values())
@@ -149,19 +182,28 @@ fn main() -> anyhow::Result<()> {
         .filter_map(|v| v.as_str().map(|s| s.trim().to_lowercase()))
         .collect();
     let (mut total, mut answerable, mut top1, mut top5, mut attempted) = (0, 0, 0, 0, 0);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("questions_test"))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("questions_test"))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
     files.sort();
     for f in files {
         let qs: Vec<Json> = serde_json::from_str(&std::fs::read_to_string(&f)?)?;
         for q in qs {
             total += 1;
-            let want = q["answer"].as_str().map(str::to_string).unwrap_or_else(|| q["answer"].to_string());
+            let want = q["answer"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| q["answer"].to_string());
             let want = want.trim().to_lowercase();
             if !values.contains(&want) {
                 continue;
             }
             answerable += 1;
-            let a = assistant::ask_in_context(&ws, q["context"].as_str().unwrap_or(""), q["question"].as_str().unwrap_or(""))?;
+            let a = assistant::ask_in_context(
+                &ws,
+                q["context"].as_str().unwrap_or(""),
+                q["question"].as_str().unwrap_or(""),
+            )?;
             if a.intent == "attribute" && !a.values.is_empty() {
                 attempted += 1;
             } else if std::env::var_os("EXCYTIN_DEBUG").is_some() {
@@ -176,9 +218,18 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
-    println!("{} alerts ({bad} rows or entity lists unreadable)", alerts.len());
-    println!("{total} questions, {answerable} answerable from the alert data ({:.0}%)", 100.0 * answerable as f64 / total.max(1) as f64);
-    println!("answered {attempted}; accuracy on the answerable: top-1 {top1}/{answerable} = {:.2}, top-5 {top5}/{answerable} = {:.2}",
-        top1 as f64 / answerable.max(1) as f64, top5 as f64 / answerable.max(1) as f64);
+    println!(
+        "{} alerts ({bad} rows or entity lists unreadable)",
+        alerts.len()
+    );
+    println!(
+        "{total} questions, {answerable} answerable from the alert data ({:.0}%)",
+        100.0 * answerable as f64 / total.max(1) as f64
+    );
+    println!(
+        "answered {attempted}; accuracy on the answerable: top-1 {top1}/{answerable} = {:.2}, top-5 {top5}/{answerable} = {:.2}",
+        top1 as f64 / answerable.max(1) as f64,
+        top5 as f64 / answerable.max(1) as f64
+    );
     Ok(())
 }

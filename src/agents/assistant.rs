@@ -148,7 +148,11 @@ fn attribute_answer(
         cites.push(Citation {
             kind: "alert".into(),
             id: a.id.clone(),
-            detail: format!("{} {}", a.timestamp.clone().unwrap_or_default(), a.rule.title),
+            detail: format!(
+                "{} {}",
+                a.timestamp.clone().unwrap_or_default(),
+                a.rule.title
+            ),
         });
     }
     Some((

@@ -327,7 +327,13 @@ fn responses_need_a_recorded_approval() {
     ]);
     let ans: Json = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(ans["values"][0], "confirmed_attack");
-    let o = soc(&["ask", "which user account ran commands on shop-web-02?", "--db", d, "--json"]);
+    let o = soc(&[
+        "ask",
+        "which user account ran commands on shop-web-02?",
+        "--db",
+        d,
+        "--json",
+    ]);
     let ans: Json = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(ans["intent"], "attribute");
     assert_eq!(ans["values"][0], "www-data", "{ans:#}");
