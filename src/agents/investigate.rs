@@ -29,6 +29,7 @@ struct KnowledgeFile {
     entry_tactics: Vec<String>,
     schedulers: Vec<String>,
     service_accounts: Vec<String>,
+    system_binaries: Vec<String>,
     infer: Vec<InferSpec>,
 }
 
@@ -67,6 +68,7 @@ struct Knowledge {
     file: KnowledgeFile,
     schedulers: Vec<Regex>,
     service_accounts: Vec<Regex>,
+    system_binaries: Vec<Regex>,
     infer: Vec<InferRule>,
 }
 
@@ -80,6 +82,7 @@ static KNOWLEDGE: LazyLock<Knowledge> = LazyLock::new(|| {
     Knowledge {
         schedulers: file.schedulers.iter().map(|r| ci(r)).collect(),
         service_accounts: file.service_accounts.iter().map(|r| ci(r)).collect(),
+        system_binaries: file.system_binaries.iter().map(|r| ci(r)).collect(),
         infer: file
             .infer
             .iter()
@@ -1199,6 +1202,7 @@ fn iocs(ents: &[EntityRef], alerts: &[&Alert], hits: &[Ioc], v: Verdict) -> Vec<
                 }
             }
             "domain" => "domain",
+            "file_hash" if is_system_binary_hash(&e.value, alerts) => continue,
             "file_hash" => super::tools::guess_kind(&e.value),
             "file" => "file",
             _ => continue,
@@ -1266,6 +1270,36 @@ fn iocs(ents: &[EntityRef], alerts: &[&Alert], hits: &[Ioc], v: Verdict) -> Vec<
         }
     }
     out
+}
+
+/// Whether a hash is only ever the hash of a process started from a system directory.
+fn is_system_binary_hash(hash: &str, alerts: &[&Alert]) -> bool {
+    let mut seen = false;
+    for a in alerts {
+        let get = |f: &str| lookup(&a.event, f).and_then(text);
+        let as_process = [
+            "process.hash.sha256",
+            "process.hash.sha1",
+            "process.hash.md5",
+        ]
+        .iter()
+        .any(|f| get(f).is_some_and(|h| h.eq_ignore_ascii_case(hash)));
+        let as_file = ["file.hash.sha256", "file.hash.sha1", "file.hash.md5"]
+            .iter()
+            .any(|f| get(f).is_some_and(|h| h.eq_ignore_ascii_case(hash)));
+        if as_file {
+            return false;
+        }
+        if as_process {
+            let system = get("process.executable")
+                .is_some_and(|p| KNOWLEDGE.system_binaries.iter().any(|r| r.is_match(&p)));
+            if !system {
+                return false;
+            }
+            seen = true;
+        }
+    }
+    seen
 }
 
 /// Entity node id.
