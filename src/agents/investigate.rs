@@ -1415,6 +1415,7 @@ fn attack_path(sorted: &[&Alert]) -> Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_knowledge_file_parses_and_names_known_techniques() {
@@ -1453,6 +1454,109 @@ mod tests {
                 ]
                 .contains(&w.as_str()),
                 "unknown signal {w}"
+            );
+        }
+    }
+
+    fn alert(id: &str, rule: &str, level: &str, tags: &[&str], t: &str, ev: Json) -> Alert {
+        let tags: Vec<String> = tags.iter().map(|s| s.to_string()).collect();
+        Alert {
+            id: id.into(),
+            timestamp: Some(t.into()),
+            rule: crate::agents::detect::RuleMeta {
+                id: rule.into(),
+                title: format!("rule {rule}"),
+                level: level.into(),
+                status: String::new(),
+                author: "someone".into(),
+                tags: tags.clone(),
+                source: String::new(),
+                license: String::new(),
+            },
+            threat: crate::agents::detect::Threat::from_tags(&tags),
+            logsource: "linux/process_creation".into(),
+            related: vec![],
+            event: ev.as_object().unwrap().clone(),
+        }
+    }
+
+    fn verdicts(alerts: &[Alert]) -> Vec<(Verdict, Vec<String>)> {
+        let c = correlate::correlate(alerts, &correlate::Options::default());
+        let iocs = crate::agents::tools::IocList::default();
+        let ws = Workspace {
+            alerts,
+            incidents: &c.incidents,
+            dismissed: &c.dismissed,
+            events: crate::agents::tools::Events::None,
+            iocs: &iocs,
+        };
+        c.incidents
+            .iter()
+            .map(|i| {
+                let inv = investigate(&ws, i).unwrap();
+                (inv.verdict, inv.decided_by)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_uncorroborated_alert_is_insufficient_information() {
+        let a = vec![alert(
+            "a1",
+            "r1",
+            "medium",
+            &["attack.discovery", "attack.t1082"],
+            "2024-05-01T10:00:00Z",
+            json!({"host.name": "h1", "user.name": "carol", "process.executable": "/usr/bin/uname",
+                   "process.parent.executable": "/bin/bash"}),
+        )];
+        let v = verdicts(&a);
+        assert_eq!(v[0].0, Verdict::InsufficientInformation, "{v:?}");
+    }
+
+    #[test]
+    fn a_chain_of_tactics_from_outside_is_a_confirmed_attack() {
+        let a = vec![
+            alert(
+                "a1",
+                "r1",
+                "high",
+                &["attack.execution", "attack.t1059.004"],
+                "2024-05-01T10:00:00Z",
+                json!({"host.name": "h1", "process.entity_id": "p1", "process.executable": "/bin/sh",
+                       "process.parent.executable": "/usr/sbin/nginx"}),
+            ),
+            alert(
+                "a2",
+                "r2",
+                "high",
+                &["attack.command-and-control", "attack.t1105"],
+                "2024-05-01T10:01:00Z",
+                json!({"host.name": "h1", "process.entity_id": "p2", "process.parent.entity_id": "p1",
+                       "process.executable": "/usr/bin/curl", "destination.ip": "203.0.113.10"}),
+            ),
+        ];
+        let v = verdicts(&a);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].0, Verdict::ConfirmedAttack, "{v:?}");
+        assert!(v[0].1.contains(&"tactic_progression".to_string()));
+    }
+
+    #[test]
+    fn a_job_recurring_from_the_scheduler_is_a_suspected_false_positive() {
+        let a: Vec<Alert> = (0..3)
+            .map(|d| {
+                alert(&format!("n{d}"), "r9", "medium", &["attack.exfiltration", "attack.t1567"],
+                    &format!("2024-05-0{}T03:00:00Z", d + 1),
+                    json!({"host.name": "db", "user.name": "backup", "process.executable": "/usr/bin/rsync",
+                           "process.parent.executable": "/usr/sbin/cron"}))
+            })
+            .collect();
+        for (v, by) in verdicts(&a) {
+            assert_eq!(v, Verdict::SuspectedFalsePositive, "{by:?}");
+            assert!(
+                by.contains(&"recurring".to_string())
+                    && by.contains(&"scheduler_parent".to_string())
             );
         }
     }
