@@ -213,8 +213,31 @@ def benign_cron():
     w("benign-backup-job/host/edr.ndjson", [json.dumps(e) for e in edr])
 
 
+# 6. SSH password guessing from the internet against a bastion, then a successful login with a
+# guessed password (ATT&CK T1110.001 then T1078), among normal key-based logins.
+def ssh_bruteforce():
+    t0 = datetime(2024, 3, 4, 2, 10, 0, tzinfo=timezone.utc)
+    lines = []
+
+    def sys(t, msg, pid):
+        return f"{t.strftime('%b')} {t.day:>2} {t.strftime('%H:%M:%S')} bastion sshd[{pid}]: {msg}"
+    for i in range(8):
+        t = t0 - timedelta(hours=i + 1)
+        lines.append((t, sys(t, f"Accepted publickey for deploy from 10.0.2.2 port {50000 + i} ssh2: RSA SHA256:Jc0nnpQ1", 3000 + i)))
+    users = ["root", "admin", "ubuntu", "admin", "root", "test", "admin", "oracle"]
+    for i in range(60):
+        t = t0 + timedelta(seconds=4 * i)
+        u = users[i % len(users)]
+        lines.append((t, sys(t, f"Failed password for {u} from 203.0.113.45 port {40000 + i} ssh2", 4000 + i)))
+    t = t0 + timedelta(seconds=250)
+    lines.append((t, sys(t, "Accepted password for admin from 203.0.113.45 port 41000 ssh2", 4100)))
+    lines.sort()
+    w("ssh-brute-force/auth.log", [l for _, l in lines])
+
+
 linux_webshell()
 windows_phishing()
 cloudtrail()
 port_scan()
 benign_cron()
+ssh_bruteforce()

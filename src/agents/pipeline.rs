@@ -55,6 +55,7 @@ pub fn detect_events(detector: &Detector, events: &[Map<String, Json>]) -> Vec<A
     let tb = traceback::traceback(&alerts, events);
     alerts.extend(tb);
     alerts.extend(super::behaviour::scans(events));
+    alerts.extend(super::behaviour::brute_force(events));
     alerts
 }
 
