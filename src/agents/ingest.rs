@@ -130,7 +130,16 @@ impl Package {
             if let Some(evs) = self.run(&mut runner, l) {
                 let n = evs
                     .iter()
-                    .map(|e| e.keys().filter(|k| !baseline.contains(k.as_str())).count())
+                    // Schema fields only (dotted ECS names): a generic key=value split
+                    // that keeps vendor keys as they are says little about the product.
+                    .map(|e| {
+                        e.keys()
+                            .filter(|k| {
+                                !baseline.contains(k.as_str())
+                                    && (k.contains('.') || k.starts_with('@'))
+                            })
+                            .count()
+                    })
                     .max()
                     .unwrap_or(0);
                 if n >= 3 {
@@ -347,6 +356,26 @@ pub fn normalize_text(text: &str, packages: &[Package]) -> (Vec<Map<String, Json
         let windows = records.iter().any(super::winlog::is_windows_event);
         let (out, failed) = normalize_records(records);
         let failed = failed + errors.len();
+        // Product JSON that is not ECS yet (no `@timestamp`: CloudTrail, EVE…) goes through
+        // the package that recognizes it, when one does.
+        if !windows && !out.iter().any(|e| e.contains_key("@timestamp")) {
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            if let Some(p) = best_package(packages, &lines) {
+                let mut events = Vec::with_capacity(lines.len());
+                let mut failed = 0;
+                let mut runner = spl::Runner::new(&p.plan);
+                for l in &lines {
+                    match p.run(&mut runner, l) {
+                        Some(evs) => events.extend(evs),
+                        None => {
+                            failed += 1;
+                            events.push(original(l));
+                        }
+                    }
+                }
+                return (events, format!("package:{}", p.name), failed);
+            }
+        }
         let how = if windows {
             "windows-event-json"
         } else {
@@ -362,12 +391,7 @@ pub fn normalize_text(text: &str, packages: &[Package]) -> (Vec<Map<String, Json
         }
     }
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let sample: Vec<&str> = lines.iter().take(50).copied().collect();
-    let best = packages
-        .iter()
-        .map(|p| (p, p.score(&sample)))
-        .filter(|(_, (share, _))| *share >= 0.5)
-        .max_by(|a, b| (a.1).partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+    let best = best_package(packages, &lines).map(|p| (p, ()));
     let mut out = Vec::with_capacity(lines.len());
     let mut failed = 0;
     match best {
@@ -389,6 +413,17 @@ pub fn normalize_text(text: &str, packages: &[Package]) -> (Vec<Map<String, Json
             (out, "unrecognized".into(), 0)
         }
     }
+}
+
+/// The package that recognizes the first lines best (at least half of them).
+fn best_package<'p>(packages: &'p [Package], lines: &[&str]) -> Option<&'p Package> {
+    let sample: Vec<&str> = lines.iter().take(50).copied().collect();
+    packages
+        .iter()
+        .map(|p| (p, p.score(&sample)))
+        .filter(|(_, (share, _))| *share >= 0.5)
+        .max_by(|a, b| (a.1).partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
+        .map(|(p, _)| p)
 }
 
 fn original(line: &str) -> Map<String, Json> {

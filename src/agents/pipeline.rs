@@ -41,6 +41,8 @@ pub struct Analysis {
     pub alerts: Vec<Alert>,
     pub correlation: Correlation,
     pub skipped_rules: Vec<Skipped>,
+    /// The normalized events, for the agents that investigate the incidents.
+    pub events: Vec<Map<String, Json>>,
 }
 
 /// Runs the detection over events (Sigma rules, then the traceback over the same events).
@@ -52,6 +54,8 @@ pub fn detect_events(detector: &Detector, events: &[Map<String, Json>]) -> Vec<A
         .collect();
     let tb = traceback::traceback(&alerts, events);
     alerts.extend(tb);
+    alerts.extend(super::behaviour::scans(events));
+    alerts.extend(super::behaviour::brute_force(events));
     alerts
 }
 
@@ -167,5 +171,6 @@ pub fn analyze(
         alerts,
         correlation,
         skipped_rules: detector.skipped().to_vec(),
+        events,
     })
 }

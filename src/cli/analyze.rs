@@ -1,5 +1,5 @@
 //! `soc ingest`, `soc detect`, `soc correlate` and `soc analyze`: the agent pipeline on the
-//! command line.
+//! command line (`soc analyze` also investigates each incident: `cli::investigate`).
 //!
 //! Thin glue over `agents::{ingest, detect, correlate, pipeline}` and `store`. Exit codes:
 //! 0 clean, 1 some records could not be normalized, 2 fatal (unreadable input or rules,
@@ -108,6 +108,9 @@ pub struct AnalyzeArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Local IOC list files for the investigations (`value[,kind[,reputation[,source]]]` lines).
+    #[arg(long = "ioc", value_name = "FILE")]
+    pub ioc: Vec<PathBuf>,
 }
 
 fn detector(args: &SigmaArgs) -> anyhow::Result<Detector> {
@@ -362,8 +365,20 @@ pub fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     let alerts_path = args.out.join("alerts.ndjson");
     write_alerts(&mut *open_output(Some(&alerts_path))?, &a.alerts)?;
     let inc_path = args.out.join("incidents.json");
+    let iocs = crate::agents::tools::IocList::load(&args.ioc)?;
+    let investigated = super::investigate::analyze_incidents(
+        &args.out,
+        &a.alerts,
+        &a.correlation.incidents,
+        &a.correlation.dismissed,
+        &a.events,
+        &iocs,
+        store.as_mut(),
+    )?;
+    let mut doc = incidents_doc(&a.correlation);
+    doc["incidents"] = investigated;
     let mut out = open_output(Some(&inc_path))?;
-    serde_json::to_writer_pretty(&mut out, &incidents_doc(&a.correlation))?;
+    serde_json::to_writer_pretty(&mut out, &doc)?;
     out.write_all(b"\n")?;
     out.flush()?;
     if args.json {
@@ -392,7 +407,12 @@ pub fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
             a.summary.rules_loaded,
             a.summary.rules_skipped
         );
-        eprintln!("wrote {} and {}", alerts_path.display(), inc_path.display());
+        eprintln!(
+            "wrote {}, {} and {}",
+            alerts_path.display(),
+            inc_path.display(),
+            args.out.join("reports").display()
+        );
     }
     Ok(if a.summary.failed > 0 { 1 } else { 0 })
 }

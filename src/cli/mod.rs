@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 pub mod analyze;
 pub mod eval;
+pub mod investigate;
 pub mod learn;
 pub mod llm;
 pub mod normalize;
@@ -44,6 +45,16 @@ pub enum Command {
     Correlate(analyze::CorrelateArgs),
     /// The whole chain: normalize inputs, detect, correlate; writes alerts.ndjson and incidents.json.
     Analyze(analyze::AnalyzeArgs),
+    /// Investigate a stored incident: verdict, techniques, root cause, timeline, recommendations.
+    Investigate(investigate::InvestigateArgs),
+    /// What the store knows about an IP, hash, domain, host, user, process or cloud identity.
+    Entity(investigate::EntityArgs),
+    /// List an incident's response actions; approve (and run), reject or re-run one.
+    Respond(investigate::RespondArgs),
+    /// Write an incident's report (Markdown, HTML, SVG attack path; --json: STIX 2.1 IOCs).
+    Report(investigate::ReportArgs),
+    /// Ask a question about incidents, alerts and entities in the store.
+    Ask(investigate::AskArgs),
     /// Learn key → field knowledge from labeled datasets (writes knowledge/learned.json).
     Learn(learn::LearnArgs),
 }
@@ -67,6 +78,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Correlate(args) => analyze::run_correlate(args),
         Command::Analyze(args) => analyze::run_analyze(args),
         Command::Learn(args) => learn::run(args),
+        Command::Investigate(args) => investigate::run_investigate(args),
+        Command::Entity(args) => investigate::run_entity(args),
+        Command::Respond(args) => investigate::run_respond(args),
+        Command::Report(args) => investigate::run_report(args),
+        Command::Ask(args) => investigate::run_ask(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -15,10 +15,14 @@ use serde_json::{Map, Value as Json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod response;
+pub use response::{ActionRecord, ApprovalRecord, RunRecord};
+
 /// The migrations, in order; migration *i* brings the schema to version *i + 1*.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_entity_time_indexes.sql"),
+    include_str!("migrations/004_response.sql"),
 ];
 
 /// The database file name inside the data directory.
@@ -641,6 +645,12 @@ pub fn lookup<'a>(obj: &'a Map<String, Json>, name: &str) -> Option<&'a Json> {
     None
 }
 
+/// The value of one indexed column (`host`, `source_ip`, …) as the store would index it.
+pub fn indexed_value(obj: &Map<String, Json>, column: &str) -> Option<String> {
+    let (_, keys) = COLUMNS.iter().find(|(c, _)| *c == column)?;
+    first_text(obj, keys)
+}
+
 fn first_text(obj: &Map<String, Json>, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| match lookup(obj, k)? {
         Json::String(s) if !s.is_empty() => Some(s.clone()),
@@ -718,7 +728,7 @@ mod tests {
             .unwrap();
         }
         let s = Store::open(dir.path()).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
         assert_eq!(s.count_events().unwrap(), 1);
         let idx: i64 = s
             .conn

@@ -21,6 +21,7 @@ mod normalize;
 mod props;
 mod roundtrip;
 mod rules;
+mod scenarios;
 mod sls_statements;
 mod spl_cases;
 mod unparsed;

@@ -32,7 +32,10 @@ fn the_rule_library_passes() {
         .filter(|e| e.as_ref().unwrap().path().join("rule.spl").exists())
         .count();
     assert!(packages >= 13, "{packages} packages");
-    assert!(out.contains(&format!("{packages} passed, 0 failed")), "{out}");
+    assert!(
+        out.contains(&format!("{packages} passed, 0 failed")),
+        "{out}"
+    );
 }
 
 #[test]

@@ -77,10 +77,14 @@ fn web_server_hint(a: &Alert) -> Option<(String, Option<String>)> {
     let e = &a.event;
     if let Some(parent) = text(e, "process.parent.executable") {
         let base = basename(parent).to_ascii_lowercase();
-        if c.web_servers
-            .iter()
-            .any(|w| base == *w || base.starts_with(&format!("{w}.")))
-        {
+        if c.web_servers.iter().any(|w| {
+            // `php-fpm8.2`, `httpd.worker`: a version or variant suffix.
+            base.strip_prefix(w.as_str()).is_some_and(|rest| {
+                rest.is_empty()
+                    || rest.starts_with('.')
+                    || rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+            })
+        }) {
             return Some((
                 format!(
                     "{} was started by the web server {parent}",
