@@ -24,3 +24,4 @@ mod rules;
 mod sls_statements;
 mod spl_cases;
 mod unparsed;
+mod workloads;
