@@ -15,6 +15,7 @@ use crate::spl::plan::{
     Stage, like_to_regex,
 };
 use crate::spl::text;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -118,6 +119,8 @@ pub struct Runner<'p> {
     locations: Vec<(usize, regex::CaptureLocations)>,
     /// The parse stages of the event being run (see [`Runner::parse_outcome`]).
     parse: ParseOutcome,
+    /// Scratch marks per field for `project`/`project-away` (no allocation per event).
+    marks: Vec<bool>,
     pub stats: RunStats,
 }
 
@@ -137,6 +140,7 @@ impl<'p> Runner<'p> {
             names: HashMap::new(),
             locations: Vec::new(),
             parse: ParseOutcome::default(),
+            marks: Vec::new(),
             stats: RunStats::default(),
         }
     }
@@ -379,33 +383,71 @@ impl<'p> Runner<'p> {
                 Ok(Fate::Keep)
             }
             Stage::Project { keep, renames } => {
-                let old = std::mem::take(event).into_fields();
-                let mut fields: Vec<(Name, Value)> = Vec::with_capacity(keep.len() + renames.len());
+                let old = std::mem::take(event);
+                let taken = &mut self.marks;
+                taken.clear();
+                taken.resize(old.len(), false);
+                let mut fields = Event::with_capacity(keep.len() + renames.len());
+                let mut take = |i: usize, fields: &mut Event| {
+                    if !taken[i] {
+                        taken[i] = true;
+                        let (n, v) = old.field_at(i);
+                        fields.push(n.clone(), v.clone());
+                    }
+                };
                 for p in keep {
-                    for (n, v) in &old {
-                        if p.matches(n) && !fields.iter().any(|(f, _)| f == n) {
-                            fields.push((n.clone(), v.clone()));
+                    match p {
+                        // Names are unique in an event: an exact pattern is one lookup.
+                        FieldPattern::Exact(n) => {
+                            if let Some(i) = old.position(n) {
+                                take(i, &mut fields);
+                            }
+                        }
+                        FieldPattern::Wildcard(_) => {
+                            for i in 0..old.len() {
+                                if p.matches(old.field_at(i).0) {
+                                    take(i, &mut fields);
+                                }
+                            }
                         }
                     }
                 }
                 for (output, input) in renames {
-                    if let Some((_, v)) = old.iter().find(|(n, _)| n == input) {
-                        fields.retain(|(n, _)| n != output);
-                        fields.push((output.clone(), v.clone()));
+                    if let Some(i) = old.position(input) {
+                        fields.remove(output);
+                        fields.push(output.clone(), old.value_at(i).clone());
                     }
                 }
-                for (n, v) in old {
-                    if self.plan.is_time_field(&n) && !fields.iter().any(|(f, _)| *f == n) {
-                        fields.push((n, v));
+                for (n, v) in old.into_fields() {
+                    if self.plan.is_time_field(&n) && !fields.contains(&n) {
+                        fields.push(n, v);
                     }
                 }
-                *event = Event::from_fields(fields);
+                *event = fields;
                 Ok(Fate::Keep)
             }
             Stage::ProjectAway(patterns) => {
                 let plan = self.plan;
-                event
-                    .retain(|n, _| plan.is_time_field(n) || !patterns.iter().any(|p| p.matches(n)));
+                let drop = &mut self.marks;
+                drop.clear();
+                drop.resize(event.len(), false);
+                for p in patterns {
+                    match p {
+                        FieldPattern::Exact(n) => {
+                            if let Some(i) = event.position(n) {
+                                drop[i] = true;
+                            }
+                        }
+                        FieldPattern::Wildcard(_) => {
+                            for (i, (n, _)) in event.fields().enumerate() {
+                                if p.matches(n) {
+                                    drop[i] = true;
+                                }
+                            }
+                        }
+                    }
+                }
+                event.retain_indexed(|i, n, _| !drop[i] || plan.is_time_field(n));
                 Ok(Fate::Keep)
             }
             Stage::ProjectRename(renames) => {
@@ -882,6 +924,16 @@ impl<'p> Runner<'p> {
         }
     }
 
+    /// Evaluates `e`, borrowing constants and fields instead of cloning them (a clone of a
+    /// shared text is an atomic write on a reference count other threads also touch).
+    fn eval_ref<'a>(&mut self, e: &'a CExpr, ev: &'a Event) -> Result<Cow<'a, Value>, EvalError> {
+        match e {
+            CExpr::Const(v) => Ok(Cow::Borrowed(v)),
+            CExpr::Field(n) => Ok(ev.get(n).map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
+            _ => self.eval(e, ev).map(Cow::Owned),
+        }
+    }
+
     fn eval(&mut self, e: &CExpr, ev: &Event) -> Eval {
         self.steps += 1;
         if self.steps > self.plan.options.eval_budget {
@@ -931,7 +983,7 @@ impl<'p> Runner<'p> {
                 }
             }
             CExpr::Cmp(op, a, b, span) => {
-                let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
+                let (x, y) = (self.eval_ref(a, ev)?, self.eval_ref(b, ev)?);
                 let ord = self.compare(&x, &y, *span)?;
                 match ord {
                     None => Value::Null,
@@ -1059,7 +1111,7 @@ impl<'p> Runner<'p> {
                 Value::Bool(matched != *negated)
             }
             CExpr::IsNull { expr, negated } => {
-                Value::Bool(self.eval(expr, ev)?.is_null() != *negated)
+                Value::Bool(self.eval_ref(expr, ev)?.is_null() != *negated)
             }
             CExpr::IsDistinct {
                 left,
@@ -1196,19 +1248,31 @@ impl<'p> Runner<'p> {
     }
 
     fn call(&mut self, call: &Call, ev: &Event) -> Eval {
-        let mut args = Vec::with_capacity(call.args.len());
-        for a in &call.args {
+        // Up to four arguments live on the stack: no allocation per call.
+        const SMALL: usize = 4;
+        let n = call.args.len();
+        let mut small: [Value; SMALL] = [Value::Null, Value::Null, Value::Null, Value::Null];
+        let mut large = Vec::new();
+        if n > SMALL {
+            large.reserve(n);
+        }
+        for (i, a) in call.args.iter().enumerate() {
             let v = self.eval(a, ev)?;
             if v.is_null() && call.function.null_propagating {
                 return Ok(Value::Null);
             }
-            args.push(v);
+            if n <= SMALL {
+                small[i] = v;
+            } else {
+                large.push(v);
+            }
         }
+        let args: &[Value] = if n <= SMALL { &small[..n] } else { &large };
         let mut env = CallEnv {
             runner: self,
             event: ev,
         };
-        (call.function.eval)(&args, &call.prepared, &mut env)
+        (call.function.eval)(args, &call.prepared, &mut env)
             .map_err(|err| EvalError::from_fn(err, call.span, &call.arg_spans))
     }
 }
