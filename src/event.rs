@@ -548,6 +548,7 @@ impl Event {
                 Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
                 Value::Null => out.push_str("null"),
                 Value::Timestamp(t) => write_json_timestamp(out, *t),
+                Value::Json(j) => write_json_value(out, j),
                 other => out.push_str(&other.to_json().to_string()),
             }
         }
@@ -594,8 +595,55 @@ fn next_escape(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Writes a JSON value as compact JSON, byte for byte as `serde_json::to_string` does, without
+/// cloning it or going through a formatter for strings.
+pub fn write_json_value(out: &mut String, j: &Json) {
+    match j {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => {
+                let _ = write!(out, "{i}");
+            }
+            (None, Some(u)) => {
+                let _ = write!(out, "{u}");
+            }
+            _ => out.push_str(&j.to_string()),
+        },
+        Json::String(s) => write_json_str_as(out, s, true),
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_value(out, item);
+            }
+            out.push(']');
+        }
+        Json::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_str_as(out, k, true);
+                out.push(':');
+                write_json_value(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
+
 /// Writes `s` as a JSON string literal. Runs without escapes are copied whole.
 pub fn write_json_str(out: &mut String, s: &str) {
+    write_json_str_as(out, s, false);
+}
+
+/// `serde_style`: backspace and form feed as `\\b` and `\\f`, as serde_json writes them
+/// (else as `\\u0008`/`\\u000c`, as this module always has for field values).
+fn write_json_str_as(out: &mut String, s: &str, serde_style: bool) {
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
@@ -610,6 +658,8 @@ pub fn write_json_str(out: &mut String, s: &str) {
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             b'\t' => out.push_str("\\t"),
+            0x08 if serde_style => out.push_str("\\b"),
+            0x0c if serde_style => out.push_str("\\f"),
             b => {
                 let _ = write!(out, "\\u{:04x}", b);
             }
@@ -800,6 +850,34 @@ mod tests {
             let mut slow = String::new();
             write_json_str(&mut slow, &t.to_rfc3339());
             proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    fn json_strategy() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            any::<i64>().prop_map(Json::from),
+            any::<u64>().prop_map(Json::from),
+            any::<f64>().prop_map(Json::from),
+            "(?s)(?:[\\x00-\\x1f\"\\\\]|[ -~]|[\\u{80}-\\u{10ffff}]){0,12}".prop_map(Json::String),
+        ];
+        leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),
+                proptest::collection::vec(("[a-z\"\\\\\\x08]{0,4}", inner), 0..5)
+                    .prop_map(|kv| Json::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn json_values_are_written_as_serde_json_writes_them(j in json_strategy()) {
+            let mut fast = String::new();
+            write_json_value(&mut fast, &j);
+            proptest::prop_assert_eq!(fast, j.to_string());
         }
     }
 

@@ -14,7 +14,7 @@ use crate::spl::plan::{
     AggFunc, CExpr, Call, Dataset, FieldPattern, From, KvDelims, KvSplit, LikePattern, Mode, Plan,
     Stage, like_to_regex,
 };
-use crate::spl::text;
+use crate::spl::{rawjson, text};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -114,13 +114,15 @@ pub struct Runner<'p> {
     locals: Vec<Value>,
     steps: u64,
     now: Timestamp,
-    names: HashMap<Box<str>, Name>,
+    names: foldhash::HashMap<Box<str>, Name>,
     /// Reusable capture slots per `parse-regexp` regex (keyed by its address in the plan).
     locations: Vec<(usize, regex::CaptureLocations)>,
     /// The parse stages of the event being run (see [`Runner::parse_outcome`]).
     parse: ParseOutcome,
     /// Scratch marks per field for `project`/`project-away` (no allocation per event).
     marks: Vec<bool>,
+    /// Scratch key fingerprints for `parse-json`.
+    json_keys: Vec<u64>,
     pub stats: RunStats,
 }
 
@@ -137,10 +139,11 @@ impl<'p> Runner<'p> {
             locals: Vec::new(),
             steps: 0,
             now: Timestamp::utc(nanos),
-            names: HashMap::new(),
+            names: foldhash::HashMap::default(),
             locations: Vec::new(),
             parse: ParseOutcome::default(),
             marks: Vec::new(),
+            json_keys: Vec::new(),
             stats: RunStats::default(),
         }
     }
@@ -588,6 +591,22 @@ impl<'p> Runner<'p> {
                 mode,
             } => {
                 self.parse.tried += 1;
+                if path.is_none()
+                    && let Some(Value::Str(subject)) = event.get(field)
+                {
+                    // Fast path: the object's top level read without building a tree.
+                    let subject = subject.clone();
+                    self.parse_json_text(&subject, prefix, *mode, event);
+                    return Ok(Fate::Keep);
+                }
+                if path.is_none()
+                    && let Some(Value::Str(subject)) = event.get(field)
+                {
+                    // Fast path: the object's top level read without building a tree.
+                    let subject = subject.clone();
+                    self.parse_json_text(&subject, prefix, *mode, event);
+                    return Ok(Fate::Keep);
+                }
                 let Some(json) = event.get(field).and_then(as_json) else {
                     return Ok(Fate::Keep);
                 };
@@ -751,6 +770,57 @@ impl<'p> Runner<'p> {
                 ),
                 span: Span::default(),
             }),
+        }
+    }
+
+    /// `parse-json` of a text field (no `-path`): the same fields as parsing the object into
+    /// a tree and taking its members (a duplicate key keeps its first position and its last
+    /// value; `null` values are skipped), but strings without escapes become slices of the
+    /// input and no map is built.
+    fn parse_json_text(&mut self, subject: &Text, prefix: &str, mode: Mode, event: &mut Event) {
+        let Some(mut members) = rawjson::members(subject) else {
+            return;
+        };
+        self.parse.matched += 1;
+        let keys = &mut self.json_keys;
+        keys.clear();
+        let mut i = 0;
+        while i < members.len() {
+            let k = crate::event::name_key(&members[i].0);
+            match (0..i).find(|&j| keys[j] == k && members[j].0 == members[i].0) {
+                Some(j) => {
+                    let (_, v) = members.remove(i);
+                    members[j].1 = v;
+                }
+                None => {
+                    keys.push(k);
+                    i += 1;
+                }
+            }
+        }
+        for (k, raw) in members {
+            let text = raw.get();
+            if text == "null" || self.plan.is_time_field(&k) {
+                continue;
+            }
+            let name = if prefix.is_empty() {
+                self.name(&k)
+            } else {
+                self.name(&format!("{prefix}{k}"))
+            };
+            if mode == Mode::Preserve && event.contains(&name) {
+                continue;
+            }
+            let value = match rawjson::plain_str(raw) {
+                Some(s) => Value::Str(subject.sub(s)),
+                None => match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(serde_json::Value::String(s)) => Value::string(s),
+                    Ok(other) => Value::json(other),
+                    // Already validated by `members`; nothing else can happen.
+                    Err(_) => continue,
+                },
+            };
+            event.set(&name, value);
         }
     }
 
