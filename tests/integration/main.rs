@@ -9,6 +9,7 @@ mod common;
 mod detect;
 mod docs;
 mod eval;
+mod fastpaths;
 mod functions;
 mod generalize;
 mod infer;
