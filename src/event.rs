@@ -315,10 +315,43 @@ pub type Name = Arc<str>;
 /// Each field also carries a fingerprint of its name (`keys`, same order): a lookup scans
 /// those integers and compares text only where a fingerprint matches, so a miss (the usual
 /// case when a stage adds a field) costs no string comparison.
-#[derive(Debug, Clone, Default)]
+///
+/// While an event has at most `INDEXED` fields, `index` maps fingerprints to positions
+/// (open addressing, linear probing): a lookup is a probe or two, a miss included.
+#[derive(Clone)]
 pub struct Event {
     fields: Vec<(Name, Value)>,
     keys: Vec<u64>,
+    /// Slot (high bits of the fingerprint) -> position + 1; 0 = empty. Valid when `indexed`.
+    index: [u8; SLOTS],
+    indexed: bool,
+}
+
+/// Slots of the per-event index (a power of two) and the most fields it indexes (so that a
+/// probe always meets an empty slot).
+const SLOTS: usize = 64;
+const INDEXED: usize = 40;
+
+impl Default for Event {
+    fn default() -> Self {
+        Event {
+            fields: Vec::new(),
+            keys: Vec::new(),
+            index: [0; SLOTS],
+            indexed: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event").field("fields", &self.fields).finish()
+    }
+}
+
+#[inline]
+fn slot_of(key: u64) -> usize {
+    (key >> 58) as usize & (SLOTS - 1)
 }
 
 impl PartialEq for Event {
@@ -355,7 +388,28 @@ impl Event {
         Event {
             fields: Vec::with_capacity(n),
             keys: Vec::with_capacity(n),
+            ..Event::default()
         }
+    }
+
+    /// Rebuilds the index after fields moved (remove, retain, rename).
+    fn reindex(&mut self) {
+        self.index = [0; SLOTS];
+        self.indexed = self.keys.len() <= INDEXED;
+        if self.indexed {
+            for i in 0..self.keys.len() {
+                self.index_insert(i);
+            }
+        }
+    }
+
+    #[inline]
+    fn index_insert(&mut self, i: usize) {
+        let mut slot = slot_of(self.keys[i]);
+        while self.index[slot] != 0 {
+            slot = (slot + 1) & (SLOTS - 1);
+        }
+        self.index[slot] = (i + 1) as u8;
     }
 
     /// The event for one raw line: `{"content": line}`.
@@ -379,14 +433,27 @@ impl Event {
     #[inline]
     pub fn position(&self, name: &str) -> Option<usize> {
         let key = name_key(name);
-        self.keys.iter().enumerate().find_map(|(i, &k)| {
-            if k != key {
-                return None;
-            }
+        let same = |i: usize| {
             let n = &self.fields[i].0;
-            (std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || **n == *name)
-                .then_some(i)
-        })
+            std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || **n == *name
+        };
+        if self.indexed {
+            let mut slot = slot_of(key);
+            loop {
+                let p = self.index[slot] as usize;
+                if p == 0 {
+                    return None;
+                }
+                if self.keys[p - 1] == key && same(p - 1) {
+                    return Some(p - 1);
+                }
+                slot = (slot + 1) & (SLOTS - 1);
+            }
+        }
+        self.keys
+            .iter()
+            .enumerate()
+            .find_map(|(i, &k)| (k == key && same(i)).then_some(i))
     }
 
     /// Appends a field the caller knows is absent (no lookup).
@@ -395,6 +462,13 @@ impl Event {
         debug_assert!(self.position(&name).is_none(), "duplicate field {name}");
         self.keys.push(name_key(&name));
         self.fields.push((name, value));
+        if self.indexed {
+            if self.keys.len() > INDEXED {
+                self.indexed = false;
+            } else {
+                self.index_insert(self.keys.len() - 1);
+            }
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -443,7 +517,9 @@ impl Event {
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         self.position(name).map(|i| {
             self.keys.remove(i);
-            self.fields.remove(i).1
+            let v = self.fields.remove(i).1;
+            self.reindex();
+            v
         })
     }
 
@@ -456,11 +532,13 @@ impl Event {
                     self.fields[j].1 = v;
                     self.fields.remove(i);
                     self.keys.remove(i);
+                    self.reindex();
                 }
                 return;
             }
             self.fields[i].0 = to.clone();
             self.keys[i] = name_key(to);
+            self.reindex();
         }
     }
 
@@ -484,6 +562,9 @@ impl Event {
             k
         });
         keys.truncate(w);
+        if w != i {
+            self.reindex();
+        }
     }
 
     pub fn fields(&self) -> impl Iterator<Item = (&Name, &Value)> {
@@ -504,7 +585,13 @@ impl Event {
 
     pub fn from_fields(fields: Vec<(Name, Value)>) -> Self {
         let keys = fields.iter().map(|(n, _)| name_key(n)).collect();
-        Event { fields, keys }
+        let mut e = Event {
+            fields,
+            keys,
+            ..Event::default()
+        };
+        e.reindex();
+        e
     }
 
     /// The event as a JSON object (typed values, or all text when `text_values`).
@@ -879,6 +966,31 @@ mod tests {
             write_json_value(&mut fast, &j);
             proptest::prop_assert_eq!(fast, j.to_string());
         }
+    }
+
+    #[test]
+    fn lookups_work_with_and_without_the_index() {
+        let names: Vec<Name> = (0..60).map(|i| Name::from(format!("field.{i}"))).collect();
+        let mut e = Event::new();
+        for (i, n) in names.iter().enumerate() {
+            e.set(n, Value::Int(i as i64));
+            // Every field so far is found, whether the index holds them or not.
+            for (j, m) in names[..=i].iter().enumerate() {
+                assert_eq!(e.position(&m.to_string()), Some(j));
+            }
+            assert_eq!(e.position("field.x"), None);
+        }
+        e.retain_indexed(|i, _, _| i % 3 == 0);
+        assert_eq!(e.len(), 20);
+        for (j, n) in names.iter().step_by(3).enumerate() {
+            assert_eq!(e.position(n), Some(j));
+        }
+        assert_eq!(e.position(&names[1]), None);
+        e.remove(&names[0]);
+        e.rename(&names[3], &Name::from("renamed"));
+        assert_eq!(e.position("renamed"), Some(0));
+        assert_eq!(e.position(&names[3]), None);
+        assert_eq!(e.position(&names[57]), Some(18));
     }
 
     #[test]

@@ -123,8 +123,15 @@ pub struct Runner<'p> {
     marks: Vec<bool>,
     /// Scratch key fingerprints for `parse-json`.
     json_keys: Vec<u64>,
+    /// Scratch values of a multi-assignment `extend`.
+    values: Vec<Value>,
+    /// The most fields an event has had so far (capped): new events get room for as many.
+    width: usize,
     pub stats: RunStats,
 }
+
+/// New events get room for at most this many fields up front.
+const MAX_WIDTH: usize = 128;
 
 /// At most this many distinct run-time field names are cached per runner.
 const NAME_CACHE: usize = 4096;
@@ -144,6 +151,8 @@ impl<'p> Runner<'p> {
             parse: ParseOutcome::default(),
             marks: Vec::new(),
             json_keys: Vec::new(),
+            values: Vec::new(),
+            width: 4,
             stats: RunStats::default(),
         }
     }
@@ -160,7 +169,9 @@ impl<'p> Runner<'p> {
 
     /// The event for a raw line: `{"content": line}`.
     pub fn line_event(&self, line: Text) -> Event {
-        Event::from_line(&self.plan.content, line)
+        let mut e = Event::with_capacity(self.width);
+        e.push(self.plan.content.clone(), Value::Str(line));
+        e
     }
 
     fn name(&mut self, s: &str) -> Name {
@@ -330,7 +341,7 @@ impl<'p> Runner<'p> {
         for (i, (stage, span)) in stages.iter().enumerate() {
             self.steps = 0;
             match self.stage(stage, &mut event) {
-                Ok(Fate::Keep) => {}
+                Ok(Fate::Keep) => self.width = self.width.max(event.len().min(MAX_WIDTH)),
                 Ok(Fate::Drop) => return Ok(()),
                 Ok(Fate::Expand(rows)) => {
                     for row in rows {
@@ -375,13 +386,15 @@ impl<'p> Runner<'p> {
                     let v = self.eval(expr, event)?;
                     event.set(name, v);
                 } else {
-                    let mut values = Vec::with_capacity(assigns.len());
+                    let mut values = std::mem::take(&mut self.values);
+                    values.clear();
                     for (_, expr) in assigns {
                         values.push(self.eval(expr, event)?);
                     }
-                    for ((name, _), v) in assigns.iter().zip(values) {
+                    for ((name, _), v) in assigns.iter().zip(values.drain(..)) {
                         event.set(name, v);
                     }
+                    self.values = values;
                 }
                 Ok(Fate::Keep)
             }
@@ -1039,7 +1052,7 @@ impl<'p> Runner<'p> {
                 let decides = matches!(e, CExpr::Or(_));
                 let mut unknown = false;
                 for item in items {
-                    let v = self.eval(item, ev)?;
+                    let v = self.eval_ref(item, ev)?;
                     match self.truth(&v, Span::default())? {
                         Some(b) if b == decides => return Ok(Value::Bool(decides)),
                         Some(_) => {}
@@ -1202,7 +1215,7 @@ impl<'p> Runner<'p> {
                     None => None,
                 };
                 for (when, then) in whens {
-                    let w = self.eval(when, ev)?;
+                    let w = self.eval_ref(when, ev)?;
                     let hit = match &subject {
                         Some(s) => self.compare(s, &w, *span)? == Some(Ordering::Equal),
                         None => self.truth(&w, *span)? == Some(true),
@@ -1241,7 +1254,7 @@ impl<'p> Runner<'p> {
                 then,
                 otherwise,
             } => {
-                let c = self.eval(cond, ev)?;
+                let c = self.eval_ref(cond, ev)?;
                 if self.truth(&c, Span::default())? == Some(true) {
                     self.eval(then, ev)?
                 } else {
