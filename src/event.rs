@@ -345,7 +345,9 @@ impl Default for Event {
 
 impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Event").field("fields", &self.fields).finish()
+        f.debug_struct("Event")
+            .field("fields", &self.fields)
+            .finish()
     }
 }
 
@@ -805,9 +807,9 @@ pub fn write_json_timestamp(out: &mut String, t: Timestamp) {
     if frac != 0 {
         buf[n] = b'.';
         n += 1;
-        if frac % 1_000_000 == 0 {
+        if frac.is_multiple_of(1_000_000) {
             put(frac / 1_000_000, 3, &mut buf, &mut n);
-        } else if frac % 1_000 == 0 {
+        } else if frac.is_multiple_of(1_000) {
             put(frac / 1_000, 6, &mut buf, &mut n);
         } else {
             put(frac, 9, &mut buf, &mut n);
@@ -976,7 +978,7 @@ mod tests {
             e.set(n, Value::Int(i as i64));
             // Every field so far is found, whether the index holds them or not.
             for (j, m) in names[..=i].iter().enumerate() {
-                assert_eq!(e.position(&m.to_string()), Some(j));
+                assert_eq!(e.position(&m.chars().collect::<String>()), Some(j));
             }
             assert_eq!(e.position("field.x"), None);
         }
@@ -995,18 +997,29 @@ mod tests {
 
     #[test]
     fn key_lookups_find_names_that_share_a_fingerprint_prefix() {
-        let names: Vec<Name> = ["a", "aws.cloudtrail.user_identity.arn", "aws.cloudtrail.user_identity.type",
-            "aws.cloudtrail.X.user_identity.arn", "", "event.kind", "event.kinD"]
-            .iter()
-            .map(|n| Name::from(*n))
-            .collect();
+        let names: Vec<Name> = [
+            "a",
+            "aws.cloudtrail.user_identity.arn",
+            "aws.cloudtrail.user_identity.type",
+            "aws.cloudtrail.X.user_identity.arn",
+            "",
+            "event.kind",
+            "event.kinD",
+        ]
+        .iter()
+        .map(|n| Name::from(*n))
+        .collect();
         let mut e = Event::new();
         for (i, n) in names.iter().enumerate() {
             e.set(n, Value::Int(i as i64));
         }
         for (i, n) in names.iter().enumerate() {
             // Lookups by a copy of the text (another allocation) find the same field.
-            assert_eq!(e.get(&n.to_string()), Some(&Value::Int(i as i64)), "{n}");
+            assert_eq!(
+                e.get(&n.chars().collect::<String>()),
+                Some(&Value::Int(i as i64)),
+                "{n}"
+            );
         }
         e.retain_indexed(|i, _, _| i % 2 == 0);
         assert_eq!(e.len(), 4);

@@ -63,7 +63,10 @@ impl<'de> Deserialize<'de> for Members<'de> {
                 }
                 Ok(Members(out))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Members<'de>, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                _: A,
+            ) -> Result<Members<'de>, A::Error> {
                 Err(A::Error::custom("not an object"))
             }
         }

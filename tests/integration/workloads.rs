@@ -56,7 +56,11 @@ fn check(kind: &str) {
         .map(|l| runner.line_event(Text::new(l)))
         .collect();
     let result = runner.run_batch(events);
-    assert!(result.failures.is_empty(), "{kind}: failures {:?}", result.failures);
+    assert!(
+        result.failures.is_empty(),
+        "{kind}: failures {:?}",
+        result.failures
+    );
     let mut got = Vec::new();
     for o in &result.outputs {
         let mut line = String::new();
