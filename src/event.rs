@@ -374,9 +374,12 @@ pub fn name_key(name: &str) -> u64 {
             u64::from_le_bytes(b[n - 8..].try_into().unwrap_or_default()),
         )
     } else {
-        let mut buf = [0u8; 8];
-        buf[..n].copy_from_slice(b);
-        (u64::from_le_bytes(buf), 0)
+        // Byte by byte: a variable-length copy would be a call to memcpy.
+        let mut head = 0u64;
+        for (i, &c) in b.iter().enumerate() {
+            head |= u64::from(c) << (8 * i);
+        }
+        (head, 0)
     };
     (head ^ tail.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n as u64
 }
