@@ -100,7 +100,40 @@ fn bench_run(c: &mut Criterion, name: &str, rule: &str, lines: &[String]) {
     g.finish();
 }
 
+const REGEXP_ONEPASS: &str = r#"* | parse-regexp content, '^([^ ]+) [^ ]+ ([^ ]+) \[([^\]]+)\] "([^ "]+) ([^ "]+) ([^ "]+)" (\d{3}) (\d+|-)' as ip, user, t, method, url, proto, status, bytes | project-away content"#;
+const REGEXP_SLOW: &str = r#"* | parse-regexp content, '(\S+) \S+ (\S+) \[(.+)\] "(\S+) (\S+) (\S+)" (\d{3}) (\d+|-)' as ip, user, t, method, url, proto, status, bytes | project-away content"#;
+const CSV_RULE: &str = r#"* | parse-csv content as a, b, c, d, e, f, g, h, i, j, k, l | extend n = cast(d as BIGINT) | project-away content"#;
+const DATETIME_RULE: &str = r#"* | parse-regexp content, '\[([^\]]+)\]' as t | extend "@timestamp" = parse_datetime(t, 'dd/MMM/yyyy:HH:mm:ss Z'), d = date_parse(substr(t, 1, 11), '%d/%b/%Y') | project-away content, t"#;
+
+fn csv_lines(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                r#"2024-10-10T13:55:{:02}Z,10.0.{}.{},{},"GET /a,b",host{},"quoted ""x""",{},{},tcp,eth{},allow,end"#,
+                i % 60, i % 256, i % 200, 1024 + i % 60000, i % 9, i * 3, i % 7, i % 4
+            )
+        })
+        .collect()
+}
+
+/// A reference workload of the VRL comparison: its rule and its sample lines, repeated.
+fn workload(kind: &str, n: usize) -> (String, Vec<String>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/workloads");
+    let rule = std::fs::read_to_string(format!("{dir}/{kind}.spl")).unwrap();
+    let sample = std::fs::read_to_string(format!("{dir}/{kind}.sample.log")).unwrap();
+    let lines: Vec<String> = sample.lines().map(str::to_string).collect();
+    (rule, lines.iter().cycle().take(n).cloned().collect())
+}
+
 fn benches(c: &mut Criterion) {
+    bench_run(c, "regexp one-pass", REGEXP_ONEPASS, &nginx_lines(10_000));
+    bench_run(c, "regexp backtracking", REGEXP_SLOW, &nginx_lines(10_000));
+    bench_run(c, "csv 12 fields", CSV_RULE, &csv_lines(10_000));
+    bench_run(c, "datetime", DATETIME_RULE, &nginx_lines(10_000));
+    for kind in ["nginx", "sshd", "json"] {
+        let (rule, lines) = workload(kind, 10_000);
+        bench_run(c, &format!("workload {kind}"), &rule, &lines);
+    }
     c.bench_function("plan/parse+plan 10-stage rule", |b| {
         b.iter(|| spl::compile(black_box(TEN_STAGES)).unwrap())
     });

@@ -129,6 +129,7 @@ pub mod codes {
     pub const SEARCH_IGNORED: &str = "W102";
     pub const TIME_FIELD_OUTPUT: &str = "W103";
     pub const DUPLICATE_RENAME_TARGET: &str = "W104";
+    pub const SLOW_PATTERN: &str = "W105";
     pub const COERCION: &str = "W300";
     pub const LOW_COVERAGE: &str = "W400";
     pub const UNKNOWN_MODEL_FIELD: &str = "W410";
@@ -150,6 +151,14 @@ impl Diagnostic {
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// A note: nothing is wrong, but something could be better (e.g. faster).
+    pub fn note(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
             ..Diagnostic::error(code, message)
         }
     }

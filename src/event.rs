@@ -311,55 +311,184 @@ pub type Name = Arc<str>;
 
 /// One event: an ordered list of named fields. Field order is insertion order; overwriting
 /// a field keeps its position.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Each field also carries a fingerprint of its name (`keys`, same order): a lookup scans
+/// those integers and compares text only where a fingerprint matches, so a miss (the usual
+/// case when a stage adds a field) costs no string comparison.
+///
+/// While an event has at most `INDEXED` fields, `index` maps fingerprints to positions
+/// (open addressing, linear probing): a lookup is a probe or two, a miss included.
+#[derive(Clone)]
 pub struct Event {
     fields: Vec<(Name, Value)>,
+    keys: Vec<u64>,
+    /// Slot (high bits of the fingerprint) -> position + 1; 0 = empty. Valid when `indexed`.
+    index: [u8; SLOTS],
+    indexed: bool,
+}
+
+/// Slots of the per-event index (a power of two) and the most fields it indexes (so that a
+/// probe always meets an empty slot).
+const SLOTS: usize = 64;
+const INDEXED: usize = 40;
+
+impl Default for Event {
+    fn default() -> Self {
+        Event {
+            fields: Vec::new(),
+            keys: Vec::new(),
+            index: [0; SLOTS],
+            indexed: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("fields", &self.fields)
+            .finish()
+    }
+}
+
+#[inline]
+fn slot_of(key: u64) -> usize {
+    (key >> 58) as usize & (SLOTS - 1)
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+    }
+}
+
+/// The fingerprint of a field name: its length with its first and last 8 bytes. Equal names
+/// have equal fingerprints; different names rarely do (then the text decides).
+#[inline]
+pub fn name_key(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let n = b.len();
+    let (head, tail) = if n >= 8 {
+        (
+            u64::from_le_bytes(b[..8].try_into().unwrap_or_default()),
+            u64::from_le_bytes(b[n - 8..].try_into().unwrap_or_default()),
+        )
+    } else {
+        // Byte by byte: a variable-length copy would be a call to memcpy.
+        let mut head = 0u64;
+        for (i, &c) in b.iter().enumerate() {
+            head |= u64::from(c) << (8 * i);
+        }
+        (head, 0)
+    };
+    (head ^ tail.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n as u64
 }
 
 impl Event {
     pub fn new() -> Self {
-        Event { fields: Vec::new() }
+        Event::default()
     }
 
     pub fn with_capacity(n: usize) -> Self {
         Event {
             fields: Vec::with_capacity(n),
+            keys: Vec::with_capacity(n),
+            ..Event::default()
         }
+    }
+
+    /// Rebuilds the index after fields moved (remove, retain, rename).
+    fn reindex(&mut self) {
+        self.index = [0; SLOTS];
+        self.indexed = self.keys.len() <= INDEXED;
+        if self.indexed {
+            for i in 0..self.keys.len() {
+                self.index_insert(i);
+            }
+        }
+    }
+
+    #[inline]
+    fn index_insert(&mut self, i: usize) {
+        let mut slot = slot_of(self.keys[i]);
+        while self.index[slot] != 0 {
+            slot = (slot + 1) & (SLOTS - 1);
+        }
+        self.index[slot] = (i + 1) as u8;
     }
 
     /// The event for one raw line: `{"content": line}`.
     pub fn from_line(content_name: &Name, line: Text) -> Self {
-        Event {
-            fields: vec![(content_name.clone(), Value::Str(line))],
-        }
+        let mut e = Event::with_capacity(16);
+        e.push(content_name.clone(), Value::Str(line));
+        e
     }
 
     /// An event from a JSON object: keys become fields (strings as VARCHAR, nested objects
     /// and arrays as JSON values).
     pub fn from_json_object(obj: serde_json::Map<String, Json>) -> Self {
-        Event {
-            fields: obj
-                .into_iter()
+        Event::from_fields(
+            obj.into_iter()
                 .map(|(k, v)| (Name::from(k), Value::from_json(v)))
                 .collect(),
-        }
+        )
     }
 
-    fn position(&self, name: &str) -> Option<usize> {
-        // Names interned by a plan are usually the very same allocation: compare addresses
-        // first, and text only when no address matches.
-        self.fields
+    /// The index of the field `name`, if present.
+    #[inline]
+    pub fn position(&self, name: &str) -> Option<usize> {
+        let key = name_key(name);
+        let same = |i: usize| {
+            let n = &self.fields[i].0;
+            std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || **n == *name
+        };
+        if self.indexed {
+            let mut slot = slot_of(key);
+            loop {
+                let p = self.index[slot] as usize;
+                if p == 0 {
+                    return None;
+                }
+                if self.keys[p - 1] == key && same(p - 1) {
+                    return Some(p - 1);
+                }
+                slot = (slot + 1) & (SLOTS - 1);
+            }
+        }
+        self.keys
             .iter()
-            .position(|(n, _)| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len())
-            .or_else(|| {
-                self.fields
-                    .iter()
-                    .position(|(n, _)| n.len() == name.len() && **n == *name)
-            })
+            .enumerate()
+            .find_map(|(i, &k)| (k == key && same(i)).then_some(i))
+    }
+
+    /// Appends a field the caller knows is absent (no lookup).
+    #[inline]
+    pub fn push(&mut self, name: Name, value: Value) {
+        debug_assert!(self.position(&name).is_none(), "duplicate field {name}");
+        self.keys.push(name_key(&name));
+        self.fields.push((name, value));
+        if self.indexed {
+            if self.keys.len() > INDEXED {
+                self.indexed = false;
+            } else {
+                self.index_insert(self.keys.len() - 1);
+            }
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.position(name).map(|i| &self.fields[i].1)
+    }
+
+    /// The field at `index` (from [`Event::position`]).
+    pub fn field_at(&self, index: usize) -> (&Name, &Value) {
+        let (n, v) = &self.fields[index];
+        (n, v)
+    }
+
+    /// The value of the field at `index` (from [`Event::position`]).
+    pub fn value_at(&self, index: usize) -> &Value {
+        &self.fields[index].1
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -374,7 +503,7 @@ impl Event {
         }
         match self.position(name) {
             Some(i) => self.fields[i].1 = value,
-            None => self.fields.push((name.clone(), value)),
+            None => self.push(name.clone(), value),
         }
     }
 
@@ -386,12 +515,17 @@ impl Event {
             }
             Some(i) => self.fields[i].1 = value,
             None if value.is_null() => {}
-            None => self.fields.push((Name::from(name), value)),
+            None => self.push(Name::from(name), value),
         }
     }
 
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        self.position(name).map(|i| self.fields.remove(i).1)
+        self.position(name).map(|i| {
+            self.keys.remove(i);
+            let v = self.fields.remove(i).1;
+            self.reindex();
+            v
+        })
     }
 
     /// Renames a field in place; no-op when `from` is absent. An existing `to` is replaced.
@@ -402,15 +536,40 @@ impl Event {
                     let v = self.fields[i].1.clone();
                     self.fields[j].1 = v;
                     self.fields.remove(i);
+                    self.keys.remove(i);
+                    self.reindex();
                 }
                 return;
             }
             self.fields[i].0 = to.clone();
+            self.keys[i] = name_key(to);
+            self.reindex();
         }
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &Value) -> bool) {
-        self.fields.retain(|(n, v)| keep(n, v));
+        self.retain_indexed(|_, n, v| keep(n, v));
+    }
+
+    /// Keeps the fields for which `keep(index, name, value)` holds; `index` is the field's
+    /// position before the call.
+    pub fn retain_indexed(&mut self, mut keep: impl FnMut(usize, &str, &Value) -> bool) {
+        let mut i = 0;
+        let keys = &mut self.keys;
+        let mut w = 0;
+        self.fields.retain(|(n, v)| {
+            let k = keep(i, n, v);
+            if k {
+                keys[w] = keys[i];
+                w += 1;
+            }
+            i += 1;
+            k
+        });
+        keys.truncate(w);
+        if w != i {
+            self.reindex();
+        }
     }
 
     pub fn fields(&self) -> impl Iterator<Item = (&Name, &Value)> {
@@ -430,7 +589,14 @@ impl Event {
     }
 
     pub fn from_fields(fields: Vec<(Name, Value)>) -> Self {
-        Event { fields }
+        let keys = fields.iter().map(|(n, _)| name_key(n)).collect();
+        let mut e = Event {
+            fields,
+            keys,
+            ..Event::default()
+        };
+        e.reindex();
+        e
     }
 
     /// The event as a JSON object (typed values, or all text when `text_values`).
@@ -473,7 +639,8 @@ impl Event {
                 }
                 Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
                 Value::Null => out.push_str("null"),
-                Value::Timestamp(t) => write_json_str(out, &t.to_rfc3339()),
+                Value::Timestamp(t) => write_json_timestamp(out, *t),
+                Value::Json(j) => write_json_value(out, j),
                 other => out.push_str(&other.to_json().to_string()),
             }
         }
@@ -494,28 +661,193 @@ const ESCAPE: [bool; 256] = {
     t
 };
 
+/// The index of the first byte at or after `i` that needs escaping in a JSON string (or
+/// `b.len()`). Eight bytes at a time (SWAR): a byte below 0x20, `"` or `\\` sets the high bit of
+/// its lane; the lowest flagged lane is always a true hit.
+#[inline]
+fn next_escape(b: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let control = x.wrapping_sub(0x20 * LO) & !x;
+        let q = x ^ (b'"' as u64 * LO);
+        let quote = q.wrapping_sub(LO) & !q;
+        let bs = x ^ (b'\\' as u64 * LO);
+        let backslash = bs.wrapping_sub(LO) & !bs;
+        let m = (control | quote | backslash) & HI;
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !ESCAPE[b[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// Writes a JSON value as compact JSON, byte for byte as `serde_json::to_string` does, without
+/// cloning it or going through a formatter for strings.
+pub fn write_json_value(out: &mut String, j: &Json) {
+    match j {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => {
+                let _ = write!(out, "{i}");
+            }
+            (None, Some(u)) => {
+                let _ = write!(out, "{u}");
+            }
+            _ => out.push_str(&j.to_string()),
+        },
+        Json::String(s) => write_json_str_as(out, s, true),
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_value(out, item);
+            }
+            out.push(']');
+        }
+        Json::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_str_as(out, k, true);
+                out.push(':');
+                write_json_value(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
+
 /// Writes `s` as a JSON string literal. Runs without escapes are copied whole.
 pub fn write_json_str(out: &mut String, s: &str) {
+    write_json_str_as(out, s, false);
+}
+
+/// `serde_style`: backspace and form feed as `\\b` and `\\f`, as serde_json writes them
+/// (else as `\\u0008`/`\\u000c`, as this module always has for field values).
+fn write_json_str_as(out: &mut String, s: &str, serde_style: bool) {
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    while let Some(off) = bytes[start..].iter().position(|&b| ESCAPE[b as usize]) {
-        let i = start + off;
+    loop {
+        let i = next_escape(bytes, start);
         out.push_str(&s[start..i]);
-        match bytes[i] {
+        let Some(&b) = bytes.get(i) else { break };
+        match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             b'\t' => out.push_str("\\t"),
+            0x08 if serde_style => out.push_str("\\b"),
+            0x0c if serde_style => out.push_str("\\f"),
             b => {
                 let _ = write!(out, "\\u{:04x}", b);
             }
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Writes a timestamp as a quoted RFC 3339 string, exactly as [`Timestamp::to_rfc3339`] does,
+/// without going through chrono's formatter for years 0000-9999.
+pub fn write_json_timestamp(out: &mut String, t: Timestamp) {
+    let offset = t.offset_secs();
+    let local = t.nanos.checked_add(offset as i64 * 1_000_000_000);
+    let Some(local) = local.filter(|_| offset % 60 == 0) else {
+        write_json_str(out, &t.to_rfc3339());
+        return;
+    };
+    let secs = local.div_euclid(1_000_000_000);
+    let frac = local.rem_euclid(1_000_000_000) as u32;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u32;
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        write_json_str(out, &t.to_rfc3339());
+        return;
+    }
+    let mut buf = [0u8; 40];
+    let mut n = 0;
+    let put = |v: u32, width: usize, buf: &mut [u8; 40], n: &mut usize| {
+        let mut v = v;
+        for k in (0..width).rev() {
+            buf[*n + k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        *n += width;
+    };
+    buf[n] = b'"';
+    n += 1;
+    put(y as u32, 4, &mut buf, &mut n);
+    buf[n] = b'-';
+    n += 1;
+    put(m, 2, &mut buf, &mut n);
+    buf[n] = b'-';
+    n += 1;
+    put(d, 2, &mut buf, &mut n);
+    buf[n] = b'T';
+    n += 1;
+    put(sod / 3600, 2, &mut buf, &mut n);
+    buf[n] = b':';
+    n += 1;
+    put(sod / 60 % 60, 2, &mut buf, &mut n);
+    buf[n] = b':';
+    n += 1;
+    put(sod % 60, 2, &mut buf, &mut n);
+    if frac != 0 {
+        buf[n] = b'.';
+        n += 1;
+        if frac.is_multiple_of(1_000_000) {
+            put(frac / 1_000_000, 3, &mut buf, &mut n);
+        } else if frac.is_multiple_of(1_000) {
+            put(frac / 1_000, 6, &mut buf, &mut n);
+        } else {
+            put(frac, 9, &mut buf, &mut n);
+        }
+    }
+    if offset == 0 {
+        buf[n] = b'Z';
+        n += 1;
+    } else {
+        buf[n] = if offset < 0 { b'-' } else { b'+' };
+        n += 1;
+        let a = offset.unsigned_abs();
+        put(a / 3600, 2, &mut buf, &mut n);
+        buf[n] = b':';
+        n += 1;
+        put(a / 60 % 60, 2, &mut buf, &mut n);
+    }
+    buf[n] = b'"';
+    n += 1;
+    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 #[cfg(test)]
@@ -556,6 +888,148 @@ mod tests {
         let mut out = String::new();
         write_json_str(&mut out, "a\"b\\c\nd\u{1}é");
         assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    /// The escaping before the SWAR scan: one byte at a time through the table.
+    fn write_json_str_bytewise(out: &mut String, s: &str) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn swar_escaping_equals_bytewise_escaping(s in "(?s)(?:[\\x00-\\x1f\"\\\\]|[ -~]|[\\u{80}-\\u{10ffff}]){0,64}") {
+            let (mut fast, mut slow) = (String::new(), String::new());
+            write_json_str(&mut fast, &s);
+            write_json_str_bytewise(&mut slow, &s);
+            proptest::prop_assert_eq!(&fast, &slow);
+            let back: String = serde_json::from_str(&fast).unwrap();
+            proptest::prop_assert_eq!(back, s);
+        }
+
+        #[test]
+        fn fast_timestamp_text_equals_chrono(nanos in (i64::MIN / 2)..(i64::MAX / 2),
+                                             frac in 0usize..4, zone in 0usize..4, offset_min in -900i32..900) {
+            // Whole seconds, milliseconds, microseconds and nanoseconds all occur.
+            let nanos = match frac {
+                0 => nanos - nanos.rem_euclid(1_000_000_000),
+                1 => nanos - nanos.rem_euclid(1_000_000),
+                2 => nanos - nanos.rem_euclid(1_000),
+                _ => nanos,
+            };
+            let zone = match zone {
+                0 => Zone::Utc,
+                1 => Zone::Offset(offset_min * 60),
+                2 => Zone::Offset(offset_min * 60 + 7),
+                _ => Zone::Named(chrono_tz::Tz::America__New_York),
+            };
+            let t = Timestamp { nanos, zone };
+            let mut fast = String::new();
+            write_json_timestamp(&mut fast, t);
+            let mut slow = String::new();
+            write_json_str(&mut slow, &t.to_rfc3339());
+            proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    fn json_strategy() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            any::<i64>().prop_map(Json::from),
+            any::<u64>().prop_map(Json::from),
+            any::<f64>().prop_map(Json::from),
+            "(?s)(?:[\\x00-\\x1f\"\\\\]|[ -~]|[\\u{80}-\\u{10ffff}]){0,12}".prop_map(Json::String),
+        ];
+        leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),
+                proptest::collection::vec(("[a-z\"\\\\\\x08]{0,4}", inner), 0..5)
+                    .prop_map(|kv| Json::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn json_values_are_written_as_serde_json_writes_them(j in json_strategy()) {
+            let mut fast = String::new();
+            write_json_value(&mut fast, &j);
+            proptest::prop_assert_eq!(fast, j.to_string());
+        }
+    }
+
+    #[test]
+    fn lookups_work_with_and_without_the_index() {
+        let names: Vec<Name> = (0..60).map(|i| Name::from(format!("field.{i}"))).collect();
+        let mut e = Event::new();
+        for (i, n) in names.iter().enumerate() {
+            e.set(n, Value::Int(i as i64));
+            // Every field so far is found, whether the index holds them or not.
+            for (j, m) in names[..=i].iter().enumerate() {
+                assert_eq!(e.position(&m.chars().collect::<String>()), Some(j));
+            }
+            assert_eq!(e.position("field.x"), None);
+        }
+        e.retain_indexed(|i, _, _| i % 3 == 0);
+        assert_eq!(e.len(), 20);
+        for (j, n) in names.iter().step_by(3).enumerate() {
+            assert_eq!(e.position(n), Some(j));
+        }
+        assert_eq!(e.position(&names[1]), None);
+        e.remove(&names[0]);
+        e.rename(&names[3], &Name::from("renamed"));
+        assert_eq!(e.position("renamed"), Some(0));
+        assert_eq!(e.position(&names[3]), None);
+        assert_eq!(e.position(&names[57]), Some(18));
+    }
+
+    #[test]
+    fn key_lookups_find_names_that_share_a_fingerprint_prefix() {
+        let names: Vec<Name> = [
+            "a",
+            "aws.cloudtrail.user_identity.arn",
+            "aws.cloudtrail.user_identity.type",
+            "aws.cloudtrail.X.user_identity.arn",
+            "",
+            "event.kind",
+            "event.kinD",
+        ]
+        .iter()
+        .map(|n| Name::from(*n))
+        .collect();
+        let mut e = Event::new();
+        for (i, n) in names.iter().enumerate() {
+            e.set(n, Value::Int(i as i64));
+        }
+        for (i, n) in names.iter().enumerate() {
+            // Lookups by a copy of the text (another allocation) find the same field.
+            assert_eq!(
+                e.get(&n.chars().collect::<String>()),
+                Some(&Value::Int(i as i64)),
+                "{n}"
+            );
+        }
+        e.retain_indexed(|i, _, _| i % 2 == 0);
+        assert_eq!(e.len(), 4);
+        assert!(e.get("a").is_some() && e.get("event.kind").is_none());
+        e.rename("event.kinD", &Name::from("b"));
+        assert_eq!(e.get("b"), Some(&Value::Int(6)));
+        assert_eq!(e.position("event.kinD"), None);
     }
 
     #[test]

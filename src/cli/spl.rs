@@ -92,7 +92,7 @@ pub fn run(cmd: SplCommand) -> Result<u8> {
             };
             match spl::compile_with(&src, &options) {
                 Ok(plan) => {
-                    for w in &plan.warnings {
+                    for w in plan.warnings.iter().chain(&plan.notes) {
                         eprint!("{}", render_text(w, &src, &origin));
                     }
                     if deny_warnings && !plan.warnings.is_empty() {

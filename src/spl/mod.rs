@@ -17,6 +17,7 @@ pub mod ops;
 pub mod parse;
 pub mod plan;
 pub mod print;
+pub mod rawjson;
 pub mod run;
 pub mod text;
 

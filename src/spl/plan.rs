@@ -346,6 +346,10 @@ pub struct Plan {
     pub content: Name,
     /// Non-fatal findings (e.g. SLS-compat warnings).
     pub warnings: Vec<Diagnostic>,
+    /// Performance notes (not warnings: the rule is right, only slower than it could be),
+    /// e.g. a `parse-regexp` pattern that forces the slow capture path. `soc spl check`
+    /// prints them.
+    pub notes: Vec<Diagnostic>,
 }
 
 impl Plan {
@@ -363,6 +367,29 @@ impl Plan {
 
     pub(crate) fn is_time_field(&self, name: &str) -> bool {
         TIME_FIELDS.contains(&name)
+    }
+}
+
+/// Why a `parse-regexp` pattern cannot take the fast capture path, or `None` when it can.
+/// The fast path is the regex crate's one-pass DFA, which it uses (without a lazy-DFA pass
+/// first) for patterns that are anchored at the start and one-pass: at every point the next
+/// byte decides which part of the pattern it belongs to.
+pub fn slow_capture_path(pattern: &str) -> Option<&'static str> {
+    let hir = regex_syntax::parse(pattern).ok()?;
+    if !hir
+        .properties()
+        .look_set_prefix()
+        .contains(regex_syntax::hir::Look::Start)
+    {
+        return Some(
+            "it is not anchored with `^`, so a lazy DFA first searches for the match and a backtracker then finds its groups",
+        );
+    }
+    match regex_automata::dfa::onepass::DFA::new(pattern) {
+        Ok(_) => None,
+        Err(_) => Some(
+            "it is not one-pass (somewhere one byte could continue two parts of it, as `\\S+` before a space-free literal or `.*?` before text), so a lazy DFA finds the match and a backtracker its groups",
+        ),
     }
 }
 
@@ -386,6 +413,7 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
         scopes: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
+        notes: Vec::new(),
         depth: 0,
     };
     let mut datasets: Vec<Dataset> = Vec::new();
@@ -459,6 +487,7 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
         options: options.clone(),
         content,
         warnings: p.warnings,
+        notes: p.notes,
     })
 }
 
@@ -470,6 +499,7 @@ struct Planner {
     scopes: Vec<String>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    notes: Vec<Diagnostic>,
     depth: usize,
 }
 
@@ -930,6 +960,13 @@ impl Planner {
                     _ => pattern.node.clone(),
                 };
                 let regex = self.regex(&source, pattern.span, false)?;
+                if let Some(reason) = slow_capture_path(&source) {
+                    self.notes.push(
+                        Diagnostic::note(codes::SLOW_PATTERN, format!("this pattern takes the slow capture path: {reason}"))
+                            .with_label(pattern.span, "slow path")
+                            .with_hint("anchor the pattern with `^` and let each repeated part stop at the text that follows it: `([^ ]+) ` or `([^\"]*)\"` rather than `(\\S+) ` or `(.*?)\"`; a one-pass pattern captures several times faster"),
+                    );
+                }
                 let groups = regex.captures_len() - 1;
                 let outs = if outputs.is_empty() {
                     let names: Vec<Option<&str>> = regex.capture_names().skip(1).collect();

@@ -14,7 +14,8 @@ use crate::spl::plan::{
     AggFunc, CExpr, Call, Dataset, FieldPattern, From, KvDelims, KvSplit, LikePattern, Mode, Plan,
     Stage, like_to_regex,
 };
-use crate::spl::text;
+use crate::spl::{rawjson, text};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -113,13 +114,24 @@ pub struct Runner<'p> {
     locals: Vec<Value>,
     steps: u64,
     now: Timestamp,
-    names: HashMap<Box<str>, Name>,
+    names: foldhash::HashMap<Box<str>, Name>,
     /// Reusable capture slots per `parse-regexp` regex (keyed by its address in the plan).
     locations: Vec<(usize, regex::CaptureLocations)>,
     /// The parse stages of the event being run (see [`Runner::parse_outcome`]).
     parse: ParseOutcome,
+    /// Scratch marks per field for `project`/`project-away` (no allocation per event).
+    marks: Vec<bool>,
+    /// Scratch key fingerprints for `parse-json`.
+    json_keys: Vec<u64>,
+    /// Scratch values of a multi-assignment `extend`.
+    values: Vec<Value>,
+    /// The most fields an event has had so far (capped): new events get room for as many.
+    width: usize,
     pub stats: RunStats,
 }
+
+/// New events get room for at most this many fields up front.
+const MAX_WIDTH: usize = 128;
 
 /// At most this many distinct run-time field names are cached per runner.
 const NAME_CACHE: usize = 4096;
@@ -134,9 +146,13 @@ impl<'p> Runner<'p> {
             locals: Vec::new(),
             steps: 0,
             now: Timestamp::utc(nanos),
-            names: HashMap::new(),
+            names: foldhash::HashMap::default(),
             locations: Vec::new(),
             parse: ParseOutcome::default(),
+            marks: Vec::new(),
+            json_keys: Vec::new(),
+            values: Vec::new(),
+            width: 4,
             stats: RunStats::default(),
         }
     }
@@ -153,7 +169,9 @@ impl<'p> Runner<'p> {
 
     /// The event for a raw line: `{"content": line}`.
     pub fn line_event(&self, line: Text) -> Event {
-        Event::from_line(&self.plan.content, line)
+        let mut e = Event::with_capacity(self.width);
+        e.push(self.plan.content.clone(), Value::Str(line));
+        e
     }
 
     fn name(&mut self, s: &str) -> Name {
@@ -323,7 +341,7 @@ impl<'p> Runner<'p> {
         for (i, (stage, span)) in stages.iter().enumerate() {
             self.steps = 0;
             match self.stage(stage, &mut event) {
-                Ok(Fate::Keep) => {}
+                Ok(Fate::Keep) => self.width = self.width.max(event.len().min(MAX_WIDTH)),
                 Ok(Fate::Drop) => return Ok(()),
                 Ok(Fate::Expand(rows)) => {
                     for row in rows {
@@ -368,44 +386,84 @@ impl<'p> Runner<'p> {
                     let v = self.eval(expr, event)?;
                     event.set(name, v);
                 } else {
-                    let mut values = Vec::with_capacity(assigns.len());
+                    let mut values = std::mem::take(&mut self.values);
+                    values.clear();
                     for (_, expr) in assigns {
                         values.push(self.eval(expr, event)?);
                     }
-                    for ((name, _), v) in assigns.iter().zip(values) {
+                    for ((name, _), v) in assigns.iter().zip(values.drain(..)) {
                         event.set(name, v);
                     }
+                    self.values = values;
                 }
                 Ok(Fate::Keep)
             }
             Stage::Project { keep, renames } => {
-                let old = std::mem::take(event).into_fields();
-                let mut fields: Vec<(Name, Value)> = Vec::with_capacity(keep.len() + renames.len());
+                let old = std::mem::take(event);
+                let taken = &mut self.marks;
+                taken.clear();
+                taken.resize(old.len(), false);
+                let mut fields = Event::with_capacity(keep.len() + renames.len());
+                let mut take = |i: usize, fields: &mut Event| {
+                    if !taken[i] {
+                        taken[i] = true;
+                        let (n, v) = old.field_at(i);
+                        fields.push(n.clone(), v.clone());
+                    }
+                };
                 for p in keep {
-                    for (n, v) in &old {
-                        if p.matches(n) && !fields.iter().any(|(f, _)| f == n) {
-                            fields.push((n.clone(), v.clone()));
+                    match p {
+                        // Names are unique in an event: an exact pattern is one lookup.
+                        FieldPattern::Exact(n) => {
+                            if let Some(i) = old.position(n) {
+                                take(i, &mut fields);
+                            }
+                        }
+                        FieldPattern::Wildcard(_) => {
+                            for i in 0..old.len() {
+                                if p.matches(old.field_at(i).0) {
+                                    take(i, &mut fields);
+                                }
+                            }
                         }
                     }
                 }
                 for (output, input) in renames {
-                    if let Some((_, v)) = old.iter().find(|(n, _)| n == input) {
-                        fields.retain(|(n, _)| n != output);
-                        fields.push((output.clone(), v.clone()));
+                    if let Some(i) = old.position(input) {
+                        fields.remove(output);
+                        fields.push(output.clone(), old.value_at(i).clone());
                     }
                 }
-                for (n, v) in old {
-                    if self.plan.is_time_field(&n) && !fields.iter().any(|(f, _)| *f == n) {
-                        fields.push((n, v));
+                for (n, v) in old.into_fields() {
+                    if self.plan.is_time_field(&n) && !fields.contains(&n) {
+                        fields.push(n, v);
                     }
                 }
-                *event = Event::from_fields(fields);
+                *event = fields;
                 Ok(Fate::Keep)
             }
             Stage::ProjectAway(patterns) => {
                 let plan = self.plan;
-                event
-                    .retain(|n, _| plan.is_time_field(n) || !patterns.iter().any(|p| p.matches(n)));
+                let drop = &mut self.marks;
+                drop.clear();
+                drop.resize(event.len(), false);
+                for p in patterns {
+                    match p {
+                        FieldPattern::Exact(n) => {
+                            if let Some(i) = event.position(n) {
+                                drop[i] = true;
+                            }
+                        }
+                        FieldPattern::Wildcard(_) => {
+                            for (i, (n, _)) in event.fields().enumerate() {
+                                if p.matches(n) {
+                                    drop[i] = true;
+                                }
+                            }
+                        }
+                    }
+                }
+                event.retain_indexed(|i, n, _| !drop[i] || plan.is_time_field(n));
                 Ok(Fate::Keep)
             }
             Stage::ProjectRename(renames) => {
@@ -546,6 +604,22 @@ impl<'p> Runner<'p> {
                 mode,
             } => {
                 self.parse.tried += 1;
+                if path.is_none()
+                    && let Some(Value::Str(subject)) = event.get(field)
+                {
+                    // Fast path: the object's top level read without building a tree.
+                    let subject = subject.clone();
+                    self.parse_json_text(&subject, prefix, *mode, event);
+                    return Ok(Fate::Keep);
+                }
+                if path.is_none()
+                    && let Some(Value::Str(subject)) = event.get(field)
+                {
+                    // Fast path: the object's top level read without building a tree.
+                    let subject = subject.clone();
+                    self.parse_json_text(&subject, prefix, *mode, event);
+                    return Ok(Fate::Keep);
+                }
                 let Some(json) = event.get(field).and_then(as_json) else {
                     return Ok(Fate::Keep);
                 };
@@ -709,6 +783,57 @@ impl<'p> Runner<'p> {
                 ),
                 span: Span::default(),
             }),
+        }
+    }
+
+    /// `parse-json` of a text field (no `-path`): the same fields as parsing the object into
+    /// a tree and taking its members (a duplicate key keeps its first position and its last
+    /// value; `null` values are skipped), but strings without escapes become slices of the
+    /// input and no map is built.
+    fn parse_json_text(&mut self, subject: &Text, prefix: &str, mode: Mode, event: &mut Event) {
+        let Some(mut members) = rawjson::members(subject) else {
+            return;
+        };
+        self.parse.matched += 1;
+        let keys = &mut self.json_keys;
+        keys.clear();
+        let mut i = 0;
+        while i < members.len() {
+            let k = crate::event::name_key(&members[i].0);
+            match (0..i).find(|&j| keys[j] == k && members[j].0 == members[i].0) {
+                Some(j) => {
+                    let (_, v) = members.remove(i);
+                    members[j].1 = v;
+                }
+                None => {
+                    keys.push(k);
+                    i += 1;
+                }
+            }
+        }
+        for (k, raw) in members {
+            let text = raw.get();
+            if text == "null" || self.plan.is_time_field(&k) {
+                continue;
+            }
+            let name = if prefix.is_empty() {
+                self.name(&k)
+            } else {
+                self.name(&format!("{prefix}{k}"))
+            };
+            if mode == Mode::Preserve && event.contains(&name) {
+                continue;
+            }
+            let value = match rawjson::plain_str(raw) {
+                Some(s) => Value::Str(subject.sub(s)),
+                None => match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(serde_json::Value::String(s)) => Value::string(s),
+                    Ok(other) => Value::json(other),
+                    // Already validated by `members`; nothing else can happen.
+                    Err(_) => continue,
+                },
+            };
+            event.set(&name, value);
         }
     }
 
@@ -882,6 +1007,16 @@ impl<'p> Runner<'p> {
         }
     }
 
+    /// Evaluates `e`, borrowing constants and fields instead of cloning them (a clone of a
+    /// shared text is an atomic write on a reference count other threads also touch).
+    fn eval_ref<'a>(&mut self, e: &'a CExpr, ev: &'a Event) -> Result<Cow<'a, Value>, EvalError> {
+        match e {
+            CExpr::Const(v) => Ok(Cow::Borrowed(v)),
+            CExpr::Field(n) => Ok(ev.get(n).map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
+            _ => self.eval(e, ev).map(Cow::Owned),
+        }
+    }
+
     fn eval(&mut self, e: &CExpr, ev: &Event) -> Eval {
         self.steps += 1;
         if self.steps > self.plan.options.eval_budget {
@@ -917,7 +1052,7 @@ impl<'p> Runner<'p> {
                 let decides = matches!(e, CExpr::Or(_));
                 let mut unknown = false;
                 for item in items {
-                    let v = self.eval(item, ev)?;
+                    let v = self.eval_ref(item, ev)?;
                     match self.truth(&v, Span::default())? {
                         Some(b) if b == decides => return Ok(Value::Bool(decides)),
                         Some(_) => {}
@@ -931,7 +1066,7 @@ impl<'p> Runner<'p> {
                 }
             }
             CExpr::Cmp(op, a, b, span) => {
-                let (x, y) = (self.eval(a, ev)?, self.eval(b, ev)?);
+                let (x, y) = (self.eval_ref(a, ev)?, self.eval_ref(b, ev)?);
                 let ord = self.compare(&x, &y, *span)?;
                 match ord {
                     None => Value::Null,
@@ -1059,7 +1194,7 @@ impl<'p> Runner<'p> {
                 Value::Bool(matched != *negated)
             }
             CExpr::IsNull { expr, negated } => {
-                Value::Bool(self.eval(expr, ev)?.is_null() != *negated)
+                Value::Bool(self.eval_ref(expr, ev)?.is_null() != *negated)
             }
             CExpr::IsDistinct {
                 left,
@@ -1080,7 +1215,7 @@ impl<'p> Runner<'p> {
                     None => None,
                 };
                 for (when, then) in whens {
-                    let w = self.eval(when, ev)?;
+                    let w = self.eval_ref(when, ev)?;
                     let hit = match &subject {
                         Some(s) => self.compare(s, &w, *span)? == Some(Ordering::Equal),
                         None => self.truth(&w, *span)? == Some(true),
@@ -1119,7 +1254,7 @@ impl<'p> Runner<'p> {
                 then,
                 otherwise,
             } => {
-                let c = self.eval(cond, ev)?;
+                let c = self.eval_ref(cond, ev)?;
                 if self.truth(&c, Span::default())? == Some(true) {
                     self.eval(then, ev)?
                 } else {
@@ -1196,19 +1331,31 @@ impl<'p> Runner<'p> {
     }
 
     fn call(&mut self, call: &Call, ev: &Event) -> Eval {
-        let mut args = Vec::with_capacity(call.args.len());
-        for a in &call.args {
+        // Up to four arguments live on the stack: no allocation per call.
+        const SMALL: usize = 4;
+        let n = call.args.len();
+        let mut small: [Value; SMALL] = [Value::Null, Value::Null, Value::Null, Value::Null];
+        let mut large = Vec::new();
+        if n > SMALL {
+            large.reserve(n);
+        }
+        for (i, a) in call.args.iter().enumerate() {
             let v = self.eval(a, ev)?;
             if v.is_null() && call.function.null_propagating {
                 return Ok(Value::Null);
             }
-            args.push(v);
+            if n <= SMALL {
+                small[i] = v;
+            } else {
+                large.push(v);
+            }
         }
+        let args: &[Value] = if n <= SMALL { &small[..n] } else { &large };
         let mut env = CallEnv {
             runner: self,
             event: ev,
         };
-        (call.function.eval)(&args, &call.prepared, &mut env)
+        (call.function.eval)(args, &call.prepared, &mut env)
             .map_err(|err| EvalError::from_fn(err, call.span, &call.arg_spans))
     }
 }
