@@ -10,6 +10,8 @@
 //!
 //! Depends on nothing internal but JSON values: agents and the CLI call it, not the reverse.
 
+pub mod rules;
+
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde_json::{Map, Value as Json};
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_entity_time_indexes.sql"),
+    include_str!("migrations/003_rules.sql"),
 ];
 
 /// The database file name inside the data directory.
@@ -718,7 +721,7 @@ mod tests {
             .unwrap();
         }
         let s = Store::open(dir.path()).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
         assert_eq!(s.count_events().unwrap(), 1);
         let idx: i64 = s
             .conn

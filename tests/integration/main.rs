@@ -4,6 +4,7 @@
 mod advice;
 mod analyze;
 mod bad_diagnostics;
+mod browser;
 mod cli;
 mod common;
 mod detect;
@@ -21,6 +22,7 @@ mod normalize;
 mod props;
 mod roundtrip;
 mod rules;
+mod server;
 mod sls_statements;
 mod spl_cases;
 mod unparsed;
