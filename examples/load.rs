@@ -77,7 +77,11 @@ async fn workload(
     }
     let wall = started.elapsed();
     all.sort();
-    let pct = |p: f64| all[((all.len() as f64 * p).ceil() as usize).saturating_sub(1).min(all.len() - 1)];
+    let pct = |p: f64| {
+        all[((all.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(all.len() - 1)]
+    };
     println!(
         "{name:10} {:6} requests, concurrency {concurrency:3}: {:8.0} req/s, p50 {:7.2} ms, p99 {:7.2} ms",
         all.len(),
@@ -114,8 +118,18 @@ fn main() {
             "loopback {addr}, {} cores",
             std::thread::available_parallelism().map_or(1, |n| n.get())
         );
-        let suggest = serde_json::json!({"text": kv_samples(), "reference_time": "2024-05-01T00:00:00Z"}).to_string();
-        workload(addr, "suggest", "/v1/suggest", suggest, concurrency, per_client).await;
+        let suggest =
+            serde_json::json!({"text": kv_samples(), "reference_time": "2024-05-01T00:00:00Z"})
+                .to_string();
+        workload(
+            addr,
+            "suggest",
+            "/v1/suggest",
+            suggest,
+            concurrency,
+            per_client,
+        )
+        .await;
         let run = serde_json::json!({
             "rule": include_str!("nginx.spl"),
             "events": nginx_events(),

@@ -88,15 +88,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
         .build()
         .context("starting the async runtime")?;
     let data = dir.display().to_string();
-    runtime.block_on(server::serve(
-        state,
-        args.addr,
-        move |addr| {
-            tracing::info!(%addr, data = %data, auth = token.is_some(), "listening");
-            eprintln!("soc serve: open http://{addr}/ (data in {data}; Ctrl-C stops)");
-        },
-        server::shutdown_signal(),
-    ))
-    .with_context(|| format!("serving on {}", args.addr))?;
+    runtime
+        .block_on(server::serve(
+            state,
+            args.addr,
+            move |addr| {
+                tracing::info!(%addr, data = %data, auth = token.is_some(), "listening");
+                eprintln!("soc serve: open http://{addr}/ (data in {data}; Ctrl-C stops)");
+            },
+            server::shutdown_signal(),
+        ))
+        .with_context(|| format!("serving on {}", args.addr))?;
     Ok(0)
 }

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -60,7 +62,9 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP soc_http_request_duration_seconds Time to the response head, by route.\n");
+        out.push_str(
+            "# HELP soc_http_request_duration_seconds Time to the response head, by route.\n",
+        );
         out.push_str("# TYPE soc_http_request_duration_seconds histogram\n");
         if let Ok(m) = self.latency.lock() {
             for (route, h) in m.iter() {
@@ -76,8 +80,16 @@ impl Metrics {
                     "soc_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
                     h.count
                 );
-                let _ = writeln!(out, "soc_http_request_duration_seconds_sum{{route=\"{r}\"}} {}", h.sum);
-                let _ = writeln!(out, "soc_http_request_duration_seconds_count{{route=\"{r}\"}} {}", h.count);
+                let _ = writeln!(
+                    out,
+                    "soc_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "soc_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
+                    h.count
+                );
             }
         }
         out
@@ -85,7 +97,9 @@ impl Metrics {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -98,7 +112,12 @@ mod tests {
         m.record("GET", "/v1/health", 200, Duration::from_millis(3));
         m.record("GET", "/v1/health", 200, Duration::from_millis(30));
         let t = m.render();
-        assert!(t.contains("soc_http_requests_total{method=\"GET\",route=\"/v1/health\",status=\"200\"} 2"), "{t}");
+        assert!(
+            t.contains(
+                "soc_http_requests_total{method=\"GET\",route=\"/v1/health\",status=\"200\"} 2"
+            ),
+            "{t}"
+        );
         assert!(t.contains("le=\"0.005\"} 1"), "{t}");
         assert!(t.contains("le=\"0.05\"} 2"), "{t}");
         assert!(t.contains("le=\"+Inf\"} 2"), "{t}");

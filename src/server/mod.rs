@@ -28,7 +28,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -210,7 +212,9 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
                 .layer(middleware::from_fn_with_state(state.clone(), observe))
-                .layer(tower::limit::ConcurrencyLimitLayer::new(limits.concurrency)),
+                // `Router::layer` wraps every route separately: the limit must share one
+                // semaphore across them to bound the whole service.
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.concurrency)),
         )
         .with_state(state)
 }

@@ -55,7 +55,11 @@ pub enum RuleError {
 
 impl Store {
     /// Creates a rule at version 1. A name already in use is [`RuleError::NameTaken`].
-    pub fn create_rule(&mut self, name: &str, content: &RuleContent) -> Result<StoredRule, RuleError> {
+    pub fn create_rule(
+        &mut self,
+        name: &str,
+        content: &RuleContent,
+    ) -> Result<StoredRule, RuleError> {
         let now = now_ms();
         let (path, options) = (self.path.clone(), self.options.clone());
         let err = |e| super::classify(&path, e, &options);
@@ -84,13 +88,19 @@ impl Store {
     }
 
     /// Adds the next version of a rule; `None` when there is no such rule.
-    pub fn update_rule(&mut self, id: i64, content: &RuleContent) -> Result<Option<StoredRule>, StoreError> {
+    pub fn update_rule(
+        &mut self,
+        id: i64,
+        content: &RuleContent,
+    ) -> Result<Option<StoredRule>, StoreError> {
         let now = now_ms();
         let (path, options) = (self.path.clone(), self.options.clone());
         let err = |e| super::classify(&path, e, &options);
         let tx = self.conn.transaction().map_err(err)?;
         let current: Option<i64> = tx
-            .query_row("SELECT version FROM rules WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT version FROM rules WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(err)?;
         let Some(current) = current else {
@@ -256,16 +266,27 @@ mod tests {
     fn versions_accumulate_and_old_ones_stay_readable() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(dir.path()).unwrap();
-        let r = s.create_rule("nginx", &content("* | extend a = 1")).unwrap();
+        let r = s
+            .create_rule("nginx", &content("* | extend a = 1"))
+            .unwrap();
         assert_eq!(r.version, 1);
         assert!(matches!(
             s.create_rule("nginx", &content("*")),
             Err(RuleError::NameTaken(_))
         ));
-        let r2 = s.update_rule(r.id, &content("* | extend a = 2")).unwrap().unwrap();
+        let r2 = s
+            .update_rule(r.id, &content("* | extend a = 2"))
+            .unwrap()
+            .unwrap();
         assert_eq!(r2.version, 2);
-        assert_eq!(s.rule(r.id, Some(1)).unwrap().unwrap().content.spl, "* | extend a = 1");
-        assert_eq!(s.rule(r.id, None).unwrap().unwrap().content.spl, "* | extend a = 2");
+        assert_eq!(
+            s.rule(r.id, Some(1)).unwrap().unwrap().content.spl,
+            "* | extend a = 1"
+        );
+        assert_eq!(
+            s.rule(r.id, None).unwrap().unwrap().content.spl,
+            "* | extend a = 2"
+        );
         assert_eq!(s.rule_versions(r.id).unwrap().len(), 2);
         assert_eq!(s.rules().unwrap().len(), 1);
         assert!(s.update_rule(999, &content("*")).unwrap().is_none());

@@ -71,7 +71,10 @@ async fn rule_text(c: &Client) -> String {
 fn onboarding_in_a_real_browser() {
     let required = std::env::var("SOC_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
     let Some(driver_bin) = find_in_path("chromedriver") else {
-        assert!(!required, "SOC_REQUIRE_BROWSER=1 but chromedriver is not installed (apt-get install chromium chromium-driver)");
+        assert!(
+            !required,
+            "SOC_REQUIRE_BROWSER=1 but chromedriver is not installed (apt-get install chromium chromium-driver)"
+        );
         eprintln!("skipping the browser test: chromedriver is not installed");
         return;
     };
@@ -126,16 +129,43 @@ async fn scenarios(c: &Client, base: &str) {
     c.goto(base).await.unwrap();
     let samples = c.find(Locator::Id("samples")).await.unwrap();
     samples.send_keys(KV).await.unwrap();
-    c.find(Locator::Id("suggest-btn")).await.unwrap().click().await.unwrap();
-    until(c, "the preview", "return document.querySelectorAll('#preview tbody tr').length === 3").await;
+    c.find(Locator::Id("suggest-btn"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        c,
+        "the preview",
+        "return document.querySelectorAll('#preview tbody tr').length === 3",
+    )
+    .await;
     let rule = rule_text(c).await;
     assert!(rule.contains("\"user.name\""), "{rule}");
-    let format = c.find(Locator::Id("format")).await.unwrap().text().await.unwrap();
+    let format = c
+        .find(Locator::Id("format"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!format.is_empty());
-    let preview = c.find(Locator::Css("#preview tbody")).await.unwrap().text().await.unwrap();
-    assert!(preview.contains("bob") && preview.contains("10.0.0.5"), "{preview}");
+    let preview = c
+        .find(Locator::Css("#preview tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        preview.contains("bob") && preview.contains("10.0.0.5"),
+        "{preview}"
+    );
     let reason = c
-        .find(Locator::Css("#fields tbody tr[data-source=\"user\"] td:last-child"))
+        .find(Locator::Css(
+            "#fields tbody tr[data-source=\"user\"] td:last-child",
+        ))
         .await
         .unwrap()
         .attr("title")
@@ -145,7 +175,10 @@ async fn scenarios(c: &Client, base: &str) {
     assert!(reason.contains("user"), "the reason is on hover: {reason}");
 
     // 2. Change a mapping: the rule is regenerated with the new target.
-    let target = c.find(Locator::Css("input.target[data-source=\"user\"]")).await.unwrap();
+    let target = c
+        .find(Locator::Css("input.target[data-source=\"user\"]"))
+        .await
+        .unwrap();
     // Select the old target (Ctrl+A), type the new one, Enter: as a person does. (Clearing
     // first would commit an empty target, which drops the field.)
     let keys: String = [char::from(Key::Control), 'a', char::from(Key::Null)]
@@ -154,7 +187,12 @@ async fn scenarios(c: &Client, base: &str) {
         .chain([char::from(Key::Enter)])
         .collect();
     target.send_keys(&keys).await.unwrap();
-    until(c, "the regenerated rule", "return document.getElementById('rule').value.includes('\"user.id\"')").await;
+    until(
+        c,
+        "the regenerated rule",
+        "return document.getElementById('rule').value.includes('\"user.id\"')",
+    )
+    .await;
     until(c, "the preview column", "return [...document.querySelectorAll('#preview th')].some(t => t.textContent === 'user.id')").await;
     let rule = rule_text(c).await;
     assert!(!rule.contains("\"user.name\""), "{rule}");
@@ -167,17 +205,44 @@ async fn scenarios(c: &Client, base: &str) {
     std::fs::write(&shot, &png).unwrap();
     eprintln!("screenshot: {}", shot.display());
     if std::env::var("SOC_UPDATE_SCREENSHOT").is_ok_and(|v| v == "1") {
-        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/screenshot.png"), &png).unwrap();
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/docs/screenshot.png"),
+            &png,
+        )
+        .unwrap();
     }
 
     // 3. A syntax error is underlined at its span, with the rendered diagnostic below.
     let editor = c.find(Locator::Id("rule")).await.unwrap();
-    editor.send_keys(" | extend broken = regexp_extrat(content, 'x')").await.unwrap();
-    until(c, "the underlined error", "return document.querySelector('#hl .diag-error') !== null").await;
-    let marked = c.find(Locator::Css("#hl .diag-error")).await.unwrap().text().await.unwrap();
+    editor
+        .send_keys(" | extend broken = regexp_extrat(content, 'x')")
+        .await
+        .unwrap();
+    until(
+        c,
+        "the underlined error",
+        "return document.querySelector('#hl .diag-error') !== null",
+    )
+    .await;
+    let marked = c
+        .find(Locator::Css("#hl .diag-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(marked, "regexp_extrat");
-    let diag = c.find(Locator::Css("#diagnostics li")).await.unwrap().text().await.unwrap();
-    assert!(diag.contains("E200") && diag.contains("regexp_extract"), "{diag}");
+    let diag = c
+        .find(Locator::Css("#diagnostics li"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        diag.contains("E200") && diag.contains("regexp_extract"),
+        "{diag}"
+    );
     // Fixing it clears the underline and brings the preview back.
     c.execute(
         "const r = document.getElementById('rule'); r.value = r.value.replace(\" | extend broken = regexp_extrat(content, 'x')\", ''); r.dispatchEvent(new Event('input'));",
@@ -190,10 +255,32 @@ async fn scenarios(c: &Client, base: &str) {
     // 4. Save as a rule and find it on the rules page; its test passes.
     let name = c.find(Locator::Id("save-name")).await.unwrap();
     name.send_keys("kv-firewall").await.unwrap();
-    c.find(Locator::Id("save-btn")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("save-btn"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     until(c, "the save", "return document.getElementById('save-status').textContent.includes('saved kv-firewall version 1')").await;
-    c.find(Locator::Id("nav-rules")).await.unwrap().click().await.unwrap();
-    until(c, "the rule on the rules page", "return document.querySelector('#rules-table tr[data-name=\"kv-firewall\"]') !== null").await;
-    c.find(Locator::Css("#rules-table tr[data-name=\"kv-firewall\"] button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("nav-rules"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        c,
+        "the rule on the rules page",
+        "return document.querySelector('#rules-table tr[data-name=\"kv-firewall\"]') !== null",
+    )
+    .await;
+    c.find(Locator::Css(
+        "#rules-table tr[data-name=\"kv-firewall\"] button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     until(c, "the passing test", "return document.querySelector('#rules-table tr[data-name=\"kv-firewall\"] .test-status.pass') !== null").await;
 }

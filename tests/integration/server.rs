@@ -112,23 +112,55 @@ async fn every_response_carries_a_request_id() {
     let s = test_state(None);
     let (_, h1, _) = raw(&s, "GET", "/v1/health", None, None).await;
     let (_, h2, _) = raw(&s, "GET", "/v1/nope", None, None).await;
-    let (a, b) = (h1["x-request-id"].to_str().unwrap(), h2["x-request-id"].to_str().unwrap());
+    let (a, b) = (
+        h1["x-request-id"].to_str().unwrap(),
+        h2["x-request-id"].to_str().unwrap(),
+    );
     assert!(!a.is_empty() && a != b, "{a} {b}");
 }
 
 #[tokio::test]
 async fn suggest_returns_the_rule_fields_preview_and_layers() {
     let s = test_state(None);
-    let (st, j) = call(&s, "POST", "/v1/suggest", Some(json!({"text": KV, "reference_time": "2024-05-01T00:00:00Z"}))).await;
+    let (st, j) = call(
+        &s,
+        "POST",
+        "/v1/suggest",
+        Some(json!({"text": KV, "reference_time": "2024-05-01T00:00:00Z"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{j}");
-    assert!(j["spl"].as_str().unwrap().contains("destination.port"), "{j}");
+    assert!(
+        j["spl"].as_str().unwrap().contains("destination.port"),
+        "{j}"
+    );
     assert_eq!(j["samples"].as_array().unwrap().len(), 2);
     assert_eq!(j["reference_time"], "2024-05-01T00:00:00Z");
     assert!(!j["layers"].as_array().unwrap().is_empty());
-    let user = j["fields"].as_array().unwrap().iter().find(|f| f["source"] == "user").unwrap();
+    let user = j["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["source"] == "user")
+        .unwrap();
     assert_eq!(user["target"], "user.name");
     assert!(user["reason"].as_str().unwrap().len() > 5);
     assert_eq!(j["preview"][0]["user.name"], "bob");
+}
+
+#[tokio::test]
+async fn suggest_names_the_product_it_recognized() {
+    let s = test_state(None);
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rules/fortigate/sample.log"
+    ))
+    .unwrap();
+    let (st, j) = call(&s, "POST", "/v1/suggest", Some(json!({"text": text}))).await;
+    assert_eq!(st, StatusCode::OK, "{j}");
+    assert_eq!(j["product"]["vendor"], "Fortinet", "{}", j["product"]);
+    let (_, j) = call(&s, "POST", "/v1/suggest", Some(json!({"text": KV}))).await;
+    assert_eq!(j["product"], Json::Null);
 }
 
 #[tokio::test]
@@ -148,15 +180,27 @@ async fn suggest_errors_are_4xx_with_diagnostics() {
     let s = test_state(None);
     let (st, j) = call(&s, "POST", "/v1/suggest", Some(json!({"text": "   \n"}))).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
-    assert!(j["errors"][0]["code"].as_str().unwrap().starts_with('E'), "{j}");
+    assert!(
+        j["errors"][0]["code"].as_str().unwrap().starts_with('E'),
+        "{j}"
+    );
     assert!(j["errors"][0]["rendered"].is_string());
     let (st, j) = call(&s, "POST", "/v1/suggest", Some(json!({"txt": KV}))).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{j}");
     assert_eq!(j["errors"][0]["code"], "bad_request");
-    assert!(j["errors"][0]["message"].as_str().unwrap().contains("text"), "{j}");
+    assert!(
+        j["errors"][0]["message"].as_str().unwrap().contains("text"),
+        "{j}"
+    );
     let (st, _, _) = raw(&s, "POST", "/v1/suggest", Some("{not json".into()), None).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    let (st, j) = call(&s, "POST", "/v1/suggest", Some(json!({"text": KV, "reference_time": "yesterday"}))).await;
+    let (st, j) = call(
+        &s,
+        "POST",
+        "/v1/suggest",
+        Some(json!({"text": KV, "reference_time": "yesterday"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{j}");
 }
 
@@ -171,7 +215,13 @@ async fn a_body_over_the_limit_is_413() {
 #[tokio::test]
 async fn spl_check_reports_spans_with_line_and_column() {
     let s = test_state(None);
-    let (st, j) = call(&s, "POST", "/v1/spl/check", Some(json!({"rule": "* | extend a = 1"}))).await;
+    let (st, j) = call(
+        &s,
+        "POST",
+        "/v1/spl/check",
+        Some(json!({"rule": "* | extend a = 1"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{j}");
     assert_eq!(j["valid"], true);
     let rule = "* | extend a = 1\n  | extend m = regexp_extrat(a, '\\d')";
@@ -182,9 +232,24 @@ async fn spl_check_reports_spans_with_line_and_column() {
     assert_eq!(e["line"], 2);
     assert_eq!(e["column"], 16);
     let span = &e["labels"][0]["span"];
-    assert_eq!(&rule[span["start"].as_u64().unwrap() as usize..span["end"].as_u64().unwrap() as usize], "regexp_extrat");
-    assert!(e["rendered"].as_str().unwrap().contains("did you mean `regexp_extract`"), "{e}");
-    let (st, j) = call(&s, "POST", "/v1/spl/check", Some(json!({"rule": "* | extend a = "}))).await;
+    assert_eq!(
+        &rule[span["start"].as_u64().unwrap() as usize..span["end"].as_u64().unwrap() as usize],
+        "regexp_extrat"
+    );
+    assert!(
+        e["rendered"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `regexp_extract`"),
+        "{e}"
+    );
+    let (st, j) = call(
+        &s,
+        "POST",
+        "/v1/spl/check",
+        Some(json!({"rule": "* | extend a = "})),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
     assert_eq!(j["errors"][0]["code"], "E100");
 }
@@ -192,10 +257,22 @@ async fn spl_check_reports_spans_with_line_and_column() {
 #[tokio::test]
 async fn spl_fmt_prints_canonical_form() {
     let s = test_state(None);
-    let (st, j) = call(&s, "POST", "/v1/spl/fmt", Some(json!({"rule": "* | where a='x' | extend b=1"}))).await;
+    let (st, j) = call(
+        &s,
+        "POST",
+        "/v1/spl/fmt",
+        Some(json!({"rule": "* | where a='x' | extend b=1"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{j}");
     assert_eq!(j["rule"], "* | where a = 'x'\n  | extend b = 1\n");
-    let (st, _) = call(&s, "POST", "/v1/spl/fmt", Some(json!({"rule": "* | extend ("}))).await;
+    let (st, _) = call(
+        &s,
+        "POST",
+        "/v1/spl/fmt",
+        Some(json!({"rule": "* | extend ("})),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -216,9 +293,21 @@ async fn spl_run_gives_outputs_failures_and_drops() {
     assert_eq!(j["dropped"], 1);
     assert_eq!(j["failures"][0]["origin"], 2);
     assert_eq!(j["failures"][0]["error"]["code"], "E301");
-    let (st, j) = call(&s, "POST", "/v1/spl/run", Some(json!({"rule": "*", "events": [1]}))).await;
+    let (st, j) = call(
+        &s,
+        "POST",
+        "/v1/spl/run",
+        Some(json!({"rule": "*", "events": [1]})),
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{j}");
-    let (st, _) = call(&s, "POST", "/v1/spl/run", Some(json!({"rule": "* | nope", "events": []}))).await;
+    let (st, _) = call(
+        &s,
+        "POST",
+        "/v1/spl/run",
+        Some(json!({"rule": "* | nope", "events": []})),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -230,7 +319,12 @@ async fn spl_functions_come_from_the_registry() {
     let fns = j.as_array().unwrap();
     assert_eq!(fns.len(), agentic_soc::spl::functions::names().count());
     let f = fns.iter().find(|f| f["name"] == "regexp_extract").unwrap();
-    assert!(f["signature"].as_str().unwrap().starts_with("regexp_extract("));
+    assert!(
+        f["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("regexp_extract(")
+    );
     assert!(!f["examples"].as_array().unwrap().is_empty());
 }
 
@@ -239,7 +333,12 @@ async fn ecs_fields_list_the_catalogue() {
     let s = test_state(None);
     let (st, j) = call(&s, "GET", "/v1/ecs/fields", None).await;
     assert_eq!(st, StatusCode::OK);
-    assert!(j.as_array().unwrap().iter().any(|f| f["name"] == "source.ip" && f["type"] == "ip"));
+    assert!(
+        j.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "source.ip" && f["type"] == "ip")
+    );
 }
 
 #[tokio::test]
@@ -267,8 +366,16 @@ async fn rules_crud_with_versions_and_tests() {
     let (_, j) = call(&s, "POST", &format!("/v1/rules/{id}/test"), None).await;
     assert_eq!(j["passed"], false, "{j}");
     assert_eq!(j["diffs"][0]["kind"], "fields");
-    let changes: Vec<&str> = j["diffs"][0]["fields"].as_array().unwrap().iter().map(|f| f["change"].as_str().unwrap()).collect();
-    assert!(changes.contains(&"missing") && changes.contains(&"extra"), "{j}");
+    let changes: Vec<&str> = j["diffs"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["change"].as_str().unwrap())
+        .collect();
+    assert!(
+        changes.contains(&"missing") && changes.contains(&"extra"),
+        "{j}"
+    );
     // Version 1 still passes.
     let (_, j) = call(&s, "POST", &format!("/v1/rules/{id}/test?version=1"), None).await;
     assert_eq!(j["passed"], true, "{j}");
@@ -280,22 +387,51 @@ async fn rules_crud_with_versions_and_tests() {
     assert_eq!(j[0]["version"], 2);
 
     // A rule that does not compile is refused with its diagnostics.
-    let (st, j) = call(&s, "PUT", &format!("/v1/rules/{id}"), Some(json!({"spl": "* | extend ("}))).await;
+    let (st, j) = call(
+        &s,
+        "PUT",
+        &format!("/v1/rules/{id}"),
+        Some(json!({"spl": "* | extend ("})),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
     assert!(j["errors"][0]["line"].is_number());
-    let (st, _) = call(&s, "POST", "/v1/rules", Some(json!({"name": "", "spl": "*", "samples": ["a"]}))).await;
+    let (st, _) = call(
+        &s,
+        "POST",
+        "/v1/rules",
+        Some(json!({"name": "", "spl": "*", "samples": ["a"]})),
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    let (st, _) = call(&s, "POST", "/v1/rules", Some(json!({"name": "no-samples", "spl": "*", "samples": []}))).await;
+    let (st, _) = call(
+        &s,
+        "POST",
+        "/v1/rules",
+        Some(json!({"name": "no-samples", "spl": "*", "samples": []})),
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 
     let (st, _) = call(&s, "DELETE", &format!("/v1/rules/{id}"), None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    for (m, uri) in [("GET", format!("/v1/rules/{id}")), ("DELETE", format!("/v1/rules/{id}")), ("POST", format!("/v1/rules/{id}/test")), ("GET", format!("/v1/rules/{id}/versions"))] {
+    for (m, uri) in [
+        ("GET", format!("/v1/rules/{id}")),
+        ("DELETE", format!("/v1/rules/{id}")),
+        ("POST", format!("/v1/rules/{id}/test")),
+        ("GET", format!("/v1/rules/{id}/versions")),
+    ] {
         let (st, j) = call(&s, m, &uri, None).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{uri}");
         assert_eq!(j["errors"][0]["code"], "not_found");
     }
-    let (st, _) = call(&s, "PUT", &format!("/v1/rules/{id}"), Some(json!({"spl": "*"}))).await;
+    let (st, _) = call(
+        &s,
+        "PUT",
+        &format!("/v1/rules/{id}"),
+        Some(json!({"spl": "*"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
@@ -311,7 +447,11 @@ async fn normalize_streams_ndjson_in_input_order_and_keeps_failures() {
     let (st, h, out) = raw(&s, "POST", uri, Some(body), None).await;
     assert_eq!(st, StatusCode::OK, "{}", String::from_utf8_lossy(&out));
     assert_eq!(h[header::CONTENT_TYPE], "application/x-ndjson");
-    let lines: Vec<Json> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Json> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 5002);
     assert_eq!(lines[0]["n"], 0);
     assert_eq!(lines[4999]["u"], "user4999");
@@ -323,9 +463,22 @@ async fn normalize_streams_ndjson_in_input_order_and_keeps_failures() {
 #[tokio::test]
 async fn normalize_with_a_saved_rule_and_ndjson_input() {
     let s = test_state(None);
-    let (_, j) = call(&s, "POST", "/v1/rules", Some(json!({"name": "up", "spl": "* | extend u = upper(name)", "samples": ["x"]}))).await;
+    let (_, j) = call(
+        &s,
+        "POST",
+        "/v1/rules",
+        Some(json!({"name": "up", "spl": "* | extend u = upper(name)", "samples": ["x"]})),
+    )
+    .await;
     let id = j["id"].as_i64().unwrap();
-    let (st, _, out) = raw(&s, "POST", &format!("/v1/normalize?rule={id}&input_format=ndjson"), Some("{\"name\":\"ab\"}\n\nnot json\n".into()), None).await;
+    let (st, _, out) = raw(
+        &s,
+        "POST",
+        &format!("/v1/normalize?rule={id}&input_format=ndjson"),
+        Some("{\"name\":\"ab\"}\n\nnot json\n".into()),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -336,9 +489,23 @@ async fn normalize_with_a_saved_rule_and_ndjson_input() {
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _, _) = raw(&s, "POST", "/v1/normalize", Some("a".into()), None).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    let (st, _, _) = raw(&s, "POST", "/v1/normalize?spl=*%20%7C%20stats%20c%20%3D%20count(*)", Some("a".into()), None).await;
+    let (st, _, _) = raw(
+        &s,
+        "POST",
+        "/v1/normalize?spl=*%20%7C%20stats%20c%20%3D%20count(*)",
+        Some("a".into()),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    let (st, _, _) = raw(&s, "POST", "/v1/normalize?spl=*%20%7C%20nope", Some("a".into()), None).await;
+    let (st, _, _) = raw(
+        &s,
+        "POST",
+        "/v1/normalize?spl=*%20%7C%20nope",
+        Some("a".into()),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -346,14 +513,38 @@ async fn normalize_with_a_saved_rule_and_ndjson_input() {
 async fn metrics_count_requests_by_route_and_status() {
     let s = test_state(None);
     call(&s, "GET", "/v1/health", None).await;
-    call(&s, "POST", "/v1/spl/check", Some(json!({"rule": "* | nope"}))).await;
+    call(
+        &s,
+        "POST",
+        "/v1/spl/check",
+        Some(json!({"rule": "* | nope"})),
+    )
+    .await;
     let (st, h, body) = raw(&s, "GET", "/v1/metrics", None, None).await;
     assert_eq!(st, StatusCode::OK);
-    assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = String::from_utf8(body).unwrap();
-    assert!(text.contains("soc_http_requests_total{method=\"GET\",route=\"/v1/health\",status=\"200\"} 1"), "{text}");
-    assert!(text.contains("route=\"/v1/spl/check\",status=\"422\"} 1"), "{text}");
-    assert!(text.contains("soc_http_request_duration_seconds_bucket{route=\"/v1/health\",le=\"+Inf\"} 1"), "{text}");
+    assert!(
+        text.contains(
+            "soc_http_requests_total{method=\"GET\",route=\"/v1/health\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/v1/spl/check\",status=\"422\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "soc_http_request_duration_seconds_bucket{route=\"/v1/health\",le=\"+Inf\"} 1"
+        ),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -362,12 +553,19 @@ async fn unknown_routes_are_404_json_and_the_ui_is_served() {
     let (st, j) = call(&s, "GET", "/v1/nothing", None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(j["errors"][0]["code"], "not_found");
-    for (uri, ty) in [("/", "text/html"), ("/app.js", "text/javascript"), ("/app.css", "text/css")] {
+    for (uri, ty) in [
+        ("/", "text/html"),
+        ("/app.js", "text/javascript"),
+        ("/app.css", "text/css"),
+    ] {
         let (st, h, body) = raw(&s, "GET", uri, None, None).await;
         assert_eq!(st, StatusCode::OK);
         assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with(ty));
         let text = String::from_utf8(body).unwrap();
-        assert!(!text.contains("http://") && !text.contains("https://"), "{uri} must not load anything from the network");
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{uri} must not load anything from the network"
+        );
     }
 }
 
@@ -385,10 +583,20 @@ async fn an_internal_error_is_opaque() {
         scratch: blocker.join("sub"),
     });
     let s = TestServer { state, _dir: dir };
-    let (st, j) = call(&s, "POST", "/v1/rules", Some(json!({"name": "a", "spl": "*", "samples": ["x"]}))).await;
+    let (st, j) = call(
+        &s,
+        "POST",
+        "/v1/rules",
+        Some(json!({"name": "a", "spl": "*", "samples": ["x"]})),
+    )
+    .await;
     assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{j}");
     assert_eq!(j["errors"][0]["code"], "internal");
-    assert!(!j.to_string().contains("not a directory") && !j.to_string().contains(&*blocker.to_string_lossy()), "{j}");
+    assert!(
+        !j.to_string().contains("not a directory")
+            && !j.to_string().contains(&*blocker.to_string_lossy()),
+        "{j}"
+    );
 }
 
 #[tokio::test]
@@ -397,8 +605,59 @@ async fn openapi_document_matches_the_snapshot() {
     let (st, j) = call(&s, "GET", "/v1/openapi.json", None).await;
     assert_eq!(st, StatusCode::OK);
     let paths: Vec<&String> = j["paths"].as_object().unwrap().keys().collect();
-    for p in ["/v1/health", "/v1/suggest", "/v1/spl/check", "/v1/spl/fmt", "/v1/spl/run", "/v1/spl/functions", "/v1/rules", "/v1/rules/{id}", "/v1/rules/{id}/test", "/v1/rules/{id}/versions", "/v1/normalize", "/v1/metrics", "/v1/ecs/fields", "/v1/openapi.json"] {
-        assert!(paths.iter().any(|x| x.as_str() == p), "{p} missing from {paths:?}");
+    for p in [
+        "/v1/health",
+        "/v1/suggest",
+        "/v1/spl/check",
+        "/v1/spl/fmt",
+        "/v1/spl/run",
+        "/v1/spl/functions",
+        "/v1/rules",
+        "/v1/rules/{id}",
+        "/v1/rules/{id}/test",
+        "/v1/rules/{id}/versions",
+        "/v1/normalize",
+        "/v1/metrics",
+        "/v1/ecs/fields",
+        "/v1/openapi.json",
+    ] {
+        assert!(
+            paths.iter().any(|x| x.as_str() == p),
+            "{p} missing from {paths:?}"
+        );
     }
     insta::assert_json_snapshot!("openapi", j);
+}
+
+#[tokio::test]
+async fn serve_answers_on_a_socket_and_shuts_down_gracefully() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = test_state(None);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let handle = tokio::spawn(server::serve(
+        s.state.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        move |a| {
+            let _ = addr_tx.send(a);
+        },
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    let addr = addr_rx.await.unwrap();
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(b"GET /v1/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("\"status\":\"ok\""), "{reply}");
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), handle)
+        .await
+        .expect("the server stops after the shutdown signal")
+        .unwrap()
+        .unwrap();
 }

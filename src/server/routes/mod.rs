@@ -54,7 +54,7 @@ pub struct Health {
 }
 
 /// Liveness and what the server is configured with.
-#[utoipa::path(get, path = "/v1/health", tag = "service",
+#[utoipa::path(get, path = "/v1/health", tag = "service", security(()),
     responses((status = 200, description = "The service is up", body = Health)))]
 pub async fn health(State(state): State<AppState>) -> axum::Json<Health> {
     let inner = state.inner();
@@ -71,7 +71,10 @@ pub async fn health(State(state): State<AppState>) -> axum::Json<Health> {
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.inner().metrics.render(),
     )
 }

@@ -137,11 +137,7 @@ fn complete(
                 description: description.clone(),
             };
             let result = run_content(state, &content, false)?;
-            content.expected = result
-                .samples
-                .into_iter()
-                .flat_map(|s| s.actual)
-                .collect();
+            content.expected = result.samples.into_iter().flat_map(|s| s.actual).collect();
             content.expected
         }
     };
@@ -176,7 +172,10 @@ fn run_content(
     std::fs::write(dir.0.join("sample.log"), sample).map_err(io)?;
     let mut toml = format!("now = {}\n", toml::Value::String(c.now.clone()));
     if let Some(f) = &c.first_line {
-        toml.push_str(&format!("first_line = {}\n", toml::Value::String(f.clone())));
+        toml.push_str(&format!(
+            "first_line = {}\n",
+            toml::Value::String(f.clone())
+        ));
     }
     std::fs::write(dir.0.join("package.toml"), toml).map_err(io)?;
     if with_expected {
@@ -230,9 +229,9 @@ pub async fn create(
     let rule = state
         .with_store(move |s| match s.create_rule(&name, &content) {
             Ok(r) => Ok(r),
-            Err(RuleError::NameTaken(n)) => {
-                Err(ApiError::Conflict(format!("a rule named `{n}` already exists")))
-            }
+            Err(RuleError::NameTaken(n)) => Err(ApiError::Conflict(format!(
+                "a rule named `{n}` already exists"
+            ))),
             Err(RuleError::Store(e)) => Err(e.into()),
         })
         .await?;
@@ -305,7 +304,10 @@ pub async fn update(
 /// Deletes a rule and its history.
 #[utoipa::path(delete, path = "/v1/rules/{id}", tag = "rules", params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such rule", body = crate::server::openapi::Errors)))]
-pub async fn delete(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     state
         .with_store(move |s| {
             if s.delete_rule(id)? {
@@ -368,7 +370,9 @@ fn diff_json(d: &EventDiff) -> Json {
         EventDiff::MissingEvent { index, expected } => {
             json!({"index": index, "kind": "missing_event", "expected": expected})
         }
-        EventDiff::ExtraEvent { index, got } => json!({"index": index, "kind": "extra_event", "got": got}),
+        EventDiff::ExtraEvent { index, got } => {
+            json!({"index": index, "kind": "extra_event", "got": got})
+        }
     }
 }
 

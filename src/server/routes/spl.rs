@@ -1,8 +1,8 @@
 //! `/v1/spl/*`: check, format and run rules; the function reference from the registry.
 
 use crate::event::{Event, Text, Timestamp};
-use crate::server::error::{ApiError, ApiJson};
 use crate::server::blocking;
+use crate::server::error::{ApiError, ApiJson};
 use crate::spl::{self, PlanOptions, ops::Coercion};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -30,7 +30,9 @@ pub struct CheckResponse {
 /// Checks a rule: 200 with warnings when it compiles, 422 with every error when not.
 #[utoipa::path(post, path = "/v1/spl/check", tag = "spl", request_body = CheckRequest,
     responses((status = 200, body = CheckResponse), (status = 422, description = "Diagnostics", body = crate::server::openapi::Errors)))]
-pub async fn check(ApiJson(req): ApiJson<CheckRequest>) -> Result<ApiJson<CheckResponse>, ApiError> {
+pub async fn check(
+    ApiJson(req): ApiJson<CheckRequest>,
+) -> Result<ApiJson<CheckResponse>, ApiError> {
     blocking(move || {
         let options = PlanOptions {
             sls_compat: req.sls_compat,

@@ -102,10 +102,32 @@ pub async fn suggest(
         v["layers"] = s.format.split('+').map(|l| Json::from(l)).collect();
         v["samples"] = samples.into_iter().map(Json::from).collect();
         v["reference_time"] = reference_time.into();
-        v["llm"] = llm.as_ref().map(|l| Json::from(l.model())).unwrap_or(Json::Null);
+        v["product"] = product_of(&s.preview);
+        v["llm"] = llm
+            .as_ref()
+            .map(|l| Json::from(l.model()))
+            .unwrap_or(Json::Null);
         Ok(ApiJson(v))
     })
     .await
+}
+
+/// The product the engine recognized (from the observer/module fields its rule sets), or
+/// null.
+fn product_of(preview: &[Json]) -> Json {
+    let get = |e: &Json, k: &str| e.get(k).and_then(Json::as_str).map(str::to_string);
+    preview
+        .iter()
+        .find(|e| get(e, "observer.product").is_some() || get(e, "event.module").is_some())
+        .map(|e| {
+            serde_json::json!({
+                "vendor": get(e, "observer.vendor"),
+                "product": get(e, "observer.product"),
+                "type": get(e, "observer.type"),
+                "module": get(e, "event.module"),
+            })
+        })
+        .unwrap_or(Json::Null)
 }
 
 /// One ECS field.

@@ -142,6 +142,8 @@ function renderSuggestion(s) {
   const layers = $('#layers');
   layers.textContent = '';
   s.layers.forEach((l, i) => { if (i) layers.append(' → '); layers.append(el('span', { class: 'layer' }, l)); });
+  const p = s.product;
+  $('#product').textContent = p ? [p.vendor, p.product].filter(Boolean).join(' ') + (p.type || p.module ? ` (${[p.type, p.module].filter(Boolean).join(', ')})` : '') : 'not recognized (generic mapping)';
   $('#framing-line').hidden = !s.framing;
   $('#framing').textContent = s.framing ? `${s.framing.first_line} (${s.framing.evidence})` : '';
   $('#evidence').replaceChildren(...s.evidence.map((e) => el('li', {}, e)));
