@@ -99,7 +99,7 @@ pub async fn suggest(
             .map_err(|e| ApiError::internal(format!("suggestion JSON: {e}")))?;
         v["diagnostics"] = s.diagnostics.iter().map(|d| d.to_json(&s.spl)).collect();
         v["framing"] = serde_json::to_value(&framing).unwrap_or(Json::Null);
-        v["layers"] = s.format.split('+').map(|l| Json::from(l)).collect();
+        v["layers"] = s.format.split('+').map(Json::from).collect();
         v["samples"] = samples.into_iter().map(Json::from).collect();
         v["reference_time"] = reference_time.into();
         v["product"] = product_of(&s.preview);
