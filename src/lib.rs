@@ -16,6 +16,7 @@
 //!   runs in input order, dead letters, accounting, checkpoints.
 //! - [`store`]: the embedded SQLite store (events, alerts, incidents, entities, audit log).
 //! - [`agents`]: detection (Sigma rules → alerts) and correlation (alerts → incidents).
+//! - [`server`]: the HTTP API (`/v1/`) and the embedded web UI (`soc serve`).
 //! - [`cli`]: the `soc` command line (thin glue over the library).
 #![forbid(unsafe_code)]
 
@@ -29,6 +30,7 @@ pub mod infer;
 pub mod llm;
 pub mod model;
 pub mod rules;
+pub mod server;
 pub mod spl;
 pub mod store;
 

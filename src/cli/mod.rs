@@ -12,6 +12,7 @@ pub mod investigate;
 pub mod learn;
 pub mod llm;
 pub mod normalize;
+pub mod serve;
 pub mod spl;
 pub mod suggest;
 pub mod test;
@@ -57,6 +58,8 @@ pub enum Command {
     Ask(investigate::AskArgs),
     /// Learn key → field knowledge from labeled datasets (writes knowledge/learned.json).
     Learn(learn::LearnArgs),
+    /// The HTTP API under /v1/ and the web UI at / (paste logs, get a rule, tune it, save it).
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Respond(args) => investigate::run_respond(args),
         Command::Report(args) => investigate::run_report(args),
         Command::Ask(args) => investigate::run_ask(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

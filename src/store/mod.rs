@@ -10,6 +10,8 @@
 //!
 //! Depends on nothing internal but JSON values: agents and the CLI call it, not the reverse.
 
+pub mod rules;
+
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde_json::{Map, Value as Json};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ pub use response::{ActionRecord, ApprovalRecord, RunRecord};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_entity_time_indexes.sql"),
+    include_str!("migrations/003_rules.sql"),
     include_str!("migrations/004_response.sql"),
 ];
 

@@ -4,6 +4,7 @@
 mod advice;
 mod analyze;
 mod bad_diagnostics;
+mod browser;
 mod cli;
 mod common;
 mod detect;
@@ -23,6 +24,7 @@ mod props;
 mod roundtrip;
 mod rules;
 mod scenarios;
+mod server;
 mod sls_statements;
 mod spl_cases;
 mod unparsed;
