@@ -476,6 +476,150 @@ pub fn field_for<'a>(types: &[&'a LogTypeDef], key: &str) -> Option<(&'a str, &'
         .map(|(k, f)| (k.as_str(), f))
 }
 
+/// The text patterns of these log types that match some of the texts (in entry order).
+pub fn patterns_seen<'a>(types: &[&'a LogTypeDef], texts: &[String]) -> Vec<&'a String> {
+    let mut out: Vec<&String> = Vec::new();
+    for lt in types {
+        for p in &lt.patterns {
+            let Ok(re) = Regex::new(p) else { continue };
+            if !out.contains(&p) && texts.iter().any(|t| re.is_match(t)) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Column names for header-less positional lines: the columns of the log type that has them,
+/// padded with `colN` for any column beyond the documented ones. `None` when no log type
+/// states columns.
+pub fn columns(types: &[&LogTypeDef], texts: &[String]) -> Option<Vec<String>> {
+    let lt = types.iter().find(|t| !t.columns.is_empty())?;
+    let widest = texts
+        .iter()
+        .map(|t| t.matches(',').count() + 1)
+        .max()
+        .unwrap_or(0);
+    let mut names: Vec<String> = Vec::new();
+    for (i, c) in lt.columns.iter().enumerate() {
+        let mut n: String = c
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if n.is_empty() || names.contains(&n) {
+            n = format!("col{}", i + 1);
+        }
+        names.push(n);
+    }
+    for i in names.len()..widest {
+        names.push(format!("col{}", i + 1));
+    }
+    Some(names)
+}
+
+/// The target the entry gives a raw field, with its confidence and the reason.
+pub fn choose(
+    p: &Product,
+    types: &[&LogTypeDef],
+    f: &super::map::RawField,
+) -> Option<(String, f64, String)> {
+    if super::map::is_slot(&f.source) || f.source.contains('+') {
+        return None;
+    }
+    let (key, def) = field_for(types, &f.source)?;
+    let who = if p.entry.product.is_empty() {
+        p.entry.id.as_str()
+    } else {
+        p.entry.product.as_str()
+    };
+    Some((
+        def.target.clone(),
+        0.95,
+        format!("{who} documents `{key}` as {} ({})", def.target, def.ty),
+    ))
+}
+
+/// One categorization the entry states: when `cond` holds, `field` takes `values`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Categorization {
+    pub field: &'static str,
+    pub cond: String,
+    pub values: Vec<String>,
+}
+
+/// The entry's categorizations whose key the samples have (`expr` reads a key's raw field).
+pub fn categorize_rules(
+    types: &[&LogTypeDef],
+    expr: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Categorization> {
+    use super::synth::lit;
+    let mut out = Vec::new();
+    for lt in types {
+        for c in &lt.categorize {
+            let Some(x) = expr(&c.key) else { continue };
+            let cond = if c.value == "*" {
+                format!("{x} IS NOT NULL")
+            } else {
+                format!("lower({x}) = {}", lit(&c.value.to_lowercase()))
+            };
+            let mut push = |field: &'static str, values: Vec<String>| {
+                if !values.is_empty() {
+                    out.push(Categorization {
+                        field,
+                        cond: cond.clone(),
+                        values,
+                    });
+                }
+            };
+            push("event.category", c.category.clone());
+            push("event.type", c.ty.clone());
+            push("event.outcome", c.outcome.iter().cloned().collect());
+            push("event.kind", c.kind.iter().cloned().collect());
+            push("event.action", c.action.iter().cloned().collect());
+        }
+    }
+    out
+}
+
+/// Applies the entry's `event.kind` and `event.action` values to the categorization stage:
+/// `CASE WHEN <entry's condition> THEN <value> ... ELSE <what the engine had> END`.
+pub fn override_kind_action(
+    mut stage: Vec<String>,
+    rules: &[Categorization],
+    targets: &[String],
+) -> Vec<String> {
+    use super::synth::{ident, lit};
+    for field in ["event.kind", "event.action"] {
+        let mine: Vec<&Categorization> = rules.iter().filter(|r| r.field == field).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let head = format!("{} = ", ident(field));
+        let at = stage.iter().position(|s| s.starts_with(&head));
+        let default = match at {
+            Some(i) => stage[i][head.len()..].to_string(),
+            None if targets.iter().any(|t| t == field) => ident(field),
+            None => "NULL".to_string(),
+        };
+        let mut e = String::from("CASE");
+        for r in mine {
+            e.push_str(&format!(" WHEN {} THEN {}", r.cond, lit(&r.values[0])));
+        }
+        e.push_str(&format!(" ELSE {default} END"));
+        match at {
+            Some(i) => stage[i] = format!("{head}{e}"),
+            None => stage.push(format!("{head}{e}")),
+        }
+    }
+    stage
+}
+
 /// A target must be a model (ECS) field, or a name under the entry's vendor prefix.
 fn check_target(prefix: &str, target: &str) -> Result<(), String> {
     if target.starts_with(&format!("{prefix}.")) {
