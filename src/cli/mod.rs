@@ -11,6 +11,7 @@ pub mod eval;
 pub mod learn;
 pub mod llm;
 pub mod normalize;
+pub mod products;
 pub mod spl;
 pub mod suggest;
 pub mod test;
@@ -46,6 +47,8 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Learn key → field knowledge from labeled datasets (writes knowledge/learned.json).
     Learn(learn::LearnArgs),
+    /// List the product library: products, log types, fields known, documentation sources.
+    Products(products::ProductsArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -67,6 +70,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Correlate(args) => analyze::run_correlate(args),
         Command::Analyze(args) => analyze::run_analyze(args),
         Command::Learn(args) => learn::run(args),
+        Command::Products(args) => products::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
