@@ -253,8 +253,7 @@ impl Product {
         {
             return Err(err(format!("id `{}` is not snake_case", entry.id)));
         }
-        if entry.prefix.is_empty() || entry.prefix.starts_with('.') || entry.prefix.ends_with('.')
-        {
+        if entry.prefix.is_empty() || entry.prefix.starts_with('.') || entry.prefix.ends_with('.') {
             return Err(err("prefix must be a non-empty dotted name".into()));
         }
         if crate::model::catalog().is_field_set(entry.prefix.split('.').next().unwrap_or("")) {
@@ -633,7 +632,9 @@ fn check_target(prefix: &str, target: &str) -> Result<(), String> {
         Some(s) => format!(
             "target `{target}` is not an ECS field (did you mean `{s}`?) and not under the prefix `{prefix}`"
         ),
-        None => format!("target `{target}` is not an ECS field and not under the prefix `{prefix}`"),
+        None => {
+            format!("target `{target}` is not an ECS field and not under the prefix `{prefix}`")
+        }
     })
 }
 
@@ -641,7 +642,9 @@ fn check_target(prefix: &str, target: &str) -> Result<(), String> {
 fn check_time_format(fmt: &str) -> Result<(), String> {
     use chrono::format::{Item, StrftimeItems};
     if StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error)) {
-        return Err(format!("time format `{fmt}` is not a valid strftime format"));
+        return Err(format!(
+            "time format `{fmt}` is not a valid strftime format"
+        ));
     }
     Ok(())
 }
@@ -715,7 +718,10 @@ outcome = "success"
     fn a_good_entry_loads_and_recognizes() {
         let lib = Library::load(&[("demo_fw.toml", GOOD)]);
         assert!(lib.errors.is_empty(), "{:?}", lib.errors);
-        let lines = ["demofw[1]: TRAFFIC src=192.0.2.1", "demofw[1]: TRAFFIC src=192.0.2.2"];
+        let lines = [
+            "demofw[1]: TRAFFIC src=192.0.2.1",
+            "demofw[1]: TRAFFIC src=192.0.2.2",
+        ];
         let (p, r) = lib.recognize(&lines).expect("recognized");
         assert_eq!(p.entry.id, "demo_fw");
         assert_eq!(r.share, 1.0);
@@ -724,7 +730,10 @@ outcome = "success"
         assert_eq!(p.module(), "demo");
         let types = p.log_types(&lines);
         assert_eq!(field_for(&types, "SRC").unwrap().1.target, "source.ip");
-        assert!(lib.recognize(&["other line", "demofw[1]: x", "more"]).is_none());
+        assert!(
+            lib.recognize(&["other line", "demofw[1]: x", "more"])
+                .is_none()
+        );
     }
 
     fn error_of(text: &str) -> String {

@@ -8,9 +8,11 @@ use super::advice::{
 };
 use super::detect::{self, Detection, Payload};
 use super::fields::{ValueType, dominant};
-use super::knowledge::{ACTION_RULES, CATEGORY_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST};
-use super::products::{self, LogTypeDef, Product, Recognition};
+use super::knowledge::{
+    ACTION_RULES, CATEGORY_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST,
+};
 use super::map::{self, RawField};
+use super::products::{self, LogTypeDef, Product, Recognition};
 use super::synth::{self, ident, lit};
 use super::templates::{self, Template};
 use crate::diagnostic::{Diagnostic, codes};
