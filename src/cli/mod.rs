@@ -13,6 +13,7 @@ pub mod learn;
 pub mod llm;
 pub mod normalize;
 pub mod serve;
+pub mod products;
 pub mod spl;
 pub mod suggest;
 pub mod test;
@@ -60,6 +61,8 @@ pub enum Command {
     Learn(learn::LearnArgs),
     /// The HTTP API under /v1/ and the web UI at / (paste logs, get a rule, tune it, save it).
     Serve(serve::ServeArgs),
+    /// List the product library: products, log types, fields known, documentation sources.
+    Products(products::ProductsArgs),
 }
 
 /// Runs the CLI with the process arguments and returns the exit code.
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Report(args) => investigate::run_report(args),
         Command::Ask(args) => investigate::run_ask(args),
         Command::Serve(args) => serve::run(args),
+        Command::Products(args) => products::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -152,6 +152,19 @@ pub fn render(s: &Suggestion) -> String {
         "-- format: {} (confidence {:.2})\n",
         s.format, s.confidence
     ));
+    if let Some(p) = &s.product {
+        out.push_str(&format!(
+            "-- product: {} ({} {}), score {:.2}, log types: {}\n",
+            p.id,
+            p.vendor,
+            p.product,
+            p.score,
+            p.log_types.join(", ")
+        ));
+        for w in &p.why {
+            out.push_str(&format!("--   {w}\n"));
+        }
+    }
     let w = s
         .fields
         .iter()

@@ -44,6 +44,9 @@ pub struct StreamReport {
     /// The format family the engine detects in the stream's events (`json`, `kv`, `csv`,
     /// `xml`, `cef`, `text`, …, after any syslog or other header).
     pub format: String,
+    /// The product library entry recognized in the stream's events, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
     pub events: usize,
     pub core: Counts,
     pub precision: f64,
@@ -317,6 +320,9 @@ pub fn evaluate_stream(
     total.misses.truncate(MAX_MISSES);
     Some(StreamReport {
         format: format_family(&pasted),
+        product: crate::infer::products::library()
+            .recognize(&pasted)
+            .map(|(p, _)| p.entry.id.clone()),
         name: stream.name.clone(),
         dir: stream.dir.clone(),
         events: samples.len(),

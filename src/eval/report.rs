@@ -49,6 +49,11 @@ pub fn render_table(report: &Report) -> String {
     out.push('\n');
     out.push_str(&format_table(report));
     out.push('\n');
+    let products = product_table(report);
+    if !products.is_empty() {
+        out.push_str(&products);
+        out.push('\n');
+    }
     out.push_str(&headline(report));
     out.push('\n');
     out
@@ -79,6 +84,51 @@ pub fn format_table(report: &Report) -> String {
     for (f, n, f1, cat) in rows {
         let _ = writeln!(out, "{f:<28} {n:>7} {f1:>6.3} {cat:>6.3}");
     }
+    out
+}
+
+/// Micro core F1 and categorization per recognized library product (streams where the
+/// product library recognized a product), by product id; empty when none was recognized.
+pub fn product_table(report: &Report) -> String {
+    let mut by: Vec<(String, Vec<StreamReport>)> = Vec::new();
+    for s in &report.streams {
+        let Some(p) = &s.product else { continue };
+        match by.iter_mut().find(|(f, _)| f == p) {
+            Some((_, v)) => v.push(s.clone()),
+            None => by.push((p.clone(), vec![s.clone()])),
+        }
+    }
+    if by.is_empty() {
+        return String::new();
+    }
+    by.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = format!(
+        "{:<28} {:>7} {:>6} {:>6}  streams\n",
+        "library product", "streams", "F1", "cat"
+    );
+    let mut all: Vec<StreamReport> = Vec::new();
+    for (p, ss) in &by {
+        let sum = super::summarize(ss);
+        let names: Vec<&str> = ss.iter().map(|s| s.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "{p:<28} {:>7} {:>6.3} {:>6.3}  {}",
+            ss.len(),
+            sum.micro_f1,
+            sum.categorization_accuracy,
+            names.join(" ")
+        );
+        all.extend(ss.iter().cloned());
+    }
+    let sum = super::summarize(&all);
+    let _ = writeln!(
+        out,
+        "{:<28} {:>7} {:>6.3} {:>6.3}",
+        "(all recognized)",
+        all.len(),
+        sum.micro_f1,
+        sum.categorization_accuracy
+    );
     out
 }
 
@@ -393,6 +443,7 @@ mod tests {
         };
         StreamReport {
             format: "text".into(),
+            product: None,
             name: name.into(),
             dir: name.into(),
             events: 2,

@@ -12,6 +12,7 @@ pub mod knowledge;
 pub mod learned;
 pub mod map;
 pub mod peel;
+pub mod products;
 pub mod suggest;
 pub mod synth;
 pub mod templates;

@@ -9,10 +9,10 @@ use super::advice::{
 use super::detect::{self, Detection, Payload};
 use super::fields::{ValueType, dominant};
 use super::knowledge::{
-    ACTION_RULES, CATEGORY_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST, SIGNATURES,
-    Signature,
+    ACTION_RULES, CATEGORY_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST,
 };
 use super::map::{self, RawField};
+use super::products::{self, LogTypeDef, Product, Recognition};
 use super::synth::{self, ident, lit};
 use super::templates::{self, Template};
 use crate::diagnostic::{Diagnostic, codes};
@@ -71,6 +71,9 @@ pub struct Suggestion {
     pub evidence: Vec<String>,
     /// Detection confidence in [0, 1].
     pub confidence: f64,
+    /// The product library entry recognized in the samples, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<Recognition>,
     /// What an advisor (LLM) proposed, and whether validation kept it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub advice: Vec<AdviceRecord>,
@@ -123,8 +126,10 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         })
         .collect();
     let det = detect::detect(&infer);
-    let sig = signature(&infer);
-    let prefix = sig.map_or("vendor", |s| s.prefix);
+    let recognized = products::library().recognize(&infer);
+    let sig = recognized.as_ref().map(|(p, _)| *p);
+    let types: Vec<&LogTypeDef> = sig.map(|p| p.log_types(&infer)).unwrap_or_default();
+    let prefix = sig.map_or("vendor", |s| s.entry.prefix.as_str());
 
     // Templates for free text: mined over the text left by the headers.
     let rest_texts = remainders(&det, &infer);
@@ -139,6 +144,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         options
             .patterns
             .iter()
+            .chain(products::patterns_seen(&types, &rest_texts))
             .filter_map(|p| super::advice::pattern_names(p).ok().map(|n| (p.clone(), n)))
             .collect()
     } else {
@@ -188,7 +194,11 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     } else {
         Vec::new()
     };
-    let csv_names = csv_names(&det, &rest_texts);
+    let csv_names = match &det.payload {
+        Payload::Csv { header: None, .. } => products::columns(&types, &rest_texts),
+        _ => None,
+    }
+    .unwrap_or_else(|| csv_names(&det, &rest_texts));
     let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names);
     // LEEF 2.0 names its own delimiter in the sixth header field (`^`, `x5E`, `0x09`).
     if det.payload == Payload::Leef
@@ -309,7 +319,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         .learned
         .as_deref()
         .unwrap_or_else(|| super::learned::Learned::embedded());
-    let mut choices = positional(&raw_fields, prefix, learned);
+    let mut choices = positional(&raw_fields, prefix, learned, sig.map(|p| (p, &types[..])));
     let object_columns = json_object_columns(&raw_fields);
     prefer_precise_time(&raw_fields, &mut choices);
     for (fi, f) in raw_fields.iter().enumerate() {
@@ -410,7 +420,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             .iter()
             .find(|f| f.source == "syslog_host" || f.source == "syslog_hostname");
         if let Some(h) = host
-            && let Some((_, t, keep)) = OBSERVER_HOST.iter().find(|(m, _, _)| *m == s.module)
+            && let Some((_, t, keep)) = OBSERVER_HOST.iter().find(|(m, _, _)| *m == s.module())
         {
             if !keep {
                 outputs.retain(|(n, _)| n != "host.hostname");
@@ -418,7 +428,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             outputs.push((t.to_string(), vec![(0.8, h.expr.clone())]));
         }
         // Products whose endpoints are also the HTTP client and server.
-        if CLIENT_SERVER.contains(&s.module) {
+        if CLIENT_SERVER.contains(&s.module()) {
             let mut copies = Vec::new();
             for (n, es) in &outputs {
                 for (from, to) in [("source.", "client."), ("destination.", "server.")] {
@@ -431,14 +441,14 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             }
             outputs.extend(copies);
         }
-        if let Some((_, p)) = CLOUD_PROVIDER.iter().find(|(m, _)| *m == s.module) {
+        if let Some((_, p)) = CLOUD_PROVIDER.iter().find(|(m, _)| *m == s.module()) {
             outputs.push(("cloud.provider".to_string(), vec![(0.9, lit(p))]));
         }
         for (t, v) in [
-            ("observer.vendor", s.vendor),
-            ("observer.product", s.product),
-            ("observer.type", s.observer_type),
-            ("event.module", s.module),
+            ("observer.vendor", s.entry.vendor.as_str()),
+            ("observer.product", s.entry.product.as_str()),
+            ("observer.type", s.entry.observer_type.as_str()),
+            ("event.module", s.module()),
         ] {
             if !v.is_empty() && !outputs.iter().any(|(n, _)| n == t) {
                 outputs.push((t.to_string(), vec![(0.9, lit(v))]));
@@ -469,7 +479,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             "Apache error log" | "nginx error log"
         )
     });
-    let ids = sig.is_some_and(|s| s.observer_type == "ids");
+    let ids = sig.is_some_and(|s| s.entry.observer_type == "ids");
     // What other products' action words say about categorization (learned knowledge).
     let action_expr = assigns
         .iter()
@@ -481,10 +491,32 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         .filter_map(|t| raw_fields.iter().find(|f| f.source == t.source))
         .flat_map(|f| f.values.iter().cloned())
         .collect();
-    let mut learned_rules = match &action_expr {
+    // The product's own categorization per key value comes first.
+    let source_expr = |key: &str| {
+        raw_fields
+            .iter()
+            .find(|f| f.source == key)
+            .or_else(|| {
+                raw_fields
+                    .iter()
+                    .find(|f| map::normalize(&f.source) == map::normalize(key))
+            })
+            .map(|f| f.expr.clone())
+    };
+    let product_rules = products::categorize_rules(&types, &source_expr);
+    let mut learned_rules: Vec<LearnedRule> = product_rules
+        .iter()
+        .filter(|r| matches!(r.field, "event.category" | "event.type" | "event.outcome"))
+        .map(|r| LearnedRule {
+            field: r.field.to_string(),
+            cond: r.cond.clone(),
+            values: r.values.clone(),
+        })
+        .collect();
+    learned_rules.extend(match &action_expr {
         Some(a) => action_rules(learned, a, &action_values),
         None => Vec::new(),
-    };
+    });
     learned_rules.extend(outcome_rules(&raw_fields));
     let names = |f: &dyn Fn(&[&str]) -> bool| {
         raw_fields.iter().any(|r| {
@@ -517,6 +549,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             &targets,
         ))
         .collect();
+    let categorize = products::override_kind_action(categorize, &product_rules, &targets);
     // Categorization is asked about only when the engine has nothing: no message rule and
     // no category from the fields present (web requests, network endpoints).
     let has = |t: &str| targets.iter().any(|x| x == t);
@@ -673,6 +706,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
                     diagnostics,
                     evidence: det.evidence.clone(),
                     confidence: (det.confidence * 100.0).round() / 100.0,
+                    product: recognized.as_ref().map(|(_, r)| r.clone()),
                     advice: Vec::new(),
                     unsure,
                 });
@@ -697,10 +731,15 @@ fn positional(
     fields: &[RawField],
     prefix: &str,
     learned: &super::learned::Learned,
+    product: Option<(&Product, &[&LogTypeDef])>,
 ) -> Vec<(String, f64, String)> {
     let mut choices: Vec<(String, f64, String)> = fields
         .iter()
-        .map(|f| map::choose(f, prefix, learned))
+        .map(|f| {
+            product
+                .and_then(|(p, types)| products::choose(p, types, f))
+                .unwrap_or_else(|| map::choose(f, prefix, learned))
+        })
         .collect();
     let vendor = |t: &str| t.starts_with(&format!("{prefix}."));
     let mut roles = ["source", "destination"]
@@ -850,15 +889,6 @@ fn reference_clock(options: &SuggestOptions) -> Option<crate::event::Timestamp> 
     Some(crate::event::Timestamp::utc(
         d.timestamp_nanos_opt().unwrap_or_default(),
     ))
-}
-
-fn signature(samples: &[String]) -> Option<&'static Signature> {
-    let head: Vec<&str> = samples.iter().take(50).map(String::as_str).collect();
-    SIGNATURES.iter().find(|s| {
-        let re = Regex::new(s.pattern).expect("signature");
-        let hits = head.iter().filter(|l| re.is_match(l)).count();
-        hits * 2 >= head.len().max(1)
-    })
 }
 
 /// The text left after the header layers (what the payload parser sees).
