@@ -15,31 +15,9 @@ use serde_json::{Map, Value as Json};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// The product library (the repository's `rules/` packages), compiled into the binary.
-pub const LIBRARY: &[(&str, &str)] = &[
-    ("apache", include_str!("../../rules/apache/rule.spl")),
-    ("cisco_asa", include_str!("../../rules/cisco_asa/rule.spl")),
-    ("cisco_ios", include_str!("../../rules/cisco_ios/rule.spl")),
-    (
-        "cloudtrail",
-        include_str!("../../rules/cloudtrail/rule.spl"),
-    ),
-    ("fortigate", include_str!("../../rules/fortigate/rule.spl")),
-    ("iis", include_str!("../../rules/iis/rule.spl")),
-    ("iptables", include_str!("../../rules/iptables/rule.spl")),
-    ("nginx", include_str!("../../rules/nginx/rule.spl")),
-    ("paloalto", include_str!("../../rules/paloalto/rule.spl")),
-    ("sshd", include_str!("../../rules/sshd/rule.spl")),
-    ("sudo", include_str!("../../rules/sudo/rule.spl")),
-    (
-        "suricata_eve",
-        include_str!("../../rules/suricata_eve/rule.spl"),
-    ),
-    (
-        "windows_security",
-        include_str!("../../rules/windows_security/rule.spl"),
-    ),
-];
+/// The product library (every package under the repository's `rules/`, listed by the build
+/// script), compiled into the binary.
+pub const LIBRARY: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 
 /// Why an input could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -422,7 +400,11 @@ fn best_package<'p>(packages: &'p [Package], lines: &[&str]) -> Option<&'p Packa
         .iter()
         .map(|p| (p, p.score(&sample)))
         .filter(|(_, (share, _))| *share >= 0.5)
-        .max_by(|a, b| (a.1).partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
+        // The best score; on a tie, the first package in name order (a stable choice).
+        .fold(None::<(&Package, (f64, f64))>, |best, (p, s)| match best {
+            Some((_, b)) if b >= s => best,
+            _ => Some((p, s)),
+        })
         .map(|(p, _)| p)
 }
 

@@ -42,6 +42,12 @@ pub struct Settings {
     /// indented continuations); by default one line is one event.
     #[serde(default)]
     pub first_line: Option<String>,
+    /// Whether `soc analyze`/`soc ingest` may pick this package on its own for raw input
+    /// (default true). False for generic formats that also parse other products' lines (a
+    /// common-log-format access log matches every web server's); they stay usable with
+    /// `--rules`.
+    #[serde(default)]
+    pub ingest: Option<bool>,
 }
 
 /// One sample file and its expectation.
