@@ -92,6 +92,18 @@ fn strs(v: &Json) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// How many expected techniques were reported: an expected technique is found when it or one
+/// of its sub-techniques is.
+fn found_techniques(expected: &[String], got: &[String]) -> usize {
+    expected
+        .iter()
+        .filter(|t| {
+            got.iter()
+                .any(|g| g == *t || g.starts_with(&format!("{t}.")))
+        })
+        .count()
+}
+
 fn check(name: &str, exp: &Expected, inc: &Json) {
     assert_eq!(
         inc["verdict"],
@@ -197,15 +209,7 @@ fn every_scenario_gives_the_expected_investigation() {
         let got = strs(&inc["techniques"]);
         found += got.len();
         relevant += exp.techniques.len();
-        // An expected technique is found when it or one of its sub-techniques is reported.
-        hit += exp
-            .techniques
-            .iter()
-            .filter(|t| {
-                got.iter()
-                    .any(|g| g == *t || g.starts_with(&format!("{t}.")))
-            })
-            .count();
+        hit += found_techniques(&exp.techniques, &got);
         // The reports exist, the HTML is self-contained, the Markdown is snapshotted.
         let id = inc["id"].as_str().unwrap();
         let md = std::fs::read_to_string(out.join("reports").join(format!("{id}.md"))).unwrap();
@@ -257,14 +261,7 @@ fn verdicts_hold_with_the_default_rule_set() {
         );
         let got = strs(&inc["techniques"]);
         relevant += exp.techniques.len();
-        hit += exp
-            .techniques
-            .iter()
-            .filter(|t| {
-                got.iter()
-                    .any(|g| g == *t || g.starts_with(&format!("{t}.")))
-            })
-            .count();
+        hit += found_techniques(&exp.techniques, &got);
     }
     let recall = hit as f64 / relevant.max(1) as f64;
     assert!(
