@@ -359,3 +359,73 @@ fn numbers_are_not_interface_names() {
         );
     }
 }
+
+/// Every product entry that names a rule package is recognized on that package's sample, and
+/// the suggested rule reproduces part of what the hand-written package emits: an entry whose
+/// signatures or field names drift from its own product's logs fails here.
+#[test]
+fn every_product_package_sample_is_recognized_and_mapped() {
+    use agentic_soc::infer::products::library;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut failures = Vec::new();
+    for p in &library().products {
+        if p.entry.package.is_empty() {
+            continue;
+        }
+        let dir = root.join(&p.entry.package);
+        let Ok(text) = std::fs::read_to_string(dir.join("sample.log")) else {
+            continue;
+        };
+        let samples: Vec<String> = text.lines().map(str::to_string).collect();
+        let s = match suggest(&samples, &options()) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!("{}: suggest failed: {}", p.entry.id, e.message));
+                continue;
+            }
+        };
+        spl::compile(&s.spl).unwrap();
+        match &s.product {
+            Some(r) if r.id == p.entry.id => {}
+            other => {
+                failures.push(format!(
+                    "{}: not recognized on {}/sample.log (got {:?})",
+                    p.entry.id,
+                    p.entry.package,
+                    other.as_ref().map(|r| &r.id)
+                ));
+                continue;
+            }
+        }
+        // The ECS fields (not vendor-prefixed) the package writes, against those the suggestion
+        // writes: the entry must bring at least a third of them.
+        let expected = std::fs::read_to_string(dir.join("sample.expected.ndjson")).unwrap_or_default();
+        let mut want = std::collections::BTreeSet::new();
+        for line in expected.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            if let Some(o) = v.as_object() {
+                for k in o.keys() {
+                    if !k.starts_with(&format!("{}.", p.entry.prefix)) && k != "event.original" {
+                        want.insert(k.clone());
+                    }
+                }
+            }
+        }
+        let mut got = std::collections::BTreeSet::new();
+        for e in &s.preview {
+            if let Some(o) = e.as_object() {
+                got.extend(o.keys().cloned());
+            }
+        }
+        let hit = want.iter().filter(|k| got.contains(*k)).count();
+        if !want.is_empty() && hit * 3 < want.len() {
+            failures.push(format!(
+                "{}: the suggestion writes {hit} of the {} ECS fields its package writes (missing: {:?})",
+                p.entry.id,
+                want.len(),
+                want.difference(&got).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
