@@ -1,532 +1,135 @@
-//! What the engine knows, as data: key-name synonyms, context words and categorization rules.
-//! Code in `map` reads these tables; adding a synonym is a one-line change here. Products and
-//! their signatures live in the product library (`knowledge/products/`, see `products`).
+//! What the engine knows, as data: key-name synonyms, context words, product quirks and
+//! categorization rules, read from `knowledge/mapping.toml` (embedded at build time). Code in
+//! `map` and `suggest` reads these tables; adding a synonym is a one-line change in that file.
+//! Products and their signatures live in the product library (`knowledge/products/`, see
+//! `products`).
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// The embedded knowledge file.
+const MAPPING_TOML: &str = include_str!("../../knowledge/mapping.toml");
+
+/// `knowledge/mapping.toml` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Mapping {
+    synonyms: Vec<(String, String)>,
+    product_synonyms: Vec<(String, String, String)>,
+    context: Vec<(String, String, String)>,
+    observer_host: Vec<(String, String, bool)>,
+    client_server: Vec<String>,
+    cloud_provider: Vec<(String, String)>,
+    action_rules: Vec<(String, String)>,
+    category_rule: Vec<CategoryRule>,
+}
+
+static MAPPING: LazyLock<Mapping> = LazyLock::new(|| {
+    // The file is part of the binary and checked by a test: a fault is a build defect.
+    toml::from_str(MAPPING_TOML).unwrap_or_else(|e| panic!("knowledge/mapping.toml: {e}"))
+});
+
+fn pairs(v: &'static [(String, String)]) -> Vec<(&'static str, &'static str)> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+fn triples(v: &'static [(String, String, String)]) -> Vec<(&'static str, &'static str, &'static str)> {
+    v.iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect()
+}
 
 /// Key-name synonyms: a normalized key (lower-case, `_ - . space` removed) → ECS field.
 /// A `?` suffix on the target means "only if the value type agrees" (checked in `map`).
-pub const SYNONYMS: &[(&str, &str)] = &[
-    // syslog headers (names given by `detect::HEADERS`)
-    ("syslogpri", "log.syslog.priority"),
-    ("syslogtimestamp", "@timestamp"),
-    ("sysloghost", "host.hostname"),
-    ("syslogprogram", "process.name"),
-    ("syslogappname", "log.syslog.appname"),
-    ("syslogpid", "process.pid"),
-    ("syslogprocid", "log.syslog.procid"),
-    ("sysloghostname", "log.syslog.hostname"),
-    ("syslogversion", "log.syslog.version"),
-    ("syslogmsgid", "log.syslog.msgid"),
-    ("effectiveuser", "user.effective.name"),
-    ("xforwardedfor", "network.forwarded_ip"),
-    ("ciscoseverity", "event.severity"),
-    ("ciscomnemonic", "event.code"),
-    ("sequence", "event.sequence"),
-    ("messagecode", "event.code"),
-    ("severityname", "log.level"),
-    ("seq", "event.sequence"),
-    ("sequencenum", "event.sequence"),
-    // time
-    ("timestamp", "@timestamp"),
-    ("time", "@timestamp"),
-    ("eventtime", "@timestamp"),
-    ("datetime", "@timestamp"),
-    ("accesstime", "@timestamp"),
-    ("date", "@timestamp"),
-    ("ts", "@timestamp"),
-    ("createdat", "@timestamp"),
-    ("start", "event.start"),
-    ("starttime", "event.start"),
-    ("eventstart", "event.start"),
-    ("end", "event.end"),
-    ("endtime", "event.end"),
-    ("tz", "event.timezone"),
-    ("timezone", "event.timezone"),
-    // network endpoints
-    ("src", "source.ip"),
-    ("srcip", "source.ip"),
-    ("srcaddr", "source.ip"),
-    ("sourceip", "source.ip"),
-    ("sourceaddress", "source.ip"),
-    ("sourceipaddress", "source.ip"),
-    ("clientip", "source.ip"),
-    ("cip", "source.ip"),
-    ("client", "source.ip"),
-    ("callerip", "source.ip"),
-    ("calleripaddress", "source.ip"),
-    ("remoteaddr", "source.ip"),
-    ("remoteip", "source.ip"),
-    ("cip", "source.ip"),
-    ("saddr", "source.ip"),
-    ("ipaddress", "source.ip"),
-    ("dst", "destination.ip"),
-    ("dstip", "destination.ip"),
-    ("dstaddr", "destination.ip"),
-    ("dest", "destination.ip"),
-    ("destip", "destination.ip"),
-    ("destinationip", "destination.ip"),
-    ("destinationaddress", "destination.ip"),
-    ("daddr", "destination.ip"),
-    ("sip", "destination.ip"),
-    ("serverip", "destination.ip"),
-    ("serviceip", "destination.ip"),
-    ("spt", "source.port"),
-    ("sport", "source.port"),
-    ("srcport", "source.port"),
-    ("sourceport", "source.port"),
-    ("clientport", "source.port"),
-    ("dpt", "destination.port"),
-    ("dport", "destination.port"),
-    ("dstport", "destination.port"),
-    ("destport", "destination.port"),
-    ("destinationport", "destination.port"),
-    ("serverport", "destination.port"),
-    ("serviceport", "destination.port"),
-    ("srcmac", "source.mac"),
-    ("smac", "source.mac"),
-    ("sourcemac", "source.mac"),
-    ("dstmac", "destination.mac"),
-    ("dmac", "destination.mac"),
-    ("destinationmac", "destination.mac"),
-    ("natsrc", "source.nat.ip"),
-    ("natsrcip", "source.nat.ip"),
-    ("transip", "source.nat.ip"),
-    ("natdst", "destination.nat.ip"),
-    ("natdstip", "destination.nat.ip"),
-    ("natsrcport", "source.nat.port"),
-    ("natdstport", "destination.nat.port"),
-    ("natsrcv6", "source.nat.ip"),
-    ("natdstv6", "destination.nat.ip"),
-    ("srcintf", "observer.ingress.interface.name"),
-    ("inif", "observer.ingress.interface.name"),
-    ("in", "observer.ingress.interface.name"),
-    ("dstintf", "observer.egress.interface.name"),
-    ("outif", "observer.egress.interface.name"),
-    ("out", "observer.egress.interface.name"),
-    ("srczone", "observer.ingress.zone"),
-    ("dstzone", "observer.egress.zone"),
-    ("proto", "network.transport"),
-    ("protocol", "network.transport"),
-    ("transport", "network.transport"),
-    ("direction", "network.direction"),
-    ("ifdir", "network.direction"),
-    ("sentbyte", "source.bytes"),
-    ("sent", "source.bytes"),
-    ("bytesout", "source.bytes"),
-    ("rcvdbyte", "destination.bytes"),
-    ("rcvd", "destination.bytes"),
-    ("bytesin", "destination.bytes"),
-    ("bytes", "network.bytes"),
-    ("bodybytes", "http.response.body.bytes"),
-    ("bodybytessent", "http.response.body.bytes"),
-    ("cefvendor", "observer.vendor"),
-    ("cefproduct", "observer.product"),
-    ("cefdeviceversion", "observer.version"),
-    ("cefsignatureid", "event.code"),
-    ("cefseverity", "event.severity"),
-    ("cefname", "message"),
-    ("leefvendor", "observer.vendor"),
-    ("leefproduct", "observer.product"),
-    ("leefeventid", "event.code"),
-    ("packets", "network.packets"),
-    ("sentpkt", "source.packets"),
-    ("rcvdpkt", "destination.packets"),
-    // http / url
-    ("method", "http.request.method"),
-    ("httpmethod", "http.request.method"),
-    ("reqmethod", "http.request.method"),
-    ("requestmethod", "http.request.method"),
-    ("csmethod", "http.request.method"),
-    ("status", "http.response.status_code"),
-    ("statuscode", "http.response.status_code"),
-    ("respcode", "http.response.status_code"),
-    ("responsecode", "http.response.status_code"),
-    ("httpstatus", "http.response.status_code"),
-    ("scstatus", "http.response.status_code"),
-    ("httpversion", "http.version"),
-    ("url", "url.original"),
-    ("uri", "url.original"),
-    ("requesturl", "url.original"),
-    ("request", "url.original"),
-    ("eurl", "url.original"),
-    ("csuristem", "url.original"),
-    ("csuriquery", "url.query"),
-    ("referrer", "http.request.referrer"),
-    ("referer", "http.request.referrer"),
-    ("ereferer", "http.request.referrer"),
-    ("useragent", "user_agent.original"),
-    ("agent", "user_agent.original"),
-    ("ua", "user_agent.original"),
-    ("httpuseragent", "user_agent.original"),
-    ("requestclientapplication", "user_agent.original"),
-    ("reqsize", "http.request.bytes"),
-    ("responsebytes", "http.response.bytes"),
-    ("csuseragent", "user_agent.original"),
-    ("csreferer", "http.request.referrer"),
-    ("csusername", "user.name"),
-    ("csversion", "http.version"),
-    ("cshost", "destination.domain"),
-    ("scbytes", "http.response.body.bytes"),
-    ("csbytes", "http.request.body.bytes"),
-    ("urlpath", "url.path"),
-    ("proxyip", "network.forwarded_ip"),
-    ("authenticateduser", "user.name"),
-    ("timetaken", "event.duration"),
-    ("durationms", "event.duration"),
-    ("elapsedms", "event.duration"),
-    ("acceptdate", "@timestamp"),
-    ("respsize", "http.response.bytes"),
-    ("contenttype", "http.request.mime_type"),
-    // identity
-    ("user", "user.name"),
-    ("username", "user.name"),
-    ("usr", "user.name"),
-    ("uname", "user.name"),
-    ("authuser", "user.name"),
-    ("suser", "user.name"),
-    ("login", "user.name"),
-    ("account", "user.name"),
-    ("accountname", "user.name"),
-    ("logname", "user.name"),
-    ("duser", "destination.user.name"),
-    ("uid", "user.id"),
-    ("userid", "user.id"),
-    ("gid", "group.id"),
-    ("group", "group.name"),
-    ("groupname", "group.name"),
-    ("email", "user.email"),
-    ("userprincipalname", "user.name"),
-    ("userdisplayname", "user.full_name"),
-    ("fullname", "user.full_name"),
-    ("appdisplayname", "service.name"),
-    ("from", "email.from.address?"),
-    ("to", "email.to.address?"),
-    // host / observer
-    ("hostname", "host.hostname"),
-    ("host", "host.hostname"),
-    ("computer", "host.hostname"),
-    ("computername", "host.hostname"),
-    ("devname", "observer.name"),
-    ("devicename", "observer.name"),
-    ("devid", "observer.serial_number"),
-    ("deviceid", "observer.serial_number"),
-    ("sn", "observer.serial_number"),
-    ("serialnumber", "observer.serial_number"),
-    // event
-    ("action", "event.action"),
-    ("act", "event.action"),
-    ("eventname", "event.action"),
-    ("operationname", "event.action"),
-    ("logid", "event.code"),
-    // Windows and most products number event *types* (4625 = failed logon): a code.
-    ("eventid", "event.code"),
-    ("verb", "event.action"),
-    ("requesturi", "url.original"),
-    ("requesturl", "url.original"),
-    ("methodname", "event.action"),
-    ("id", "event.id?"),
-    ("msgid", "event.code"),
-    ("m", "event.code"),
-    ("signatureid", "rule.id"),
-    ("msg", "message"),
-    ("message", "message"),
-    ("level", "log.level"),
-    ("thread", "process.thread.name"),
-    ("threadname", "process.thread.name"),
-    ("logger", "log.logger"),
-    ("loggername", "log.logger"),
-    ("loglevel", "log.level"),
-    ("severity", "log.level"),
-    ("pri", "event.severity?"),
-    ("pri", "log.level?"),
-    ("reason", "event.reason"),
-    ("outcome", "event.outcome?"),
-    ("riskscore", "event.risk_score"),
-    ("eventsource", "event.provider"),
-    ("awsregion", "cloud.region"),
-    ("region", "cloud.region"),
-    ("accountid", "cloud.account.id"),
-    ("recipientaccountid", "cloud.account.id"),
-    ("category", "rule.category?"),
-    // rules
-    ("rule", "rule.name"),
-    ("rulename", "rule.name"),
-    ("rulelabel", "rule.name"),
-    ("policyname", "rule.name"),
-    ("ruleid", "rule.id"),
-    ("ruleversion", "rule.version"),
-    ("azid", "cloud.availability_zone"),
-    ("flowdirection", "network.direction"),
-    ("ecsclusterarn", "orchestrator.cluster.id"),
-    ("ecsclustername", "orchestrator.cluster.name"),
-    ("ecscontainerinstancearn", "orchestrator.resource.name"),
-    ("ecscontainerinstanceid", "orchestrator.resource.id"),
-    ("ecsservicename", "service.name"),
-    ("rejectreason", "event.reason"),
-    ("ruleactioncode", "event.action"),
-    ("ruledescription", "rule.description"),
-    ("rulecategory", "rule.category"),
-    ("classification", "rule.category"),
-    ("priority", "event.severity?"),
-    ("policyid", "rule.id"),
-    ("ruleuid", "rule.uuid"),
-    ("profile", "rule.ruleset"),
-    ("ruletype", "rule.category"),
-    ("attack", "rule.name"),
-    ("ref", "event.reference"),
-    // process / file
-    ("pid", "process.pid"),
-    ("tid", "process.thread.id"),
-    ("ppid", "process.parent.pid"),
-    ("process", "process.name"),
-    ("processname", "process.name"),
-    ("program", "process.name"),
-    ("image", "process.executable"),
-    ("exe", "process.executable"),
-    ("commandline", "process.command_line"),
-    ("cmdline", "process.command_line"),
-    ("command", "process.command_line"),
-    ("cwd", "process.working_directory"),
-    ("pwd", "process.working_directory"),
-    ("file", "file.path"),
-    ("filename", "file.name"),
-    ("filepath", "file.path"),
-    ("path", "file.path?"),
-    ("md5", "file.hash.md5"),
-    ("sha1", "file.hash.sha1"),
-    ("sha256", "file.hash.sha256"),
-    // dns / tls
-    ("query", "dns.question.name"),
-    ("qname", "dns.question.name"),
-    ("qtype", "dns.question.type"),
-    ("rcode", "dns.response_code"),
-    ("subject", "tls.server.subject"),
-    ("issuerdn", "tls.server.issuer"),
-    ("issuer", "tls.server.issuer"),
-    ("version", "tls.version?"),
-    ("ja3", "tls.client.ja3"),
-    ("notafter", "tls.server.not_after"),
-    ("notbefore", "tls.server.not_before"),
-    ("serial", "tls.server.x509.serial_number"),
-    ("serialnumber", "tls.server.x509.serial_number?"),
-    ("fingerprint", "tls.server.hash.sha1?"),
-    ("tty", "process.tty.name?"),
-];
+pub static SYNONYMS: LazyLock<Vec<(&'static str, &'static str)>> =
+    LazyLock::new(|| pairs(&MAPPING.synonyms));
 
 /// Key names whose meaning is particular to one product: the product's vendor prefix, the
 /// normalized key, the ECS field (as in [`SYNONYMS`]). Tried before the general synonyms.
-pub const PRODUCT_SYNONYMS: &[(&str, &str, &str)] = &[
-    // SonicWall: `id` is the firewall's name, `fw` its WAN address, `n` the message count.
-    ("sonicwall.firewall", "id", "observer.name"),
-    ("sonicwall.firewall", "fw", "observer.ip"),
-    ("sonicwall.firewall", "n", "event.sequence"),
-    // VPC flow records are one direction of a flow: the counts are what the source sent.
-    ("aws.vpcflow", "packets", "source.packets"),
-    ("aws.vpcflow", "bytes", "source.bytes"),
-    // FortiOS UTM logs: `hostname` is the requested host, `service` the application protocol.
-    ("fortinet.firewall", "hostname", "url.domain"),
-    ("fortinet.firewall", "eventtype", "event.action"),
-    ("fortinet.firewall", "service", "network.protocol"),
-    // Suricata EVE: `event_type` names the application protocol of protocol records.
-    ("suricata.eve", "eventtype", "network.protocol"),
-    // Check Point: `origin` is the gateway that logged, `loguid` the event's id.
-    ("checkpoint", "origin", "observer.name"),
-    ("checkpoint", "loguid", "event.id"),
-    ("checkpoint", "layername", "network.name"),
-];
+pub static PRODUCT_SYNONYMS: LazyLock<Vec<(&'static str, &'static str, &'static str)>> =
+    LazyLock::new(|| triples(&MAPPING.product_synonyms));
 
 /// Context words before a value in free text (`from <ip> port <n>`): the nearest literal word
 /// and the value's type class → ECS field.
-pub const CONTEXT: &[(&str, &str, &str)] = &[
-    ("from", "ip", "source.ip"),
-    ("src", "ip", "source.ip"),
-    ("source", "ip", "source.ip"),
-    ("client", "ip", "source.ip"),
-    ("rhost", "ip", "source.ip"),
-    ("faddr", "ip", "source.ip"),
-    ("to", "ip", "destination.ip"),
-    ("dst", "ip", "destination.ip"),
-    ("destination", "ip", "destination.ip"),
-    ("laddr", "ip", "destination.ip"),
-    ("gaddr", "ip", "destination.nat.ip"),
-    ("by", "ip", "source.ip"),
-    ("port", "int", "source.port"),
-    ("for", "word", "user.name"),
-    ("user", "word", "user.name"),
-    ("for", "email", "user.name"),
-    ("from", "domain", "source.domain"),
-    ("pid", "int", "process.pid"),
-    ("uid", "int", "user.id"),
-    ("gid", "int", "group.id"),
-    ("name", "word", "user.name"),
-    ("host", "domain", "url.domain"),
-    ("server", "word", "destination.domain"),
-    ("exist", "path", "file.path"),
-    ("file", "path", "file.path"),
-    ("request", "method", "http.request.method"),
-    ("request", "url", "url.original"),
-    ("request", "path", "url.original"),
-];
+pub static CONTEXT: LazyLock<Vec<(&'static str, &'static str, &'static str)>> =
+    LazyLock::new(|| triples(&MAPPING.context));
 
 /// Where a product's syslog host name goes (module → field), and whether `host.hostname` is
 /// kept too. The host that wrote a network device's log is the observer, not a monitored host.
-pub const OBSERVER_HOST: &[(&str, &str, bool)] = &[
-    ("cisco_asa", "observer.hostname", true),
-    ("cisco_meraki", "observer.hostname", false),
-    ("citrix_waf", "observer.hostname", false),
-    ("iptables", "observer.name", false),
-    ("snort", "observer.name", false),
-];
+pub static OBSERVER_HOST: LazyLock<Vec<(&'static str, &'static str, bool)>> =
+    LazyLock::new(|| {
+        MAPPING
+            .observer_host
+            .iter()
+            .map(|(a, b, k)| (a.as_str(), b.as_str(), *k))
+            .collect()
+    });
 
 /// Products (modules) whose source and destination are also the HTTP client and server.
-pub const CLIENT_SERVER: &[&str] = &["barracuda"];
+pub static CLIENT_SERVER: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| MAPPING.client_server.iter().map(String::as_str).collect());
 
 /// Cloud services: module → `cloud.provider`.
-pub const CLOUD_PROVIDER: &[(&str, &str)] = &[("aws", "aws"), ("azure", "azure")];
+pub static CLOUD_PROVIDER: LazyLock<Vec<(&'static str, &'static str)>> =
+    LazyLock::new(|| pairs(&MAPPING.cloud_provider));
 
 /// `event.action` from the raw event where the product's message id or verb alone determines the
 /// action (first match wins, case-sensitive regex over the whole event). Used only when no
 /// extracted field already supplies `event.action`.
-pub const ACTION_RULES: &[(&str, &str)] = &[
-    // OpenSSH: an accepted, failed or refused login attempt.
-    (
-        r"\bsshd(\[\d+\])?: (Accepted|Failed) \S+ for |\bsshd(\[\d+\])?: Invalid user ",
-        "ssh_login",
-    ),
-    // Cisco ASA/FTD: connection built (302013-302021) or torn down.
-    (r"%(ASA|FTD)-\d-3020(1[3-9]|2[01]): Built ", "flow-creation"),
-    (
-        r"%(ASA|FTD)-\d-3020(1[3-9]|2[01]): Teardown ",
-        "flow-expiration",
-    ),
-    // Cisco Meraki: a `urls` event logs an HTTP request seen by the appliance.
-    (r"^<\d+>1 \d+\.\d+ \S+ urls ", "http-access"),
-    // systemd: a service started or stopped (by description or unit name; not `target X`).
-    (
-        r"\bsystemd(\[\d+\])?: Started ([A-Z]|[\w@.-]+\.service\b)",
-        "service-start",
-    ),
-    (
-        r"\bsystemd(\[\d+\])?: Stopped ([A-Z]|[\w@.-]+\.service\b)",
-        "service-stop",
-    ),
-];
+pub static ACTION_RULES: LazyLock<Vec<(&'static str, &'static str)>> =
+    LazyLock::new(|| pairs(&MAPPING.action_rules));
 
 /// Categorization rules over the message text (first match wins): a case-insensitive regex →
-/// (kind, categories, types, outcome, action).
+/// kind, categories, types and outcome.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CategoryRule {
-    pub pattern: &'static str,
-    pub kind: &'static str,
-    pub category: &'static [&'static str],
-    pub ty: &'static [&'static str],
-    pub outcome: &'static str,
+    pub pattern: String,
+    pub kind: String,
+    pub category: Vec<String>,
+    #[serde(rename = "type")]
+    pub ty: Vec<String>,
+    #[serde(default)]
+    pub outcome: String,
 }
 
-pub const CATEGORY_RULES: &[CategoryRule] = &[
-    CategoryRule {
-        pattern: r"\b(ConsoleLogin|AssumeRole\w*|GetSessionToken|GetFederationToken)\b|SignInLogs\b|\bsign-?in\b",
-        kind: "event",
-        category: &["authentication"],
-        ty: &["info"],
-        outcome: "",
-    },
-    CategoryRule {
-        pattern: r"; COMMAND=",
-        kind: "event",
-        category: &["process"],
-        ty: &[],
-        outcome: "",
-    },
-    CategoryRule {
-        pattern: r"failed password|authentication failure|invalid user|failed login|login failed|logon failure|bad password",
-        kind: "event",
-        category: &["authentication"],
-        ty: &["info"],
-        outcome: "failure",
-    },
-    CategoryRule {
-        pattern: r"accepted (password|publickey|keyboard)|login succeeded|logged in|successful login|session opened",
-        kind: "event",
-        category: &["authentication", "session"],
-        ty: &["info"],
-        outcome: "success",
-    },
-    CategoryRule {
-        pattern: r"not in sudoers|permission denied",
-        kind: "event",
-        category: &["authentication"],
-        ty: &["info"],
-        outcome: "failure",
-    },
-    CategoryRule {
-        pattern: r"new user",
-        kind: "event",
-        category: &["iam"],
-        ty: &["user", "creation"],
-        outcome: "success",
-    },
-    CategoryRule {
-        pattern: r"new group",
-        kind: "event",
-        category: &["iam"],
-        ty: &["group", "creation"],
-        outcome: "success",
-    },
-    CategoryRule {
-        pattern: r"delete user|userdel",
-        kind: "event",
-        category: &["iam"],
-        ty: &["user", "deletion"],
-        outcome: "success",
-    },
-    CategoryRule {
-        pattern: r"built (inbound|outbound)? ?\w* ?connection",
-        kind: "event",
-        category: &["network"],
-        ty: &["connection", "start"],
-        outcome: "success",
-    },
-    CategoryRule {
-        pattern: r"teardown \w* ?connection",
-        kind: "event",
-        category: &["network"],
-        ty: &["connection", "end"],
-        outcome: "success",
-    },
-    CategoryRule {
-        pattern: r"\b(deny|denied|drop|dropped|block|blocked|reject)\b",
-        kind: "event",
-        category: &["network"],
-        ty: &["connection", "denied"],
-        outcome: "failure",
-    },
-    CategoryRule {
-        pattern: r"^started |\bstarting\b",
-        kind: "event",
-        category: &["process"],
-        ty: &["start"],
-        outcome: "",
-    },
-    CategoryRule {
-        pattern: r"^stopped |\bstopping\b",
-        kind: "event",
-        category: &["process"],
-        ty: &["end"],
-        outcome: "",
-    },
-    CategoryRule {
-        pattern: r"md5 digest|badauth",
-        kind: "event",
-        category: &["network"],
-        ty: &["info"],
-        outcome: "",
-    },
-];
+/// The message categorization rules, in order.
+pub fn category_rules() -> &'static [CategoryRule] {
+    &MAPPING.category_rule
+}
 
-/// Field-driven categorization: when the output has these fields, the event is of this kind.
-pub const FIELD_CATEGORIES: &[(&str, &str, &str)] = &[
-    ("http.request.method", "web", ""),
-    ("http.response.status_code", "web", ""),
-    ("url.original", "web", ""),
-    ("destination.port", "network", "connection"),
-    ("source.port", "network", "connection"),
-];
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_knowledge_file_loads_and_its_regexes_compile() {
+        assert!(SYNONYMS.len() > 100);
+        assert!(!CONTEXT.is_empty() && !category_rules().is_empty());
+        for (p, _) in ACTION_RULES.iter() {
+            regex::Regex::new(p).unwrap();
+        }
+        for r in category_rules() {
+            regex::Regex::new(&format!("(?i){}", r.pattern)).unwrap();
+        }
+    }
+
+    #[test]
+    fn every_target_is_a_model_field() {
+        let catalog = crate::model::catalog();
+        let fields = SYNONYMS
+            .iter()
+            .map(|(_, t)| *t)
+            .chain(PRODUCT_SYNONYMS.iter().map(|(_, _, t)| *t))
+            .chain(CONTEXT.iter().map(|(_, _, t)| *t))
+            .chain(OBSERVER_HOST.iter().map(|(_, t, _)| *t));
+        for t in fields {
+            let t = t.trim_end_matches('?');
+            assert!(
+                t == "@timestamp" || catalog.get(t).is_some(),
+                "knowledge/mapping.toml: `{t}` is not an ECS field"
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! an optional [`Advisor`] (implemented over an LLM elsewhere) refines what it is unsure about.
 //! Must not depend on tokio, axum or reqwest.
 
+pub mod actions;
 pub mod advice;
 pub mod detect;
 pub mod entities;

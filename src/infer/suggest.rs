@@ -9,7 +9,7 @@ use super::advice::{
 use super::detect::{self, Detection, Payload};
 use super::fields::{ValueType, dominant};
 use super::knowledge::{
-    ACTION_RULES, CATEGORY_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST,
+    ACTION_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST,
 };
 use super::map::{self, RawField};
 use super::products::{self, LogTypeDef, Product, Recognition};
@@ -1432,7 +1432,7 @@ fn categorization(
         ("", "")
     };
     // Message rules that match some sample.
-    let rules: Vec<_> = CATEGORY_RULES
+    let rules: Vec<_> = super::knowledge::category_rules()
         .iter()
         .zip(CATEGORY_RES.iter())
         .filter(|(_, re)| {
@@ -1455,15 +1455,15 @@ fn categorization(
             "regexp_like({field}, {})",
             lit(&format!("(?i){}", r.pattern))
         );
-        cat.push_str(&format!(" WHEN {cond} THEN {}", arr(r.category)));
+        cat.push_str(&format!(" WHEN {cond} THEN {}", arr(&strs(&r.category))));
         let t = if r.ty.is_empty() {
             "NULL".to_string()
         } else {
-            arr(r.ty)
+            arr(&strs(&r.ty))
         };
         ty.push_str(&format!(" WHEN {cond} THEN {t}"));
         if !r.outcome.is_empty() {
-            outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(r.outcome)));
+            outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(&r.outcome)));
         }
     }
     for r in learned_rules {
@@ -1561,10 +1561,52 @@ fn action_rules(
             continue;
         }
         seen.push(lv.clone());
-        for (field, vals) in learned.categorize_action(v, ACTION_MIN_PRODUCTS) {
-            if vals.is_empty() {
-                continue;
+        let mut decided = learned.categorize_action(v, ACTION_MIN_PRODUCTS);
+        decided.retain(|(_, vals)| !vals.is_empty());
+        // The action vocabulary decides what learned knowledge leaves open.
+        if let Some(m) = super::actions::meaning(v) {
+            let prior = [
+                ("event.category", m.category.clone()),
+                ("event.type", m.ty.clone()),
+                ("event.outcome", m.outcome.iter().cloned().collect()),
+            ];
+            for (field, vals) in prior {
+                if vals.is_empty() || decided.iter().any(|(f, _)| f == field) {
+                    continue;
+                }
+                exact.push(LearnedRule {
+                    field: field.to_string(),
+                    cond: format!("lower({action}) = {}", lit(&lv)),
+                    values: vals.clone(),
+                });
+                // The deciding words alone, for actions not in the samples.
+                for w in &m.words {
+                    let Some(alone) = super::actions::meaning(w) else {
+                        continue;
+                    };
+                    let vals = match field {
+                        "event.category" => alone.category,
+                        "event.type" => alone.ty,
+                        _ => continue,
+                    };
+                    if vals.is_empty() || !w.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        continue;
+                    }
+                    let cond = format!(
+                        "regexp_like(lower({action}), {})",
+                        lit(&format!("(^|[^a-z]){w}"))
+                    );
+                    if !by_word.iter().any(|r| r.field == field && r.cond == cond) {
+                        by_word.push(LearnedRule {
+                            field: field.to_string(),
+                            cond,
+                            values: vals,
+                        });
+                    }
+                }
             }
+        }
+        for (field, vals) in decided {
             exact.push(LearnedRule {
                 field: field.clone(),
                 cond: format!("lower({action}) = {}", lit(&lv)),
@@ -1721,6 +1763,11 @@ fn hint_case(
     }
 }
 
+/// Borrowed views of owned strings, for [`lit`]-style helpers over `&[&str]`.
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 /// Up to `n` distinct non-empty values.
 fn distinct(values: &[String], n: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -1815,9 +1862,9 @@ fn pattern_questions(
     vec![PatternQuestion { lines }]
 }
 
-/// [`CATEGORY_RULES`] patterns, compiled once, case-insensitive.
+/// The message categorization rules' patterns (`knowledge::category_rules`), compiled once, case-insensitive.
 static CATEGORY_RES: std::sync::LazyLock<Vec<Regex>> = std::sync::LazyLock::new(|| {
-    CATEGORY_RULES
+    super::knowledge::category_rules()
         .iter()
         .map(|r| Regex::new(&format!("(?i){}", r.pattern)).expect("category rule"))
         .collect()
