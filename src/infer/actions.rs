@@ -41,6 +41,14 @@ static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| {
     toml::from_str(ACTIONS_TOML).unwrap_or_else(|e| panic!("knowledge/actions.toml: {e}"))
 });
 
+/// Words that negate what follows them.
+pub const NEGATIONS: &[&str] = &["not", "no", "non", "never", "without"];
+
+/// A regex (for `regexp_like` over the lower-cased action) matching values with a negation.
+pub fn negation_pattern() -> String {
+    format!("(^|[^a-z])({})([^a-z]|$)", NEGATIONS.join("|"))
+}
+
 /// What an action's words say: per field, the values (categories and types as sets).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActionMeaning {
@@ -114,6 +122,10 @@ pub fn meaning(action: &str) -> Option<ActionMeaning> {
         }
         best.map(|(_, e, w)| (e, w))
     };
+    // `not blocked`, `no_access`: a negated verb or outcome says nothing reliable.
+    if toks.iter().any(|(_, t)| NEGATIONS.contains(&t.as_str())) {
+        return None;
+    }
     let verb = find(&v.verb);
     let object = find(&v.object);
     let outcome = toks.iter().find_map(|(_, t)| {
@@ -168,6 +180,55 @@ pub fn meaning(action: &str) -> Option<ActionMeaning> {
     Some(m)
 }
 
+/// A case-insensitive pattern for any of `words` as a word of an action name, over the name
+/// as written: after a non-letter, or as a capitalized part of a camelCase name
+/// (`createUser`, `user_created`, `USER_CREATED`, `deleteUser` but not `superuser`).
+fn words_pattern(words: &[String]) -> String {
+    let alts = words
+        .iter()
+        .map(|w| regex::escape(w))
+        .collect::<Vec<_>>()
+        .join("|");
+    let camel = words
+        .iter()
+        .map(|w| {
+            let mut c = w.chars();
+            let first = c
+                .next()
+                .map(|f| f.to_uppercase().to_string())
+                .unwrap_or_default();
+            regex::escape(&format!("{first}{}", c.as_str()))
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    format!("(^|[^A-Za-z])(?i:{alts})|[a-z]({camel})")
+}
+
+/// The vocabulary as rules over an action name not seen in the samples: `(field, pattern,
+/// values)`, verbs naming an activity first, then objects (categories), then verbs (types).
+pub fn word_rules() -> Vec<(&'static str, String, Vec<String>)> {
+    let v = &*VOCABULARY;
+    let mut out = Vec::new();
+    for e in v.verb.iter().filter(|e| !e.category.is_empty()) {
+        out.push((
+            "event.category",
+            words_pattern(&e.words),
+            e.category.clone(),
+        ));
+    }
+    for e in v.object.iter().filter(|e| !e.category.is_empty()) {
+        out.push((
+            "event.category",
+            words_pattern(&e.words),
+            e.category.clone(),
+        ));
+    }
+    for e in v.verb.iter().filter(|e| !e.ty.is_empty()) {
+        out.push(("event.type", words_pattern(&e.words), e.ty.clone()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +274,7 @@ mod tests {
         // A verb alone gives a type, no category.
         assert_eq!(m("token_revoked").1, v(&["deletion"]));
         assert_eq!(meaning("frobnicate"), None);
+        assert_eq!(meaning("not blocked"), None);
     }
 
     #[test]
@@ -223,6 +285,24 @@ mod tests {
         assert!(matches("denied", "deny") && matches("denies", "deny"));
         assert!(!matches("settings", "set"));
         assert!(!matches("address", "add"));
+    }
+
+    #[test]
+    fn word_rules_match_names_as_written() {
+        let rules = word_rules();
+        let first = |name: &str, field: &str| {
+            rules
+                .iter()
+                .find(|(f, p, _)| *f == field && regex::Regex::new(p).unwrap().is_match(name))
+                .map(|(_, _, v)| v.clone())
+        };
+        assert_eq!(first("deleteUser", "event.type"), Some(v(&["deletion"])));
+        assert_eq!(first("USER_REMOVED", "event.category"), Some(v(&["iam"])));
+        assert_eq!(first("superuser", "event.category"), None);
+        assert_eq!(
+            first("user.logout", "event.category"),
+            Some(v(&["authentication", "session"]))
+        );
     }
 
     #[test]

@@ -690,16 +690,30 @@ pub fn detect_payload(texts: &[String]) -> (Payload, f64, String) {
                         .map(|t| t.matches(' ').count())
                         .sum::<usize>();
                     let _ = comma;
-                    // Pieces between commas that are each a pair: commas delimit.
+                    // Pieces between commas that are each a pair: commas delimit; unless
+                    // pieces between spaces (outside quotes) are pairs more often (values
+                    // that are comma lists: `cpu=1,1,1 mem=0,0`).
                     let (mut pieces, mut paired) = (0usize, 0usize);
+                    let (mut s_pieces, mut s_paired) = (0usize, 0usize);
                     for t in &non_empty {
                         for p in t.split(',') {
                             pieces += 1;
                             paired += usize::from(p.contains(sep));
                         }
+                        for p in split_outside_quotes(t, ' ') {
+                            if !p.is_empty() {
+                                s_pieces += 1;
+                                s_paired += usize::from(p.contains(sep));
+                            }
+                        }
                     }
+                    let share = |a: usize, b: usize| a as f64 / b.max(1) as f64;
+                    let spaces_pair_better = share(s_paired, s_pieces) > share(paired, pieces);
                     let comma_pairs = pieces >= 3 * n && paired * 10 >= pieces * 8;
-                    if comma_pairs || (commas as f64 >= pairs as f64 * 0.7 && commas * 2 > spaces) {
+                    if !spaces_pair_better
+                        && (comma_pairs
+                            || (commas as f64 >= pairs as f64 * 0.7 && commas * 2 > spaces))
+                    {
                         ",".into()
                     } else {
                         " ".into()
@@ -888,6 +902,23 @@ pub fn kv_pairs(t: &str, sep: char) -> Vec<(&str, &str)> {
     out
 }
 
+/// Pieces of `t` between `delim` characters that are not inside double quotes.
+fn split_outside_quotes(t: &str, delim: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut quoted = false;
+    let mut start = 0;
+    for (i, c) in t.char_indices() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if c == delim && !quoted {
+            out.push(&t[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push(&t[start..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -918,6 +949,15 @@ mod tests {
         ]);
         assert_eq!(d.format_name(), "syslog-pri+kv");
         assert_eq!(syslog_pri("<185>x").unwrap(), ("x", 185));
+    }
+
+    #[test]
+    fn space_separated_kv_with_comma_list_values() {
+        let d = det(&[
+            r#"id=fw time="2024-03-08 17:31:09" fw="gw-1" cpu=1,1,1 mem=0,0,0,0,0,0 ifc=in,8,40,8,40,0,0 msg="reloaded, modules: a, b""#,
+            r#"id=fw time="2024-03-08 17:31:10" fw="gw-1" pri=5 service=routerd msg="daemon reloaded, modules: pbr, ip: all""#,
+        ]);
+        assert!(matches!(d.payload, Payload::Kv { ref delims, .. } if delims == " "));
     }
 
     #[test]

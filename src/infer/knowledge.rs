@@ -34,7 +34,9 @@ fn pairs(v: &'static [(String, String)]) -> Vec<(&'static str, &'static str)> {
     v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
 }
 
-fn triples(v: &'static [(String, String, String)]) -> Vec<(&'static str, &'static str, &'static str)> {
+fn triples(
+    v: &'static [(String, String, String)],
+) -> Vec<(&'static str, &'static str, &'static str)> {
     v.iter()
         .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
         .collect()
@@ -57,14 +59,13 @@ pub static CONTEXT: LazyLock<Vec<(&'static str, &'static str, &'static str)>> =
 
 /// Where a product's syslog host name goes (module → field), and whether `host.hostname` is
 /// kept too. The host that wrote a network device's log is the observer, not a monitored host.
-pub static OBSERVER_HOST: LazyLock<Vec<(&'static str, &'static str, bool)>> =
-    LazyLock::new(|| {
-        MAPPING
-            .observer_host
-            .iter()
-            .map(|(a, b, k)| (a.as_str(), b.as_str(), *k))
-            .collect()
-    });
+pub static OBSERVER_HOST: LazyLock<Vec<(&'static str, &'static str, bool)>> = LazyLock::new(|| {
+    MAPPING
+        .observer_host
+        .iter()
+        .map(|(a, b, k)| (a.as_str(), b.as_str(), *k))
+        .collect()
+});
 
 /// Products (modules) whose source and destination are also the HTTP client and server.
 pub static CLIENT_SERVER: LazyLock<Vec<&'static str>> =

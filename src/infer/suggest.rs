@@ -8,9 +8,7 @@ use super::advice::{
 };
 use super::detect::{self, Detection, Payload};
 use super::fields::{ValueType, dominant};
-use super::knowledge::{
-    ACTION_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST,
-};
+use super::knowledge::{ACTION_RULES, CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST};
 use super::map::{self, RawField};
 use super::products::{self, LogTypeDef, Product, Recognition};
 use super::synth::{self, ident, lit};
@@ -513,11 +511,12 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             values: r.values.clone(),
         })
         .collect();
+    // A field that states the outcome decides it before the words of the action vote.
+    learned_rules.extend(outcome_rules(&raw_fields));
     learned_rules.extend(match &action_expr {
         Some(a) => action_rules(learned, a, &action_values),
         None => Vec::new(),
     });
-    learned_rules.extend(outcome_rules(&raw_fields));
     let names = |f: &dyn Fn(&[&str]) -> bool| {
         raw_fields.iter().any(|r| {
             let path = map::key_path(r);
@@ -608,6 +607,20 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             renames_all.push((name, r.clone()));
         }
     }
+    // A raw key that has a model field's own name (`@timestamp` in the payload) and goes to
+    // the vendor prefix must move before the extend that writes that field, or the rename
+    // would carry the computed value away.
+    let (early, late): (Vec<_>, Vec<_>) = renames_all.into_iter().partition(|(_, r)| {
+        assigns.iter().any(|(t, _)| t == r) && !assigns.iter().any(|(_, e)| e.contains(&ident(r)))
+    });
+    let mut renames_all = late;
+    if !early.is_empty() {
+        let rn: Vec<String> = early
+            .iter()
+            .map(|(t, r)| format!("{} = {}", ident(t), ident(r)))
+            .collect();
+        stages.push(format!("project-rename {}", rn.join(", ")));
+    }
     if !assigns.is_empty() {
         let parts: Vec<String> = assigns
             .iter()
@@ -629,6 +642,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             .map(|c| {
                 renames_all
                     .iter()
+                    .chain(early.iter())
                     .fold(c.clone(), |c, (t, r)| c.replace(&ident(r), &ident(t)))
             })
             .collect();
@@ -1555,6 +1569,7 @@ fn action_rules(
     let mut exact: Vec<LearnedRule> = Vec::new();
     let mut by_word: Vec<LearnedRule> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
+    let mut vocabulary_used = false;
     for v in values {
         let lv = v.to_lowercase();
         if seen.contains(&lv) || seen.len() >= MAX_ACTION_VALUES {
@@ -1570,6 +1585,10 @@ fn action_rules(
                 ("event.type", m.ty.clone()),
                 ("event.outcome", m.outcome.iter().cloned().collect()),
             ];
+            // The object a name states decides its category over word statistics.
+            if !m.category.is_empty() {
+                decided.retain(|(f, _)| f != "event.category");
+            }
             for (field, vals) in prior {
                 if vals.is_empty() || decided.iter().any(|(f, _)| f == field) {
                     continue;
@@ -1579,32 +1598,8 @@ fn action_rules(
                     cond: format!("lower({action}) = {}", lit(&lv)),
                     values: vals.clone(),
                 });
-                // The deciding words alone, for actions not in the samples.
-                for w in &m.words {
-                    let Some(alone) = super::actions::meaning(w) else {
-                        continue;
-                    };
-                    let vals = match field {
-                        "event.category" => alone.category,
-                        "event.type" => alone.ty,
-                        _ => continue,
-                    };
-                    if vals.is_empty() || !w.chars().all(|c| c.is_ascii_alphanumeric()) {
-                        continue;
-                    }
-                    let cond = format!(
-                        "regexp_like(lower({action}), {})",
-                        lit(&format!("(^|[^a-z]){w}"))
-                    );
-                    if !by_word.iter().any(|r| r.field == field && r.cond == cond) {
-                        by_word.push(LearnedRule {
-                            field: field.to_string(),
-                            cond,
-                            values: vals,
-                        });
-                    }
-                }
             }
+            vocabulary_used = true;
         }
         for (field, vals) in decided {
             exact.push(LearnedRule {
@@ -1634,6 +1629,21 @@ fn action_rules(
         }
     }
     exact.extend(by_word);
+    // The vocabulary's words, for actions not in the samples (`deleteUser` after
+    // `createUser`), when it explained some sample action.
+    if vocabulary_used {
+        let negated = lit(&super::actions::negation_pattern());
+        for (field, pattern, values) in super::actions::word_rules() {
+            exact.push(LearnedRule {
+                field: field.to_string(),
+                cond: format!(
+                    "regexp_like({action}, {}) AND NOT regexp_like(lower({action}), {negated})",
+                    lit(&pattern)
+                ),
+                values,
+            });
+        }
+    }
     exact
 }
 

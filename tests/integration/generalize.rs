@@ -388,3 +388,81 @@ fn json_keys_the_samples_did_not_show_are_kept() {
     // ...and an unseen first-level key is kept as it came.
     assert_eq!(p[0]["extra"], "x");
 }
+
+/// A payload key with a model field's own name (`@timestamp`) that loses to another time key
+/// is kept under the vendor prefix without carrying the computed `@timestamp` away.
+#[test]
+fn a_payload_key_named_like_a_model_field_does_not_take_the_computed_value_away() {
+    let lines = [
+        r#"{"timestamp":"2024-05-01T10:00:00.123Z","@timestamp":"2019-01-27T20:15:10,380","user":"ann","event_kind":"audit"}"#,
+        r#"{"timestamp":"2024-05-01T10:00:01.456Z","user":"bob","event_kind":"audit"}"#,
+    ];
+    for ev in preview(&lines) {
+        assert!(
+            ev.get("@timestamp")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.starts_with("2024-05-01T10:00:0")),
+            "{ev}"
+        );
+    }
+}
+
+/// Space-separated pairs whose values are comma lists are not split at the commas.
+#[test]
+fn key_value_pairs_with_comma_list_values() {
+    let lines = [
+        r#"id=gw time="2024-03-08 17:31:09" fw="gw-1" cpu=1,1,1 mem=0,0,0,0 msg="reloaded, modules: a, b" logtype="system""#,
+        r#"id=gw time="2024-03-08 17:31:10" fw="gw-1" pri=5 service=routerd msg="daemon reloaded" logtype="system""#,
+    ];
+    let p = preview(&lines);
+    assert!(p[0].get("@timestamp").is_some(), "{}", p[0]);
+    assert!(
+        p[1].as_object().unwrap().values().any(|v| v == "routerd"),
+        "{}",
+        p[1]
+    );
+}
+
+/// Audit actions are categorized by the words of their names, also actions not in the samples.
+#[test]
+fn audit_actions_are_categorized_by_their_words() {
+    let lines = [
+        r#"{"ts":"2024-05-01T10:00:00Z","event":"createUser","actor":"ann","status":"success"}"#,
+        r#"{"ts":"2024-05-01T10:00:01Z","event":"updateConfig","actor":"bob","status":"success"}"#,
+        r#"{"ts":"2024-05-01T10:00:02Z","event":"login","actor":"bob","status":"failure"}"#,
+    ];
+    let r = rule(&lines);
+    let p = run(
+        &r,
+        &[
+            lines[0],
+            lines[1],
+            lines[2],
+            r#"{"ts":"2024-05-01T10:00:03Z","event":"deleteUser","actor":"ann","status":"success"}"#,
+        ],
+    );
+    assert_eq!(p[0]["event.action"], "createUser", "{r}");
+    assert_eq!(
+        p[0]["event.category"],
+        serde_json::json!(["iam"]),
+        "{}",
+        p[0]
+    );
+    assert_eq!(p[1]["event.category"], serde_json::json!(["configuration"]));
+    assert_eq!(p[1]["event.type"], serde_json::json!(["change"]));
+    assert!(
+        p[2]["event.category"]
+            .as_array()
+            .unwrap()
+            .contains(&"authentication".into())
+    );
+    // Not in the samples: categorized by its words.
+    assert!(
+        p[3]["event.type"]
+            .as_array()
+            .unwrap()
+            .contains(&"deletion".into()),
+        "{}\n{r}",
+        p[3]
+    );
+}
