@@ -198,6 +198,24 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     }
     .unwrap_or_else(|| csv_names(&det, &rest_texts));
     let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names);
+    // Structured payloads put every key under the vendor prefix as they parse it, so keys the
+    // samples did not show are kept there too; the keys the rule maps are renamed out of it.
+    let key_prefix = format!("{prefix}.");
+    let prefixed = matches!(det.payload, Payload::Json | Payload::Kv { .. });
+    if prefixed {
+        for st in extract.iter_mut() {
+            for parser in ["parse-json ", "parse-kv -delims="] {
+                if st.starts_with(parser) && !st.contains("-prefix=") {
+                    *st = format!(
+                        "{}-prefix={} {}",
+                        &parser[..parser.find(' ').unwrap() + 1],
+                        lit(&key_prefix),
+                        &st[parser.find(' ').unwrap() + 1..]
+                    );
+                }
+            }
+        }
+    }
     // LEEF 2.0 names its own delimiter in the sixth header field (`^`, `x5E`, `0x09`).
     if det.payload == Payload::Leef
         && let Some(d) = rest_texts.iter().find_map(|t| leef2_delimiter(t))
@@ -289,7 +307,12 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     // Run the extraction on the samples to see the raw fields the engine produces.
     let raw_rule = synth::rule(&extract);
     let raw_fields = match spl::compile(&raw_rule) {
-        Ok(plan) => collect_fields(&plan, &infer, &templates),
+        Ok(plan) => collect_fields(
+            &plan,
+            &infer,
+            &templates,
+            prefixed.then_some(key_prefix.as_str()),
+        ),
         Err(_) => Vec::new(),
     };
     let raw_fields = combine_date_time(raw_fields);
@@ -589,11 +612,25 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     // including keys the samples did not have.
     for c in &object_columns {
         let t = format!("{prefix}.{c}");
+        // Already under the prefix (the payload parser put it there): it stays.
+        if c.starts_with(&key_prefix) {
+            if !used_sources.contains(c) {
+                used_sources.push(c.clone());
+            }
+            continue;
+        }
         if !used_sources.contains(c) && !targets.contains(&t) {
             renames.push((c.clone(), t));
         }
     }
     for (r, t) in &renames {
+        if r == t {
+            // Already where it belongs: it stays.
+            if !used_sources.contains(r) {
+                used_sources.push(r.clone());
+            }
+            continue;
+        }
         if !used_sources.contains(r) && !targets.contains(t) {
             used_sources.push(r.clone());
             // Two raw fields with one vendor name (two slots after the same word): each
@@ -979,7 +1016,14 @@ fn csv_names(det: &Detection, texts: &[String]) -> Vec<String> {
 }
 
 /// Runs the extraction rule and lists the fields it produced with their sample values.
-fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) -> Vec<RawField> {
+/// `key_prefix`: the prefix the payload parser put on every key; fields are shown and mapped
+/// by their key without it.
+fn collect_fields(
+    plan: &spl::Plan,
+    samples: &[String],
+    templates: &[Template],
+    key_prefix: Option<&str>,
+) -> Vec<RawField> {
     let mut runner = spl::Runner::new(plan);
     let mut cols: Vec<(String, Vec<Value>)> = Vec::new();
     for s in samples {
@@ -1014,6 +1058,10 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
         .collect();
     let mut out = Vec::new();
     for (name, vals) in cols {
+        let shown = key_prefix
+            .and_then(|p| name.strip_prefix(p))
+            .unwrap_or(&name)
+            .to_string();
         // Nested JSON objects: one field per leaf path.
         let objs: Vec<&serde_json::Value> = vals
             .iter()
@@ -1028,7 +1076,7 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
                 flatten(o, &mut Vec::new(), &mut leaves);
             }
             for leaf in leaves {
-                let source = format!("{name}.{}", leaf.path.join("."));
+                let source = format!("{shown}.{}", leaf.path.join("."));
                 let expr = leaf_expr(&ident(&name), &leaf);
                 // A string that holds a JSON document is another layer (a cloud envelope
                 // around an audit record): its leaves are read through the string.
@@ -1065,7 +1113,7 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
         // through it (`json_extract_scalar("properties", '$.verb')`).
         if let Some(sub) = json_layer(&texts) {
             for l in sub {
-                out.push(leaf_field(&name, &name, &ident(&name), l));
+                out.push(leaf_field(&name, &shown, &ident(&name), l));
             }
             continue;
         }
@@ -1082,7 +1130,7 @@ fn collect_fields(plan: &spl::Plan, samples: &[String], templates: &[Template]) 
             .map(|(_, c, kv)| (c.clone(), *kv))
             .unwrap_or_default();
         out.push(RawField {
-            source: name.clone(),
+            source: shown,
             expr: ident(&name),
             raw: Some(name.clone()),
             ty,
@@ -1100,7 +1148,7 @@ fn json_object_columns(fields: &[RawField]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for f in fields {
         if let Some(r) = &f.raw
-            && f.source.starts_with(&format!("{r}."))
+            && f.source.contains('.')
             && (f
                 .expr
                 .starts_with(&format!("json_extract_scalar({}, ", ident(r)))
@@ -1481,7 +1529,9 @@ fn categorization(
         }
     }
     for r in learned_rules {
-        let values = if r.field == "event.outcome" {
+        let values = if r.values.is_empty() {
+            "NULL".to_string()
+        } else if r.field == "event.outcome" {
             lit(&r.values[0])
         } else {
             arr(&r.values.iter().map(String::as_str).collect::<Vec<_>>())
@@ -1632,14 +1682,22 @@ fn action_rules(
     // The vocabulary's words, for actions not in the samples (`deleteUser` after
     // `createUser`), when it explained some sample action.
     if vocabulary_used {
-        let negated = lit(&super::actions::negation_pattern());
+        // A negated action (`not blocked`) takes nothing from its words.
+        let negated = format!(
+            "regexp_like(lower({action}), {})",
+            lit(&super::actions::negation_pattern())
+        );
+        for field in ["event.category", "event.type"] {
+            exact.push(LearnedRule {
+                field: field.to_string(),
+                cond: negated.clone(),
+                values: Vec::new(),
+            });
+        }
         for (field, pattern, values) in super::actions::word_rules() {
             exact.push(LearnedRule {
                 field: field.to_string(),
-                cond: format!(
-                    "regexp_like({action}, {}) AND NOT regexp_like(lower({action}), {negated})",
-                    lit(&pattern)
-                ),
+                cond: format!("regexp_like({action}, {})", lit(&pattern)),
                 values,
             });
         }

@@ -385,8 +385,8 @@ fn json_keys_the_samples_did_not_show_are_kept() {
     assert_eq!(p[0]["user.id"], "u-3");
     // The nested key no sample had is kept in the vendor copy of its object...
     assert_eq!(p[0]["vendor.actor"]["mfa"], true, "{}", p[0]);
-    // ...and an unseen first-level key is kept as it came.
-    assert_eq!(p[0]["extra"], "x");
+    // ...and an unseen first-level key is kept under the vendor prefix.
+    assert_eq!(p[0]["vendor.extra"], "x", "{}", p[0]);
 }
 
 /// A payload key with a model field's own name (`@timestamp`) that loses to another time key
@@ -465,4 +465,35 @@ fn audit_actions_are_categorized_by_their_words() {
         "{}\n{r}",
         p[3]
     );
+}
+
+/// Keys of a structured payload that the samples did not show are kept under the vendor
+/// prefix by the rule (the payload parser prefixes every key; mapped keys are renamed out).
+#[test]
+fn unseen_payload_keys_are_kept_under_the_vendor_prefix() {
+    let json = [
+        r#"{"ts":"2024-05-01T10:00:00Z","src_ip":"198.51.100.7","verdict":"pass"}"#,
+        r#"{"ts":"2024-05-01T10:00:01Z","src_ip":"198.51.100.8","verdict":"drop"}"#,
+    ];
+    let r = rule(&json);
+    let p = run(
+        &r,
+        &[
+            r#"{"ts":"2024-05-01T10:00:02Z","src_ip":"198.51.100.9","verdict":"pass","tenant":"blue"}"#,
+        ],
+    );
+    assert_eq!(p[0]["source.ip"], "198.51.100.9", "{r}");
+    assert_eq!(p[0]["vendor.tenant"], "blue", "{}\n{r}", p[0]);
+    assert!(p[0].get("tenant").is_none());
+
+    let kv = [
+        "ts=2024-05-01T10:00:00Z src=198.51.100.7 dst=203.0.113.5 act=allow",
+        "ts=2024-05-01T10:00:01Z src=198.51.100.8 dst=203.0.113.6 act=deny",
+    ];
+    let r = rule(&kv);
+    let p = run(
+        &r,
+        &["ts=2024-05-01T10:00:02Z src=198.51.100.9 dst=203.0.113.7 act=allow zone=dmz"],
+    );
+    assert_eq!(p[0]["vendor.zone"], "dmz", "{}\n{r}", p[0]);
 }
