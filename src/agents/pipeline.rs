@@ -47,11 +47,40 @@ pub struct Analysis {
 
 /// Runs the detection over events (Sigma rules, then the traceback over the same events).
 pub fn detect_events(detector: &Detector, events: &[Map<String, Json>]) -> Vec<Alert> {
-    let mut alerts: Vec<Alert> = events
-        .iter()
-        .enumerate()
-        .flat_map(|(i, e)| detector.detect(e, i as u64))
-        .collect();
+    detect_events_observed(detector, events, &Silent)
+}
+
+/// What a long run reports as it goes (a progress bar on a terminal): each step starts with
+/// its name and the number of units it will go through, then advances.
+pub trait Observer {
+    /// A step starts: `ingest` (files), `detect` (events), `correlate` (alerts).
+    fn step(&self, _name: &str, _total: u64) {}
+    /// `n` more units of the current step are done.
+    fn advance(&self, _n: u64) {}
+}
+
+/// Reports nothing.
+pub struct Silent;
+
+impl Observer for Silent {}
+
+/// Events between two progress reports during detection.
+const DETECT_CHUNK: usize = 2048;
+
+/// [`detect_events`], reporting progress to `observer`.
+pub fn detect_events_observed(
+    detector: &Detector,
+    events: &[Map<String, Json>],
+    observer: &dyn Observer,
+) -> Vec<Alert> {
+    observer.step("detect", events.len() as u64);
+    let mut alerts: Vec<Alert> = Vec::new();
+    for (c, chunk) in events.chunks(DETECT_CHUNK).enumerate() {
+        for (j, e) in chunk.iter().enumerate() {
+            alerts.extend(detector.detect(e, (c * DETECT_CHUNK + j) as u64));
+        }
+        observer.advance(chunk.len() as u64);
+    }
     let tb = traceback::traceback(&alerts, events);
     alerts.extend(tb);
     alerts.extend(super::behaviour::scans(events));
@@ -133,9 +162,22 @@ pub fn analyze(
     mut store: Option<&mut Store>,
     options: &correlate::Options,
 ) -> Result<Analysis, PipelineError> {
+    analyze_observed(inputs, packages, detector, store, options, &Silent)
+}
+
+/// [`analyze`], reporting progress to `observer`.
+pub fn analyze_observed(
+    inputs: &[PathBuf],
+    packages: &[Package],
+    detector: &Detector,
+    mut store: Option<&mut Store>,
+    options: &correlate::Options,
+    observer: &dyn Observer,
+) -> Result<Analysis, PipelineError> {
     let files = ingest::files(inputs)?;
     let mut events = Vec::new();
     let mut reports = Vec::new();
+    observer.step("ingest", files.len() as u64);
     for f in &files {
         let (evs, report) = ingest::normalize_file(f, packages)?;
         if let Some(s) = store.as_deref_mut() {
@@ -146,9 +188,12 @@ pub fn analyze(
         }
         events.extend(evs);
         reports.push(report);
+        observer.advance(1);
     }
-    let alerts = detect_events(detector, &events);
+    let alerts = detect_events_observed(detector, &events, observer);
+    observer.step("correlate", alerts.len() as u64);
     let correlation = correlate::correlate(&alerts, options);
+    observer.advance(alerts.len() as u64);
     if let Some(s) = store {
         store_results(s, &alerts, &correlation, "analyze")?;
     }

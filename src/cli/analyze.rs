@@ -13,7 +13,8 @@ use crate::agents::sentinel;
 use crate::store::Store;
 use anyhow::{Context, bail};
 use clap::Args;
-use std::io::Write;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Where Sigma rules are looked for when `--sigma` is not given.
@@ -144,6 +145,48 @@ fn detector(args: &SigmaArgs) -> anyhow::Result<Detector> {
     Ok(d)
 }
 
+/// The progress of `soc analyze` and `soc detect` on a terminal: one bar per step (files
+/// normalized, events run through the rules, alerts correlated). Nothing is drawn when stderr
+/// is not a terminal or the summary is asked as JSON.
+struct StepBar {
+    bar: ProgressBar,
+}
+
+impl StepBar {
+    fn new(json: bool) -> StepBar {
+        let target = if json || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(Some(0), target);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>9} [{bar:30}] {human_pos}/{human_len} {elapsed_precise} ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        StepBar { bar }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl pipeline::Observer for StepBar {
+    fn step(&self, name: &str, total: u64) {
+        self.bar.reset();
+        self.bar.set_length(total);
+        self.bar.set_prefix(name.to_string());
+    }
+
+    fn advance(&self, n: u64) {
+        self.bar.inc(n);
+    }
+}
+
 fn packages(dirs: &[PathBuf]) -> anyhow::Result<Vec<Package>> {
     if dirs.is_empty() {
         return Ok(Package::library());
@@ -227,7 +270,9 @@ pub fn run_detect(args: DetectArgs) -> anyhow::Result<u8> {
         }
         out
     };
-    let alerts = pipeline::detect_events(&d, &events);
+    let bar = StepBar::new(args.json);
+    let alerts = pipeline::detect_events_observed(&d, &events, &bar);
+    bar.finish();
     write_alerts(&mut *open_output(args.output.as_deref())?, &alerts)?;
     if let Some(s) = store.as_mut() {
         pipeline::store_results(s, &alerts, &Correlation::default(), "detect")?;
@@ -353,13 +398,16 @@ pub fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         Some(dir) => Some(Store::open(dir)?),
         None => None,
     };
-    let a = pipeline::analyze(
+    let bar = StepBar::new(args.json);
+    let a = pipeline::analyze_observed(
         &args.inputs,
         &pk,
         &d,
         store.as_mut(),
         &options(args.window_minutes),
+        &bar,
     )?;
+    bar.finish();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let alerts_path = args.out.join("alerts.ndjson");

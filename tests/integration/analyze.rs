@@ -287,3 +287,47 @@ fn sentinel_alerts_correlate_into_the_excytin_incidents() {
     assert!(s.precision >= 0.98, "{s:?}");
     assert!(s.recall >= 0.93, "{s:?}");
 }
+
+/// `soc analyze` reports its progress step by step (what the terminal bar draws): every file
+/// normalized, every event through the rules, every alert correlated.
+#[test]
+fn analyze_reports_progress_per_step() {
+    use agentic_soc::agents::correlate;
+    use agentic_soc::agents::detect::Detector;
+    use agentic_soc::agents::ingest::Package;
+    use agentic_soc::agents::pipeline::{self, Observer};
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Record(Mutex<Vec<(String, u64, u64)>>);
+    impl Observer for Record {
+        fn step(&self, name: &str, total: u64) {
+            self.0.lock().unwrap().push((name.to_string(), total, 0));
+        }
+        fn advance(&self, n: u64) {
+            self.0.lock().unwrap().last_mut().unwrap().2 += n;
+        }
+    }
+    let mut d = Detector::default();
+    d.load_dirs(&[root().join("datasets/sigma/rules")]).unwrap();
+    let rec = Record::default();
+    let a = pipeline::analyze_observed(
+        &[root().join("examples/attack")],
+        &Package::library(),
+        &d,
+        None,
+        &correlate::Options::default(),
+        &rec,
+    )
+    .unwrap();
+    let steps = rec.0.into_inner().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(names, ["ingest", "detect", "correlate"]);
+    // Each step went through all it announced.
+    for (name, total, done) in &steps {
+        assert_eq!(total, done, "{name}");
+    }
+    assert_eq!(steps[0].1 as usize, a.summary.inputs.len());
+    assert_eq!(steps[1].1 as usize, a.summary.events);
+    assert_eq!(steps[2].1 as usize, a.summary.alerts);
+}
