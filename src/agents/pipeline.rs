@@ -159,7 +159,7 @@ pub fn analyze(
     inputs: &[PathBuf],
     packages: &[Package],
     detector: &Detector,
-    mut store: Option<&mut Store>,
+    store: Option<&mut Store>,
     options: &correlate::Options,
 ) -> Result<Analysis, PipelineError> {
     analyze_observed(inputs, packages, detector, store, options, &Silent)
