@@ -122,6 +122,16 @@ pub const TIME_FORMATS: &[TimeFormat] = &[
         spl: "syslog",
     },
     TimeFormat {
+        name: "d MMM HH:mm:ss[.SSS] (no year)",
+        pattern: r"^\d{1,2} [A-Z][a-z]{2} \d{2}:\d{2}:\d{2}(\.\d+)?$",
+        spl: "daymonth",
+    },
+    TimeFormat {
+        name: "d MMM yyyy HH:mm:ss[.SSS]",
+        pattern: r"^\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}(\.\d+)?$",
+        spl: "daymonthyear",
+    },
+    TimeFormat {
         name: "MMM d yyyy HH:mm:ss",
         pattern: r"^[A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2}$",
         spl: "parse_datetime(regexp_replace({}, ' +', ' '), 'MMM d yyyy HH:mm:ss')",
@@ -235,6 +245,19 @@ pub fn time_expr(index: usize, expr: &str) -> String {
             );
             format!("date_add('year', if({t} > date_add('day', 1, now()), -1, 0), {t})")
         }
+        // Day before month, no year (`30 May 12:50:13.457`): as for syslog.
+        "daymonth" => {
+            let t = ms(
+                "concat(cast(year(now()) as varchar), ' ', regexp_replace({frac}, ' +', ' '))"
+                    .to_string(),
+                "yyyy d MMM HH:mm:ss",
+            );
+            format!("date_add('year', if({t} > date_add('day', 1, now()), -1, 0), {t})")
+        }
+        "daymonthyear" => ms(
+            "regexp_replace({frac}, ' +', ' ')".to_string(),
+            "d MMM yyyy HH:mm:ss",
+        ),
         "apache" => format!(
             "parse_datetime(regexp_replace({expr}, '[\\[\\]]|\\.\\d+', ''), 'dd/MMM/yyyy:HH:mm:ss Z')"
         ),

@@ -489,7 +489,8 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         let e = if exprs.len() == 1 {
             exprs.pop().unwrap()
         } else {
-            format!("coalesce({})", exprs.join(", "))
+            merge_slot_conversions(&exprs)
+                .unwrap_or_else(|| format!("coalesce({})", exprs.join(", ")))
         };
         assigns.push((t, e));
     }
@@ -863,10 +864,40 @@ fn positional(
     choices
 }
 
+/// The same conversion of one template slot per message type (`f("t0_1")`, `f("t1_1")`, ...)
+/// as one conversion of the first slot that has a value: `f(coalesce("t0_1", "t1_1", ...))`.
+fn merge_slot_conversions(exprs: &[String]) -> Option<String> {
+    static SLOT: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(r#""t\d+_\d+""#).expect("slot pattern"));
+    let mut shape: Option<String> = None;
+    let mut slots = Vec::new();
+    for e in exprs {
+        let found: Vec<&str> = SLOT.find_iter(e).map(|m| m.as_str()).collect();
+        let first = *found.first()?;
+        if found.iter().any(|f| *f != first) {
+            return None;
+        }
+        let this = e.replace(first, "\u{0}");
+        match &shape {
+            Some(s) if *s != this => return None,
+            Some(_) => {}
+            None => shape = Some(this),
+        }
+        slots.push(first.to_string());
+    }
+    let shape = shape?;
+    if !shape.contains('\u{0}') || shape == "\u{0}" && slots.len() < 2 {
+        return None;
+    }
+    Some(shape.replace('\u{0}', &format!("coalesce({})", slots.join(", "))))
+}
+
 /// Several sources for `@timestamp`: a year-less syslog header time yields to a fuller one.
 fn prefer_precise_time(fields: &[RawField], choices: &mut [(String, f64, String)]) {
     let yearless = |f: &RawField| match f.ty {
-        ValueType::Timestamp(i) => super::fields::TIME_FORMATS[i].spl == "syslog",
+        ValueType::Timestamp(i) => {
+            matches!(super::fields::TIME_FORMATS[i].spl, "syslog" | "daymonth")
+        }
         _ => false,
     };
     let full = fields.iter().zip(choices.iter()).any(|(f, c)| {

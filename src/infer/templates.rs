@@ -4,12 +4,17 @@
 //! slots. Each template becomes an anchored regex whose groups are its slots.
 
 use super::fields::{ValueType, classify};
+use regex::Regex;
+use std::sync::LazyLock;
 
 /// One piece of a line: its text and whether whitespace came before it.
 #[derive(Debug, Clone, PartialEq)]
 struct Piece {
     text: String,
     space_before: bool,
+    /// Whitespace-separated words in the piece: more than one for a date and time written
+    /// with spaces (`30 May 12:50:13.457`), which is one value.
+    words: usize,
 }
 
 /// A mined template.
@@ -17,6 +22,8 @@ struct Piece {
 pub struct Template {
     /// `None` is a variable slot.
     pieces: Vec<(Option<String>, bool)>,
+    /// Words per piece (a date and time with spaces is one slot of several words).
+    widths: Vec<usize>,
     /// Indexes of the samples it covers.
     pub members: Vec<usize>,
 }
@@ -36,16 +43,53 @@ fn is_punct(c: char) -> bool {
     "()[]{},;=\"'<>".contains(c)
 }
 
+/// A date and time written with spaces, in the common log orders: `30 May 12:50:13.457`,
+/// `Sep  6 23:08:09.371`, `2024-05-01 10:00:00,123`, `2024/05/01 10:00:00`,
+/// `Mon May 30 12:50:13 2022`.
+static TIME_SPAN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"\b(?:[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?(?: \d{4})?",
+        r"|\d{1,2} [A-Z][a-z]{2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,]\d+)?",
+        r"|[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,]\d+)?",
+        r"|\d{4}[-/]\d{2}[-/]\d{2} \d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?: ?(?:Z|[+-]\d{2}:?\d{2}))?)",
+        r"(?:\b|$)"
+    ))
+    .expect("time span pattern")
+});
+
 fn pieces(line: &str) -> Vec<Piece> {
+    let spans: Vec<(usize, usize)> = TIME_SPAN
+        .find_iter(line)
+        .map(|m| (m.start(), m.end()))
+        .filter(|(a, b)| line[*a..*b].contains(' '))
+        .collect();
     let mut out = Vec::new();
     let mut space = false;
     let mut cur = String::new();
-    for c in line.chars() {
+    let mut skip_to = 0;
+    for (i, c) in line.char_indices() {
+        if i < skip_to {
+            continue;
+        }
+        if let Some(&(a, b)) = spans.iter().find(|(a, _)| *a == i)
+            && cur.is_empty()
+        {
+            let text = &line[a..b];
+            out.push(Piece {
+                text: text.to_string(),
+                space_before: space,
+                words: text.split_whitespace().count(),
+            });
+            space = false;
+            skip_to = b;
+            continue;
+        }
         if c.is_whitespace() {
             if !cur.is_empty() {
                 out.push(Piece {
                     text: std::mem::take(&mut cur),
                     space_before: space,
+                    words: 1,
                 });
             }
             space = true;
@@ -58,12 +102,14 @@ fn pieces(line: &str) -> Vec<Piece> {
                 out.push(Piece {
                     text: std::mem::take(&mut cur),
                     space_before: space,
+                    words: 1,
                 });
                 space = false;
             }
             out.push(Piece {
                 text: c.to_string(),
                 space_before: space,
+                words: 1,
             });
             space = false;
             continue;
@@ -75,19 +121,26 @@ fn pieces(line: &str) -> Vec<Piece> {
         out.push(Piece {
             text: cur,
             space_before: space,
+            words: 1,
         });
     }
     // Split a trailing ':' off words ("error:"), keeping addresses intact.
     let mut fixed = Vec::with_capacity(out.len());
     for p in out {
-        if p.text.len() > 1 && p.text.ends_with(':') && !p.text[..p.text.len() - 1].contains(':') {
+        if p.words == 1
+            && p.text.len() > 1
+            && p.text.ends_with(':')
+            && !p.text[..p.text.len() - 1].contains(':')
+        {
             fixed.push(Piece {
                 text: p.text[..p.text.len() - 1].to_string(),
                 space_before: p.space_before,
+                words: 1,
             });
             fixed.push(Piece {
                 text: ":".into(),
                 space_before: false,
+                words: 1,
             });
         } else {
             fixed.push(p);
@@ -146,7 +199,7 @@ pub fn mine(messages: &[&str], max: usize) -> Vec<Template> {
                 && p.text
                     .chars()
                     .all(|c| c.is_alphanumeric() || "_-.@$".contains(c));
-            let var = looks_variable(&p.text) || after_label;
+            let var = p.words > 1 || looks_variable(&p.text) || after_label;
             cand.push(((!var).then(|| p.text.clone()), p.space_before));
         }
         let mut best: Option<(usize, f64)> = None;
@@ -155,6 +208,9 @@ pub fn mine(messages: &[&str], max: usize) -> Vec<Template> {
                 continue;
             }
             if t.pieces.iter().zip(&cand).any(|(a, b)| a.1 != b.1) {
+                continue;
+            }
+            if t.widths.iter().zip(&ps).any(|(w, p)| *w != p.words) {
                 continue;
             }
             let same = t
@@ -181,6 +237,7 @@ pub fn mine(messages: &[&str], max: usize) -> Vec<Template> {
             }
             None => templates.push(Template {
                 pieces: cand,
+                widths: ps.iter().map(|p| p.words).collect(),
                 members: vec![i],
             }),
         }
@@ -200,6 +257,10 @@ impl Template {
             }
             match p {
                 Some(lit) => re.push_str(&regex::escape(lit)),
+                None if self.widths.get(i).is_some_and(|w| *w > 1) => {
+                    let w = self.widths[i];
+                    re.push_str(&format!(r"(\S+(?:\s+\S+){{{}}})", w - 1));
+                }
                 None => {
                     let next = self.pieces.get(i + 1);
                     match next {
@@ -283,6 +344,26 @@ mod tests {
         assert_eq!(&c[1], "admin");
         assert_eq!(&c[2], "10.0.0.2");
         assert_eq!(t[0].slots()[1].before.last().unwrap(), "from");
+    }
+
+    #[test]
+    fn a_date_and_time_with_spaces_is_one_slot() {
+        let t = mine(
+            &[
+                "4961:M 30 May 12:50:13.457 * DB loaded from disk",
+                "4961:M 30 May 12:50:14.001 * DB loaded from disk",
+            ],
+            5,
+        );
+        assert_eq!(t.len(), 1);
+        // The month is part of the value, not a literal: June lines still parse.
+        let re = Regex::new(&t[0].regex()).unwrap();
+        let c = re
+            .captures("4961:M 2 Jun 08:00:00.100 * DB loaded from disk")
+            .unwrap();
+        assert_eq!(&c[2], "2 Jun 08:00:00.100");
+        let t = mine(&["x Sep  6 23:08:09.371: %LOG-4-Q_IND: dropped"], 5);
+        assert!(t[0].text().starts_with("x <*>"), "{}", t[0].text());
     }
 
     #[test]
