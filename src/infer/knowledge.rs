@@ -22,6 +22,7 @@ struct Mapping {
     client_server: Vec<String>,
     cloud_provider: Vec<(String, String)>,
     action_rules: Vec<(String, String)>,
+    dns_types: Vec<String>,
     category_rule: Vec<CategoryRule>,
 }
 
@@ -80,6 +81,11 @@ pub static CLOUD_PROVIDER: LazyLock<Vec<(&'static str, &'static str)>> =
 /// extracted field already supplies `event.action`.
 pub static ACTION_RULES: LazyLock<Vec<(&'static str, &'static str)>> =
     LazyLock::new(|| pairs(&MAPPING.action_rules));
+
+/// Whether a value is a DNS resource record type (`AAAA`, `PTR`).
+pub fn is_dns_type(v: &str) -> bool {
+    MAPPING.dns_types.iter().any(|t| t == v)
+}
 
 /// Categorization rules over the message text (first match wins): a case-insensitive regex →
 /// kind, categories, types and outcome.

@@ -569,6 +569,18 @@ pub fn convert_opts(
             ),
         ));
     }
+    // A fully qualified DNS name is written with its root dot (`host.example.com.`); the
+    // model's names are without it.
+    if target.starts_with("dns.")
+        && target.ends_with(".name")
+        && f.values.iter().any(|v| v.ends_with('.'))
+    {
+        return (
+            format!("nullif(regexp_replace({clean}, '\\.$', ''), '')"),
+            false,
+            extra,
+        );
+    }
     // A JSON array is passed on whole (arrays compare as sets; `*.ip` lists stay lists).
     if x.starts_with("json_extract(") {
         return (x.clone(), true, extra);

@@ -810,14 +810,15 @@ fn positional(
             };
             continue;
         }
-        if f.ty.is_ip() {
+        if f.ty.is_ip() || f.ty == ValueType::IpPort {
             if let Some(role) = next.next() {
                 choices[i] = (
                     format!("{role}.ip"),
                     0.5,
                     format!("{} address in position: taken as the {role}", f.ty.name()),
                 );
-                last_ip = Some(role);
+                // An `ip:port` brings its own port.
+                last_ip = f.ty.is_ip().then_some(role);
             }
             continue;
         }
@@ -838,6 +839,23 @@ fn positional(
             continue;
         }
         last_ip = None;
+    }
+    // Next to a DNS question name, a value that is always a record type is its type.
+    if choices.iter().any(|(t, _, _)| t == "dns.question.name")
+        && !choices.iter().any(|(t, _, _)| t == "dns.question.type")
+    {
+        for (i, f) in fields.iter().enumerate() {
+            if vendor(&choices[i].0)
+                && !f.values.is_empty()
+                && f.values.iter().all(|v| super::knowledge::is_dns_type(v))
+            {
+                choices[i] = (
+                    "dns.question.type".into(),
+                    0.6,
+                    "values are DNS record types, next to a DNS question name".into(),
+                );
+            }
+        }
     }
     // A value guessed by its shape yields to a field whose name says the same target (an
     // upstream URL after the request URL is not the event's URL).

@@ -497,3 +497,19 @@ fn unseen_payload_keys_are_kept_under_the_vendor_prefix() {
     );
     assert_eq!(p[0]["vendor.zone"], "dmz", "{}\n{r}", p[0]);
 }
+
+/// A DNS server's query line: the client `ip:port` is the source with its port, the name
+/// after `IN` is the question (without its root dot), the record type beside it its type.
+#[test]
+fn dns_query_lines_in_free_text() {
+    let lines = [
+        r#"[INFO] 192.0.2.10:53012 - 4411 "A IN www.example.org. udp 41 false 512" NOERROR qr,rd,ra 90 0.000210s"#,
+        r#"[INFO] 192.0.2.11:40022 - 5120 "AAAA IN mail.example.net. udp 44 false 512" NXDOMAIN qr,rd,ra 120 0.001020s"#,
+        r#"[INFO] 192.0.2.12:41000 - 6001 "PTR IN 10.2.0.192.in-addr.arpa. udp 50 false 512" NOERROR qr,aa,rd 110 0.000120s"#,
+    ];
+    let p = preview(&lines);
+    assert_eq!(p[0]["source.ip"], "192.0.2.10", "{}", p[0]);
+    assert_eq!(p[0]["source.port"], 53012);
+    assert_eq!(p[0]["dns.question.name"], "www.example.org", "{}", p[0]);
+    assert_eq!(p[1]["dns.question.type"], "AAAA", "{}", p[1]);
+}
