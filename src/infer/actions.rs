@@ -57,6 +57,8 @@ pub struct ActionMeaning {
     pub outcome: Option<String>,
     /// The words that decided, for the reason shown to the user.
     pub words: Vec<String>,
+    /// Whether a verb of the vocabulary occurs (the value names something done).
+    pub verb: bool,
 }
 
 /// The words of an action value, lower-case, with adjacent pairs also joined
@@ -139,6 +141,7 @@ pub fn meaning(action: &str) -> Option<ActionMeaning> {
     }
     let mut m = ActionMeaning {
         outcome,
+        verb: verb.is_some(),
         ..ActionMeaning::default()
     };
     // A verb that names an activity (logging in) makes the object its actor, not what was

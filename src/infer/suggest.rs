@@ -840,6 +840,30 @@ fn positional(
         }
         last_ip = None;
     }
+    // No field named for the action: a first-level text field whose every value names
+    // something done (`Sign in`, `User Created`, `file_download`) is the action.
+    if !choices.iter().any(|(t, _, _)| t == "event.action") {
+        let action_like = |f: &RawField| {
+            let path = map::key_path(f);
+            path.len() == 1
+                && matches!(f.ty, ValueType::Word | ValueType::Text)
+                && f.values.len() >= 2
+                && f.values.iter().all(|v| {
+                    v.len() <= 64
+                        && v.split_whitespace().count() <= 5
+                        && super::actions::meaning(v).is_some_and(|m| m.verb)
+                })
+        };
+        if let Some(i) =
+            (0..fields.len()).find(|&i| vendor(&choices[i].0) && action_like(&fields[i]))
+        {
+            choices[i] = (
+                "event.action".into(),
+                0.5,
+                "every value names something done (action words): taken as the action".into(),
+            );
+        }
+    }
     // Next to a DNS question name, a value that is always a record type is its type.
     if choices.iter().any(|(t, _, _)| t == "dns.question.name")
         && !choices.iter().any(|(t, _, _)| t == "dns.question.type")

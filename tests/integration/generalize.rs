@@ -513,3 +513,32 @@ fn dns_query_lines_in_free_text() {
     assert_eq!(p[0]["dns.question.name"], "www.example.org", "{}", p[0]);
     assert_eq!(p[1]["dns.question.type"], "AAAA", "{}", p[1]);
 }
+
+/// With no key named for the action, a first-level field whose values all name something
+/// done is the action, and its words categorize the event.
+#[test]
+fn a_field_of_action_phrases_is_the_action() {
+    let lines = [
+        r#"{"email":"ann@example.com","time":"2024-05-01T10:00:00Z","type":"Sign in","client":"web"}"#,
+        r#"{"email":"bob@example.com","time":"2024-05-01T10:05:00Z","type":"Sign out","client":"web"}"#,
+        r#"{"email":"bob@example.com","time":"2024-05-01T10:06:00Z","type":"Sign in","client":"mac"}"#,
+    ];
+    let p = preview(&lines);
+    assert_eq!(p[0]["event.action"], "Sign in", "{}", p[0]);
+    assert!(
+        p[1]["event.category"]
+            .as_array()
+            .unwrap()
+            .contains(&"authentication".into()),
+        "{}",
+        p[1]
+    );
+    assert!(
+        p[1]["event.type"]
+            .as_array()
+            .unwrap()
+            .contains(&"end".into()),
+        "{}",
+        p[1]
+    );
+}
