@@ -216,7 +216,10 @@ fn linux_audit_record_header_gives_time_sequence_and_record_type() {
     assert_eq!(p[0]["process.pid"], 2245);
     assert_eq!(p[0]["event.outcome"], "success");
     assert_eq!(p[1]["host.name"], "web-1");
-    assert_eq!(p[1]["event.category"], serde_json::json!(["authentication", "session"]));
+    assert_eq!(
+        p[1]["event.category"],
+        serde_json::json!(["authentication", "session"])
+    );
     assert_eq!(p[1]["source.ip"], "198.51.100.23");
 }
 
