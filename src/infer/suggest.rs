@@ -513,6 +513,8 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             values: r.values.clone(),
         })
         .collect();
+    // The entry's rules come before the engine's message rules (knowledge/products/README.md).
+    let product_rule_count = learned_rules.len();
     learned_rules.extend(match &action_expr {
         Some(a) => action_rules(learned, a, &action_values),
         None => Vec::new(),
@@ -539,6 +541,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         },
         &options.categories,
         &learned_rules,
+        product_rule_count,
     );
     let categorize: Vec<String> = categorize
         .into_iter()
@@ -1391,6 +1394,7 @@ fn categorization(
     kinds: Kinds,
     hints: &[CategoryHint],
     learned_rules: &[LearnedRule],
+    product_rules: usize,
 ) -> Vec<String> {
     let has = |t: &str| targets.iter().any(|x| x == t);
     if !hints.is_empty() {
@@ -1450,6 +1454,25 @@ fn categorization(
     let mut cat = String::from("CASE");
     let mut ty = String::from("CASE");
     let mut outcome = String::from("CASE");
+    let push_learned =
+        |rs: &[LearnedRule], cat: &mut String, ty: &mut String, outcome: &mut String| {
+            for r in rs {
+                let values = if r.field == "event.outcome" {
+                    lit(&r.values[0])
+                } else {
+                    arr(&r.values.iter().map(String::as_str).collect::<Vec<_>>())
+                };
+                let when = format!(" WHEN {} THEN {values}", r.cond);
+                match r.field.as_str() {
+                    "event.category" => cat.push_str(&when),
+                    "event.type" => ty.push_str(&when),
+                    "event.outcome" => outcome.push_str(&when),
+                    _ => {}
+                }
+            }
+        };
+    let split = product_rules.min(learned_rules.len());
+    push_learned(&learned_rules[..split], &mut cat, &mut ty, &mut outcome);
     for r in &rules {
         let cond = format!(
             "regexp_like({field}, {})",
@@ -1466,20 +1489,7 @@ fn categorization(
             outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(r.outcome)));
         }
     }
-    for r in learned_rules {
-        let values = if r.field == "event.outcome" {
-            lit(&r.values[0])
-        } else {
-            arr(&r.values.iter().map(String::as_str).collect::<Vec<_>>())
-        };
-        let when = format!(" WHEN {} THEN {values}", r.cond);
-        match r.field.as_str() {
-            "event.category" => cat.push_str(&when),
-            "event.type" => ty.push_str(&when),
-            "event.outcome" => outcome.push_str(&when),
-            _ => {}
-        }
-    }
+    push_learned(&learned_rules[split..], &mut cat, &mut ty, &mut outcome);
     if has("http.response.status_code") {
         outcome.push_str(
             " WHEN \"http.response.status_code\" >= 400 THEN 'failure' WHEN \"http.response.status_code\" > 0 THEN 'success'",

@@ -224,6 +224,21 @@ fn linux_audit_record_header_gives_time_sequence_and_record_type() {
 }
 
 #[test]
+fn product_categorization_comes_before_the_message_rules() {
+    // An SELinux AVC denial says "denied": the engine's message rule would call it a denied
+    // network connection; the auditd entry's record type rule says what it is.
+    let p = preview(&[
+        r#"type=AVC msg=audit(1716973800.331:4701): avc:  denied  { read } for  pid=1822 comm="httpd" name="index.html" dev="dm-0" ino=393244 scontext=system_u:system_r:httpd_t:s0 tcontext=unconfined_u:object_r:user_home_t:s0 tclass=file permissive=0"#,
+        r#"type=AVC msg=audit(1716973801.002:4702): avc:  denied  { write } for  pid=1822 comm="httpd" name="upload" dev="dm-0" ino=393250 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:var_t:s0 tclass=dir permissive=0"#,
+    ]);
+    assert_eq!(
+        p[0]["event.category"],
+        serde_json::json!(["intrusion_detection"])
+    );
+    assert_eq!(p[0]["event.type"], serde_json::json!(["denied"]));
+}
+
+#[test]
 fn cisco_ise_header() {
     let p = preview(&[
         "Oct  1 01:02:03 ise1 CISE_Passed_Authentications 0000000123 1 0 2023-10-01 01:02:03.456 +00:00 0000000789 5200 NOTICE Passed-Authentication: Authentication succeeded, ConfigVersionId=1",
@@ -418,7 +433,8 @@ fn every_product_package_sample_is_recognized_and_mapped() {
         }
         // The ECS fields (not vendor-prefixed) the package writes, against those the suggestion
         // writes: the entry must bring at least a third of them.
-        let expected = std::fs::read_to_string(dir.join("sample.expected.ndjson")).unwrap_or_default();
+        let expected =
+            std::fs::read_to_string(dir.join("sample.expected.ndjson")).unwrap_or_default();
         let mut want = std::collections::BTreeSet::new();
         for line in expected.lines().filter(|l| !l.trim().is_empty()) {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
