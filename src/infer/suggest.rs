@@ -540,8 +540,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             indicator,
         },
         &options.categories,
-        &learned_rules,
-        product_rule_count,
+        learned_rules.split_at(product_rule_count),
     );
     let categorize: Vec<String> = categorize
         .into_iter()
@@ -1393,8 +1392,8 @@ fn categorization(
     texts: &[String],
     kinds: Kinds,
     hints: &[CategoryHint],
-    learned_rules: &[LearnedRule],
-    product_rules: usize,
+    // The product entry's rules, then the learned ones: the first go before the message rules.
+    (product_rules, learned_rules): (&[LearnedRule], &[LearnedRule]),
 ) -> Vec<String> {
     let has = |t: &str| targets.iter().any(|x| x == t);
     if !hints.is_empty() {
@@ -1471,8 +1470,7 @@ fn categorization(
                 }
             }
         };
-    let split = product_rules.min(learned_rules.len());
-    push_learned(&learned_rules[..split], &mut cat, &mut ty, &mut outcome);
+    push_learned(product_rules, &mut cat, &mut ty, &mut outcome);
     for r in &rules {
         let cond = format!(
             "regexp_like({field}, {})",
@@ -1489,7 +1487,7 @@ fn categorization(
             outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(r.outcome)));
         }
     }
-    push_learned(&learned_rules[split..], &mut cat, &mut ty, &mut outcome);
+    push_learned(learned_rules, &mut cat, &mut ty, &mut outcome);
     if has("http.response.status_code") {
         outcome.push_str(
             " WHEN \"http.response.status_code\" >= 400 THEN 'failure' WHEN \"http.response.status_code\" > 0 THEN 'success'",
