@@ -323,6 +323,14 @@ pub const HEADERS: &[HeaderDef] = &[
         ],
         rest: true,
     },
+    HeaderDef {
+        name: "Linux audit record",
+        // [node=N ]type=T msg=audit(epoch.millis:serial): name=value ... (auditd audit.log;
+        // `ausearch -i` writes the time as a local date and puts a space before the colon)
+        regex: r"^(?:node=(\S+) )?type=([A-Z][A-Z0-9_]*) msg=audit\((\d+\.\d+|\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d+):(\d+)\) ?: ?(.*)$",
+        outputs: &["node", "record_type", "timestamp", "sequence", "message"],
+        rest: true,
+    },
     // Application logs (Java, Go, C servers): a time and a level before the message, in the
     // orders and brackets they are commonly written in.
     HeaderDef {

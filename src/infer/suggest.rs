@@ -535,6 +535,8 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             values: r.values.clone(),
         })
         .collect();
+    // The entry's rules come before the engine's message rules (knowledge/products/README.md).
+    let product_rule_count = learned_rules.len();
     // A field that states the outcome decides it before the words of the action vote.
     learned_rules.extend(outcome_rules(&raw_fields));
     learned_rules.extend(match &action_expr {
@@ -561,7 +563,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             indicator,
         },
         &options.categories,
-        &learned_rules,
+        learned_rules.split_at(product_rule_count),
     );
     let categorize: Vec<String> = categorize
         .into_iter()
@@ -1525,7 +1527,8 @@ fn categorization(
     texts: &[String],
     kinds: Kinds,
     hints: &[CategoryHint],
-    learned_rules: &[LearnedRule],
+    // The product entry's rules, then the learned ones: the first go before the message rules.
+    (product_rules, learned_rules): (&[LearnedRule], &[LearnedRule]),
 ) -> Vec<String> {
     let has = |t: &str| targets.iter().any(|x| x == t);
     if !hints.is_empty() {
@@ -1585,6 +1588,26 @@ fn categorization(
     let mut cat = String::from("CASE");
     let mut ty = String::from("CASE");
     let mut outcome = String::from("CASE");
+    let push_learned =
+        |rs: &[LearnedRule], cat: &mut String, ty: &mut String, outcome: &mut String| {
+            for r in rs {
+                let values = if r.values.is_empty() {
+                    "NULL".to_string()
+                } else if r.field == "event.outcome" {
+                    lit(&r.values[0])
+                } else {
+                    arr(&r.values.iter().map(String::as_str).collect::<Vec<_>>())
+                };
+                let when = format!(" WHEN {} THEN {values}", r.cond);
+                match r.field.as_str() {
+                    "event.category" => cat.push_str(&when),
+                    "event.type" => ty.push_str(&when),
+                    "event.outcome" => outcome.push_str(&when),
+                    _ => {}
+                }
+            }
+        };
+    push_learned(product_rules, &mut cat, &mut ty, &mut outcome);
     for r in &rules {
         let cond = format!(
             "regexp_like({field}, {})",
@@ -1601,22 +1624,7 @@ fn categorization(
             outcome.push_str(&format!(" WHEN {cond} THEN {}", lit(&r.outcome)));
         }
     }
-    for r in learned_rules {
-        let values = if r.values.is_empty() {
-            "NULL".to_string()
-        } else if r.field == "event.outcome" {
-            lit(&r.values[0])
-        } else {
-            arr(&r.values.iter().map(String::as_str).collect::<Vec<_>>())
-        };
-        let when = format!(" WHEN {} THEN {values}", r.cond);
-        match r.field.as_str() {
-            "event.category" => cat.push_str(&when),
-            "event.type" => ty.push_str(&when),
-            "event.outcome" => outcome.push_str(&when),
-            _ => {}
-        }
-    }
+    push_learned(learned_rules, &mut cat, &mut ty, &mut outcome);
     if has("http.response.status_code") {
         outcome.push_str(
             " WHEN \"http.response.status_code\" >= 400 THEN 'failure' WHEN \"http.response.status_code\" > 0 THEN 'success'",

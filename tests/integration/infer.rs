@@ -205,6 +205,40 @@ fn haproxy_http_log_and_duration() {
 }
 
 #[test]
+fn linux_audit_record_header_gives_time_sequence_and_record_type() {
+    let p = preview(&[
+        r#"type=SYSCALL msg=audit(1716973201.187:4521): arch=c000003e syscall=59 success=yes exit=0 ppid=2210 pid=2245 auid=1000 uid=1000 comm="ls" exe="/usr/bin/ls" key="exec""#,
+        r#"node=web-1 type=USER_LOGIN msg=audit(1716973420.870:4611): pid=3155 uid=0 auid=1000 ses=4 msg='op=login id=1000 exe="/usr/sbin/sshd" hostname=? addr=198.51.100.23 terminal=/dev/pts/2 res=success'"#,
+    ]);
+    assert_eq!(p[0]["@timestamp"], "2024-05-29T09:00:01.187Z");
+    assert_eq!(p[0]["event.sequence"], 4521);
+    assert_eq!(p[0]["auditd.log.record_type"], "SYSCALL");
+    assert_eq!(p[0]["process.pid"], 2245);
+    assert_eq!(p[0]["event.outcome"], "success");
+    assert_eq!(p[1]["host.name"], "web-1");
+    assert_eq!(
+        p[1]["event.category"],
+        serde_json::json!(["authentication", "session"])
+    );
+    assert_eq!(p[1]["source.ip"], "198.51.100.23");
+}
+
+#[test]
+fn product_categorization_comes_before_the_message_rules() {
+    // An SELinux AVC denial says "denied": the engine's message rule would call it a denied
+    // network connection; the auditd entry's record type rule says what it is.
+    let p = preview(&[
+        r#"type=AVC msg=audit(1716973800.331:4701): avc:  denied  { read } for  pid=1822 comm="httpd" name="index.html" dev="dm-0" ino=393244 scontext=system_u:system_r:httpd_t:s0 tcontext=unconfined_u:object_r:user_home_t:s0 tclass=file permissive=0"#,
+        r#"type=AVC msg=audit(1716973801.002:4702): avc:  denied  { write } for  pid=1822 comm="httpd" name="upload" dev="dm-0" ino=393250 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:var_t:s0 tclass=dir permissive=0"#,
+    ]);
+    assert_eq!(
+        p[0]["event.category"],
+        serde_json::json!(["intrusion_detection"])
+    );
+    assert_eq!(p[0]["event.type"], serde_json::json!(["denied"]));
+}
+
+#[test]
 fn cisco_ise_header() {
     let p = preview(&[
         "Oct  1 01:02:03 ise1 CISE_Passed_Authentications 0000000123 1 0 2023-10-01 01:02:03.456 +00:00 0000000789 5200 NOTICE Passed-Authentication: Authentication succeeded, ConfigVersionId=1",
