@@ -666,6 +666,20 @@ pub fn convert_opts(
             "http.request.method" => format!("upper({clean})"),
             "http.version" => format!("regexp_replace({clean}, '^HTTP/', '')"),
             // The level as the source writes it (`INFO`, `Information`, `warning`).
+            // Three-letter level abbreviations (`INF`, `WRN`, Go and .NET loggers) are
+            // written out; full level names are kept as written.
+            "log.level"
+                if f.values.iter().all(|v| {
+                    matches!(
+                        v.to_ascii_lowercase().as_str(),
+                        "trc" | "dbg" | "inf" | "wrn" | "err" | "ftl" | "crt"
+                    )
+                }) =>
+            {
+                format!(
+                    "CASE lower({clean}) WHEN 'trc' THEN 'trace' WHEN 'dbg' THEN 'debug' WHEN 'inf' THEN 'info' WHEN 'wrn' THEN 'warn' WHEN 'err' THEN 'error' WHEN 'ftl' THEN 'fatal' WHEN 'crt' THEN 'critical' ELSE {clean} END"
+                )
+            }
             "log.level" => clean.clone(),
             // Hex identifiers written as `1a:00:0b:...`: upper-case hex digits only.
             "tls.server.x509.serial_number"
