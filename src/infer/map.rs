@@ -39,6 +39,13 @@ pub struct Mapping {
 }
 
 /// Lower-case, without `_ - . space`.
+/// `0x` and hexadecimal digits (how Windows writes process and logon ids).
+fn is_hex_number(v: &str) -> bool {
+    v.strip_prefix("0x")
+        .or_else(|| v.strip_prefix("0X"))
+        .is_some_and(|h| !h.is_empty() && h.len() <= 15 && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 pub fn normalize(key: &str) -> String {
     key.chars()
         .filter(|c| !"_-. ()".contains(*c))
@@ -608,6 +615,10 @@ pub fn convert_opts(
         {
             format!("try_cast({x} as BIGINT) * 1000000")
         }
+        // Hexadecimal numbers (`0x44c`: Windows process and logon ids).
+        (_, Some(t)) if t.is_integer() && f.values.iter().any(|v| is_hex_number(v)) => format!(
+            "if(regexp_like({x}, '^0[xX][0-9A-Fa-f]+$'), from_base(substr({x}, 3), 16), try_cast({x} as BIGINT))"
+        ),
         (_, Some(t)) if t.is_integer() => format!("try_cast({x} as BIGINT)"),
         (_, Some(t)) if t.is_numeric() => format!("try_cast({x} as DOUBLE)"),
         // Mostly bare addresses, some with a port (`[client 1.2.3.4:5678]`): both parts.
@@ -856,6 +867,16 @@ mod tests {
             context: context.iter().map(|s| s.to_string()).collect(),
             kv: false,
         }
+    }
+
+    #[test]
+    fn hexadecimal_numbers_become_integers() {
+        let (e, _, _) = convert(&raw("ProcessId", &["0x44c", "0x0"], &[]), "process.pid");
+        assert!(e.contains("from_base(substr(\"ProcessId\", 3), 16)"), "{e}");
+        let plan = crate::spl::compile(&format!("* | extend pid = {e}")).expect("compiles");
+        let _ = plan;
+        let (e, _, _) = convert(&raw("pid", &["1234"], &[]), "process.pid");
+        assert_eq!(e, "try_cast(\"pid\" as BIGINT)");
     }
 
     #[test]
