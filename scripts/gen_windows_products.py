@@ -503,6 +503,206 @@ SECURITY = {
 }
 
 
+# ---- Sysmon (Windows and Linux) ---------------------------------------------------------------
+
+SYSMON_DATA = {
+    "RuleName": "rule.name",
+    "UtcTime": None,
+    "ProcessGuid": "process.entity_id",
+    "ProcessId": "process.pid",
+    "Image": "process.executable",
+    "FileVersion": "process.pe.file_version",
+    "Description": "process.pe.description",
+    "Product": "process.pe.product",
+    "Company": "process.pe.company",
+    "OriginalFileName": "process.pe.original_file_name",
+    "CommandLine": "process.command_line",
+    "CurrentDirectory": "process.working_directory",
+    "User": "user.name",
+    "LogonGuid": None,
+    "LogonId": None,
+    "TerminalSessionId": None,
+    "IntegrityLevel": None,
+    "Hashes": None,
+    "ParentProcessGuid": "process.parent.entity_id",
+    "ParentProcessId": "process.parent.pid",
+    "ParentImage": "process.parent.executable",
+    "ParentCommandLine": "process.parent.command_line",
+    "ParentUser": None,
+    "TargetFilename": "file.path",
+    "CreationUtcTime": ("file.created", "date", "%Y-%m-%d %H:%M:%S%.f"),
+    "PreviousCreationUtcTime": None,
+    "Protocol": "network.transport",
+    "Initiated": None,
+    "SourceIsIpv6": None,
+    "SourceIp": "source.ip",
+    "SourceHostname": "source.domain",
+    "SourcePort": "source.port",
+    "SourcePortName": None,
+    "DestinationIsIpv6": None,
+    "DestinationIp": "destination.ip",
+    "DestinationHostname": "destination.domain",
+    "DestinationPort": "destination.port",
+    "DestinationPortName": None,
+    "State": None,
+    "Version": None,
+    "SchemaVersion": None,
+    "ImageLoaded": "dll.path",
+    "Signed": ("dll.code_signature.exists", "boolean"),
+    "Signature": "dll.code_signature.subject_name",
+    "SignatureStatus": "dll.code_signature.status",
+    "SourceProcessGuid": "process.entity_id",
+    "SourceProcessGUID": "process.entity_id",
+    "SourceProcessId": "process.pid",
+    "SourceThreadId": "process.thread.id",
+    "SourceImage": "process.executable",
+    "TargetProcessGuid": None,
+    "TargetProcessGUID": None,
+    "TargetProcessId": None,
+    "TargetImage": None,
+    "NewThreadId": None,
+    "StartAddress": None,
+    "StartModule": None,
+    "StartFunction": None,
+    "GrantedAccess": None,
+    "CallTrace": None,
+    "SourceUser": "user.name",
+    "TargetUser": "user.target.name",
+    "Device": None,
+    "EventType": None,
+    "TargetObject": "registry.path",
+    "Details": "registry.data.strings",
+    "NewName": None,
+    "Hash": None,
+    "Contents": None,
+    "Configuration": None,
+    "ConfigurationFileHash": None,
+    "PipeName": "file.name",
+    "Operation": None,
+    "EventNamespace": None,
+    "Name": None,
+    "Query": None,
+    "Type": None,
+    "Destination": None,
+    "Consumer": None,
+    "Filter": None,
+    "QueryName": "dns.question.name",
+    "QueryStatus": None,
+    "QueryResults": None,
+    "IsExecutable": None,
+    "Archived": None,
+    "Session": None,
+    "ClientInfo": None,
+    "ID": None,
+}
+
+SYSMON_ACTIONS = {
+    1: ("Process Create (rule: ProcessCreate)", ["process"], ["start"]),
+    2: ("File creation time changed (rule: FileCreateTime)", ["file"], ["change"]),
+    3: ("Network connection detected (rule: NetworkConnect)", ["network"], ["connection", "start", "info"]),
+    4: ("Sysmon service state changed", ["process"], ["change"]),
+    5: ("Process terminated (rule: ProcessTerminate)", ["process"], ["end"]),
+    6: ("Driver loaded (rule: DriverLoad)", ["driver"], ["start"]),
+    7: ("Image loaded (rule: ImageLoad)", ["library"], ["start"]),
+    8: ("CreateRemoteThread detected (rule: CreateRemoteThread)", ["process"], ["change"]),
+    9: ("RawAccessRead detected (rule: RawAccessRead)", ["file"], ["access"]),
+    10: ("Process accessed (rule: ProcessAccess)", ["process"], ["access"]),
+    11: ("File created (rule: FileCreate)", ["file"], ["creation"]),
+    12: ("Registry object added or deleted (rule: RegistryEvent)", ["registry"], []),
+    13: ("Registry value set (rule: RegistryEvent)", ["registry"], ["change"]),
+    14: ("Registry object renamed (rule: RegistryEvent)", ["registry"], ["change"]),
+    15: ("File stream created (rule: FileCreateStreamHash)", ["file"], ["creation"]),
+    16: ("Sysmon config state changed", ["configuration"], ["change"]),
+    17: ("Pipe Created (rule: PipeEvent)", ["file"], ["creation"]),
+    18: ("Pipe Connected (rule: PipeEvent)", ["file"], ["access"]),
+    19: ("WmiEventFilter activity detected (rule: WmiEvent)", ["configuration"], ["change"]),
+    20: ("WmiEventConsumer activity detected (rule: WmiEvent)", ["configuration"], ["change"]),
+    21: ("WmiEventConsumerToFilter activity detected (rule: WmiEvent)", ["configuration"], ["change"]),
+    22: ("Dns query (rule: DnsQuery)", ["network"], ["connection", "protocol", "info"]),
+    23: ("File Delete archived (rule: FileDelete)", ["file"], ["deletion"]),
+    24: ("Clipboard changed (rule: ClipboardChange)", ["host"], ["change"]),
+    25: ("Process Tampering (rule: ProcessTampering)", ["process"], ["change"]),
+    26: ("File Delete logged (rule: FileDeleteDetected)", ["file"], ["deletion"]),
+    27: ("File Block Executable (rule: FileBlockExecutable)", ["file"], ["creation", "denied"]),
+    28: ("File Block Shredding (rule: FileBlockShredding)", ["file"], ["deletion", "denied"]),
+    29: ("File Executable Detected (rule: FileExecutableDetected)", ["file"], ["creation"]),
+    255: ("Error report", ["host"], ["error"]),
+}
+
+
+def sysmon_categorize():
+    rows = []
+    for i, (action, cat, ty) in SYSMON_ACTIONS.items():
+        c = {"value": i, "kind": "event", "category": cat, "action": action}
+        if ty:
+            c["type"] = ty
+        rows.append(c)
+    data_key = {"xml": "Event.EventData.{}", "nxlog_json": "{}", "winlogbeat_json": "winlog.event_data.{}"}
+
+    def dk(name):
+        return {r: t.format(name) for r, t in data_key.items()}
+
+    # Registry event 12 says in EventType whether a key or value was created or deleted
+    for v, ty in [("CreateKey", ["creation"]), ("DeleteKey", ["deletion"]), ("DeleteValue", ["deletion"]), ("SetValue", ["change"]), ("RenameKey", ["change"])]:
+        rows.append({"value": v, "key": dk("EventType"), "type": ty})
+    return rows
+
+
+SYSMON = {
+    "id": "windows_sysmon",
+    "vendor": "Microsoft",
+    "product": "Sysmon",
+    "observer_type": "",
+    "module": "sysmon",
+    "prefix": "winlog",
+    "package": "rules/windows_sysmon",
+    "docs": [
+        "https://learn.microsoft.com/en-us/sysinternals/downloads/sysmon",
+        "https://github.com/Sysinternals/SysmonForLinux",
+        "https://learn.microsoft.com/en-us/windows/win32/wes/eventschema-schema",
+        "https://docs.nxlog.co/refman/current/im/msvistalog.html",
+        "https://www.elastic.co/guide/en/beats/winlogbeat/current/exported-fields-winlog.html",
+    ],
+    "signatures": [
+        (r"Microsoft-Windows-Sysmon", 0.95, "the Sysmon provider / Microsoft-Windows-Sysmon/Operational channel"),
+        (r"Linux-Sysmon", 0.95, "Sysmon for Linux (provider Linux-Sysmon, channel Linux-Sysmon/Operational)"),
+        (r'(?:Name=.|")(?:ProcessGuid|SourceProcessGUID|SourceProcessGuid)(?:.>|"\s*:\s*")\{[0-9a-fA-F-]{36}\}', 0.85, "a Sysmon process GUID datum ({...} ProcessGuid)"),
+    ],
+    "when_any": {
+        "xml": r"<EventID\b",
+        "nxlog_json": r'"EventID"\s*:',
+        "winlogbeat_json": r'"event_id"\s*:',
+    },
+    "extra_system": {"xml": {"Event.System.Security.UserId": "winlog.user.identifier"}},
+    "data": SYSMON_DATA,
+    "groups": [
+        {"name": "events", "ids": [i for i in SYSMON_ACTIONS if i not in (6, 7)]},
+        {
+            "name": "image_load",
+            "ids": [7],
+            "data": {
+                "FileVersion": "dll.pe.file_version",
+                "Description": "dll.pe.description",
+                "Product": "dll.pe.product",
+                "Company": "dll.pe.company",
+                "OriginalFileName": "dll.pe.original_file_name",
+            },
+        },
+        {
+            "name": "driver_load",
+            "ids": [6],
+            "data": {
+                "ImageLoaded": "file.path",
+                "Signed": ("file.code_signature.exists", "boolean"),
+                "Signature": "file.code_signature.subject_name",
+                "SignatureStatus": "file.code_signature.status",
+            },
+        },
+    ],
+    "categorize": sysmon_categorize(),
+}
+
+
 def main():
     for p in PRODUCTS:
         path = os.path.join(ROOT, p["id"] + ".toml")
@@ -511,7 +711,7 @@ def main():
         print("wrote", os.path.relpath(path))
 
 
-PRODUCTS = [SECURITY]
+PRODUCTS = [SECURITY, SYSMON]
 
 if __name__ == "__main__":
     main()

@@ -186,7 +186,8 @@ fn xml_items_of(node: roxmltree::Node, path: &mut Vec<String>, out: &mut Vec<Xml
         .find(|a| a.name() == "Name" || a.name() == "name")
         .filter(|a| !a.value().is_empty());
     // `<Data Name='X'></Data>`: a named datum left empty has no value (not a `Data.Name` key).
-    if named.is_some() && leaf && text.is_empty() && node.attributes().count() == 1 {
+    // (`<Provider Name='X'/>` keeps its attribute: only `Data` elements are name/value pairs.)
+    if tag == "Data" && named.is_some() && leaf && text.is_empty() && node.attributes().count() == 1 {
         return;
     }
     if let Some(a) = named
