@@ -703,6 +703,75 @@ SYSMON = {
 }
 
 
+# ---- PowerShell -------------------------------------------------------------------------------
+
+POWERSHELL_ACTIONS = {
+    4103: ("Executing Pipeline", ["process"], ["info"]),
+    4104: ("Execute a Remote Command", ["process"], ["info"]),
+    4105: ("Starting Command", ["process"], ["start"]),
+    4106: ("Completing Command", ["process"], ["end"]),
+    40961: ("PowerShell Console Startup", ["process"], ["start"]),
+    40962: ("PowerShell Console Startup", ["process"], ["start"]),
+    400: ("Engine Lifecycle", ["process"], ["start"]),
+    403: ("Engine Lifecycle", ["process"], ["end"]),
+    600: ("Provider Lifecycle", ["process"], ["info"]),
+    800: ("Pipeline Execution Details", ["process"], ["info"]),
+}
+
+POWERSHELL = {
+    "id": "windows_powershell",
+    "vendor": "Microsoft",
+    "product": "PowerShell",
+    "observer_type": "",
+    "module": "powershell",
+    "prefix": "winlog",
+    "package": "rules/windows_powershell",
+    "docs": [
+        "https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.core/about/about_logging_windows",
+        "https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.core/about/about_eventlogs",
+        "https://learn.microsoft.com/en-us/windows/win32/wes/eventschema-schema",
+        "https://docs.nxlog.co/refman/current/im/msvistalog.html",
+        "https://www.elastic.co/guide/en/beats/winlogbeat/current/exported-fields-winlog.html",
+    ],
+    "signatures": [
+        (r"Microsoft-Windows-PowerShell", 0.95, "the PowerShell provider / Microsoft-Windows-PowerShell/Operational channel"),
+        (r'<Channel>Windows PowerShell</Channel>|"(?:Channel|channel)"\s*:\s*"Windows PowerShell"', 0.95, "the classic Windows PowerShell event log (events 400, 403, 600, 800)"),
+        (r"<Provider\s+Name=.PowerShell.", 0.9, "the classic PowerShell provider"),
+        (r'(?:Name=.|")ScriptBlockText(?:.>|"\s*:)', 0.9, "script block logging (4104 ScriptBlockText)"),
+        (r"\bHostApplication=.*\bEngineVersion=", 0.8, "engine/provider lifecycle details (HostApplication=, EngineVersion=)"),
+    ],
+    "when_any": {
+        "xml": r"<EventID\b",
+        "nxlog_json": r'"EventID"\s*:',
+        "winlogbeat_json": r'"event_id"\s*:',
+    },
+    "extra_system": {
+        # classic events carry positional <Data> elements: state, previous state / provider, details
+        "xml": {"Event.System.Security.UserID": "user.id", "Event.EventData.Data": "winlog.event_data.Data"},
+        "nxlog_json": {"UserID": "user.id", "AccountName": "user.name", "Domain": "user.domain"},
+        "winlogbeat_json": {"winlog.user.identifier": "user.id", "winlog.user.name": "user.name", "winlog.user.domain": "user.domain"},
+    },
+    "data": {
+        "MessageNumber": None,
+        "MessageTotal": None,
+        "ScriptBlockText": None,
+        "ScriptBlockId": None,
+        "Path": "file.path",
+        "ContextInfo": None,
+        "UserData": None,
+        "Payload": None,
+        "RunspaceId": None,
+        "param1": None,
+        "param2": None,
+        "param3": None,
+    },
+    "groups": [{"name": "events", "ids": list(POWERSHELL_ACTIONS)}],
+    "categorize": [
+        {"value": i, "kind": "event", "category": c, "type": t, "action": a} for i, (a, c, t) in POWERSHELL_ACTIONS.items()
+    ],
+}
+
+
 def main():
     for p in PRODUCTS:
         path = os.path.join(ROOT, p["id"] + ".toml")
@@ -711,7 +780,7 @@ def main():
         print("wrote", os.path.relpath(path))
 
 
-PRODUCTS = [SECURITY, SYSMON]
+PRODUCTS = [SECURITY, SYSMON, POWERSHELL]
 
 if __name__ == "__main__":
     main()

@@ -39,6 +39,14 @@ pub struct Mapping {
 }
 
 /// Lower-case, without `_ - . space`.
+/// `DOMAIN\\user`: one backslash between two non-empty names.
+fn is_domain_user(v: &str) -> bool {
+    match v.split_once('\\') {
+        Some((d, u)) => !d.is_empty() && !u.is_empty() && !u.contains('\\') && !d.contains('/'),
+        None => false,
+    }
+}
+
 /// `0x` and hexadecimal digits (how Windows writes process and logon ids).
 fn is_hex_number(v: &str) -> bool {
     v.strip_prefix("0x")
@@ -576,6 +584,38 @@ pub fn convert_opts(
             ),
         ));
     }
+    // A path names its file: `process.name` from `process.executable`, `file.name` from
+    // `file.path`, `dll.name` from `dll.path` (Windows and POSIX separators).
+    let base = match target {
+        "process.executable" => Some("process.name"),
+        "process.parent.executable" => Some("process.parent.name"),
+        "file.path" => Some("file.name"),
+        "dll.path" => Some("dll.name"),
+        _ => None,
+    };
+    if let Some(name) = base
+        && f.values.iter().any(|v| v.contains(['/', '\\']))
+    {
+        extra.push((
+            name.into(),
+            format!("nullif(regexp_extract({clean}, '([^\\\\/]+)$', 1), '')"),
+        ));
+    }
+    // `DOMAIN\user` (Windows account names): the user and the domain.
+    if target == "user.name"
+        && f.values.iter().any(|v| is_domain_user(v))
+        && f.values.iter().all(|v| !v.contains('\\') || is_domain_user(v))
+    {
+        extra.push((
+            "user.domain".into(),
+            format!("if(strpos({x}, '\\') > 0, split_part({x}, '\\', 1))"),
+        ));
+        return (
+            format!("if(strpos({clean}, '\\') > 0, split_part({clean}, '\\', 2), {clean})"),
+            false,
+            extra,
+        );
+    }
     // A JSON array is passed on whole (arrays compare as sets; `*.ip` lists stay lists).
     if x.starts_with("json_extract(") {
         return (x.clone(), true, extra);
@@ -877,6 +917,20 @@ mod tests {
         let _ = plan;
         let (e, _, _) = convert(&raw("pid", &["1234"], &[]), "process.pid");
         assert_eq!(e, "try_cast(\"pid\" as BIGINT)");
+    }
+
+    #[test]
+    fn windows_accounts_and_paths_are_split() {
+        let (e, _, extra) = convert(&raw("User", &["CORP\\bob", "NT AUTHORITY\\SYSTEM"], &[]), "user.name");
+        assert!(e.contains("split_part"), "{e}");
+        assert_eq!(extra[0].0, "user.domain");
+        let (e, _, extra) = convert(&raw("user", &["bob"], &[]), "user.name");
+        assert_eq!(e, "\"user\"");
+        assert!(extra.is_empty());
+        let (_, _, extra) = convert(&raw("Image", &["C:\\Windows\\cmd.exe"], &[]), "process.executable");
+        assert_eq!(extra[0].0, "process.name");
+        let (_, _, extra) = convert(&raw("path", &["/usr/bin/curl"], &[]), "file.path");
+        assert_eq!(extra[0].0, "file.name");
     }
 
     #[test]
