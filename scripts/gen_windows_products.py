@@ -772,6 +772,122 @@ POWERSHELL = {
 }
 
 
+# ---- Microsoft Defender Antivirus -------------------------------------------------------------
+
+DEFENDER_DETECTION = {
+    "Product Name": None,
+    "Product Version": None,
+    "Detection ID": None,
+    "Detection Time": None,
+    "Threat ID": "rule.id",
+    "Threat Name": "rule.name",
+    "Severity ID": ("event.severity", "long"),
+    "Severity Name": None,
+    "Category ID": None,
+    "Category Name": "rule.category",
+    "FWLink": "rule.reference",
+    "Status Code": None,
+    "Status Description": None,
+    "State": None,
+    "Source ID": None,
+    "Source Name": None,
+    "Process Name": "process.executable",
+    "Detection User": "user.name",
+    "Path": "file.path",
+    "Origin ID": None,
+    "Origin Name": None,
+    "Execution ID": None,
+    "Execution Name": None,
+    "Type ID": None,
+    "Type Name": None,
+    "Pre Execution Status": None,
+    "Action ID": None,
+    "Action Name": None,
+    "Error Code": "error.code",
+    "Error Description": "error.message",
+    "Post Clean Status": None,
+    "Additional Actions ID": None,
+    "Additional Actions String": None,
+    "Remediation User": None,
+    "Security intelligence Version": None,
+    "Signature Version": None,
+    "Engine Version": None,
+    # scans (1000-1002, 1005), configuration (5007), updates (2000/2001)
+    "Scan ID": None,
+    "Scan Type Index": None,
+    "Scan Type": None,
+    "Scan Parameters Index": None,
+    "Scan Parameters": None,
+    "Scan Resources": None,
+    "Scan Time Hours": None,
+    "Scan Time Minutes": None,
+    "Scan Time Seconds": None,
+    "Domain": "user.domain",
+    "User": "user.name",
+    "SID": "user.id",
+    "Old Value": None,
+    "New Value": None,
+    "Current Security intelligence Version": None,
+    "Previous Security intelligence Version": None,
+    "Current Engine Version": None,
+    "Previous Engine Version": None,
+    "Update Type": None,
+}
+
+DEFENDER_ACTIONS = {
+    1000: ("scan-started", "event", ["malware"], ["start"], None),
+    1001: ("scan-completed", "event", ["malware"], ["end"], "success"),
+    1002: ("scan-stopped", "event", ["malware"], ["end"], None),
+    1005: ("scan-failed", "event", ["malware"], ["end"], "failure"),
+    1006: ("malware-detected", "alert", ["malware"], ["info"], None),
+    1007: ("malware-action-taken", "alert", ["malware"], ["info"], "success"),
+    1008: ("malware-action-failed", "alert", ["malware"], ["info"], "failure"),
+    1116: ("malware-detected", "alert", ["malware"], ["info"], None),
+    1117: ("malware-action-taken", "alert", ["malware"], ["info"], "success"),
+    1118: ("malware-action-failed", "alert", ["malware"], ["info"], "failure"),
+    1119: ("malware-action-critically-failed", "alert", ["malware"], ["info"], "failure"),
+    2000: ("security-intelligence-updated", "event", ["configuration"], ["change"], "success"),
+    2001: ("security-intelligence-update-failed", "event", ["configuration"], ["change"], "failure"),
+    5001: ("real-time-protection-disabled", "event", ["configuration"], ["change"], "success"),
+    5004: ("real-time-protection-configuration-changed", "event", ["configuration"], ["change"], "success"),
+    5007: ("configuration-changed", "event", ["configuration"], ["change"], "success"),
+    5010: ("antispyware-scanning-disabled", "event", ["configuration"], ["change"], "success"),
+    5012: ("antivirus-scanning-disabled", "event", ["configuration"], ["change"], "success"),
+}
+
+DEFENDER = {
+    "id": "windows_defender",
+    "vendor": "Microsoft",
+    "product": "Microsoft Defender Antivirus",
+    "observer_type": "",
+    "module": "windows_defender",
+    "prefix": "winlog",
+    "package": "rules/windows_defender",
+    "docs": [
+        "https://learn.microsoft.com/en-us/defender-endpoint/troubleshoot-microsoft-defender-antivirus",
+        "https://learn.microsoft.com/en-us/windows/win32/wes/eventschema-schema",
+        "https://docs.nxlog.co/refman/current/im/msvistalog.html",
+        "https://www.elastic.co/guide/en/beats/winlogbeat/current/exported-fields-winlog.html",
+    ],
+    "signatures": [
+        (r"Microsoft-Windows-Windows Defender", 0.95, "the Defender Antivirus provider / Microsoft-Windows-Windows Defender/Operational channel"),
+        (r'(?:Name=.|")Threat Name(?:.>|"\s*:).*(?:Name=.|")(?:Security intelligence|Signature) Version(?:.>|"\s*:)', 0.85, "a detection record: Threat Name and the security intelligence version"),
+    ],
+    "when_any": {
+        "xml": r"<EventID\b",
+        "nxlog_json": r'"EventID"\s*:',
+        "winlogbeat_json": r'"event_id"\s*:',
+    },
+    "extra_system": {},
+    "data": DEFENDER_DETECTION,
+    "groups": [{"name": "events", "ids": list(DEFENDER_ACTIONS)}],
+    "categorize": [
+        {k: v for k, v in {"value": i, "kind": kind, "category": c, "type": t, "action": a, "outcome": o}.items() if v is not None}
+        for i, (a, kind, c, t, o) in DEFENDER_ACTIONS.items()
+    ],
+}
+
+
 def main():
     for p in PRODUCTS:
         path = os.path.join(ROOT, p["id"] + ".toml")
@@ -780,7 +896,7 @@ def main():
         print("wrote", os.path.relpath(path))
 
 
-PRODUCTS = [SECURITY, SYSMON, POWERSHELL]
+PRODUCTS = [SECURITY, SYSMON, POWERSHELL, DEFENDER]
 
 if __name__ == "__main__":
     main()

@@ -62,7 +62,9 @@ fn windows_event_xml_is_read_as_a_tree() {
     assert_eq!(p[0]["user.name"], "carol");
     assert_eq!(p[0]["source.ip"], "198.51.100.11");
     assert_eq!(p[0]["source.port"], 50123);
-    assert_eq!(p[0]["process.pid"], 612);
+    // Recognized as Windows Security: System/Execution/ProcessID is the process that logged the
+    // event (the product entry keeps it as winlog.process.pid; process.pid is EventData's ProcessId).
+    assert_eq!(p[0]["winlog.process.pid"], 612);
     assert_eq!(
         p[0]["event.provider"],
         "Microsoft-Windows-Security-Auditing"
