@@ -117,6 +117,13 @@ WB_SYSTEM = {
     "winlog.user.name": "winlog.user.name",
     "winlog.user.domain": "winlog.user.domain",
     "winlog.user.type": "winlog.user.type",
+    # the ECS fields Winlogbeat writes itself pass through
+    "event.kind": "event.kind",
+    "event.created": ("event.created", "date"),
+    "event.action": "event.action",
+    "event.outcome": "event.outcome",
+    "log.level": "log.level",
+    "message": "message",
 }
 
 RENDERINGS = [

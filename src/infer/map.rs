@@ -604,7 +604,9 @@ pub fn convert_opts(
     // `DOMAIN\user` (Windows account names): the user and the domain.
     if target == "user.name"
         && f.values.iter().any(|v| is_domain_user(v))
-        && f.values.iter().all(|v| !v.contains('\\') || is_domain_user(v))
+        && f.values
+            .iter()
+            .all(|v| !v.contains('\\') || is_domain_user(v))
     {
         extra.push((
             "user.domain".into(),
@@ -921,13 +923,19 @@ mod tests {
 
     #[test]
     fn windows_accounts_and_paths_are_split() {
-        let (e, _, extra) = convert(&raw("User", &["CORP\\bob", "NT AUTHORITY\\SYSTEM"], &[]), "user.name");
+        let (e, _, extra) = convert(
+            &raw("User", &["CORP\\bob", "NT AUTHORITY\\SYSTEM"], &[]),
+            "user.name",
+        );
         assert!(e.contains("split_part"), "{e}");
         assert_eq!(extra[0].0, "user.domain");
         let (e, _, extra) = convert(&raw("user", &["bob"], &[]), "user.name");
         assert_eq!(e, "\"user\"");
         assert!(extra.is_empty());
-        let (_, _, extra) = convert(&raw("Image", &["C:\\Windows\\cmd.exe"], &[]), "process.executable");
+        let (_, _, extra) = convert(
+            &raw("Image", &["C:\\Windows\\cmd.exe"], &[]),
+            "process.executable",
+        );
         assert_eq!(extra[0].0, "process.name");
         let (_, _, extra) = convert(&raw("path", &["/usr/bin/curl"], &[]), "file.path");
         assert_eq!(extra[0].0, "file.name");

@@ -187,7 +187,8 @@ fn xml_items_of(node: roxmltree::Node, path: &mut Vec<String>, out: &mut Vec<Xml
         .filter(|a| !a.value().is_empty());
     // `<Data Name='X'></Data>`: a named datum left empty has no value (not a `Data.Name` key).
     // (`<Provider Name='X'/>` keeps its attribute: only `Data` elements are name/value pairs.)
-    if tag == "Data" && named.is_some() && leaf && text.is_empty() && node.attributes().count() == 1 {
+    if tag == "Data" && named.is_some() && leaf && text.is_empty() && node.attributes().count() == 1
+    {
         return;
     }
     if let Some(a) = named
@@ -277,7 +278,9 @@ mod tests {
         assert_eq!(find(&ps, "Event.System.Execution.ProcessID"), ["612"]);
         assert_eq!(find(&ps, "Event.EventData.TargetUserName"), ["bob"]);
         assert_eq!(find(&ps, "Event.EventData.IpAddress"), ["198.51.100.9"]);
-        let ps = pairs("<Event><EventData><Data Name='CertIssuerName'></Data><Data Name='A'>1</Data></EventData></Event>");
+        let ps = pairs(
+            "<Event><EventData><Data Name='CertIssuerName'></Data><Data Name='A'>1</Data></EventData></Event>",
+        );
         assert!(find(&ps, "Event.EventData.Data.Name").is_empty());
         assert_eq!(find(&ps, "Event.EventData.A"), ["1"]);
     }

@@ -396,8 +396,9 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         let numeric = vendor
             && over.is_none()
             && sig.is_some()
-            && products::field_for(&types, &f.source)
-                .is_some_and(|(_, d)| d.target == target && matches!(d.ty.as_str(), "long" | "port"));
+            && products::field_for(&types, &f.source).is_some_and(|(_, d)| {
+                d.target == target && matches!(d.ty.as_str(), "long" | "port")
+            });
         if numeric {
             push_out(
                 &mut outputs,
