@@ -39,6 +39,20 @@ pub struct Mapping {
 }
 
 /// Lower-case, without `_ - . space`.
+/// `MD5=…,SHA256=…`: hash algorithm names with hexadecimal digests, comma-separated.
+fn is_hash_list(v: &str) -> bool {
+    let parts: Vec<&str> = v.split(',').collect();
+    parts.iter().all(|p| {
+        p.trim().split_once('=').is_some_and(|(a, h)| {
+            matches!(
+                a.to_ascii_uppercase().as_str(),
+                "MD5" | "SHA1" | "SHA256" | "SHA384" | "SHA512" | "IMPHASH"
+            ) && !h.is_empty()
+                && h.chars().all(|c| c.is_ascii_hexdigit())
+        })
+    })
+}
+
 /// `DOMAIN\\user`: one backslash between two non-empty names.
 fn is_domain_user(v: &str) -> bool {
     match v.split_once('\\') {
@@ -601,6 +615,32 @@ pub fn convert_opts(
             format!("nullif(regexp_extract({clean}, '([^\\\\/]+)$', 1), '')"),
         ));
     }
+    // A list of hashes (`SHA1=…,MD5=…,SHA256=…,IMPHASH=…`, Sysmon's Hashes): one field per
+    // algorithm next to the target (`process.hash.md5`, `process.pe.imphash`).
+    if let Some((base, alg)) = target.rsplit_once(".hash.")
+        && matches!(alg, "md5" | "sha1" | "sha256" | "sha512")
+        && f.values.iter().any(|v| is_hash_list(v))
+    {
+        let pick = |a: &str| {
+            format!("nullif(lower(regexp_extract({x}, '(?i)(?:^|,)\\s*{a}=([0-9a-f]+)', 1)), '')")
+        };
+        for (a, t) in [
+            ("MD5", format!("{base}.hash.md5")),
+            ("SHA1", format!("{base}.hash.sha1")),
+            ("SHA256", format!("{base}.hash.sha256")),
+            ("SHA512", format!("{base}.hash.sha512")),
+            ("IMPHASH", format!("{base}.pe.imphash")),
+        ] {
+            let present = f
+                .values
+                .iter()
+                .any(|v| v.to_ascii_uppercase().contains(&format!("{a}=")));
+            if present && t != target && model::catalog().get(&t).is_some() {
+                extra.push((t, pick(a)));
+            }
+        }
+        return (pick(&alg.to_ascii_uppercase()), false, extra);
+    }
     // `DOMAIN\user` (Windows account names): the user and the domain.
     if target == "user.name"
         && f.values.iter().any(|v| is_domain_user(v))
@@ -919,6 +959,22 @@ mod tests {
         let _ = plan;
         let (e, _, _) = convert(&raw("pid", &["1234"], &[]), "process.pid");
         assert_eq!(e, "try_cast(\"pid\" as BIGINT)");
+    }
+
+    #[test]
+    fn hash_lists_give_one_field_per_algorithm() {
+        let f = raw(
+            "Hashes",
+            &["MD5=8A2122E8162DBEF04694B9C3E0B6CDEE,SHA256=B99D61D8,IMPHASH=272245E2"],
+            &[],
+        );
+        let (e, _, extra) = convert(&f, "process.hash.sha256");
+        assert!(e.contains("SHA256="), "{e}");
+        let names: Vec<&str> = extra.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(names, ["process.hash.md5", "process.pe.imphash"]);
+        let (e, _, extra) = convert(&raw("sha", &["b99d61d8"], &[]), "file.hash.sha256");
+        assert_eq!(e, "\"sha\"");
+        assert!(extra.is_empty());
     }
 
     #[test]
