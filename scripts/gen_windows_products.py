@@ -868,7 +868,7 @@ DEFENDER_ACTIONS = {
 DEFENDER = {
     "id": "windows_defender",
     "vendor": "Microsoft",
-    "product": "Microsoft Defender Antivirus",
+    "product": "Defender Antivirus",
     "observer_type": "",
     "module": "windows_defender",
     "prefix": "winlog",

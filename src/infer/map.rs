@@ -703,6 +703,14 @@ pub fn convert_opts(
         ),
         (_, Some(t)) if t.is_integer() => format!("try_cast({x} as BIGINT)"),
         (_, Some(t)) if t.is_numeric() => format!("try_cast({x} as DOUBLE)"),
+        // `true`/`false` text into a boolean field.
+        (_, Some(FieldType::Boolean))
+            if f.values
+                .iter()
+                .all(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "false" | "")) =>
+        {
+            format!("CASE lower({x}) WHEN 'true' THEN true WHEN 'false' THEN false ELSE NULL END")
+        }
         // Mostly bare addresses, some with a port (`[client 1.2.3.4:5678]`): both parts.
         (_, Some(FieldType::Ip))
             if endpoint(target) && f.values.iter().any(|v| classify(v) == ValueType::IpPort) =>
@@ -972,6 +980,11 @@ mod tests {
         assert!(e.contains("SHA256="), "{e}");
         let names: Vec<&str> = extra.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(names, ["process.hash.md5", "process.pe.imphash"]);
+        let (e, _, _) = convert(
+            &raw("Signed", &["true", "false"], &[]),
+            "dll.code_signature.exists",
+        );
+        assert!(e.starts_with("CASE lower("), "{e}");
         let (e, _, extra) = convert(&raw("sha", &["b99d61d8"], &[]), "file.hash.sha256");
         assert_eq!(e, "\"sha\"");
         assert!(extra.is_empty());
