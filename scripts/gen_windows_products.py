@@ -504,6 +504,9 @@ SECURITY = {
         {"value": "0x0", "key": {"xml": "Event.EventData.Status", "nxlog_json": "Status", "winlogbeat_json": "winlog.event_data.Status"}, "outcome": "success"},
         {"value": "0x8020000000000000", "key": {"xml": "Event.System.Keywords", "nxlog_json": "Keywords", "winlogbeat_json": "winlog.keywords"}, "outcome": "success"},
         {"value": "0x8010000000000000", "key": {"xml": "Event.System.Keywords", "nxlog_json": "Keywords", "winlogbeat_json": "winlog.keywords"}, "outcome": "failure"},
+        # NXLog writes Keywords as a signed 64-bit integer
+        {"value": "-9214364837600034816", "key": {"nxlog_json": "Keywords"}, "outcome": "success"},
+        {"value": "-9218868437227405312", "key": {"nxlog_json": "Keywords"}, "outcome": "failure"},
         {"value": "AUDIT_SUCCESS", "key": {"nxlog_json": "EventType"}, "outcome": "success"},
         {"value": "AUDIT_FAILURE", "key": {"nxlog_json": "EventType"}, "outcome": "failure"},
     ],
@@ -756,8 +759,9 @@ POWERSHELL = {
         "winlogbeat_json": r'"event_id"\s*:',
     },
     "extra_system": {
-        # classic events carry positional <Data> elements: state, previous state / provider, details
-        "xml": {"Event.System.Security.UserID": "user.id", "Event.EventData.Data": "winlog.event_data.Data"},
+        # classic events carry positional <Data> elements (param1..param3: state, previous state
+        # or provider, the details text)
+        "xml": {"Event.System.Security.UserID": "user.id"},
         "nxlog_json": {"UserID": "user.id", "AccountName": "user.name", "Domain": "user.domain"},
         "winlogbeat_json": {"winlog.user.identifier": "user.id", "winlog.user.name": "user.name", "winlog.user.domain": "user.domain"},
     },

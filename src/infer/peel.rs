@@ -191,6 +191,31 @@ fn xml_items_of(node: roxmltree::Node, path: &mut Vec<String>, out: &mut Vec<Xml
     {
         return;
     }
+    // Positional `<Data>` elements of an event (classic providers: `<EventData><Data>a</Data>
+    // <Data>b</Data>`) are `param1`, `param2`, ... in document order, as Windows collectors
+    // name them.
+    let parent_tag = node
+        .parent_element()
+        .map(|p| p.tag_name().name().to_string());
+    if tag == "Data" && named.is_none() && leaf && parent_tag.as_deref() == Some("EventData") {
+        let n = node
+            .prev_sibling_element()
+            .into_iter()
+            .flat_map(|p| std::iter::successors(Some(p), |e| e.prev_sibling_element()))
+            .count();
+        if !text.is_empty() {
+            path.push(format!("param{}", n + 1));
+            out.push(XmlItem {
+                path: path.clone(),
+                value: text,
+                regex: format!(
+                    r"<(?:\w+:)?EventData\b[^>]*>(?:\s*<(?:\w+:)?Data\s*>[^<]*</(?:\w+:)?Data>){{{n}}}\s*<(?:\w+:)?Data\s*>([^<]*)</"
+                ),
+            });
+            path.pop();
+        }
+        return;
+    }
     if let Some(a) = named
         && leaf
         && !text.is_empty()
@@ -303,6 +328,31 @@ mod tests {
                 .iter()
                 .any(|i| i.path.join(".") == "Event.EventData.User")
         );
+    }
+
+    #[test]
+    fn positional_data_elements_are_params() {
+        let raw = "<Event><System><EventID>400</EventID></System><EventData><Data>Available</Data>\
+            <Data>None</Data><Data>NewEngineState=Available HostName=ConsoleHost</Data></EventData></Event>";
+        let items = xml_items(raw);
+        for (p, v) in [("param1", "Available"), ("param2", "None")] {
+            let i = items
+                .iter()
+                .find(|i| i.path.join(".") == format!("Event.EventData.{p}"))
+                .unwrap();
+            assert_eq!(i.value, v);
+            let re = regex::Regex::new(&i.regex).unwrap();
+            assert_eq!(&re.captures(raw).unwrap()[1], v, "{p}");
+        }
+        let i = items
+            .iter()
+            .find(|i| i.path.last().unwrap() == "param3")
+            .unwrap();
+        let re = regex::Regex::new(&i.regex).unwrap();
+        assert!(re.captures(raw).unwrap()[1].starts_with("NewEngineState="));
+        // Named data are not positional ones.
+        let named = "<Event><EventData><Data Name='MessageNumber'>1</Data></EventData></Event>";
+        assert!(re.captures(named).is_none());
     }
 
     #[test]
