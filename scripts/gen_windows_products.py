@@ -150,12 +150,21 @@ def field_type(target):
 
 
 def spec(v):
-    """(target, type, format) from a shorthand."""
+    """(target, type, format, confidence) from a shorthand: "target", (target, type),
+    (target, type, format) or {"target": ..., "confidence": ...}."""
+    if isinstance(v, dict):
+        t = v["target"]
+        return (t, v.get("type", field_type(t)), v.get("format"), v.get("confidence"))
     if isinstance(v, str):
-        return (v, field_type(v), None)
+        return (v, field_type(v), None, None)
     if len(v) == 2:
-        return (v[0], v[1], None)
-    return v
+        return (v[0], v[1], None, None)
+    return (v[0], v[1], v[2], None)
+
+
+def fallback(target):
+    """A key that gives `target` only when the surer key for it is absent."""
+    return {"target": target, "confidence": 0.9}
 
 
 def toml_str(s):
@@ -221,8 +230,9 @@ def render(p):
             out.append(f"format = {toml_str(fmt)}")
             out.append("")
             out.append("[log_type.fields]")
-            for k, (t, ty, f) in fields.items():
+            for k, (t, ty, f, c) in fields.items():
                 extra = f", format = {toml_str(f)}" if f else ""
+                extra += f", confidence = {c}" if c is not None else ""
                 out.append(f"{toml_str(k)} = {{ target = {toml_str(t)}, type = {toml_str(ty)}{extra} }}")
             out.append("")
             if g is None:
@@ -256,11 +266,13 @@ def ev(value, category, types, action, outcome=None, kind="event", key=None):
 
 # ---- Windows Security -------------------------------------------------------------------------
 
-SUBJECT_VENDOR = {
-    "SubjectUserSid": None,
-    "SubjectUserName": None,
-    "SubjectDomainName": None,
-    "SubjectLogonId": None,
+# Logon events: the Subject is the account that asked for the logon (often the computer or
+# SYSTEM); it is the user only when the event names no Target account.
+SUBJECT_FALLBACK = {
+    "SubjectUserSid": fallback("user.id"),
+    "SubjectUserName": fallback("user.name"),
+    "SubjectDomainName": fallback("user.domain"),
+    "SubjectLogonId": fallback("winlog.logon.id"),
 }
 SUBJECT_USER = {
     "SubjectUserSid": "user.id",
@@ -270,7 +282,7 @@ SUBJECT_USER = {
 }
 
 SECURITY_DATA = {
-    **SUBJECT_VENDOR,
+    **SUBJECT_FALLBACK,
     "TargetUserSid": "user.id",
     "TargetSid": "user.id",
     "TargetUserName": "user.name",
@@ -285,8 +297,9 @@ SECURITY_DATA = {
     "TransmittedServices": None,
     "LmPackageName": None,
     "KeyLength": None,
-    "ProcessId": "process.pid",
-    "ProcessName": "process.executable",
+    # 4688 writes the new process as NewProcessId/NewProcessName (they come first)
+    "ProcessId": fallback("process.pid"),
+    "ProcessName": fallback("process.executable"),
     "IpAddress": "source.ip",
     "IpPort": "source.port",
     "ImpersonationLevel": None,
