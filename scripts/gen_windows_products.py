@@ -164,7 +164,7 @@ def spec(v):
 
 def fallback(target):
     """A key that gives `target` only when the surer key for it is absent."""
-    return {"target": target, "confidence": 0.9}
+    return {"target": target, "confidence": 0.92}
 
 
 def toml_str(s):
