@@ -39,6 +39,35 @@ pub struct Mapping {
 }
 
 /// Lower-case, without `_ - . space`.
+/// `MD5=…,SHA256=…`: hash algorithm names with hexadecimal digests, comma-separated.
+fn is_hash_list(v: &str) -> bool {
+    let parts: Vec<&str> = v.split(',').collect();
+    parts.iter().all(|p| {
+        p.trim().split_once('=').is_some_and(|(a, h)| {
+            matches!(
+                a.to_ascii_uppercase().as_str(),
+                "MD5" | "SHA1" | "SHA256" | "SHA384" | "SHA512" | "IMPHASH"
+            ) && !h.is_empty()
+                && h.chars().all(|c| c.is_ascii_hexdigit())
+        })
+    })
+}
+
+/// `DOMAIN\\user`: one backslash between two non-empty names.
+fn is_domain_user(v: &str) -> bool {
+    match v.split_once('\\') {
+        Some((d, u)) => !d.is_empty() && !u.is_empty() && !u.contains('\\') && !d.contains('/'),
+        None => false,
+    }
+}
+
+/// `0x` and hexadecimal digits (how Windows writes process and logon ids).
+fn is_hex_number(v: &str) -> bool {
+    v.strip_prefix("0x")
+        .or_else(|| v.strip_prefix("0X"))
+        .is_some_and(|h| !h.is_empty() && h.len() <= 15 && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 pub fn normalize(key: &str) -> String {
     key.chars()
         .filter(|c| !"_-. ()".contains(*c))
@@ -581,6 +610,66 @@ pub fn convert_opts(
             extra,
         );
     }
+    // A path names its file: `process.name` from `process.executable`, `file.name` from
+    // `file.path`, `dll.name` from `dll.path` (Windows and POSIX separators).
+    let base = match target {
+        "process.executable" => Some("process.name"),
+        "process.parent.executable" => Some("process.parent.name"),
+        "file.path" => Some("file.name"),
+        "dll.path" => Some("dll.name"),
+        _ => None,
+    };
+    if let Some(name) = base
+        && f.values.iter().any(|v| v.contains(['/', '\\']))
+    {
+        extra.push((
+            name.into(),
+            format!("nullif(regexp_extract({clean}, '([^\\\\/]+)$', 1), '')"),
+        ));
+    }
+    // A list of hashes (`SHA1=…,MD5=…,SHA256=…,IMPHASH=…`, Sysmon's Hashes): one field per
+    // algorithm next to the target (`process.hash.md5`, `process.pe.imphash`).
+    if let Some((base, alg)) = target.rsplit_once(".hash.")
+        && matches!(alg, "md5" | "sha1" | "sha256" | "sha512")
+        && f.values.iter().any(|v| is_hash_list(v))
+    {
+        let pick = |a: &str| {
+            format!("nullif(lower(regexp_extract({x}, '(?i)(?:^|,)\\s*{a}=([0-9a-f]+)', 1)), '')")
+        };
+        for (a, t) in [
+            ("MD5", format!("{base}.hash.md5")),
+            ("SHA1", format!("{base}.hash.sha1")),
+            ("SHA256", format!("{base}.hash.sha256")),
+            ("SHA512", format!("{base}.hash.sha512")),
+            ("IMPHASH", format!("{base}.pe.imphash")),
+        ] {
+            let present = f
+                .values
+                .iter()
+                .any(|v| v.to_ascii_uppercase().contains(&format!("{a}=")));
+            if present && t != target && model::catalog().get(&t).is_some() {
+                extra.push((t, pick(a)));
+            }
+        }
+        return (pick(&alg.to_ascii_uppercase()), false, extra);
+    }
+    // `DOMAIN\user` (Windows account names): the user and the domain.
+    if target == "user.name"
+        && f.values.iter().any(|v| is_domain_user(v))
+        && f.values
+            .iter()
+            .all(|v| !v.contains('\\') || is_domain_user(v))
+    {
+        extra.push((
+            "user.domain".into(),
+            format!("if(strpos({x}, '\\') > 0, split_part({x}, '\\', 1))"),
+        ));
+        return (
+            format!("if(strpos({clean}, '\\') > 0, split_part({clean}, '\\', 2), {clean})"),
+            false,
+            extra,
+        );
+    }
     // A JSON array is passed on whole (arrays compare as sets; `*.ip` lists stay lists).
     if x.starts_with("json_extract(") {
         return (x.clone(), true, extra);
@@ -620,8 +709,20 @@ pub fn convert_opts(
         {
             format!("try_cast({x} as BIGINT) * 1000000")
         }
+        // Hexadecimal numbers (`0x44c`: Windows process and logon ids).
+        (_, Some(t)) if t.is_integer() && f.values.iter().any(|v| is_hex_number(v)) => format!(
+            "if(regexp_like({x}, '^0[xX][0-9A-Fa-f]+$'), from_base(substr({x}, 3), 16), try_cast({x} as BIGINT))"
+        ),
         (_, Some(t)) if t.is_integer() => format!("try_cast({x} as BIGINT)"),
         (_, Some(t)) if t.is_numeric() => format!("try_cast({x} as DOUBLE)"),
+        // `true`/`false` text into a boolean field.
+        (_, Some(FieldType::Boolean))
+            if f.values
+                .iter()
+                .all(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "false" | "")) =>
+        {
+            format!("CASE lower({x}) WHEN 'true' THEN true WHEN 'false' THEN false ELSE NULL END")
+        }
         // Mostly bare addresses, some with a port (`[client 1.2.3.4:5678]`): both parts.
         (_, Some(FieldType::Ip))
             if endpoint(target) && f.values.iter().any(|v| classify(v) == ValueType::IpPort) =>
@@ -882,6 +983,57 @@ mod tests {
             context: context.iter().map(|s| s.to_string()).collect(),
             kv: false,
         }
+    }
+
+    #[test]
+    fn hexadecimal_numbers_become_integers() {
+        let (e, _, _) = convert(&raw("ProcessId", &["0x44c", "0x0"], &[]), "process.pid");
+        assert!(e.contains("from_base(substr(\"ProcessId\", 3), 16)"), "{e}");
+        let plan = crate::spl::compile(&format!("* | extend pid = {e}")).expect("compiles");
+        let _ = plan;
+        let (e, _, _) = convert(&raw("pid", &["1234"], &[]), "process.pid");
+        assert_eq!(e, "try_cast(\"pid\" as BIGINT)");
+    }
+
+    #[test]
+    fn hash_lists_give_one_field_per_algorithm() {
+        let f = raw(
+            "Hashes",
+            &["MD5=8A2122E8162DBEF04694B9C3E0B6CDEE,SHA256=B99D61D8,IMPHASH=272245E2"],
+            &[],
+        );
+        let (e, _, extra) = convert(&f, "process.hash.sha256");
+        assert!(e.contains("SHA256="), "{e}");
+        let names: Vec<&str> = extra.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(names, ["process.hash.md5", "process.pe.imphash"]);
+        let (e, _, _) = convert(
+            &raw("Signed", &["true", "false"], &[]),
+            "dll.code_signature.exists",
+        );
+        assert!(e.starts_with("CASE lower("), "{e}");
+        let (e, _, extra) = convert(&raw("sha", &["b99d61d8"], &[]), "file.hash.sha256");
+        assert_eq!(e, "\"sha\"");
+        assert!(extra.is_empty());
+    }
+
+    #[test]
+    fn windows_accounts_and_paths_are_split() {
+        let (e, _, extra) = convert(
+            &raw("User", &["CORP\\bob", "NT AUTHORITY\\SYSTEM"], &[]),
+            "user.name",
+        );
+        assert!(e.contains("split_part"), "{e}");
+        assert_eq!(extra[0].0, "user.domain");
+        let (e, _, extra) = convert(&raw("user", &["bob"], &[]), "user.name");
+        assert_eq!(e, "\"user\"");
+        assert!(extra.is_empty());
+        let (_, _, extra) = convert(
+            &raw("Image", &["C:\\Windows\\cmd.exe"], &[]),
+            "process.executable",
+        );
+        assert_eq!(extra[0].0, "process.name");
+        let (_, _, extra) = convert(&raw("path", &["/usr/bin/curl"], &[]), "file.path");
+        assert_eq!(extra[0].0, "file.name");
     }
 
     #[test]

@@ -185,6 +185,37 @@ fn xml_items_of(node: roxmltree::Node, path: &mut Vec<String>, out: &mut Vec<Xml
         .attributes()
         .find(|a| a.name() == "Name" || a.name() == "name")
         .filter(|a| !a.value().is_empty());
+    // `<Data Name='X'></Data>`: a named datum left empty has no value (not a `Data.Name` key).
+    // (`<Provider Name='X'/>` keeps its attribute: only `Data` elements are name/value pairs.)
+    if tag == "Data" && named.is_some() && leaf && text.is_empty() && node.attributes().count() == 1
+    {
+        return;
+    }
+    // Positional `<Data>` elements of an event (classic providers: `<EventData><Data>a</Data>
+    // <Data>b</Data>`) are `param1`, `param2`, ... in document order, as Windows collectors
+    // name them.
+    let parent_tag = node
+        .parent_element()
+        .map(|p| p.tag_name().name().to_string());
+    if tag == "Data" && named.is_none() && leaf && parent_tag.as_deref() == Some("EventData") {
+        let n = node
+            .prev_sibling_element()
+            .into_iter()
+            .flat_map(|p| std::iter::successors(Some(p), |e| e.prev_sibling_element()))
+            .count();
+        if !text.is_empty() {
+            path.push(format!("param{}", n + 1));
+            out.push(XmlItem {
+                path: path.clone(),
+                value: text,
+                regex: format!(
+                    r"<(?:\w+:)?EventData\b[^>]*>(?:\s*<(?:\w+:)?Data\s*>[^<]*</(?:\w+:)?Data>){{{n}}}\s*<(?:\w+:)?Data\s*>([^<]*)</"
+                ),
+            });
+            path.pop();
+        }
+        return;
+    }
     if let Some(a) = named
         && leaf
         && !text.is_empty()
@@ -272,6 +303,11 @@ mod tests {
         assert_eq!(find(&ps, "Event.System.Execution.ProcessID"), ["612"]);
         assert_eq!(find(&ps, "Event.EventData.TargetUserName"), ["bob"]);
         assert_eq!(find(&ps, "Event.EventData.IpAddress"), ["198.51.100.9"]);
+        let ps = pairs(
+            "<Event><EventData><Data Name='CertIssuerName'></Data><Data Name='A'>1</Data></EventData></Event>",
+        );
+        assert!(find(&ps, "Event.EventData.Data.Name").is_empty());
+        assert_eq!(find(&ps, "Event.EventData.A"), ["1"]);
     }
 
     #[test]
@@ -292,6 +328,31 @@ mod tests {
                 .iter()
                 .any(|i| i.path.join(".") == "Event.EventData.User")
         );
+    }
+
+    #[test]
+    fn positional_data_elements_are_params() {
+        let raw = "<Event><System><EventID>400</EventID></System><EventData><Data>Available</Data>\
+            <Data>None</Data><Data>NewEngineState=Available HostName=ConsoleHost</Data></EventData></Event>";
+        let items = xml_items(raw);
+        for (p, v) in [("param1", "Available"), ("param2", "None")] {
+            let i = items
+                .iter()
+                .find(|i| i.path.join(".") == format!("Event.EventData.{p}"))
+                .unwrap();
+            assert_eq!(i.value, v);
+            let re = regex::Regex::new(&i.regex).unwrap();
+            assert_eq!(&re.captures(raw).unwrap()[1], v, "{p}");
+        }
+        let i = items
+            .iter()
+            .find(|i| i.path.last().unwrap() == "param3")
+            .unwrap();
+        let re = regex::Regex::new(&i.regex).unwrap();
+        assert!(re.captures(raw).unwrap()[1].starts_with("NewEngineState="));
+        // Named data are not positional ones.
+        let named = "<Event><EventData><Data Name='MessageNumber'>1</Data></EventData></Event>";
+        assert!(re.captures(named).is_none());
     }
 
     #[test]

@@ -90,6 +90,11 @@ pub struct FieldDef {
     /// strftime format of a date.
     #[serde(default)]
     pub format: Option<String>,
+    /// How sure the mapping is (default 0.95). Two keys with one target are coalesced, the
+    /// surer first: a lower confidence makes a key the fallback (Windows: SubjectUserName is
+    /// `user.name` only when the event has no TargetUserName).
+    #[serde(default)]
+    pub confidence: Option<f64>,
 }
 
 fn default_type() -> String {
@@ -306,6 +311,11 @@ impl Product {
                 }
                 if let Some(fmt) = &f.format {
                     check_time_format(fmt).map_err(|m| ctx(format!("field `{key}`: {m}")))?;
+                }
+                if let Some(c) = f.confidence
+                    && !(0.0..=1.0).contains(&c)
+                {
+                    return Err(ctx(format!("field `{key}`: confidence {c} is not in 0..1")));
                 }
             }
             for c in &lt.categorize {
@@ -539,7 +549,7 @@ pub fn choose(
     };
     Some((
         def.target.clone(),
-        0.95,
+        def.confidence.unwrap_or(0.95),
         format!("{who} documents `{key}` as {} ({})", def.target, def.ty),
     ))
 }
@@ -751,6 +761,11 @@ outcome = "success"
         assert!(e.contains("does not compile"), "{e}");
         let e = error_of(&GOOD.replace("\"ip\"", "\"ipaddr\""));
         assert!(e.contains("type `ipaddr`"), "{e}");
+        let e = error_of(&GOOD.replace(
+            "target = \"demo.fw.rule\"",
+            "target = \"demo.fw.rule\", confidence = 1.5",
+        ));
+        assert!(e.contains("confidence 1.5 is not in 0..1"), "{e}");
         let e = error_of(&GOOD.replace("\"allowed\"", "\"permitted\""));
         assert!(e.contains("not an allowed event.type value"), "{e}");
         let e = error_of(&GOOD.replace("vendor =", "vendr ="));

@@ -413,12 +413,36 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             reason,
         });
         let vendor = target.starts_with(&format!("{prefix}."));
+        // A vendor field the product documents as a number is converted like a model one.
+        let numeric = vendor
+            && over.is_none()
+            && sig.is_some()
+            && products::field_for(&types, &f.source).is_some_and(|(_, d)| {
+                d.target == target && matches!(d.ty.as_str(), "long" | "port")
+            });
+        if numeric {
+            push_out(
+                &mut outputs,
+                &target,
+                conf,
+                format!("try_cast({} as BIGINT)", f.expr),
+            );
+            continue;
+        }
         if vendor {
             match &f.raw {
                 Some(r) if f.expr == ident(r) => renames.push((r.clone(), target.clone())),
                 // A leaf of a JSON object column stays inside the object, which is kept
                 // whole under the vendor prefix (with the keys the samples did not show).
-                Some(r) if object_columns.contains(r) => {}
+                // ... unless the product documents the key: its name is written too.
+                Some(r) if object_columns.contains(r) => {
+                    let documented = sig.is_some()
+                        && products::field_for(&types, &f.source)
+                            .is_some_and(|(_, d)| d.target == target);
+                    if documented {
+                        push_out(&mut outputs, &target, conf, f.expr.clone());
+                    }
+                }
                 _ => push_out(&mut outputs, &target, conf, f.expr.clone()),
             }
             continue;

@@ -464,3 +464,66 @@ fn every_product_package_sample_is_recognized_and_mapped() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Windows events in their three renderings (event XML, NXLog im_msvistalog JSON, Winlogbeat
+/// JSON) are recognized and mapped by the product entries; a sample of one event group (4688)
+/// gets that group's mapping (the Subject is the user, ProcessId the parent).
+#[test]
+fn windows_event_renderings_and_event_groups() {
+    let read = |f: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(format!("tests/cases/windows/{f}")).unwrap();
+        let samples: Vec<String> = text.lines().map(str::to_string).collect();
+        let s = suggest(&samples, &options()).unwrap();
+        spl::compile(&s.spl).unwrap();
+        let id = s.product.as_ref().map(|p| p.id.clone()).unwrap_or_default();
+        s.preview
+            .into_iter()
+            .map(|mut e| {
+                e["product"] = id.clone().into();
+                e
+            })
+            .collect()
+    };
+    for f in ["security-nxlog.log", "security-winlogbeat.log"] {
+        let p = read(f);
+        assert_eq!(p[0]["product"], "windows_security", "{f}");
+        assert_eq!(p[0]["user.name"], "alice", "{f}");
+        assert_eq!(p[0]["user.domain"], "CORP", "{f}");
+        assert_eq!(p[0]["source.ip"], "203.0.113.77", "{f}");
+        assert_eq!(p[0]["source.port"], 51234, "{f}");
+        assert_eq!(p[0]["process.pid"], 1100, "{f}: hexadecimal 0x44c");
+        assert_eq!(p[0]["winlog.logon.type"], "10", "{f}");
+        assert_eq!(p[0]["event.action"], "logged-in", "{f}");
+        assert_eq!(
+            p[0]["event.category"],
+            serde_json::json!(["authentication"]),
+            "{f}"
+        );
+        assert_eq!(p[1]["event.outcome"], "failure", "{f}");
+        assert_eq!(p[1]["winlog.event_data.SubStatus"], "0xc000006a", "{f}");
+    }
+    let p = read("security-4688.log");
+    assert_eq!(p[0]["user.name"], "bob");
+    assert_eq!(p[0]["process.pid"], 6700);
+    assert_eq!(p[0]["process.parent.pid"], 3864);
+    assert_eq!(p[0]["process.name"], "cmd.exe");
+    assert_eq!(
+        p[0]["process.parent.executable"],
+        "C:\\Windows\\explorer.exe"
+    );
+    assert_eq!(p[0]["winlog.process.pid"], 4);
+    let p = read("sysmon-nxlog.log");
+    assert_eq!(p[0]["product"], "windows_sysmon");
+    assert_eq!(p[0]["user.name"], "bob");
+    assert_eq!(p[0]["user.domain"], "CORP");
+    assert_eq!(
+        p[0]["process.entity_id"],
+        "{7e4a1c2b-5a10-65bb-2a01-000000000c00}"
+    );
+    assert_eq!(p[0]["process.hash.md5"], "8a2122e8162dbef04694b9c3e0b6cdee");
+    assert_eq!(p[0]["process.parent.name"], "explorer.exe");
+    assert_eq!(p[0]["event.action"], "Process Create (rule: ProcessCreate)");
+    assert_eq!(p[1]["destination.ip"], "198.51.100.80");
+    assert_eq!(p[1]["destination.port"], 443);
+    assert_eq!(p[1]["event.category"], serde_json::json!(["network"]));
+}
