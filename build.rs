@@ -5,7 +5,8 @@
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("knowledge/products");
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"))
+        .join("knowledge/products");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|rd| {
@@ -30,7 +31,8 @@ fn main() {
     std::fs::write(dest, out).expect("writing the product list");
 
     // The rule packages: (folder name, rule text), for the agents' ingest library.
-    let rules = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("rules");
+    let rules =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("rules");
     println!("cargo:rerun-if-changed={}", rules.display());
     let mut pkgs: Vec<_> = std::fs::read_dir(&rules)
         .map(|rd| {

@@ -399,7 +399,8 @@ fn every_product_package_sample_is_recognized_and_mapped() {
         }
         // The ECS fields (not vendor-prefixed) the package writes, against those the suggestion
         // writes: the entry must bring at least a third of them.
-        let expected = std::fs::read_to_string(dir.join("sample.expected.ndjson")).unwrap_or_default();
+        let expected =
+            std::fs::read_to_string(dir.join("sample.expected.ndjson")).unwrap_or_default();
         let mut want = std::collections::BTreeSet::new();
         for line in expected.lines().filter(|l| !l.trim().is_empty()) {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
