@@ -73,6 +73,14 @@ pub const HEADERS: &[HeaderDef] = &[
         outputs: &["syslog_pri", "syslog_timestamp", "syslog_host", "message"],
         rest: true,
     },
+    // A CSV record right after a classic syslog header (PAN-OS `1,2024/04/10 12:00:01,...`): a
+    // program name never holds a comma, so the record starts at the host's next token.
+    HeaderDef {
+        name: "RFC 3164 syslog + CSV record",
+        regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+) ([^\s\[\]:,=]*,[^\s\[\]=]*(?:[\s,].*)?)$",
+        outputs: &["syslog_pri", "syslog_timestamp", "syslog_host", "message"],
+        rest: true,
+    },
     HeaderDef {
         name: "RFC 3164 syslog",
         regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+) (?:[a-z0-9]+\.[a-z]+ )?([^\s\[:]+)(?:\[(\d+)\])?:? ?(.*)$",
@@ -948,6 +956,22 @@ mod tests {
             "Feb  2 21:54:44 2001:db8::1 sshd[3402]: Failed password for root from 10.0.2.2 port 63673 ssh2",
         ]);
         assert_eq!(d.format_name(), "rfc-3164-syslog+text");
+    }
+
+    #[test]
+    fn syslog_3164_with_a_csv_record_keeps_its_first_column() {
+        // No program name: the record's first cell must not be taken for one.
+        let d = det(&[
+            "<14>Apr 10 12:00:01 fw-01 1,2024/04/10 12:00:01,0132,TRAFFIC,end,1,10.0.0.1,10.0.0.2",
+            "<14>Apr 10 12:00:02 fw-01 1,2024/04/10 12:00:02,0132,TRAFFIC,drop,1,10.0.0.3,10.0.0.4",
+        ]);
+        assert_eq!(d.format_name(), "rfc-3164-syslog-csv-record+csv");
+        // A program name with a pid, then CSV, is still the plain RFC 3164 header.
+        let d = det(&[
+            "<134>Apr 10 12:00:01 fw filterlog[40]: 5,,,1000,igb1,match,block,in,4",
+            "<134>Apr 10 12:00:04 fw filterlog[40]: 7,,,1001,igb0,match,pass,out,4",
+        ]);
+        assert_eq!(d.format_name(), "rfc-3164-syslog+csv");
     }
 
     #[test]
