@@ -242,11 +242,13 @@ fn serve(stream: TcpStream, state: &State) {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
+    // Out of flight before the client can see the answer: a client that sends its next
+    // request as soon as it has one must not be counted twice.
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
     let mut stream = stream;
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&reply.body);
     let _ = stream.flush();
-    state.in_flight.fetch_sub(1, Ordering::SeqCst);
 }
 
 fn schema() -> Value {
