@@ -14,11 +14,11 @@ use super::products::{self, LogTypeDef, Product, Recognition};
 use super::synth::{self, ident, lit};
 use super::templates::{self, Template};
 use crate::diagnostic::{Diagnostic, codes};
-use std::sync::LazyLock;
 use crate::event::{Text, Value};
 use crate::spl;
 use regex::Regex;
 use serde::Serialize;
+use std::sync::LazyLock;
 
 /// Caller settings for a suggestion.
 #[derive(Debug, Clone, Default)]
@@ -129,7 +129,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         .iter()
         .enumerate()
         .filter(|(i, s)| {
-            !s.trim().is_empty() && !unusable.contains(i) && !(skip_directives && directive(s))
+            !s.trim().is_empty() && !unusable.contains(i) && (!skip_directives || !directive(s))
         })
         .take(MAX_INFER_SAMPLES)
         .map(|(_, s)| {
