@@ -18,6 +18,7 @@ use crate::event::{Text, Value};
 use crate::spl;
 use regex::Regex;
 use serde::Serialize;
+use std::sync::LazyLock;
 
 /// Caller settings for a suggestion.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +83,11 @@ pub struct Suggestion {
 
 /// Samples beyond this many are not used for inference (the rule still runs on all).
 const MAX_INFER_SAMPLES: usize = 1000;
+
+/// A W3C extended log file directive line (`#Version: 1.0`, `#Fields: date time ...`).
+static W3C_DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^#(?:Version|Fields|Software|Date|Remark|Start-Date|End-Date):").expect("w3c")
+});
 /// Longest sample accepted.
 const MAX_SAMPLE_BYTES: usize = 1 << 20;
 /// SLS allows 16 stages per pipeline.
@@ -112,10 +118,19 @@ pub fn suggest_with(
 fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion, Diagnostic> {
     let unusable = check_input(samples)?;
     let mut pre_diags: Vec<Diagnostic> = Vec::new();
+    // W3C extended log directives (`#Version:`, `#Fields:` … at the top of IIS or CloudFront
+    // files) describe the file, they are not events: left out of inference when data lines
+    // follow them.
+    let directive = |s: &str| W3C_DIRECTIVE.is_match(s);
+    let skip_directives = samples
+        .iter()
+        .any(|s| !s.trim().is_empty() && !directive(s));
     let infer: Vec<String> = samples
         .iter()
         .enumerate()
-        .filter(|(i, s)| !s.trim().is_empty() && !unusable.contains(i))
+        .filter(|(i, s)| {
+            !s.trim().is_empty() && !unusable.contains(i) && (!skip_directives || !directive(s))
+        })
         .take(MAX_INFER_SAMPLES)
         .map(|(_, s)| {
             s.trim_start_matches('\u{feff}')
