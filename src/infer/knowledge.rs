@@ -23,6 +23,7 @@ struct Mapping {
     cloud_provider: Vec<(String, String)>,
     action_rules: Vec<(String, String)>,
     dns_types: Vec<String>,
+    indicator_synonyms: Vec<(String, String)>,
     category_rule: Vec<CategoryRule>,
 }
 
@@ -82,6 +83,10 @@ pub static CLOUD_PROVIDER: LazyLock<Vec<(&'static str, &'static str)>> =
 pub static ACTION_RULES: LazyLock<Vec<(&'static str, &'static str)>> =
     LazyLock::new(|| pairs(&MAPPING.action_rules));
 
+/// Key names in threat-intelligence records: normalized key -> `threat.*` field.
+pub static INDICATOR_SYNONYMS: LazyLock<Vec<(&'static str, &'static str)>> =
+    LazyLock::new(|| pairs(&MAPPING.indicator_synonyms));
+
 /// Whether a value is a DNS resource record type (`AAAA`, `PTR`).
 pub fn is_dns_type(v: &str) -> bool {
     MAPPING.dns_types.iter().any(|t| t == v)
@@ -130,7 +135,8 @@ mod tests {
             .map(|(_, t)| *t)
             .chain(PRODUCT_SYNONYMS.iter().map(|(_, _, t)| *t))
             .chain(CONTEXT.iter().map(|(_, _, t)| *t))
-            .chain(OBSERVER_HOST.iter().map(|(_, t, _)| *t));
+            .chain(OBSERVER_HOST.iter().map(|(_, t, _)| *t))
+            .chain(INDICATOR_SYNONYMS.iter().map(|(_, t)| *t));
         for t in fields {
             let t = t.trim_end_matches('?');
             assert!(

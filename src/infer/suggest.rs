@@ -356,6 +356,57 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         .as_deref()
         .unwrap_or_else(|| super::learned::Learned::embedded());
     let mut choices = positional(&raw_fields, prefix, learned, sig.map(|p| (p, &types[..])));
+    // A threat-intelligence record: its keys describe the indicator, not an event's endpoints.
+    let indicator_record = raw_fields.iter().any(|r| {
+        let path = map::key_path(r);
+        !path.is_empty() && super::entities::names_indicator(&path)
+    });
+    let mut indicator_value: Option<usize> = None;
+    if indicator_record && sig.is_none() {
+        for (i, f) in raw_fields.iter().enumerate() {
+            let path = map::key_path(f);
+            if path.len() != 1 {
+                continue;
+            }
+            let key = map::normalize(path[0]);
+            if let Some((_, t)) = super::knowledge::INDICATOR_SYNONYMS
+                .iter()
+                .find(|(k, _)| *k == key)
+            {
+                choices[i] = (
+                    t.to_string(),
+                    0.7,
+                    format!("key `{}` of a threat-intelligence record", f.source),
+                );
+            } else if indicator_value.is_none()
+                && super::entities::names_indicator(&path)
+                && super::learned::words(path[0]).len() == 1
+            {
+                // The indicator itself (`ioc`, `indicator`): typed row by row below.
+                indicator_value = Some(i);
+                choices[i] = (
+                    "threat.indicator.ip".into(),
+                    0.7,
+                    "the indicator of a threat-intelligence record, typed by its shape".into(),
+                );
+            } else if matches!(
+                choices[i].0.as_str(),
+                "source.ip"
+                    | "destination.ip"
+                    | "source.port"
+                    | "destination.port"
+                    | "url.original"
+                    | "url.domain"
+            ) {
+                // Addresses in an indicator record describe the indicator, not a connection.
+                choices[i] = (
+                    format!("{prefix}.{}", f.source),
+                    0.3,
+                    "an address in a threat-intelligence record that is not its indicator".into(),
+                );
+            }
+        }
+    }
     let object_columns = json_object_columns(&raw_fields);
     prefer_precise_time(&raw_fields, &mut choices);
     for (fi, f) in raw_fields.iter().enumerate() {
@@ -459,6 +510,16 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
                     }
                 }
                 _ => push_out(&mut outputs, &target, conf, f.expr.clone()),
+            }
+            continue;
+        }
+        if Some(fi) == indicator_value {
+            for (t, e) in indicator_outputs(&f.expr) {
+                push_out(&mut outputs, &t, conf, e);
+            }
+            // The value stays as written too: a shape none of the outputs takes is not lost.
+            if let Some(r) = &f.raw {
+                consumed.retain(|c| c != r);
             }
             continue;
         }
@@ -973,6 +1034,58 @@ fn merge_slot_conversions(exprs: &[String]) -> Option<String> {
         return None;
     }
     Some(shape.replace('\u{0}', &format!("coalesce({})", slots.join(", "))))
+}
+
+/// The fields of an indicator value, by its shape row by row: an address (with its port), a
+/// URL, a domain, a file hash by its length, an email address.
+fn indicator_outputs(x: &str) -> Vec<(String, String)> {
+    let v4_port = r"^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$";
+    let v6_port = r"^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$";
+    let hex = |n: usize| format!("^[0-9A-Fa-f]{{{n}}}$");
+    vec![
+        (
+            "threat.indicator.ip".into(),
+            format!(
+                "CASE WHEN is_ip({x}) THEN {x} WHEN regexp_like({x}, {v4}) THEN regexp_extract({x}, {v4}, 1) WHEN regexp_like({x}, {v6}) THEN regexp_extract({x}, {v6}, 1) END",
+                v4 = lit(v4_port),
+                v6 = lit(v6_port)
+            ),
+        ),
+        (
+            "threat.indicator.port".into(),
+            format!(
+                "try_cast(coalesce(regexp_extract({x}, {v4}, 2), regexp_extract({x}, {v6}, 2)) as BIGINT)",
+                v4 = lit(v4_port),
+                v6 = lit(v6_port)
+            ),
+        ),
+        (
+            "threat.indicator.url.original".into(),
+            format!("if(regexp_like({x}, '^[A-Za-z][A-Za-z0-9+.-]*://'), {x}, NULL)"),
+        ),
+        (
+            "threat.indicator.url.domain".into(),
+            format!(
+                "CASE WHEN regexp_like({x}, '^[A-Za-z][A-Za-z0-9+.-]*://') THEN nullif(regexp_extract({x}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^:/?#]+)', 1), '') WHEN regexp_like({x}, '^([A-Za-z0-9-]+\\.)+[A-Za-z]{{2,}}$') THEN {x} END"
+            ),
+        ),
+        (
+            "threat.indicator.file.hash.md5".into(),
+            format!("if(regexp_like({x}, {}), lower({x}), NULL)", lit(&hex(32))),
+        ),
+        (
+            "threat.indicator.file.hash.sha1".into(),
+            format!("if(regexp_like({x}, {}), lower({x}), NULL)", lit(&hex(40))),
+        ),
+        (
+            "threat.indicator.file.hash.sha256".into(),
+            format!("if(regexp_like({x}, {}), lower({x}), NULL)", lit(&hex(64))),
+        ),
+        (
+            "threat.indicator.email.address".into(),
+            format!(r"if(regexp_like({x}, '^[^@\s]+@[^@\s]+\.[A-Za-z]{{2,}}$'), {x}, NULL)"),
+        ),
+    ]
 }
 
 /// Several sources for `@timestamp`: a year-less syslog header time yields to a fuller one.

@@ -545,3 +545,32 @@ fn a_field_of_action_phrases_is_the_action() {
         p[1]
     );
 }
+
+/// A threat-intelligence record (a first-level key names the indicator): its value is typed
+/// by its shape row by row into `threat.indicator.*`, its keys describe the indicator, and
+/// its addresses are not taken for a connection's endpoints.
+#[test]
+fn threat_intelligence_records_map_to_the_indicator() {
+    let lines = [
+        r#"{"ioc":"198.51.100.23:8080","ioc_type":"ip:port","first_seen":"2024-05-01 10:00:00 UTC","confidence_level":75,"malware":"win.example_rat","reporter":"analyst1","reference":"https://intel.example.org/1"}"#,
+        r#"{"ioc":"http://bad.example.net/dl.php","ioc_type":"url","first_seen":"2024-05-01 11:00:00 UTC","confidence_level":50,"malware":"win.example_rat","reporter":"analyst2","reference":"https://intel.example.org/2"}"#,
+        r#"{"ioc":"0123456789abcdef0123456789abcdef","ioc_type":"md5_hash","first_seen":"2024-05-01 12:00:00 UTC","confidence_level":100,"malware":"elf.example","reporter":"analyst1","reference":"https://intel.example.org/3"}"#,
+    ];
+    let p = preview(&lines);
+    assert_eq!(p[0]["threat.indicator.ip"], "198.51.100.23", "{}", p[0]);
+    assert_eq!(p[0]["threat.indicator.port"], 8080);
+    assert!(p[0].get("source.ip").is_none() && p[0].get("destination.ip").is_none());
+    assert_eq!(
+        p[1]["threat.indicator.url.original"],
+        "http://bad.example.net/dl.php"
+    );
+    assert_eq!(p[1]["threat.indicator.url.domain"], "bad.example.net");
+    assert_eq!(
+        p[2]["threat.indicator.file.hash.md5"],
+        "0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(p[0]["threat.software.name"], "win.example_rat");
+    assert_eq!(p[0]["event.kind"], "enrichment");
+    // The value as written is kept too.
+    assert_eq!(p[1]["vendor.ioc"], "http://bad.example.net/dl.php");
+}
