@@ -319,6 +319,13 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         );
     }
 
+    // A JSON record whose first-level string field holds a log line with a header of its
+    // own (a container runtime's `{"log": "2024-05-01 10:00:00,123 INFO [main] ..."}`):
+    // the line's header layers are peeled from that field too.
+    if det.payload == Payload::Json {
+        extract.extend(embedded_headers(&rest_texts, &key_prefix));
+    }
+
     // Run the extraction on the samples to see the raw fields the engine produces.
     let raw_rule = synth::rule(&extract);
     let raw_fields = match spl::compile(&raw_rule) {
@@ -1034,6 +1041,63 @@ fn merge_slot_conversions(exprs: &[String]) -> Option<String> {
         return None;
     }
     Some(shape.replace('\u{0}', &format!("coalesce({})", slots.join(", "))))
+}
+
+/// Extraction stages for log lines carried in a first-level string field of JSON records:
+/// each header layer the engine detects on that field's values (every value must have it),
+/// applied to the field; at most one field.
+fn embedded_headers(texts: &[String], key_prefix: &str) -> Vec<String> {
+    let docs: Vec<serde_json::Map<String, serde_json::Value>> = texts
+        .iter()
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(t.trim()).ok())
+        .filter_map(|v| match v {
+            serde_json::Value::Object(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    if docs.is_empty() || docs.len() != texts.len() {
+        return Vec::new();
+    }
+    let keys: Vec<&String> = docs[0].keys().collect();
+    for key in keys {
+        let values: Vec<String> = docs
+            .iter()
+            .filter_map(|d| {
+                d.get(key.as_str())
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .collect();
+        // A line of text: words with spaces, not a document of its own.
+        if values.len() != docs.len()
+            || !values
+                .iter()
+                .all(|v| v.contains(' ') && !v.trim_start().starts_with(['{', '[', '<']))
+        {
+            continue;
+        }
+        let sub = detect::detect(&values);
+        if sub.layers.is_empty() || sub.layers.iter().any(|l| l.share < 1.0) {
+            continue;
+        }
+        let mut stages = Vec::new();
+        let mut src = format!("{key_prefix}{key}");
+        for l in &sub.layers {
+            let h = &detect::HEADERS[l.def];
+            let outs: Vec<String> = h.outputs.iter().map(|o| ident(o)).collect();
+            stages.push(format!(
+                "parse-regexp {}, {} as {}",
+                ident(&src),
+                lit(&detect::header_regex(h)),
+                outs.join(", ")
+            ));
+            if h.rest {
+                src = h.outputs.last().unwrap().to_string();
+            }
+        }
+        return stages;
+    }
+    Vec::new()
 }
 
 /// The fields of an indicator value, by its shape row by row: an address (with its port), a

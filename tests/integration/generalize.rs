@@ -574,3 +574,29 @@ fn threat_intelligence_records_map_to_the_indicator() {
     // The value as written is kept too.
     assert_eq!(p[1]["vendor.ioc"], "http://bad.example.net/dl.php");
 }
+
+/// A log line carried in a JSON record (a container runtime's `log` field, a collector's
+/// `message`): its own header (time, level) is peeled from that field.
+#[test]
+fn a_log_line_inside_json_has_its_header_peeled() {
+    let lines = [
+        r#"{"log":"2024-05-01 10:00:00,123 INFO  [main] Started server on port 8080\n","stream":"stdout","time":"2024-05-01T10:00:00.123456Z"}"#,
+        r#"{"log":"2024-05-01 10:00:01,456 WARN  [pool-1] Connection from 192.0.2.10 refused\n","stream":"stdout","time":"2024-05-01T10:00:01.456789Z"}"#,
+        r#"{"log":"2024-05-01 10:00:02,789 ERROR [pool-2] Failed login for user alice\n","stream":"stderr","time":"2024-05-01T10:00:02.789012Z"}"#,
+    ];
+    let p = preview(&lines);
+    assert_eq!(p[1]["log.level"], "WARN", "{}", p[1]);
+    assert_eq!(p[2]["log.level"], "ERROR", "{}", p[2]);
+    assert!(
+        p[2]["message"].as_str().unwrap().contains("Failed login"),
+        "{}",
+        p[2]
+    );
+    // The line itself is kept.
+    assert!(
+        p[0]["vendor.log"]
+            .as_str()
+            .unwrap()
+            .contains("Started server")
+    );
+}
