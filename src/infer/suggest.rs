@@ -212,25 +212,11 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         _ => None,
     }
     .unwrap_or_else(|| csv_names(&det, &rest_texts));
-    let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names);
     // Structured payloads put every key under the vendor prefix as they parse it, so keys the
     // samples did not show are kept there too; the keys the rule maps are renamed out of it.
     let key_prefix = format!("{prefix}.");
     let prefixed = matches!(det.payload, Payload::Json | Payload::Kv { .. });
-    if prefixed {
-        for st in extract.iter_mut() {
-            for parser in ["parse-json ", "parse-kv -delims="] {
-                if st.starts_with(parser) && !st.contains("-prefix=") {
-                    *st = format!(
-                        "{}-prefix={} {}",
-                        &parser[..parser.find(' ').unwrap() + 1],
-                        lit(&key_prefix),
-                        &st[parser.find(' ').unwrap() + 1..]
-                    );
-                }
-            }
-        }
-    }
+    let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names, &key_prefix);
     // LEEF 2.0 names its own delimiter in the sixth header field (`^`, `x5E`, `0x09`).
     if det.payload == Payload::Leef
         && let Some(d) = rest_texts.iter().find_map(|t| leef2_delimiter(t))
@@ -1018,8 +1004,8 @@ fn positional(
 /// The same conversion of one template slot per message type (`f("t0_1")`, `f("t1_1")`, ...)
 /// as one conversion of the first slot that has a value: `f(coalesce("t0_1", "t1_1", ...))`.
 fn merge_slot_conversions(exprs: &[String]) -> Option<String> {
-    static SLOT: std::sync::LazyLock<Regex> =
-        std::sync::LazyLock::new(|| Regex::new(r#""t\d+_\d+""#).expect("slot pattern"));
+    static SLOT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#""t\d+_\d+""#).expect("slot pattern"));
     let mut shape: Option<String> = None;
     let mut slots = Vec::new();
     for e in exprs {
@@ -1037,9 +1023,6 @@ fn merge_slot_conversions(exprs: &[String]) -> Option<String> {
         slots.push(first.to_string());
     }
     let shape = shape?;
-    if !shape.contains('\u{0}') || shape == "\u{0}" && slots.len() < 2 {
-        return None;
-    }
     Some(shape.replace('\u{0}', &format!("coalesce({})", slots.join(", "))))
 }
 
@@ -1080,22 +1063,7 @@ fn embedded_headers(texts: &[String], key_prefix: &str) -> Vec<String> {
         if sub.layers.is_empty() || sub.layers.iter().any(|l| l.share < 1.0) {
             continue;
         }
-        let mut stages = Vec::new();
-        let mut src = format!("{key_prefix}{key}");
-        for l in &sub.layers {
-            let h = &detect::HEADERS[l.def];
-            let outs: Vec<String> = h.outputs.iter().map(|o| ident(o)).collect();
-            stages.push(format!(
-                "parse-regexp {}, {} as {}",
-                ident(&src),
-                lit(&detect::header_regex(h)),
-                outs.join(", ")
-            ));
-            if h.rest {
-                src = h.outputs.last().unwrap().to_string();
-            }
-        }
-        return stages;
+        return synth::header_stages(&sub.layers, &format!("{key_prefix}{key}")).0;
     }
     Vec::new()
 }

@@ -1,7 +1,7 @@
 //! SPL synthesis: turns the detection (header layers, payload, templates) and the mapping
 //! table into a readable rule made only of instructions and functions the engine supports.
 
-use super::detect::{Detection, HEADERS, Payload};
+use super::detect::{Detection, HEADERS, Layer, Payload};
 use super::templates::Template;
 
 /// The `'...'` SPL string literal.
@@ -39,16 +39,12 @@ pub const LEEF_OUTPUTS: &[&str] = &[
     "leef_extension",
 ];
 
-/// Extraction stages: header layers then the payload parser. Returns the stages and the
-/// name of the field holding the remaining text (the one to categorize on).
-pub fn extraction(
-    det: &Detection,
-    templates: &[Template],
-    csv_names: &[String],
-) -> (Vec<String>, String) {
+/// One `parse-regexp` stage per header layer, applied to `src` and then to each layer's
+/// remaining text. Returns the stages and the field holding the text after the last layer.
+pub fn header_stages(layers: &[Layer], src: &str) -> (Vec<String>, String) {
     let mut stages = Vec::new();
-    let mut src = "content".to_string();
-    for l in &det.layers {
+    let mut src = src.to_string();
+    for l in layers {
         let h = &HEADERS[l.def];
         let outs: Vec<String> = h.outputs.iter().map(|o| ident(o)).collect();
         stages.push(format!(
@@ -61,11 +57,26 @@ pub fn extraction(
             src = h.outputs.last().unwrap().to_string();
         }
     }
+    (stages, src)
+}
+
+/// Extraction stages: header layers then the payload parser. Returns the stages and the
+/// name of the field holding the remaining text (the one to categorize on). `key_prefix`:
+/// JSON and key=value payloads put every key under it (`-prefix`), so keys the samples did
+/// not show are kept there.
+pub fn extraction(
+    det: &Detection,
+    templates: &[Template],
+    csv_names: &[String],
+    key_prefix: &str,
+) -> (Vec<String>, String) {
+    let (mut stages, src) = header_stages(&det.layers, "content");
     let s = ident(&src);
+    let pfx = lit(key_prefix);
     match &det.payload {
-        Payload::Json => stages.push(format!("parse-json {s}")),
+        Payload::Json => stages.push(format!("parse-json -prefix={pfx} {s}")),
         Payload::Kv { delims, sep } => stages.push(format!(
-            "parse-kv -delims={} -kv-sep={} {s}",
+            "parse-kv -prefix={pfx} -delims={} -kv-sep={} {s}",
             lit(delims),
             lit(&sep.to_string())
         )),

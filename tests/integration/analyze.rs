@@ -5,19 +5,8 @@
 
 use serde_json::Value as Json;
 use std::path::Path;
-use std::process::Command;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn soc(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_soc"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
+use crate::common::{repo_root as root, soc_in_repo as soc};
 
 fn titles(incident: &Json, alerts: &[Json]) -> Vec<String> {
     let mut t: Vec<String> = incident["alert_ids"]

@@ -93,3 +93,17 @@ pub fn eval_field(rule: &str, input: &str, field: &str) -> Result<Json, String> 
         .and_then(|(_, e)| e.get(field))
         .map_or(Json::Null, |v| v.to_json()))
 }
+
+/// The repository root, where the `soc` commands of the tests run.
+pub fn repo_root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `soc` binary with `args` in the repository root.
+pub fn soc_in_repo(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_soc"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .unwrap()
+}
