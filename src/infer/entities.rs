@@ -24,6 +24,10 @@ struct Table {
     outcome: Outcome,
     #[serde(default)]
     alert: Alert,
+    #[serde(default)]
+    qualifiers: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    aliases: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,15 +144,6 @@ static ENTITIES: LazyLock<Table> = LazyLock::new(|| toml::from_str(TABLE).unwrap
 pub fn compose(path: &[&str]) -> Vec<String> {
     let t = &*ENTITIES;
     let mut out = Vec::new();
-    let mut push = |ns: &str, attr: &str| {
-        let (Some(n), Some(a)) = (t.namespaces.get(ns), t.attributes.get(attr)) else {
-            return;
-        };
-        let field = format!("{n}.{a}");
-        if model::catalog().get(&field).is_some() && !out.contains(&field) {
-            out.push(field);
-        }
-    };
     let Some(leaf) = path.last() else {
         return out;
     };
@@ -157,12 +152,80 @@ pub fn compose(path: &[&str]) -> Vec<String> {
         .map(|w| canonical(w))
         .flat_map(|c| c.split('_').map(str::to_string).collect::<Vec<_>>())
         .collect();
-    for k in 1..lw.len() {
-        push(&lw[..k].join("_"), &lw[k..].join("_"));
+    fn push(out: &mut Vec<String>, field: String) {
+        if model::catalog().get(&field).is_some() && !out.contains(&field) {
+            out.push(field);
+        }
     }
-    if path.len() >= 2 {
+    // A qualifier word (`nat`) taken out of the key and put after the namespace.
+    let qualifier = t
+        .qualifiers
+        .iter()
+        .find_map(|(q, ws)| lw.iter().position(|w| ws.contains(w)).map(|i| (q, i)));
+    let (lw, qualifier) = match qualifier {
+        Some((q, i)) => {
+            let mut rest = lw.clone();
+            rest.remove(i);
+            (rest, Some(q.as_str()))
+        }
+        None => (lw, None),
+    };
+    let fields = |words: &[String]| -> Vec<String> {
+        let mut found = Vec::new();
+        // `<entity> <attribute>` (`source zone name`), or `<attribute> from <entity>`
+        // (`bytes from client`).
+        let mut splits: Vec<(String, String)> = (1..words.len())
+            .map(|k| (words[..k].join("_"), words[k..].join("_")))
+            .collect();
+        if let Some(k) = words.iter().position(|w| w == "from")
+            && k > 0
+            && k + 1 < words.len()
+        {
+            splits.push((words[k + 1..].join("_"), words[..k].join("_")));
+        }
+        for (ns, attr) in splits {
+            let (Some(n), Some(a)) = (t.namespaces.get(&ns), t.attributes.get(&attr)) else {
+                continue;
+            };
+            let n = match qualifier {
+                Some(q) => format!("{n}.{q}"),
+                None => n.clone(),
+            };
+            let field = format!("{n}.{a}");
+            let field = t.aliases.get(&field).cloned().unwrap_or(field);
+            // The model names a translated address by its IP only.
+            if a == "address" && model::catalog().get(&field).is_none() {
+                found.push(format!("{n}.ip"));
+            }
+            found.push(field);
+        }
+        found
+    };
+    for f in fields(&lw) {
+        push(&mut out, f);
+    }
+    if path.len() >= 2 && qualifier.is_none() {
         let parent = canonical(path[path.len() - 2]);
-        push(&parent, &canonical(leaf));
+        if let (Some(n), Some(a)) = (
+            t.namespaces.get(&parent),
+            t.attributes.get(&canonical(leaf)),
+        ) {
+            push(&mut out, format!("{n}.{a}"));
+        }
+    }
+    // Leading words before a traffic direction (`packet incoming interface`): the rest read
+    // alone. (Before an entity they qualify it: `acting user id` is not the user's id.)
+    if out.is_empty() {
+        for i in 1..lw.len().saturating_sub(1) {
+            for f in fields(&lw[i..]) {
+                if f.starts_with("observer.") {
+                    push(&mut out, f);
+                }
+            }
+            if !out.is_empty() {
+                break;
+            }
+        }
     }
     out
 }
@@ -207,6 +270,23 @@ mod tests {
         assert_eq!(time_field(&["startTime"]), Some("event.start"));
         assert_eq!(time_field(&["updated_at"]), Some("@timestamp"));
         assert_eq!(time_field(&["user"]), None);
+    }
+
+    #[test]
+    fn qualifiers_directions_and_from_compose() {
+        assert_eq!(compose(&["nat-source-address"]), ["source.nat.ip"]);
+        assert_eq!(
+            compose(&["translatedDestinationPort"]),
+            ["destination.nat.port"]
+        );
+        assert_eq!(compose(&["source-zone-name"]), ["observer.ingress.zone"]);
+        assert_eq!(compose(&["dst_zone"]), ["observer.egress.zone"]);
+        assert_eq!(
+            compose(&["packet-incoming-interface"]),
+            ["observer.ingress.interface.name"]
+        );
+        assert_eq!(compose(&["bytes-from-client"]), ["client.bytes"]);
+        assert_eq!(compose(&["packets_from_server"]), ["server.packets"]);
     }
 
     #[test]

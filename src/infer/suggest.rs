@@ -871,6 +871,63 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     ))
 }
 
+/// An HTTP request written out in free text (`"GET /a?b=1 HTTP/1.1" 200`): in the slots of one
+/// template, a path or URL right after the method is the requested URL, and a three-digit
+/// number from 100 to 599 within the next three slots is the response status.
+fn http_request_slots(
+    fields: &[RawField],
+    choices: &mut [(String, f64, String)],
+    vendor: &dyn Fn(&str) -> bool,
+) {
+    // `t3_7` → (3, 7).
+    let slot = |f: &RawField| -> Option<(u32, u32)> {
+        let (t, i) = f.source.strip_prefix('t')?.split_once('_')?;
+        Some((t.parse().ok()?, i.parse().ok()?))
+    };
+    let at = |t: u32, i: u32| fields.iter().position(|f| slot(f) == Some((t, i)));
+    for m in 0..fields.len() {
+        let Some((t, i)) = slot(&fields[m]) else {
+            continue;
+        };
+        if fields[m].ty != ValueType::HttpMethod {
+            continue;
+        }
+        if let Some(p) = at(t, i + 1)
+            && matches!(fields[p].ty, ValueType::Path | ValueType::Url)
+            && vendor(&choices[p].0)
+        {
+            choices[p] = (
+                "url.original".into(),
+                0.55,
+                "path right after the HTTP method: the requested URL".into(),
+            );
+        }
+        let has_status = (0..fields.len()).any(|k| {
+            slot(&fields[k]).is_some_and(|(u, _)| u == t)
+                && choices[k].0 == "http.response.status_code"
+        });
+        if has_status {
+            continue;
+        }
+        let status = (i + 2..=i + 4).filter_map(|j| at(t, j)).find(|&k| {
+            let f = &fields[k];
+            f.ty == ValueType::Integer
+                && !f.values.is_empty()
+                && f.values.iter().all(|v| {
+                    v.len() == 3 && v.parse::<u16>().is_ok_and(|n| (100..600).contains(&n))
+                })
+        });
+        if let Some(k) = status.filter(|&k| vendor(&choices[k].0)) {
+            choices[k] = (
+                "http.response.status_code".into(),
+                0.55,
+                "three-digit number 100-599 right after the HTTP request: the response status"
+                    .into(),
+            );
+        }
+    }
+}
+
 /// Key/context choices, then positional roles for addresses nothing else explains: the first
 /// unexplained IP is the source, the second the destination, and an integer right after an
 /// IP is its port.
@@ -959,6 +1016,7 @@ fn positional(
             );
         }
     }
+    http_request_slots(fields, &mut choices, &vendor);
     // Next to a DNS question name, a value that is always a record type is its type.
     if choices.iter().any(|(t, _, _)| t == "dns.question.name")
         && !choices.iter().any(|(t, _, _)| t == "dns.question.type")

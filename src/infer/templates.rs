@@ -13,8 +13,60 @@ struct Piece {
     text: String,
     space_before: bool,
     /// Whitespace-separated words in the piece: more than one for a date and time written
-    /// with spaces (`30 May 12:50:13.457`), which is one value.
+    /// with spaces (`30 May 12:50:13.457`), which is one value; [`QUOTED`] for the text
+    /// between double quotes, one value however many words it has.
     words: usize,
+}
+
+/// The width of a quoted value (`"Mozilla/5.0 (X11; Linux)"`): any number of words.
+const QUOTED: usize = 0;
+
+/// An HTTP request line (`GET /a?b=1 HTTP/1.1`): quoted, it is three values, not one.
+static REQUEST_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Z]{3,10} \S+ [A-Z]+/\d+(?:\.\d+)?$").expect("request line pattern")
+});
+
+/// A `product/version` token of a user agent (`curl/8.4.0`, `aws-sdk-java/1.11.590`).
+static PRODUCT_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Za-z][\w.-]*/[\w.-]*\d[\w.-]*,?$").expect("product token pattern")
+});
+
+/// The end of the quoted value opening at byte `start` (a `"`), escapes (`\"`) skipped:
+/// the index of the closing quote, when it ends a piece (whitespace, punctuation or the end
+/// follows) and the value is not an HTTP request line.
+fn quoted_end(line: &str, start: usize) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => break,
+            _ => i += 1,
+        }
+    }
+    if i >= bytes.len() {
+        return None;
+    }
+    let after = line[i + 1..].chars().next();
+    if after.is_some_and(|c| !c.is_whitespace() && !",;]})".contains(c)) {
+        return None;
+    }
+    let inner = &line[start + 1..i];
+    // Words in quotes are one value when they are a client's self-description (a user
+    // agent: `product/version` tokens); other quoted word lists (`"A IN example.com. udp"`)
+    // are fields of their own.
+    let agent = || {
+        classify(inner) == ValueType::UserAgent
+            || inner
+                .split_whitespace()
+                .filter(|w| PRODUCT_TOKEN.is_match(w))
+                .count()
+                >= 2
+    };
+    // A quoted list (`"10.0.0.2,10.0.0.1"`) is split at its commas like unquoted text.
+    let word = !inner.contains(' ') && !inner.contains(',');
+    (!inner.is_empty() && !REQUEST_LINE.is_match(inner) && (word || agent()))
+        .then_some(i)
 }
 
 /// A mined template.
@@ -82,6 +134,40 @@ fn pieces(line: &str) -> Vec<Piece> {
             });
             space = false;
             skip_to = b;
+            continue;
+        }
+        // A quoted value is one piece between its quotes, whatever it holds.
+        if c == '"'
+            && cur.is_empty()
+            && let Some(end) = quoted_end(line, i)
+        {
+            out.push(Piece {
+                text: "\"".into(),
+                space_before: space,
+                words: 1,
+            });
+            let inner = &line[i + 1..end];
+            out.push(Piece {
+                text: inner.to_string(),
+                space_before: false,
+                // One word that reads as message text may be a literal; anything else is a
+                // value that may have more words on another line.
+                words: if inner.contains(char::is_whitespace)
+                    || looks_variable(inner)
+                    || PRODUCT_TOKEN.is_match(inner)
+                {
+                    QUOTED
+                } else {
+                    1
+                },
+            });
+            out.push(Piece {
+                text: "\"".into(),
+                space_before: false,
+                words: 1,
+            });
+            space = false;
+            skip_to = end + 1;
             continue;
         }
         if c.is_whitespace() {
@@ -199,7 +285,7 @@ pub fn mine(messages: &[&str], max: usize) -> Vec<Template> {
                 && p.text
                     .chars()
                     .all(|c| c.is_alphanumeric() || "_-.@$".contains(c));
-            let var = p.words > 1 || looks_variable(&p.text) || after_label;
+            let var = p.words != 1 || looks_variable(&p.text) || after_label;
             cand.push(((!var).then(|| p.text.clone()), p.space_before));
         }
         let mut best: Option<(usize, f64)> = None;
@@ -257,6 +343,9 @@ impl Template {
             }
             match p {
                 Some(lit) => re.push_str(&regex::escape(lit)),
+                None if self.widths.get(i) == Some(&QUOTED) => {
+                    re.push_str(r#"((?:[^"\\]|\\.)*)"#);
+                }
                 None if self.widths.get(i).is_some_and(|w| *w > 1) => {
                     let w = self.widths[i];
                     re.push_str(&format!(r"(\S+(?:\s+\S+){{{}}})", w - 1));
@@ -302,7 +391,10 @@ impl Template {
                 .get(i + 1)
                 .and_then(|p| p.0.clone())
                 .unwrap_or_default();
-            let kv = i > 0 && self.pieces[i - 1].0.as_deref() == Some("=");
+            let lit = |k: usize| self.pieces.get(k).and_then(|p| p.0.as_deref());
+            // `key=value` or `key="quoted value"`.
+            let kv = (i > 0 && lit(i - 1) == Some("="))
+                || (i > 1 && lit(i - 1) == Some("\"") && lit(i - 2) == Some("="));
             out.push(Slot { before, after, kv });
         }
         out
@@ -375,5 +467,28 @@ mod tests {
         assert_eq!(t[0].text(), "No MD5 digest from <*>(<*>) to <*>(<*>)");
         let re = regex::Regex::new(&t[0].regex()).unwrap();
         assert!(re.is_match("No MD5 digest from 10.0.0.1(1) to 10.0.0.2(2)"));
+    }
+
+    #[test]
+    fn a_quoted_user_agent_is_one_slot_and_a_request_line_three() {
+        let t = mine(
+            &[
+                r#"10.0.0.1 "GET /a HTTP/1.1" 200 "Mozilla/5.0 (X11; Linux) Firefox/126.0" "-""#,
+                r#"10.0.0.2 "GET /b HTTP/1.1" 404 "curl/8.4.0" "-""#,
+            ],
+            5,
+        );
+        assert_eq!(t.len(), 1, "{:?}", t.iter().map(Template::text).collect::<Vec<_>>());
+        let re = Regex::new(&t[0].regex()).unwrap();
+        let c = re
+            .captures(r#"10.0.0.3 "PUT /c HTTP/2" 201 "Mozilla/5.0 (Windows NT 10.0; Win64) Chrome/125.0 Safari/537.36" "-""#)
+            .unwrap();
+        // Address, method, path, version, status, user agent.
+        assert_eq!(c.len() - 1, 6, "{}", t[0].text());
+        assert_eq!(&c[2], "PUT");
+        assert_eq!(&c[6], "Mozilla/5.0 (Windows NT 10.0; Win64) Chrome/125.0 Safari/537.36");
+        // A quoted list of words that is not a user agent stays split.
+        let t = mine(&[r#"q "A IN example.com. udp 57" ok"#], 5);
+        assert!(t[0].text().contains("A IN"), "{}", t[0].text());
     }
 }

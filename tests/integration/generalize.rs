@@ -600,3 +600,28 @@ fn a_log_line_inside_json_has_its_header_peeled() {
             .contains("Started server")
     );
 }
+
+#[test]
+fn proxy_access_log_of_an_unknown_layout() {
+    // An invented proxy's access log: the request, the status, counters and a quoted user
+    // agent of varying length, then addresses.
+    let lines = [
+        r#"[2024-05-01T10:00:00.120Z] "GET /catalog/item/7?ref=home HTTP/1.1" 200 - upstream_ok 0 512 3 "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/126.0" 198.51.100.7:51234 203.0.113.20:8080"#,
+        r#"[2024-05-01T10:00:01.500Z] "POST /api/orders HTTP/2" 201 - upstream_ok 220 64 12 "curl/8.4.0" 198.51.100.8:40100 203.0.113.20:8080"#,
+        r#"[2024-05-01T10:00:02.900Z] "GET /static/app.js HTTP/1.1" 404 - upstream_ok 0 0 1 "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0 Safari/537.36" 198.51.100.9:52000 203.0.113.21:8080"#,
+    ];
+    let r = rule(&lines[..2]);
+    // A line the rule was not suggested from: another user agent, another status.
+    let p = run(&r, &lines[2..]);
+    let e = &p[0];
+    assert_eq!(e["url.original"], "/static/app.js", "{r}\n{e}");
+    assert_eq!(e["url.path"], "/static/app.js", "{e}");
+    assert_eq!(e["http.response.status_code"], 404, "{e}");
+    assert_eq!(e["http.request.method"], "GET", "{e}");
+    assert!(
+        e["user_agent.original"]
+            .as_str()
+            .is_some_and(|ua| ua.starts_with("Mozilla/5.0 (Windows NT") && ua.ends_with("Safari/537.36")),
+        "the quoted user agent is one value: {e}"
+    );
+}
