@@ -23,6 +23,10 @@ struct Mapping {
     cloud_provider: Vec<(String, String)>,
     action_rules: Vec<(String, String)>,
     dns_types: Vec<String>,
+    #[serde(default)]
+    dns_response_codes: Vec<String>,
+    #[serde(default)]
+    dns_classes: Vec<String>,
     indicator_synonyms: Vec<(String, String)>,
     category_rule: Vec<CategoryRule>,
 }
@@ -90,6 +94,19 @@ pub static INDICATOR_SYNONYMS: LazyLock<Vec<(&'static str, &'static str)>> =
 /// Whether a value is a DNS resource record type (`AAAA`, `PTR`).
 pub fn is_dns_type(v: &str) -> bool {
     MAPPING.dns_types.iter().any(|t| t == v)
+}
+
+/// Whether a value names a DNS response code (`NOERROR`, `NXDOMAIN`), in any case.
+pub fn is_dns_response_code(v: &str) -> bool {
+    MAPPING
+        .dns_response_codes
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(v))
+}
+
+/// Whether a value names a DNS query class (`IN`).
+pub fn is_dns_class(v: &str) -> bool {
+    MAPPING.dns_classes.iter().any(|t| t == v)
 }
 
 /// Categorization rules over the message text (first match wins): a case-insensitive regex →

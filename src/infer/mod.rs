@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod advice;
 pub mod detect;
+pub mod embedded;
 pub mod entities;
 pub mod fields;
 pub mod framing;

@@ -308,8 +308,17 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     // A JSON record whose first-level string field holds a log line with a header of its
     // own (a container runtime's `{"log": "2024-05-01 10:00:00,123 INFO [main] ..."}`):
     // the line's header layers are peeled from that field too.
+    // Free text with values in a string field of the records (`properties.msg`): mined
+    // into templates of its own, numbered after the payload's.
+    let mut slot_templates = templates.clone();
     if det.payload == Payload::Json {
-        extract.extend(embedded_headers(&rest_texts, &key_prefix));
+        let headers = embedded_headers(&rest_texts, &key_prefix);
+        if headers.is_empty() {
+            let e = super::embedded::embedded_text(&rest_texts, &key_prefix, templates.len());
+            extract.extend(e.stages);
+            slot_templates.extend(e.templates);
+        }
+        extract.extend(headers);
     }
 
     // Run the extraction on the samples to see the raw fields the engine produces.
@@ -318,7 +327,7 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         Ok(plan) => collect_fields(
             &plan,
             &infer,
-            &templates,
+            &slot_templates,
             prefixed.then_some(key_prefix.as_str()),
         ),
         Err(_) => Vec::new(),
@@ -928,6 +937,74 @@ fn http_request_slots(
     }
 }
 
+/// A DNS query written out in free text (`example.com A NOERROR`, `"A IN example.com."`): in the
+/// slots of one template, a value that is always a record type makes the nearest domain
+/// before or after it the question name; values that are always response codes or query
+/// classes are those.
+fn dns_slots(
+    fields: &[RawField],
+    choices: &mut [(String, f64, String)],
+    vendor: &dyn Fn(&str) -> bool,
+) {
+    use super::knowledge::{is_dns_class, is_dns_response_code, is_dns_type};
+    let slot = |f: &RawField| -> Option<(u32, u32)> {
+        let (t, i) = f.source.strip_prefix('t')?.split_once('_')?;
+        Some((t.parse().ok()?, i.parse().ok()?))
+    };
+    let all = |f: &RawField, p: &dyn Fn(&str) -> bool| {
+        !f.values.is_empty() && f.values.iter().all(|v| p(v))
+    };
+    for k in 0..fields.len() {
+        let Some((t, i)) = slot(&fields[k]) else {
+            continue;
+        };
+        if !vendor(&choices[k].0) || !all(&fields[k], &is_dns_type) {
+            continue;
+        }
+        // The question name: the nearest domain of the same template, within two slots.
+        let name = (0..fields.len())
+            .filter(|&j| {
+                slot(&fields[j]).is_some_and(|(u, x)| u == t && x.abs_diff(i) <= 2 && x != i)
+                    && fields[j].ty == ValueType::Domain
+                    && (vendor(&choices[j].0) || choices[j].0 == "dns.question.name")
+            })
+            .min_by_key(|&j| slot(&fields[j]).map_or(u32::MAX, |(_, x)| x.abs_diff(i)));
+        let Some(n) = name else {
+            continue;
+        };
+        choices[k] = (
+            "dns.question.type".into(),
+            0.6,
+            "values are DNS record types, next to a domain".into(),
+        );
+        if choices[n].0 != "dns.question.name" {
+            choices[n] = (
+                "dns.question.name".into(),
+                0.6,
+                "domain next to a DNS record type: the question name".into(),
+            );
+        }
+        for j in 0..fields.len() {
+            if !slot(&fields[j]).is_some_and(|(u, _)| u == t) || !vendor(&choices[j].0) {
+                continue;
+            }
+            if all(&fields[j], &is_dns_response_code) {
+                choices[j] = (
+                    "dns.response_code".into(),
+                    0.6,
+                    "values are DNS response codes, in a DNS query's template".into(),
+                );
+            } else if all(&fields[j], &is_dns_class) {
+                choices[j] = (
+                    "dns.question.class".into(),
+                    0.6,
+                    "values are DNS query classes, in a DNS query's template".into(),
+                );
+            }
+        }
+    }
+}
+
 /// Key/context choices, then positional roles for addresses nothing else explains: the first
 /// unexplained IP is the source, the second the destination, and an integer right after an
 /// IP is its port.
@@ -1017,6 +1094,7 @@ fn positional(
         }
     }
     http_request_slots(fields, &mut choices, &vendor);
+    dns_slots(fields, &mut choices, &vendor);
     // Next to a DNS question name, a value that is always a record type is its type.
     if choices.iter().any(|(t, _, _)| t == "dns.question.name")
         && !choices.iter().any(|(t, _, _)| t == "dns.question.type")
@@ -1526,7 +1604,7 @@ fn leaf_field(column: &str, parent: &str, doc: &str, leaf: Leaf) -> RawField {
 }
 
 /// One JSONPath step for a key: `.key`, or `["a.b"]` for keys that are not identifiers.
-fn json_step(k: &str) -> String {
+pub(super) fn json_step(k: &str) -> String {
     if !k.is_empty()
         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !k.starts_with(|c: char| c.is_ascii_digit())

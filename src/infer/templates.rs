@@ -210,10 +210,36 @@ fn pieces(line: &str) -> Vec<Piece> {
             words: 1,
         });
     }
-    // Split a trailing ':' off words ("error:"), keeping addresses intact.
+    // Split a trailing ':' off words ("error:"), keeping addresses intact; and the full stop
+    // that ends a sentence off the value or word before it ("to 10.0.0.2:53.", "Deny.").
     let mut fixed = Vec::with_capacity(out.len());
     for p in out {
         if p.words == 1
+            && p.text.len() > 1
+            && let Some(stem) = p.text.strip_suffix('.')
+            && !stem.ends_with('.')
+            && (stem.chars().all(char::is_alphabetic)
+                || matches!(
+                    classify(stem),
+                    ValueType::Ipv4
+                        | ValueType::Ipv6
+                        | ValueType::IpPort
+                        | ValueType::Mac
+                        | ValueType::Integer
+                        | ValueType::Float
+                ))
+        {
+            fixed.push(Piece {
+                text: stem.to_string(),
+                space_before: p.space_before,
+                words: 1,
+            });
+            fixed.push(Piece {
+                text: ".".into(),
+                space_before: false,
+                words: 1,
+            });
+        } else if p.words == 1
             && p.text.len() > 1
             && p.text.ends_with(':')
             && !p.text[..p.text.len() - 1].contains(':')
@@ -248,7 +274,12 @@ fn looks_variable(s: &str) -> bool {
     // a value that happened to repeat in the samples, not message text.
     // (`ssh2`, `vty0` are names: one digit in a short word does not make a value).
     let has_digit = s.len() >= 5 && s.chars().filter(|c| c.is_ascii_digit()).count() >= 2;
+    // Values of a closed vocabulary of protocol values: DNS record types (two letters or
+    // more: `A` is also an article) and response codes.
+    let vocabulary = (s.len() > 1 && super::knowledge::is_dns_type(s))
+        || super::knowledge::is_dns_response_code(s) && s.chars().all(|c| c.is_ascii_uppercase());
     has_digit
+        || vocabulary
         || !matches!(
             classify(s),
             ValueType::Word | ValueType::Text | ValueType::Severity | ValueType::Protocol
@@ -355,6 +386,9 @@ impl Template {
                     match next {
                         None => re.push_str("(.+?)"),
                         Some((_, true)) => re.push_str(r"(\S+)"),
+                        // A value before the full stop that ends its sentence may hold dots
+                        // itself (an address): the shortest run up to a stop.
+                        Some((Some(l), false)) if l == "." => re.push_str(r"(\S+?)"),
                         Some((Some(l), false)) => {
                             let c = l.chars().next().unwrap();
                             re.push_str(&format!("([^\\s{}]+)", regex::escape(&c.to_string())));

@@ -625,3 +625,46 @@ fn proxy_access_log_of_an_unknown_layout() {
         "the quoted user agent is one value: {e}"
     );
 }
+
+#[test]
+fn free_text_inside_a_json_record_is_mined() {
+    let rec = |p: &str, s: &str, d: &str, a: &str| {
+        format!(
+            r#"{{"category":"NetRule","properties":{{"msg":"{p} request from {s} to {d}. Action: {a}. "}},"time":"2024-05-01T10:00:00.120Z"}}"#
+        )
+    };
+    let lines = [
+        rec("TCP", "10.1.0.1:50306", "198.51.100.2:443", "Deny"),
+        rec("TCP", "10.1.0.2:51106", "198.51.100.3:8443", "Allow"),
+        rec("UDP", "10.1.0.3:49680", "198.51.100.4:53", "Allow"),
+        rec("UDP", "10.1.0.4:49000", "198.51.100.5:123", "Deny"),
+        rec("TCP", "10.1.0.9:40000", "198.51.100.9:22", "Deny"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = rule(&refs[..4]);
+    // New addresses and ports: the sentence is parsed, the full stop is not part of them.
+    let p = run(&r, &refs[4..]);
+    let e = &p[0];
+    assert_eq!(e["source.ip"], "10.1.0.9", "{r}\n{e}");
+    assert_eq!(e["source.port"], 40000, "{e}");
+    assert_eq!(e["destination.ip"], "198.51.100.9", "{e}");
+    assert_eq!(e["destination.port"], 22, "{e}");
+}
+
+#[test]
+fn dns_query_log_of_an_unknown_resolver() {
+    // An invented resolver's query log: time, zone id, name, type, response code, transport,
+    // edge, client.
+    let lines = [
+        "2024-05-01T10:00:00.120Z Z0001 example.com A NOERROR UDP EDGE1 198.51.100.7",
+        "2024-05-01T10:00:01.500Z Z0001 www.example.net AAAA NXDOMAIN UDP EDGE1 198.51.100.8",
+        "2024-05-01T10:00:02.900Z Z0001 mail.example.org MX NOERROR UDP EDGE1 198.51.100.9",
+        "2024-05-01T10:00:03.300Z Z0001 api.example.com TXT SERVFAIL UDP EDGE1 198.51.100.10",
+    ];
+    let r = rule(&lines[..3]);
+    let p = run(&r, &lines[3..]);
+    let e = &p[0];
+    assert_eq!(e["dns.question.name"], "api.example.com", "{r}\n{e}");
+    assert_eq!(e["dns.question.type"], "TXT", "{e}");
+    assert_eq!(e["dns.response_code"], "SERVFAIL", "{e}");
+}
