@@ -176,6 +176,19 @@ fn by_value(ty: &ValueType) -> Option<&'static str> {
 /// vendor prefix.
 pub fn choose(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64, String) {
     let (t, c, r) = choose_by_name(f, prefix, learned);
+    // An endpoint's address that is always an IP is its IP (`clientAddr` → `client.ip`); the
+    // text path copies it back to `*.address` as pipelines do.
+    if let Some(base) = t.strip_suffix(".address")
+        && endpoint(&format!("{base}.ip"))
+        && !f.values.is_empty()
+        && f.values.iter().all(|v| classify(v).is_ip())
+    {
+        return (
+            format!("{base}.ip"),
+            c,
+            format!("{r}; the values are IP addresses, so {base}.ip"),
+        );
+    }
     // A code names a kind of event (`4625`, `302013`, `AUTH_FAIL`); a unique identifier of
     // one event (a UUID, a long hash or number) is its id.
     if t == "event.code"
@@ -214,6 +227,18 @@ fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64
             format!("{prefix}.{}", f.source),
             0.3,
             "the kernel is not a process".into(),
+        );
+    }
+    // A level where a syslog header has its host (`May 19 11:52:37 INFO  uvm[0]:`): some
+    // appliances write the severity there.
+    if matches!(f.source.as_str(), "syslog_host" | "syslog_hostname")
+        && !f.values.is_empty()
+        && f.values.iter().all(|v| classify(v) == ValueType::Severity)
+    {
+        return (
+            "log.level".into(),
+            0.7,
+            "severity words where the header has its host: the level".into(),
         );
     }
     let product = PRODUCT_SYNONYMS

@@ -668,3 +668,26 @@ fn dns_query_log_of_an_unknown_resolver() {
     assert_eq!(e["dns.question.type"], "TXT", "{e}");
     assert_eq!(e["dns.response_code"], "SERVFAIL", "{e}");
 }
+
+#[test]
+fn syslog_header_with_a_level_and_padded_spaces_before_json() {
+    // An appliance writes its level where the host goes, pads with two spaces and sends JSON.
+    let rec = |t: &str, ip: &str, port: u32| {
+        format!(
+            r#"<174>May 19 11:52:{t} INFO  appd[0]:  {{"clientAddr":"{ip}","clientPort":{port},"serverAddr":"203.0.113.9","serverPort":443}}"#
+        )
+    };
+    let lines = [
+        rec("36", "10.0.0.21", 59881),
+        rec("37", "10.0.0.22", 59882),
+        rec("38", "10.0.0.23", 40000),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = rule(&refs[..2]);
+    assert!(r.contains("parse-json"), "the payload is JSON: {r}");
+    let p = run(&r, &refs[2..]);
+    let e = &p[0];
+    assert_eq!(e["client.ip"], "10.0.0.23", "{r}\n{e}");
+    assert_eq!(e["log.level"], "INFO", "{e}");
+    assert!(e.get("host.hostname").is_none(), "INFO is not a host: {e}");
+}
