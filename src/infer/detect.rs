@@ -504,8 +504,19 @@ impl Payload {
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub def: usize,
-    /// Share of samples it matched.
+    /// Share of samples it matched (with its alternative).
     pub share: f64,
+    /// Another header of the same family for the lines this one does not match (a device
+    /// that sends both RFC 3164 and RFC 5424 syslog): the rule tries both, and both leave
+    /// their remainder in the same field.
+    pub alt: Option<usize>,
+}
+
+impl Layer {
+    /// The header definitions of the layer: its own, then its alternative.
+    pub fn defs(&self) -> impl Iterator<Item = &'static HeaderDef> {
+        std::iter::once(&HEADERS[self.def]).chain(self.alt.map(|a| &HEADERS[a]))
+    }
 }
 
 /// The detected format: header layers, then the payload.
@@ -558,14 +569,38 @@ pub fn detect(samples: &[String]) -> Detection {
         let Some((i, share, rest)) = best_header(&texts, &used) else {
             break;
         };
-        evidence.push(format!(
-            "{} header on {:.0}% of samples",
-            HEADERS[i].name,
-            share * 100.0
-        ));
+        let found = if share < 1.0 {
+            alternative_header(&texts, i, &used)
+        } else {
+            None
+        };
+        let (alt, share, rest) = match found {
+            Some((j, rest)) => {
+                evidence.push(format!(
+                    "{} header on {:.0}% of samples, {} on the others",
+                    HEADERS[i].name,
+                    share * 100.0,
+                    HEADERS[j].name
+                ));
+                used.push(j);
+                (Some(j), 1.0, rest)
+            }
+            None => {
+                evidence.push(format!(
+                    "{} header on {:.0}% of samples",
+                    HEADERS[i].name,
+                    share * 100.0
+                ));
+                (None, share, rest)
+            }
+        };
         confidence = confidence.min(share);
         used.push(i);
-        layers.push(Layer { def: i, share });
+        layers.push(Layer {
+            def: i,
+            share,
+            alt,
+        });
         texts = rest;
         if !HEADERS[i].rest {
             break;
@@ -600,13 +635,60 @@ fn best_header(texts: &[String], used: &[usize]) -> Option<(usize, f64, Vec<Stri
                 _ => rest.push(t.clone()),
             }
         }
-        // Most samples, or (a few pasted lines of a mixed source) at least two and 60%.
+        // Most samples, or (a few pasted lines of a mixed source) at least two and 60%, or
+        // at least two with another syslog header matching all the others.
         let share = hits as f64 / n as f64;
-        if hits > 0 && (share >= 0.8 || (hits >= 2 && share >= 0.6)) {
+        if hits > 0
+            && (share >= 0.8
+                || (hits >= 2 && share >= 0.6)
+                || (hits >= 2 && alternative_header(texts, i, used).is_some()))
+        {
             return Some((i, share, rest));
         }
     }
     None
+}
+
+/// For a syslog header that matched only some texts: another syslog header, leaving its
+/// remainder in the same field, that matches every other text (leading blanks allowed) and
+/// none of the first one's. With the remainders of all texts.
+fn alternative_header(texts: &[String], i: usize, used: &[usize]) -> Option<(usize, Vec<String>)> {
+    let first = &HEADER_RES[i];
+    let (matched, others): (Vec<&String>, Vec<&String>) =
+        texts.iter().partition(|t| first.is_match(t));
+    let syslog = |k: usize| HEADERS[k].name.contains("syslog");
+    if others.is_empty() || matched.is_empty() || !syslog(i) || !HEADERS[i].rest {
+        return None;
+    }
+    let last = HEADERS[i].outputs.last();
+    (0..HEADERS.len())
+        .filter(|&j| {
+            j != i
+                && !used.contains(&j)
+                && syslog(j)
+                && HEADERS[j].rest
+                && HEADERS[j].outputs.last() == last
+        })
+        .find(|&j| {
+            let re = &HEADER_RES[j];
+            others
+                .iter()
+                .all(|t| re.captures(t.trim_start()).is_some_and(|c| header_plausible(&c)))
+                && !matched.iter().any(|t| re.is_match(t.trim_start()))
+        })
+        .map(|j| {
+            let rest = texts
+                .iter()
+                .map(|t| {
+                    let c = first
+                        .captures(t)
+                        .or_else(|| HEADER_RES[j].captures(t.trim_start()));
+                    c.and_then(|c| c.get(c.len() - 1))
+                        .map_or(t.clone(), |m| m.as_str().to_string())
+                })
+                .collect();
+            (j, rest)
+        })
 }
 
 /// Header fields never start as a `key=value` pair (that would be a key=value payload read
@@ -1001,6 +1083,22 @@ mod tests {
             "ConfigVersionId=312, Device IP Address=192.0.2.1, Status=RADIUS Accounting stop request, NAS-Port=50442",
         ]);
         assert!(matches!(d.payload, Payload::Kv { ref delims, .. } if delims == ","));
+    }
+
+    #[test]
+    fn a_device_sending_both_syslog_formats_gets_both_headers() {
+        let d = det(&[
+            "<14>1 2024-05-04T15:19:33.984+10:00 fw01 kmd 9159 - - IKE negotiation failed",
+            " <158>1 2024-05-04T15:21:01.102+10:00 fw01 kernel - - - FW: ge-0/0/1 A udp",
+            "<158>May 4 05:16:01 fw01 kernel: FW: ge-0/0/2 A udp 192.0.2.1",
+            "<13>May 4 05:16:02 fw01 rmopd[10286]: PING_TEST_COMPLETED: owner = probe1",
+            "<13>May 4 05:16:03 fw01 rmopd[10286]: PING_TEST_COMPLETED: owner = probe2",
+        ]);
+        assert_eq!(d.layers.len(), 1, "{:?}", d.evidence);
+        let l = &d.layers[0];
+        let names: Vec<&str> = l.defs().map(|h| h.name).collect();
+        assert_eq!(names, ["RFC 3164 syslog", "RFC 5424 syslog"], "{:?}", d.evidence);
+        assert_eq!(l.share, 1.0);
     }
 
     #[test]

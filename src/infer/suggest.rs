@@ -1341,12 +1341,20 @@ fn reference_clock(options: &SuggestOptions) -> Option<crate::event::Timestamp> 
 fn remainders(det: &Detection, samples: &[String]) -> Vec<String> {
     let mut texts = samples.to_vec();
     for l in &det.layers {
-        let re = Regex::new(&detect::header_regex(&detect::HEADERS[l.def])).expect("header");
+        let res: Vec<Regex> = l
+            .defs()
+            .map(|d| Regex::new(&detect::header_regex(d)).expect("header"))
+            .collect();
         texts = texts
             .into_iter()
-            .map(|t| match re.captures(&t) {
-                Some(c) => c.get(c.len() - 1).map_or("", |m| m.as_str()).to_string(),
-                None => t,
+            .map(|t| {
+                let c = res.iter().enumerate().find_map(|(k, re)| {
+                    re.captures(if k == 0 { &t } else { t.trim_start() })
+                });
+                match c {
+                    Some(c) => c.get(c.len() - 1).map_or("", |m| m.as_str()).to_string(),
+                    None => t.clone(),
+                }
             })
             .collect();
     }

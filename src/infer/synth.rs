@@ -46,13 +46,22 @@ pub fn header_stages(layers: &[Layer], src: &str) -> (Vec<String>, String) {
     let mut src = src.to_string();
     for l in layers {
         let h = &HEADERS[l.def];
-        let outs: Vec<String> = h.outputs.iter().map(|o| ident(o)).collect();
-        stages.push(format!(
-            "parse-regexp {}, {} as {}",
-            ident(&src),
-            lit(&super::detect::header_regex(h)),
-            outs.join(", ")
-        ));
+        for (k, d) in l.defs().enumerate() {
+            let outs: Vec<String> = d.outputs.iter().map(|o| ident(o)).collect();
+            // The alternative header allows blanks before the line.
+            let re = super::detect::header_regex(d);
+            let re = if k == 0 {
+                re
+            } else {
+                re.replacen("(?s)^", r"(?s)^\s*", 1)
+            };
+            stages.push(format!(
+                "parse-regexp {}, {} as {}",
+                ident(&src),
+                lit(&re),
+                outs.join(", ")
+            ));
+        }
         if h.rest {
             src = h.outputs.last().unwrap().to_string();
         }
