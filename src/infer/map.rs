@@ -816,13 +816,20 @@ pub fn convert_opts(
             {
                 format!("upper(replace({clean}, ':', ''))")
             }
-            // `TLS 1.2`: the version, and the protocol it belongs to.
-            "tls.version" if f.values.iter().any(|v| v.contains(' ')) => {
+            // `TLS 1.2`, `TLSv1.2`, `SSLv3`: the version, and the protocol it belongs to.
+            "tls.version"
+                if f
+                    .values
+                    .iter()
+                    .any(|v| v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())) =>
+            {
                 extra.push((
                     "tls.version_protocol".into(),
-                    format!("nullif(lower(regexp_extract({x}, '^([A-Za-z]+)', 1)), '')"),
+                    format!(
+                        "nullif(lower(regexp_extract({x}, '^([A-Za-z]{{2,}}?)v?\\s*[0-9]', 1)), '')"
+                    ),
                 ));
-                format!("regexp_extract({x}, '([0-9][0-9.]*)$', 1)")
+                format!("nullif(replace(regexp_extract({x}, '([0-9][0-9._]*)$', 1), '_', '.'), '')")
             }
             _ => clean.clone(),
         },

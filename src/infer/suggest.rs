@@ -937,6 +937,43 @@ fn http_request_slots(
     }
 }
 
+/// TLS parameters known by their shape wherever nothing named them: a protocol version
+/// (`TLSv1.2`, `TLS 1.3`, `SSLv3`) and a cipher suite (`ECDHE-RSA-AES128-GCM-SHA256`,
+/// `TLS_AES_256_GCM_SHA384`). `-` stands for a connection without TLS.
+fn tls_values(fields: &[RawField], choices: &mut [(String, f64, String)], vendor: &dyn Fn(&str) -> bool) {
+    static VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:TLS|SSL)v?\s?\d(?:[._]\d)?$").expect("TLS version pattern")
+    });
+    static CIPHER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:TLS_|SSL_)?[A-Z0-9]+(?:[-_][A-Z0-9]+)*$").expect("cipher pattern")
+    });
+    let cipher = |v: &str| {
+        CIPHER.is_match(v)
+            && ["AES", "CHACHA20", "3DES", "DES", "RC4", "CAMELLIA", "ARIA"]
+                .iter()
+                .any(|a| v.contains(a))
+            && ["SHA", "GCM", "POLY1305", "CCM", "MD5"].iter().any(|m| v.contains(m))
+    };
+    let all = |f: &RawField, p: &dyn Fn(&str) -> bool| {
+        f.values.iter().any(|v| v != "-") && f.values.iter().all(|v| v == "-" || p(v))
+    };
+    let taken = |choices: &[(String, f64, String)], t: &str| choices.iter().any(|(u, _, _)| u == t);
+    for (i, f) in fields.iter().enumerate() {
+        if !vendor(&choices[i].0) {
+            continue;
+        }
+        if !taken(choices, "tls.version") && all(f, &|v| VERSION.is_match(v)) {
+            choices[i] = (
+                "tls.version".into(),
+                0.6,
+                "values are TLS/SSL protocol versions".into(),
+            );
+        } else if !taken(choices, "tls.cipher") && all(f, &cipher) {
+            choices[i] = ("tls.cipher".into(), 0.6, "values are TLS cipher suites".into());
+        }
+    }
+}
+
 /// A DNS query written out in free text (`example.com A NOERROR`, `"A IN example.com."`): in the
 /// slots of one template, a value that is always a record type makes the nearest domain
 /// before or after it the question name; values that are always response codes or query
@@ -1094,6 +1131,7 @@ fn positional(
         }
     }
     http_request_slots(fields, &mut choices, &vendor);
+    tls_values(fields, &mut choices, &vendor);
     dns_slots(fields, &mut choices, &vendor);
     // Next to a DNS question name, a value that is always a record type is its type.
     if choices.iter().any(|(t, _, _)| t == "dns.question.name")

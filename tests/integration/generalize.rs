@@ -691,3 +691,19 @@ fn syslog_header_with_a_level_and_padded_spaces_before_json() {
     assert_eq!(e["log.level"], "INFO", "{e}");
     assert!(e.get("host.hostname").is_none(), "INFO is not a host: {e}");
 }
+
+#[test]
+fn tls_parameters_are_known_by_their_shape() {
+    let lines = [
+        "2024-05-01T10:00:00.120Z lb-1 198.51.100.7:51234 200 ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 12",
+        "2024-05-01T10:00:01.500Z lb-1 198.51.100.8:40100 404 TLS_AES_256_GCM_SHA384 TLSv1.3 7",
+        "2024-05-01T10:00:02.900Z lb-1 198.51.100.9:52000 200 - - 3",
+        "2024-05-01T10:00:03.300Z lb-1 198.51.100.10:52001 200 ECDHE-ECDSA-CHACHA20-POLY1305 TLSv1.2 5",
+    ];
+    let r = rule(&lines[..3]);
+    let p = run(&r, &lines[3..]);
+    let e = &p[0];
+    assert_eq!(e["tls.cipher"], "ECDHE-ECDSA-CHACHA20-POLY1305", "{r}\n{e}");
+    assert_eq!(e["tls.version"], "1.2", "{e}");
+    assert_eq!(e["tls.version_protocol"], "tls", "{e}");
+}
