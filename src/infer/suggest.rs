@@ -2028,7 +2028,21 @@ fn categorization(
             arr(&[def_type])
         },
     );
-    let outcome = finish(outcome, "NULL".into());
+    // An audit record of an identity, session or configuration change that
+    // states no failure records something that was done: its outcome is a success.
+    let audit: Vec<String> = AUDIT_SUCCESS
+        .iter()
+        .filter(|k| cat.contains(&lit(k)))
+        .map(|k| format!("contains({cat}, {})", lit(k)))
+        .collect();
+    let outcome = finish(
+        outcome,
+        if audit.is_empty() {
+            "NULL".into()
+        } else {
+            format!("CASE WHEN {} THEN 'success' ELSE NULL END", audit.join(" OR "))
+        },
+    );
     if cat != "NULL" {
         out.push(format!("{} = {cat}", ident("event.category")));
     }
@@ -2040,6 +2054,9 @@ fn categorization(
     }
     out
 }
+
+/// Categories whose records state a failure when there was one (see the outcome default).
+const AUDIT_SUCCESS: [&str; 3] = ["iam", "session", "configuration"];
 
 /// A categorization learned from other products' action words: when `cond` holds, `field`
 /// takes `values`.

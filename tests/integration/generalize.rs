@@ -707,3 +707,25 @@ fn tls_parameters_are_known_by_their_shape() {
     assert_eq!(e["tls.version"], "1.2", "{e}");
     assert_eq!(e["tls.version_protocol"], "tls", "{e}");
 }
+
+#[test]
+fn audit_changes_that_state_no_failure_are_successes() {
+    let rec = |action: &str, user: &str| {
+        format!(
+            r#"{{"time":"2024-05-01T10:00:00Z","action":"{action}","actor":{{"email":"{user}@example.com"}},"target":{{"name":"role-admins"}}}}"#
+        )
+    };
+    let lines = [
+        rec("user.role.update", "alice"),
+        rec("user.create", "bob"),
+        rec("group.member.add", "carol"),
+        rec("user.delete", "dave"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = rule(&refs[..3]);
+    let p = run(&r, &refs[3..]);
+    let e = &p[0];
+    let cats = e["event.category"].as_array().cloned().unwrap_or_default();
+    assert!(cats.iter().any(|c| c == "iam"), "{r}\n{e}");
+    assert_eq!(e["event.outcome"], "success", "{r}\n{e}");
+}
