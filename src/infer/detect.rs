@@ -596,11 +596,7 @@ pub fn detect(samples: &[String]) -> Detection {
         };
         confidence = confidence.min(share);
         used.push(i);
-        layers.push(Layer {
-            def: i,
-            share,
-            alt,
-        });
+        layers.push(Layer { def: i, share, alt });
         texts = rest;
         if !HEADERS[i].rest {
             break;
@@ -671,10 +667,10 @@ fn alternative_header(texts: &[String], i: usize, used: &[usize]) -> Option<(usi
         })
         .find(|&j| {
             let re = &HEADER_RES[j];
-            others
-                .iter()
-                .all(|t| re.captures(t.trim_start()).is_some_and(|c| header_plausible(&c)))
-                && !matched.iter().any(|t| re.is_match(t.trim_start()))
+            others.iter().all(|t| {
+                re.captures(t.trim_start())
+                    .is_some_and(|c| header_plausible(&c))
+            }) && !matched.iter().any(|t| re.is_match(t.trim_start()))
         })
         .map(|j| {
             let rest = texts
@@ -1097,7 +1093,12 @@ mod tests {
         assert_eq!(d.layers.len(), 1, "{:?}", d.evidence);
         let l = &d.layers[0];
         let names: Vec<&str> = l.defs().map(|h| h.name).collect();
-        assert_eq!(names, ["RFC 3164 syslog", "RFC 5424 syslog"], "{:?}", d.evidence);
+        assert_eq!(
+            names,
+            ["RFC 3164 syslog", "RFC 5424 syslog"],
+            "{:?}",
+            d.evidence
+        );
         assert_eq!(l.share, 1.0);
     }
 

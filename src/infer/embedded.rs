@@ -3,11 +3,11 @@
 //! 10.0.0.1:443 to 10.0.0.2:80. Action: Deny."`) is mined into templates like a free-text
 //! log, and the rule gets one `parse-regexp` per template on that field.
 
+use super::collect::json_step;
 use super::fields::{ValueType, classify};
-use super::suggest::json_step;
 use super::synth::slot_name;
-use super::templates::{self, Template};
 use super::synth::{ident, lit};
+use super::templates::{self, Template};
 use serde_json::Value;
 
 /// At most this many templates are mined from the embedded text (SLS allows 16 stages).
@@ -115,7 +115,11 @@ fn structured_slots(mined: &[Template], values: &[&str]) -> usize {
             let types: Vec<ValueType> = t
                 .members
                 .iter()
-                .filter_map(|&m| re.captures(values[m])?.get(j + 1).map(|g| classify(g.as_str())))
+                .filter_map(|&m| {
+                    re.captures(values[m])?
+                        .get(j + 1)
+                        .map(|g| classify(g.as_str()))
+                })
                 .collect();
             address |= types
                 .iter()
@@ -182,10 +186,14 @@ mod tests {
         let e = embedded_text(&records(), "vendor.", 0);
         assert!(!e.templates.is_empty(), "{e:?}");
         assert!(
-            e.stages[0].starts_with(r#"extend "message" = json_extract_scalar("vendor.properties""#),
+            e.stages[0]
+                .starts_with(r#"extend "message" = json_extract_scalar("vendor.properties""#),
             "{e:?}"
         );
-        assert!(e.stages[1].starts_with(r#"parse-regexp "message", "#), "{e:?}");
+        assert!(
+            e.stages[1].starts_with(r#"parse-regexp "message", "#),
+            "{e:?}"
+        );
         assert!(e.stages[1].contains(r#" as "t0_0""#), "{e:?}");
     }
 

@@ -818,8 +818,7 @@ pub fn convert_opts(
             }
             // `TLS 1.2`, `TLSv1.2`, `SSLv3`: the version, and the protocol it belongs to.
             "tls.version"
-                if f
-                    .values
+                if f.values
                     .iter()
                     .any(|v| v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())) =>
             {

@@ -5,6 +5,8 @@
 
 pub mod actions;
 pub mod advice;
+mod categorize;
+mod collect;
 pub mod detect;
 pub mod embedded;
 pub mod entities;
@@ -14,6 +16,7 @@ pub mod knowledge;
 pub mod learned;
 pub mod map;
 pub mod peel;
+mod positional;
 pub mod products;
 pub mod suggest;
 pub mod synth;

@@ -65,8 +65,7 @@ fn quoted_end(line: &str, start: usize) -> Option<usize> {
     };
     // A quoted list (`"10.0.0.2,10.0.0.1"`) is split at its commas like unquoted text.
     let word = !inner.contains(' ') && !inner.contains(',');
-    (!inner.is_empty() && !REQUEST_LINE.is_match(inner) && (word || agent()))
-        .then_some(i)
+    (!inner.is_empty() && !REQUEST_LINE.is_match(inner) && (word || agent())).then_some(i)
 }
 
 /// A mined template.
@@ -512,7 +511,12 @@ mod tests {
             ],
             5,
         );
-        assert_eq!(t.len(), 1, "{:?}", t.iter().map(Template::text).collect::<Vec<_>>());
+        assert_eq!(
+            t.len(),
+            1,
+            "{:?}",
+            t.iter().map(Template::text).collect::<Vec<_>>()
+        );
         let re = Regex::new(&t[0].regex()).unwrap();
         let c = re
             .captures(r#"10.0.0.3 "PUT /c HTTP/2" 201 "Mozilla/5.0 (Windows NT 10.0; Win64) Chrome/125.0 Safari/537.36" "-""#)
@@ -520,7 +524,10 @@ mod tests {
         // Address, method, path, version, status, user agent.
         assert_eq!(c.len() - 1, 6, "{}", t[0].text());
         assert_eq!(&c[2], "PUT");
-        assert_eq!(&c[6], "Mozilla/5.0 (Windows NT 10.0; Win64) Chrome/125.0 Safari/537.36");
+        assert_eq!(
+            &c[6],
+            "Mozilla/5.0 (Windows NT 10.0; Win64) Chrome/125.0 Safari/537.36"
+        );
         // A quoted list of words that is not a user agent stays split.
         let t = mine(&[r#"q "A IN example.com. udp 57" ok"#], 5);
         assert!(t[0].text().contains("A IN"), "{}", t[0].text());

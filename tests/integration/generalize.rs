@@ -619,9 +619,9 @@ fn proxy_access_log_of_an_unknown_layout() {
     assert_eq!(e["http.response.status_code"], 404, "{e}");
     assert_eq!(e["http.request.method"], "GET", "{e}");
     assert!(
-        e["user_agent.original"]
-            .as_str()
-            .is_some_and(|ua| ua.starts_with("Mozilla/5.0 (Windows NT") && ua.ends_with("Safari/537.36")),
+        e["user_agent.original"].as_str().is_some_and(|ua| ua
+            .starts_with("Mozilla/5.0 (Windows NT")
+            && ua.ends_with("Safari/537.36")),
         "the quoted user agent is one value: {e}"
     );
 }
