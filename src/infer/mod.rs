@@ -5,11 +5,13 @@
 
 pub mod actions;
 pub mod advice;
+mod assemble;
 mod categorize;
 mod collect;
 pub mod detect;
 pub mod embedded;
 pub mod entities;
+mod extraction;
 pub mod fields;
 pub mod framing;
 pub mod knowledge;

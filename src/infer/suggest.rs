@@ -1,16 +1,18 @@
-//! The whole suggestion loop: detect → fields → map → synthesize → compile and run on the
-//! samples → `Suggestion` (rule, mapping table, preview, coverage, diagnostics). A rule that
-//! does not compile is never returned: on failure simpler rules are tried.
+//! The whole suggestion loop, stage by stage: extraction (`extraction.rs`: samples, format,
+//! product, templates, extraction stages) → raw fields (`collect.rs`) → mapping (here, with
+//! `map.rs`, `positional.rs`) → categorization (`categorize.rs`) → assembly (`assemble.rs`)
+//! → compile and run on the samples → `Suggestion` (rule, mapping table, preview, coverage,
+//! diagnostics). A rule that does not compile is never returned: on failure simpler rules
+//! are tried.
 
 use super::Advisor;
 use super::advice::{AdviceRecord, CategoryHint, FieldQuestion, Unsure};
-use super::detect::{self, Detection, Payload};
+use super::detect::{self, Payload};
 use super::fields::ValueType;
 use super::knowledge::{CLIENT_SERVER, CLOUD_PROVIDER, OBSERVER_HOST};
 use super::map;
-use super::products::{self, LogTypeDef, Recognition};
+use super::products::{self, Recognition};
 use super::synth::{self, ident, lit};
-use super::templates::{self, Template};
 use crate::diagnostic::{Diagnostic, codes};
 use crate::event::Text;
 use crate::spl;
@@ -18,11 +20,13 @@ use regex::Regex;
 use serde::Serialize;
 use std::sync::LazyLock;
 
+use super::assemble::{Draft, assemble};
 use super::categorize::{
     Kinds, LearnedRule, action_rules, categorization, category_questions, distinct, hinted_action,
-    network_type, outcome_rules, pattern_questions, totals,
+    outcome_rules, pattern_questions,
 };
 use super::collect::{collect_fields, combine_date_time, json_object_columns};
+use super::extraction::{Extraction, extract};
 use super::positional::{positional, prefer_precise_time};
 
 /// Caller settings for a suggestion.
@@ -86,17 +90,10 @@ pub struct Suggestion {
     pub unsure: Unsure,
 }
 
-/// Samples beyond this many are not used for inference (the rule still runs on all).
-const MAX_INFER_SAMPLES: usize = 1000;
-
-/// A W3C extended log file directive line (`#Version: 1.0`, `#Fields: date time ...`).
-static W3C_DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^#(?:Version|Fields|Software|Date|Remark|Start-Date|End-Date):").expect("w3c")
-});
 /// Longest sample accepted.
-const MAX_SAMPLE_BYTES: usize = 1 << 20;
+pub(super) const MAX_SAMPLE_BYTES: usize = 1 << 20;
 /// SLS allows 16 stages per pipeline.
-const MAX_STAGES: usize = 16;
+pub(super) const MAX_STAGES: usize = 16;
 
 /// Suggests a rule for sample lines (one event per element).
 ///
@@ -119,213 +116,27 @@ pub fn suggest_with(
     super::advice::refine(samples, options, advisor)
 }
 
-/// The engine alone: no advisor.
+/// The engine alone: no advisor. The stages in order (see the module's documentation).
 fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion, Diagnostic> {
-    let unusable = check_input(samples)?;
-    let mut pre_diags: Vec<Diagnostic> = Vec::new();
-    // W3C extended log directives (`#Version:`, `#Fields:` … at the top of IIS or CloudFront
-    // files) describe the file, they are not events: left out of inference when data lines
-    // follow them.
-    let directive = |s: &str| W3C_DIRECTIVE.is_match(s);
-    let skip_directives = samples
-        .iter()
-        .any(|s| !s.trim().is_empty() && !directive(s));
-    let infer: Vec<String> = samples
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| {
-            !s.trim().is_empty() && !unusable.contains(i) && (!skip_directives || !directive(s))
-        })
-        .take(MAX_INFER_SAMPLES)
-        .map(|(_, s)| {
-            s.trim_start_matches('\u{feff}')
-                .trim_end_matches(['\r', '\n'])
-                .to_string()
-        })
-        .collect();
-    let det = detect::detect(&infer);
-    let recognized = products::library().recognize(&infer);
-    let sig = recognized.as_ref().map(|(p, _)| *p);
-    let types: Vec<&LogTypeDef> = sig.map(|p| p.log_types(&infer)).unwrap_or_default();
-    let prefix = sig.map_or("vendor", |s| s.entry.prefix.as_str());
-
-    // Templates for free text: mined over the text left by the headers.
-    let rest_texts = remainders(&det, &infer);
-    let budget = MAX_STAGES.saturating_sub(det.layers.len() + 4);
-    let (known, mut known_hit) = if det.payload == Payload::Text {
-        detect::known_messages(&rest_texts)
-    } else {
-        (Vec::new(), vec![false; rest_texts.len()])
-    };
-    // Extra patterns (an advisor's, validated by the caller): their lines are not mined.
-    let patterns: Vec<(String, Vec<String>)> = if det.payload == Payload::Text {
-        options
-            .patterns
-            .iter()
-            .chain(products::patterns_seen(&types, &rest_texts))
-            .filter_map(|p| super::advice::pattern_names(p).ok().map(|n| (p.clone(), n)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for (p, _) in &patterns {
-        if let Ok(re) = Regex::new(p) {
-            for (hit, t) in known_hit.iter_mut().zip(&rest_texts) {
-                *hit |= re.is_match(t);
-            }
-        }
-    }
-    let templates: Vec<Template> = if det.payload == Payload::Text {
-        let refs: Vec<&str> = rest_texts
-            .iter()
-            .zip(&known_hit)
-            .filter(|(_, k)| !**k)
-            .map(|(t, _)| t.as_str())
-            .collect();
-        let all: Vec<Template> = templates::mine(&refs, usize::MAX)
-            .into_iter()
-            .filter(|t| !t.slots().is_empty())
-            .collect();
-        // SLS allows 16 stages: message types beyond the budget are named, not dropped
-        // silently (their lines keep their text in `event.original` and `message`).
-        let keep = budget.max(1);
-        if all.len() > keep {
-            let left: usize = all[keep..].iter().map(|t| t.members.len()).sum();
-            let example = all[keep].text();
-            pre_diags.push(
-                Diagnostic::warning(
-                    codes::RULE_REJECTED,
-                    format!(
-                        "{} of {} message types ({left} sample line(s)) get no extraction \
-                         stage: the rule is limited to {MAX_STAGES} stages; the first left out \
-                         is `{example}`",
-                        all.len() - keep,
-                        all.len()
-                    ),
-                )
-                .with_hint(
-                    "suggest from fewer message types at a time, or write one rule per type",
-                ),
-            );
-        }
-        all.into_iter().take(keep).collect()
-    } else {
-        Vec::new()
-    };
-    let csv_names = match &det.payload {
-        Payload::Csv { header: None, .. } => products::columns(&types, &rest_texts),
-        _ => None,
-    }
-    .unwrap_or_else(|| csv_names(&det, &rest_texts));
-    // Structured payloads put every key under the vendor prefix as they parse it, so keys the
-    // samples did not show are kept there too; the keys the rule maps are renamed out of it.
-    let key_prefix = format!("{prefix}.");
-    let prefixed = matches!(det.payload, Payload::Json | Payload::Kv { .. });
-    let (mut extract, text_field) = synth::extraction(&det, &templates, &csv_names, &key_prefix);
-    // LEEF 2.0 names its own delimiter in the sixth header field (`^`, `x5E`, `0x09`).
-    if det.payload == Payload::Leef
-        && let Some(d) = rest_texts.iter().find_map(|t| leef2_delimiter(t))
-    {
-        let class = regex::escape(&d.to_string());
-        for st in extract.iter_mut() {
-            if st.contains(&lit(synth::LEEF_REGEX)) {
-                *st = st.replace(&lit(synth::LEEF_REGEX), &lit(synth::LEEF2_REGEX));
-            } else if st.starts_with("parse-kv -regexp \"leef_extension\"") {
-                *st = format!(
-                    "parse-kv -regexp \"leef_extension\", {}",
-                    lit(&format!(r"([\w.-]+)=([^{class}]*)"))
-                );
-            }
-        }
-    }
-    // A CSV header row names the columns; it is not an event (with or without a BOM).
-    if let Payload::Csv {
-        header: Some(_), ..
-    } = &det.payload
-        && det.layers.is_empty()
-        && let Some(h) = infer.first()
-    {
-        extract.insert(
-            0,
-            format!(
-                "where \"content\" <> {} and \"content\" <> {}",
-                lit(h),
-                lit(&format!("\u{feff}{h}"))
-            ),
-        );
-    }
-    for k in &known {
-        let def = &detect::KNOWN_MESSAGES[*k];
-        let outs: Vec<String> = def.outputs.iter().map(|o| ident(o)).collect();
-        extract.push(format!(
-            "parse-regexp {}, {} as {}",
-            ident(&text_field),
-            lit(def.regex),
-            outs.join(", ")
-        ));
-    }
-    for (p, names) in &patterns {
-        let outs: Vec<String> = names.iter().map(|o| ident(o)).collect();
-        extract.push(format!(
-            "parse-regexp {}, {} as {}",
-            ident(&text_field),
-            lit(p),
-            outs.join(", ")
-        ));
-    }
-    // XML as a tree: one SLS-compatible `regexp_extract` per element, attribute and named
-    // datum seen in the samples (SPL has no XML instruction).
-    if det.payload == Payload::Xml {
-        let items = xml_fields(&rest_texts);
-        if !items.is_empty() {
-            extract.retain(|s| !s.starts_with("parse-kv -regexp"));
-            let src = ident(&text_field);
-            let parts: Vec<String> = items
-                .iter()
-                .map(|(n, re)| format!("{} = regexp_extract({src}, {}, 1)", ident(n), lit(re)))
-                .collect();
-            extract.push(format!("extend {}", parts.join(",\n           ")));
-        }
-    }
-    if matches!(det.payload, Payload::Kv { .. }) && detect::bracketed(&rest_texts) {
-        let at = extract.len().saturating_sub(1);
-        let t = ident(&text_field);
-        extract.insert(
-            at,
-            format!("parse-regexp {t}, {} as {t}", lit(r"(?s)^\s*\[(.*)\]\s*$")),
-        );
-    }
-    if matches!(det.payload, Payload::Kv { .. }) && detect::has_rule_tag(&rest_texts) {
-        let mut outs: Vec<String> = detect::RULE_TAG_OUTPUTS.iter().map(|o| ident(o)).collect();
-        outs.push(ident(&text_field));
-        let at = extract.len().saturating_sub(1);
-        extract.insert(
-            at,
-            format!(
-                "parse-regexp {}, {} as {}",
-                ident(&text_field),
-                lit(detect::RULE_TAG_REGEX),
-                outs.join(", ")
-            ),
-        );
-    }
-
-    // A JSON record whose first-level string field holds a log line with a header of its
-    // own (a container runtime's `{"log": "2024-05-01 10:00:00,123 INFO [main] ..."}`):
-    // the line's header layers are peeled from that field too.
-    // Free text with values in a string field of the records (`properties.msg`): mined
-    // into templates of its own, numbered after the payload's.
-    let mut slot_templates = templates.clone();
-    if det.payload == Payload::Json {
-        let headers = embedded_headers(&rest_texts, &key_prefix);
-        if headers.is_empty() {
-            let e = super::embedded::embedded_text(&rest_texts, &key_prefix, templates.len());
-            extract.extend(e.stages);
-            slot_templates.extend(e.templates);
-        }
-        extract.extend(headers);
-    }
-
+    let Extraction {
+        unusable,
+        pre_diags,
+        infer,
+        det,
+        recognized,
+        sig,
+        types,
+        prefix,
+        rest_texts,
+        known_hit,
+        templates,
+        slot_templates,
+        patterns,
+        extract,
+        text_field,
+        key_prefix,
+        prefixed,
+    } = extract(samples, options)?;
     // Run the extraction on the samples to see the raw fields the engine produces.
     let raw_rule = synth::rule(&extract);
     let raw_fields = match spl::compile(&raw_rule) {
@@ -696,127 +507,17 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
     unsure.patterns = pattern_questions(&det, &templates, &rest_texts, &known_hit);
 
     // Stages: extraction, typed outputs, categorization, renames, clean-up.
-    let mut stages = extract.clone();
-    let (plain_renames, assigns): (Vec<_>, Vec<_>) = assigns.into_iter().partition(|(t, e)| {
-        e.starts_with('"') && consumed.iter().any(|r| ident(r) == *e) && !t.is_empty()
+    let stages = assemble(Draft {
+        extract: &extract,
+        assigns,
+        consumed: &consumed,
+        object_columns: &object_columns,
+        prefix,
+        key_prefix: &key_prefix,
+        targets: &targets,
+        renames,
+        categorize: &categorize,
     });
-    let mut used_sources: Vec<String> = Vec::new();
-    let mut renames_all: Vec<(String, String)> = Vec::new();
-    for (t, e) in &plain_renames {
-        let r = e.trim_matches('"').replace("\"\"", "\"");
-        if used_sources.contains(&r) || r == *t {
-            continue;
-        }
-        used_sources.push(r.clone());
-        renames_all.push((t.clone(), r));
-    }
-    // A raw field renamed twice would be a plan error: the second becomes an extend.
-    let mut assigns = assigns;
-    for (t, e) in &plain_renames {
-        let r = e.trim_matches('"').replace("\"\"", "\"");
-        if !renames_all.iter().any(|(tt, rr)| tt == t && *rr == r) && r != *t {
-            assigns.push((t.clone(), e.clone()));
-        }
-    }
-    // JSON object columns are kept whole under the vendor prefix: nothing in them is lost,
-    // including keys the samples did not have.
-    for c in &object_columns {
-        let t = format!("{prefix}.{c}");
-        // Already under the prefix (the payload parser put it there): it stays.
-        if c.starts_with(&key_prefix) {
-            if !used_sources.contains(c) {
-                used_sources.push(c.clone());
-            }
-            continue;
-        }
-        if !used_sources.contains(c) && !targets.contains(&t) {
-            renames.push((c.clone(), t));
-        }
-    }
-    for (r, t) in &renames {
-        if r == t {
-            // Already where it belongs: it stays.
-            if !used_sources.contains(r) {
-                used_sources.push(r.clone());
-            }
-            continue;
-        }
-        if !used_sources.contains(r) && !targets.contains(t) {
-            used_sources.push(r.clone());
-            // Two raw fields with one vendor name (two slots after the same word): each
-            // keeps its value under its own name (`vendor.id`, `vendor.id_2`).
-            let mut name = t.clone();
-            let mut n = 1;
-            while renames_all.iter().any(|(tt, _)| *tt == name) {
-                n += 1;
-                name = format!("{t}_{n}");
-            }
-            renames_all.push((name, r.clone()));
-        }
-    }
-    // A raw key that has a model field's own name (`@timestamp` in the payload) and goes to
-    // the vendor prefix must move before the extend that writes that field, or the rename
-    // would carry the computed value away.
-    let (early, late): (Vec<_>, Vec<_>) = renames_all.into_iter().partition(|(_, r)| {
-        assigns.iter().any(|(t, _)| t == r) && !assigns.iter().any(|(_, e)| e.contains(&ident(r)))
-    });
-    let mut renames_all = late;
-    if !early.is_empty() {
-        let rn: Vec<String> = early
-            .iter()
-            .map(|(t, r)| format!("{} = {}", ident(t), ident(r)))
-            .collect();
-        stages.push(format!("project-rename {}", rn.join(", ")));
-    }
-    if !assigns.is_empty() {
-        let parts: Vec<String> = assigns
-            .iter()
-            .map(|(t, e)| format!("{} = {}", ident(t), e))
-            .collect();
-        stages.push(format!("extend {}", parts.join(",\n           ")));
-    }
-    renames_all.push(("event.original".into(), "content".into()));
-    let rn: Vec<String> = renames_all
-        .iter()
-        .map(|(t, r)| format!("{} = {}", ident(t), ident(r)))
-        .collect();
-    stages.push(format!("project-rename {}", rn.join(", ")));
-    // Categorization reads the model fields, so it comes once they all exist; a raw field
-    // it reads that was just renamed is read under its new name.
-    if !categorize.is_empty() {
-        let renamed: Vec<String> = categorize
-            .iter()
-            .map(|c| {
-                renames_all
-                    .iter()
-                    .chain(early.iter())
-                    .fold(c.clone(), |c, (t, r)| c.replace(&ident(r), &ident(t)))
-            })
-            .collect();
-        stages.push(format!("extend {}", renamed.join(",\n           ")));
-    }
-    let derived: Vec<String> = network_type(&targets)
-        .into_iter()
-        .chain(totals(&targets))
-        .collect();
-    if !derived.is_empty() {
-        stages.push(format!("extend {}", derived.join(",\n           ")));
-    }
-    let all_targets: Vec<&String> = assigns.iter().map(|(t, _)| t).collect();
-    let away: Vec<String> = consumed
-        .iter()
-        .filter(|r| {
-            // A raw field already named like its target (`log.level` from JSON) stays.
-            !all_targets.contains(r)
-                && !used_sources.contains(r)
-                && !targets.contains(r)
-                && r.as_str() != "content"
-        })
-        .map(|r| ident(r))
-        .collect();
-    if !away.is_empty() {
-        stages.push(format!("project-away {}", away.join(", ")));
-    }
 
     // Validate: compile, else fall back to simpler rules.
     let candidates = [
@@ -910,48 +611,6 @@ fn merge_slot_conversions(exprs: &[String]) -> Option<String> {
     Some(shape.replace('\u{0}', &format!("coalesce({})", slots.join(", "))))
 }
 
-/// Extraction stages for log lines carried in a first-level string field of JSON records:
-/// each header layer the engine detects on that field's values (every value must have it),
-/// applied to the field; at most one field.
-fn embedded_headers(texts: &[String], key_prefix: &str) -> Vec<String> {
-    let docs: Vec<serde_json::Map<String, serde_json::Value>> = texts
-        .iter()
-        .filter_map(|t| serde_json::from_str::<serde_json::Value>(t.trim()).ok())
-        .filter_map(|v| match v {
-            serde_json::Value::Object(o) => Some(o),
-            _ => None,
-        })
-        .collect();
-    if docs.is_empty() || docs.len() != texts.len() {
-        return Vec::new();
-    }
-    let keys: Vec<&String> = docs[0].keys().collect();
-    for key in keys {
-        let values: Vec<String> = docs
-            .iter()
-            .filter_map(|d| {
-                d.get(key.as_str())
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
-            .collect();
-        // A line of text: words with spaces, not a document of its own.
-        if values.len() != docs.len()
-            || !values
-                .iter()
-                .all(|v| v.contains(' ') && !v.trim_start().starts_with(['{', '[', '<']))
-        {
-            continue;
-        }
-        let sub = detect::detect(&values);
-        if sub.layers.is_empty() || sub.layers.iter().any(|l| l.share < 1.0) {
-            continue;
-        }
-        return synth::header_stages(&sub.layers, &format!("{key_prefix}{key}")).0;
-    }
-    Vec::new()
-}
-
 /// The fields of an indicator value, by its shape row by row: an address (with its port), a
 /// URL, a domain, a file hash by its length, an email address.
 fn indicator_outputs(x: &str) -> Vec<(String, String)> {
@@ -1004,57 +663,6 @@ fn indicator_outputs(x: &str) -> Vec<(String, String)> {
     ]
 }
 
-/// Lines that cannot be inferred from (binary, or longer than [`MAX_SAMPLE_BYTES`]) are left
-/// out and reported; only when no usable line remains is the input refused.
-fn check_input(samples: &[String]) -> Result<Vec<usize>, Diagnostic> {
-    if samples.iter().all(|s| s.trim().is_empty()) {
-        return Err(
-            Diagnostic::error(codes::NO_SAMPLES, "no sample lines were given")
-                .with_hint("paste a few lines of the log, one event per line"),
-        );
-    }
-    let binary = |s: &str| {
-        let junk = s
-            .chars()
-            .filter(|c| *c == '\u{fffd}' || (c.is_control() && !"\t\r\n".contains(*c)))
-            .count();
-        junk * 10 > s.len().max(1)
-    };
-    let mut long = Vec::new();
-    let mut junk = Vec::new();
-    for (i, s) in samples.iter().enumerate() {
-        if s.len() > MAX_SAMPLE_BYTES {
-            long.push(i);
-        } else if binary(s) {
-            junk.push(i);
-        }
-    }
-    let usable = samples
-        .iter()
-        .enumerate()
-        .any(|(i, s)| !s.trim().is_empty() && !long.contains(&i) && !junk.contains(&i));
-    if !usable {
-        if let Some(&i) = long.first() {
-            return Err(Diagnostic::error(
-                codes::INPUT_TOO_LARGE,
-                format!(
-                    "a sample is {} bytes long; samples are limited to {} bytes",
-                    samples[i].len(),
-                    MAX_SAMPLE_BYTES
-                ),
-            )
-            .with_hint("is the input one event per line? multi-line framing may be missing"));
-        }
-        return Err(
-            Diagnostic::error(codes::BINARY_INPUT, "the input looks binary, not log text")
-                .with_hint("decompress archives first (soc normalize reads .gz and .zst)"),
-        );
-    }
-    let mut out: Vec<usize> = long.into_iter().chain(junk).collect();
-    out.sort_unstable();
-    Ok(out)
-}
-
 /// The reference time as the clock the preview runs with (`now()` in the rule).
 fn reference_clock(options: &SuggestOptions) -> Option<crate::event::Timestamp> {
     let t = options.reference_time.as_deref()?;
@@ -1062,88 +670,6 @@ fn reference_clock(options: &SuggestOptions) -> Option<crate::event::Timestamp> 
     Some(crate::event::Timestamp::utc(
         d.timestamp_nanos_opt().unwrap_or_default(),
     ))
-}
-
-/// The text left after the header layers (what the payload parser sees).
-fn remainders(det: &Detection, samples: &[String]) -> Vec<String> {
-    let mut texts = samples.to_vec();
-    for l in &det.layers {
-        let res: Vec<Regex> = l
-            .defs()
-            .map(|d| Regex::new(&detect::header_regex(d)).expect("header"))
-            .collect();
-        texts = texts
-            .into_iter()
-            .map(|t| {
-                let c = res
-                    .iter()
-                    .enumerate()
-                    .find_map(|(k, re)| re.captures(if k == 0 { &t } else { t.trim_start() }));
-                match c {
-                    Some(c) => c.get(c.len() - 1).map_or("", |m| m.as_str()).to_string(),
-                    None => t.clone(),
-                }
-            })
-            .collect();
-    }
-    texts
-}
-
-/// The delimiter a LEEF 2.0 header names: a character, or its code as `xHH`/`0xHH`.
-fn leef2_delimiter(t: &str) -> Option<char> {
-    static RE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-        Regex::new(r"LEEF:2\.0\|[^|]*\|[^|]*\|[^|]*\|[^|]*\|(0?[xX][0-9A-Fa-f]{2,4}|[^|])\|")
-            .expect("LEEF 2.0 header")
-    });
-    let d = RE.captures(t)?.get(1)?.as_str();
-    match d.trim_start_matches('0').strip_prefix(['x', 'X']) {
-        Some(hex) if d.len() > 1 => u32::from_str_radix(hex, 16).ok().and_then(char::from_u32),
-        _ => d.chars().next(),
-    }
-}
-
-/// Most XML values extracted per rule.
-const MAX_XML_FIELDS: usize = 150;
-
-/// The distinct XML key paths of the samples (dotted) with their extraction regexes, in the
-/// order first seen.
-fn xml_fields(texts: &[String]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for t in texts {
-        for item in super::peel::xml_items(t) {
-            let name = item.path.join(".");
-            if out.len() < MAX_XML_FIELDS && !out.iter().any(|(n, _)| *n == name) {
-                out.push((name, item.regex));
-            }
-        }
-    }
-    out
-}
-
-fn csv_names(det: &Detection, texts: &[String]) -> Vec<String> {
-    let Payload::Csv { delim, header } = &det.payload else {
-        return Vec::new();
-    };
-    if let Some(h) = header {
-        return h
-            .iter()
-            .map(|n| {
-                n.chars()
-                    .map(|c| {
-                        if c.is_alphanumeric() {
-                            c.to_ascii_lowercase()
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-    }
-    let n = texts
-        .first()
-        .map_or(0, |t| detect::split_csv(t, *delim).len());
-    (1..=n).map(|i| format!("col{i}")).collect()
 }
 
 /// Runs the rule on every sample: preview, coverage and model diagnostics.
