@@ -371,7 +371,18 @@ pub const HEADERS: &[HeaderDef] = &[
         outputs: &["syslog_pri", "message"],
         rest: true,
     },
+    // A collector's tag or any text before a JSON record (`vectra_json_v2 -: {"a": 1}`):
+    // taken only where the rest of every line it matches is a JSON object.
+    HeaderDef {
+        name: "text before a JSON record",
+        regex: r"^([^{]*?\S)[\s:]*(\{.*\})\s*$",
+        outputs: &["log_prefix", "message"],
+        rest: true,
+    },
 ];
+
+/// The header that is only a text before a JSON record: plausible where its rest parses.
+const JSON_PREFIX: &str = "text before a JSON record";
 
 static HEADER_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     HEADERS
@@ -624,6 +635,15 @@ fn best_header(texts: &[String], used: &[usize]) -> Option<(usize, f64, Vec<Stri
         let mut hits = 0;
         for t in texts {
             match re.captures(t) {
+                Some(c)
+                    if HEADERS[i].name == JSON_PREFIX
+                        && !c.get(c.len() - 1).is_some_and(|m| {
+                            serde_json::from_str::<serde_json::Value>(m.as_str())
+                                .is_ok_and(|v| v.is_object())
+                        }) =>
+                {
+                    rest.push(t.clone())
+                }
                 Some(c) if COLUMNAR.contains(&HEADERS[i].name) || header_plausible(&c) => {
                     hits += 1;
                     rest.push(c.get(c.len() - 1).map_or("", |m| m.as_str()).to_string());
@@ -1100,6 +1120,23 @@ mod tests {
             d.evidence
         );
         assert_eq!(l.share, 1.0);
+    }
+
+    #[test]
+    fn a_tag_before_a_json_record_is_a_header() {
+        let d = det(&[
+            r#"sensor_json_v2 -: {"id": 1, "addr": "192.0.2.1"}"#,
+            r#"sensor_json_v2 -: {"id": 2, "addr": "192.0.2.2", "tags": []}"#,
+        ]);
+        let names: Vec<&str> = d.layers.iter().map(|l| HEADERS[l.def].name).collect();
+        assert_eq!(names, [JSON_PREFIX], "{:?}", d.evidence);
+        assert_eq!(d.payload, Payload::Json);
+        // Braces in free text are not a JSON record.
+        let d = det(&[
+            "worker 3 finished {batch 7} in 20 ms",
+            "worker 4 finished {batch 8} in 31 ms",
+        ]);
+        assert!(d.layers.iter().all(|l| HEADERS[l.def].name != JSON_PREFIX));
     }
 
     #[test]

@@ -148,6 +148,15 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
         ),
         Err(_) => Vec::new(),
     };
+    // The text a `parse-json` read is not read again as a JSON layer: its keys are columns.
+    let raw_fields: Vec<map::RawField> = raw_fields
+        .into_iter()
+        .filter(|f| {
+            det.payload != Payload::Json
+                || f.raw.as_deref() != Some(text_field.as_str())
+                || f.source == text_field
+        })
+        .collect();
     let raw_fields = combine_date_time(raw_fields);
 
     // Map every raw field.
