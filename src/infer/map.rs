@@ -360,6 +360,21 @@ fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64
     {
         return c;
     }
+    // A label of two words before the value (`Source IP: 10.0.0.1`, `User Name: bob`).
+    if let [.., a, b] = f.context.as_slice()
+        && a.chars().all(char::is_alphanumeric)
+        && let Some((_, t)) = SYNONYMS
+            .iter()
+            .find(|(s, _)| *s == normalize(&format!("{a}{b}")))
+        && !t.ends_with('?')
+        && compatible(t, &f.ty, false)
+    {
+        return (
+            t.to_string(),
+            0.75,
+            format!("{} value labelled `{a} {b}`", f.ty.name()),
+        );
+    }
     if let Some(word) = f.context.last() {
         let class = match type_class(&f.ty) {
             "other" if f.ty == ValueType::IpPort => "ip",

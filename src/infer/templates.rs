@@ -308,8 +308,13 @@ pub fn mine(messages: &[&str], max: usize) -> Vec<Template> {
                 .is_some_and(|n| VALUE_AFTER.contains(&n.text.to_lowercase().as_str()));
             let is_label = VALUE_AFTER.contains(&p.text.to_lowercase().as_str())
                 && ps.get(k + 1).is_some_and(|n| n.space_before);
+            // `User Name: bob`: a word right before a colon is a label, not a value.
+            let labels_colon = ps
+                .get(k + 1)
+                .is_some_and(|n| n.text == ":" && !n.space_before);
             let after_label = prev.as_deref().is_some_and(|w| VALUE_AFTER.contains(&w))
                 && !labels_next
+                && !labels_colon
                 && !next_is_label
                 && !is_label
                 && p.text

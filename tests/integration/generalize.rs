@@ -729,3 +729,17 @@ fn audit_changes_that_state_no_failure_are_successes() {
     assert!(cats.iter().any(|c| c == "iam"), "{r}\n{e}");
     assert_eq!(e["event.outcome"], "success", "{r}\n{e}");
 }
+
+#[test]
+fn two_word_labels_name_their_values() {
+    let lines = [
+        "<30>Oct 30 20:24:24 nas01 logd[14629]: conn log: User Name: alice, Source IP: 10.50.36.33, Connection type: SMB, Action: Read",
+        "<30>Oct 30 20:24:25 nas01 logd[14629]: conn log: User Name: bob, Source IP: 10.50.36.34, Connection type: SMB, Action: Write",
+        "<30>Oct 30 20:24:26 nas01 logd[14629]: conn log: User Name: carol, Source IP: 10.50.36.35, Connection type: SMB, Action: Delete",
+    ];
+    let r = rule(&lines[..2]);
+    let p = run(&r, &lines[2..]);
+    let e = &p[0];
+    assert_eq!(e["source.ip"], "10.50.36.35", "{r}\n{e}");
+    assert_eq!(e["user.name"], "carol", "{e}");
+}
