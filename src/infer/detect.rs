@@ -66,6 +66,19 @@ pub const HEADERS: &[HeaderDef] = &[
         ],
         rest: true,
     },
+    // Cisco wireless controllers (AireOS): `<PRI>HOST: *TASK: TIME: %FAC-SEV-MNEMONIC: ...`.
+    HeaderDef {
+        name: "Cisco controller syslog header",
+        regex: r"^<(\d{1,3})>([^\s:]+): \*([^:]+): ([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?): (%.*)$",
+        outputs: &[
+            "syslog_pri",
+            "syslog_host",
+            "syslog_program",
+            "syslog_timestamp",
+            "message",
+        ],
+        rest: true,
+    },
     // CEF or LEEF right after a classic syslog header: no program name in between.
     HeaderDef {
         name: "RFC 3164 syslog + CEF/LEEF",
@@ -1137,6 +1150,21 @@ mod tests {
             "worker 4 finished {batch 8} in 31 ms",
         ]);
         assert!(d.layers.iter().all(|l| HEADERS[l.def].name != JSON_PREFIX));
+    }
+
+    #[test]
+    fn a_wireless_controller_header_then_the_cisco_message() {
+        let d = det(&[
+            "<132>WLC01: *Dot1x_Task_4: Sep 06 23:08:09.371: %LOG-4-Q_IND: [PA]net.c:3393 queue full",
+            "<134>WLC01: *apfTask: Sep 06 23:09:10.100: %APF-6-USER_NAME_DELETED: entry deleted",
+        ]);
+        let names: Vec<&str> = d.layers.iter().map(|l| HEADERS[l.def].name).collect();
+        assert_eq!(
+            names,
+            ["Cisco controller syslog header", "Cisco %FAC-SEV-MNEMONIC"],
+            "{:?}",
+            d.evidence
+        );
     }
 
     #[test]
