@@ -2,9 +2,11 @@
 //! HTTP request, a DNS query or TLS parameters written out in free text, the most precise
 //! time among several.
 
-use super::fields::ValueType;
+use super::fields::{ValueType, classify};
 use super::map::{self, RawField};
 use super::products::{self, LogTypeDef, Product};
+use super::synth::{ident, lit, slot_name};
+use super::templates::Template;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -332,4 +334,30 @@ pub(super) fn prefer_precise_time(fields: &[RawField], choices: &mut [(String, f
             c.1 = c.1.min(0.5);
         }
     }
+}
+
+/// The transport a template states in its literal text (`TCP request from ...`, `"A IN x.
+/// udp 57"`): when no field names the transport, the template that matched says it. One
+/// expression over the templates' first slots (a slot is set only when its template matched).
+pub(super) fn template_transport(templates: &[Template]) -> Option<String> {
+    let mut whens = Vec::new();
+    for (i, t) in templates.iter().enumerate() {
+        if t.slots().is_empty() {
+            continue;
+        }
+        let mut protos: Vec<String> = t
+            .literals()
+            .filter(|w| classify(w) == ValueType::Protocol)
+            .map(str::to_lowercase)
+            .collect();
+        protos.dedup();
+        if let [p] = protos.as_slice() {
+            whens.push(format!(
+                " WHEN {} IS NOT NULL THEN {}",
+                ident(&slot_name(i, 0)),
+                lit(p)
+            ));
+        }
+    }
+    (!whens.is_empty()).then(|| format!("CASE{} ELSE NULL END", whens.concat()))
 }

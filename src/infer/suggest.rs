@@ -27,7 +27,7 @@ use super::categorize::{
 };
 use super::collect::{collect_fields, combine_date_time, json_object_columns};
 use super::extraction::{Extraction, extract};
-use super::positional::{positional, prefer_precise_time};
+use super::positional::{positional, prefer_precise_time, template_transport};
 
 /// Caller settings for a suggestion.
 #[derive(Debug, Clone, Default)]
@@ -402,6 +402,12 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
                 outputs.push((t.to_string(), vec![(0.9, lit(v))]));
             }
         }
+    }
+    // The transport a template's literal text states, when no field names it.
+    if !outputs.iter().any(|(n, _)| n == "network.transport")
+        && let Some(e) = template_transport(&slot_templates)
+    {
+        outputs.push(("network.transport".into(), vec![(0.5, e)]));
     }
     // One expression per target: the most confident source first.
     let mut assigns: Vec<(String, String)> = Vec::new();

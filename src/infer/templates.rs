@@ -439,6 +439,11 @@ impl Template {
         out
     }
 
+    /// The literal pieces of the template, in order.
+    pub fn literals(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().filter_map(|(p, _)| p.as_deref())
+    }
+
     /// The template text with `<*>` for slots.
     pub fn text(&self) -> String {
         let mut s = String::new();
@@ -536,6 +541,10 @@ mod tests {
         );
         // A quoted list of words that is not a user agent stays split.
         let t = mine(&[r#"q "A IN example.com. udp 57" ok"#], 5);
-        assert!(t[0].text().starts_with(r#"q "A <*> <*> udp"#), "{}", t[0].text());
+        assert!(
+            t[0].text().starts_with(r#"q "A <*> <*> udp"#),
+            "{}",
+            t[0].text()
+        );
     }
 }

@@ -743,3 +743,17 @@ fn two_word_labels_name_their_values() {
     assert_eq!(e["source.ip"], "10.50.36.35", "{r}\n{e}");
     assert_eq!(e["user.name"], "carol", "{e}");
 }
+
+#[test]
+fn a_transport_written_in_the_message_is_the_transport() {
+    let lines = [
+        "<134>May  1 10:00:00 fw1 filterd: TCP request from 10.1.0.1:50306 to 198.51.100.2:443 denied",
+        "<134>May  1 10:00:01 fw1 filterd: TCP request from 10.1.0.2:50307 to 198.51.100.3:443 denied",
+        "<134>May  1 10:00:02 fw1 filterd: UDP request from 10.1.0.3:5353 to 198.51.100.4:53 allowed",
+        "<134>May  1 10:00:03 fw1 filterd: UDP request from 10.1.0.4:5354 to 198.51.100.5:53 allowed",
+    ];
+    let r = rule(&lines);
+    let p = run(&r, &lines);
+    assert_eq!(p[0]["network.transport"], "tcp", "{r}\n{}", p[0]);
+    assert_eq!(p[3]["network.transport"], "udp", "{}", p[3]);
+}
