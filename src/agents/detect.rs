@@ -121,15 +121,21 @@ pub struct Detector {
     skipped: Vec<Skipped>,
 }
 
+/// One routing alternative: (field number, accepted lowercase values; empty = the field
+/// exists and is not null), all of which must hold.
+type RouteAlt = Vec<(u32, Vec<String>)>;
+
+/// Accepted value of a key field → the alternatives (logsource, alternative) that need it.
+type ByValue = HashMap<String, Vec<(usize, usize)>>;
+
 /// Which logsources an event belongs to (the mapping's `when` conditions), found from the
 /// values of a few key fields instead of testing every logsource.
 #[derive(Debug, Clone, Default)]
 struct Routes {
-    /// Per logsource: its alternatives, each a list of (field number, accepted lowercase
-    /// values; empty = the field exists and is not null).
-    alts: Vec<Vec<Vec<(u32, Vec<String>)>>>,
-    /// Key field → accepted value → the alternatives (logsource, alternative) that need it.
-    keyed: Vec<(u32, HashMap<String, Vec<(usize, usize)>>)>,
+    /// Per logsource: its alternatives.
+    alts: Vec<Vec<RouteAlt>>,
+    /// Per key field: its accepted values.
+    keyed: Vec<(u32, ByValue)>,
     /// Alternatives with existence conditions only: always tested.
     unkeyed: Vec<(usize, usize)>,
 }
@@ -138,7 +144,7 @@ impl Routes {
     fn build(mapping: &Mapping, fields: &mut Fields) -> Routes {
         let mut r = Routes::default();
         for (ls, l) in mapping.logsources.iter().enumerate() {
-            let alts: Vec<Vec<(u32, Vec<String>)>> = l
+            let alts: Vec<RouteAlt> = l
                 .when()
                 .iter()
                 .map(|alt| {
