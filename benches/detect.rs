@@ -5,7 +5,7 @@
 //! Run: `cargo bench --bench detect`. Figures are in BENCHMARKS.md.
 
 use agentic_soc::agents::correlate;
-use agentic_soc::agents::detect::{Detector, Prepared};
+use agentic_soc::agents::detect::Detector;
 use agentic_soc::agents::{ingest, winlog};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Map, Value as Json};
@@ -58,21 +58,21 @@ fn all(c: &mut Criterion) {
     g.bench_function("prepare only", |b| {
         b.iter(|| {
             evs.iter()
-                .map(|e| Prepared::new(e).get("@timestamp").is_some() as usize)
+                .map(|e| d.prepare(e).get("event.code").is_some() as usize)
                 .sum::<usize>()
         })
     });
     g.bench_function("313 rules", |b| {
         b.iter(|| {
             evs.iter()
-                .map(|e| d.matching_rules(&Prepared::new(e)).len())
+                .map(|e| d.matching_rules(&d.prepare(e)).len())
                 .sum::<usize>()
         })
     });
     g.bench_function("313 rules, every rule evaluated (no prefilter)", |b| {
         b.iter(|| {
             evs.iter()
-                .map(|e| d.matching_rules_unfiltered(&Prepared::new(e)).len())
+                .map(|e| d.matching_rules_unfiltered(&d.prepare(e)).len())
                 .sum::<usize>()
         })
     });

@@ -15,12 +15,13 @@ pub mod rule;
 pub mod traceback;
 pub mod value;
 
-pub use event::Prepared;
+pub use event::{Fields, Prepared};
 pub use mapping::Mapping;
 pub use rule::{Rule, RuleError, RuleMeta};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A rule that was not loaded, and why.
@@ -108,6 +109,9 @@ pub enum DetectError {
 #[derive(Debug, Clone)]
 pub struct Detector {
     mapping: Mapping,
+    /// The event fields the rules and the routing read, numbered.
+    fields: Fields,
+    routes: Routes,
     rules: Vec<Rule>,
     /// Rule indices per logsource.
     by_logsource: Vec<Vec<usize>>,
@@ -117,20 +121,110 @@ pub struct Detector {
     skipped: Vec<Skipped>,
 }
 
+/// One routing alternative: (field number, accepted lowercase values; empty = the field
+/// exists and is not null), all of which must hold.
+type RouteAlt = Vec<(u32, Vec<String>)>;
+
+/// Accepted value of a key field → the alternatives (logsource, alternative) that need it.
+type ByValue = HashMap<String, Vec<(usize, usize)>>;
+
+/// Which logsources an event belongs to (the mapping's `when` conditions), found from the
+/// values of a few key fields instead of testing every logsource.
+#[derive(Debug, Clone, Default)]
+struct Routes {
+    /// Per logsource: its alternatives.
+    alts: Vec<Vec<RouteAlt>>,
+    /// Per key field: its accepted values.
+    keyed: Vec<(u32, ByValue)>,
+    /// Alternatives with existence conditions only: always tested.
+    unkeyed: Vec<(usize, usize)>,
+}
+
+impl Routes {
+    fn build(mapping: &Mapping, fields: &mut Fields) -> Routes {
+        let mut r = Routes::default();
+        for (ls, l) in mapping.logsources.iter().enumerate() {
+            let alts: Vec<RouteAlt> = l
+                .when()
+                .iter()
+                .map(|alt| {
+                    alt.iter()
+                        .map(|(f, vals)| (fields.field(f), vals.clone()))
+                        .collect()
+                })
+                .collect();
+            for (a, alt) in alts.iter().enumerate() {
+                match alt.iter().find(|(_, vals)| !vals.is_empty()) {
+                    Some((f, vals)) => {
+                        let gi = match r.keyed.iter().position(|(k, _)| k == f) {
+                            Some(i) => i,
+                            None => {
+                                r.keyed.push((*f, HashMap::new()));
+                                r.keyed.len() - 1
+                            }
+                        };
+                        for v in vals {
+                            r.keyed[gi].1.entry(v.clone()).or_default().push((ls, a));
+                        }
+                    }
+                    None => r.unkeyed.push((ls, a)),
+                }
+            }
+            r.alts.push(alts);
+        }
+        r
+    }
+
+    /// The logsources the event belongs to, in no particular order.
+    fn members(&self, ev: &Prepared) -> Vec<usize> {
+        let holds = |ls: usize, a: usize| {
+            self.alts[ls][a]
+                .iter()
+                .all(|(f, values)| match ev.field(*f) {
+                    None => false,
+                    Some(v) if values.is_empty() => !v.is_null,
+                    Some(v) => v.lowers.iter().any(|t| values.iter().any(|w| w == t)),
+                })
+        };
+        let mut out = Vec::new();
+        let mut add = |ls: usize, a: usize| {
+            if !out.contains(&ls) && holds(ls, a) {
+                out.push(ls);
+            }
+        };
+        for (f, by_value) in &self.keyed {
+            let Some(v) = ev.field(*f) else { continue };
+            for t in &v.lowers {
+                for &(ls, a) in by_value.get(t.as_ref()).into_iter().flatten() {
+                    add(ls, a);
+                }
+            }
+        }
+        for &(ls, a) in &self.unkeyed {
+            add(ls, a);
+        }
+        out
+    }
+}
+
 /// The rules of one logsource that an event can possibly match, found with one scan per
 /// field: every rule with a required literal (see `Rule::required_literals`) is admitted only
 /// when one of its literals occurs in one of its fields; the others are always evaluated.
 #[derive(Debug, Clone, Default)]
 struct Prefilter {
-    /// Per list of fields: the automaton over the literals read in those fields, and for each
-    /// literal the rules (positions in the logsource's rule list) it admits.
-    groups: Vec<(Vec<String>, aho_corasick::AhoCorasick, Vec<Vec<u32>>)>,
+    /// Per slot's fields: the automaton over the literals read there, and for each literal
+    /// the rules (positions in the logsource's rule list) it admits.
+    groups: Vec<(SlotFields, aho_corasick::AhoCorasick, Vec<Vec<u32>>)>,
     /// Positions of the rules without a usable required literal.
     always: Vec<u32>,
 }
 
 /// A literal and the rules (positions) it admits.
 type Admits = (String, Vec<u32>);
+
+/// The fields (numbers) a rule slot reads, and whether it reads all of them (keywords) or
+/// only the first one present (as `Rule::is_match` does).
+type SlotFields = (Vec<u32>, bool);
 
 /// Literals shorter than this occur too often to be worth a prefilter (`-`, `\\`, `.`): a rule
 /// whose best required literal is shorter is always evaluated.
@@ -140,7 +234,7 @@ impl Prefilter {
     fn build(rules: &[Rule], members: &[usize]) -> Prefilter {
         let mut always = Vec::new();
         // fields → (literal → admitted rule positions)
-        let mut by_fields: Vec<(Vec<String>, Vec<Admits>)> = Vec::new();
+        let mut by_fields: Vec<(SlotFields, Vec<Admits>)> = Vec::new();
         for (pos, &r) in members.iter().enumerate() {
             let rule = &rules[r];
             let req = rule
@@ -151,7 +245,8 @@ impl Prefilter {
                 continue;
             };
             for (slot, lit) in req {
-                let fields = rule.slot_fields(slot).to_vec();
+                let (ids, all) = rule.slot_fields(slot);
+                let fields = (ids.to_vec(), all);
                 let gi = match by_fields.iter().position(|(f, _)| *f == fields) {
                     Some(i) => i,
                     None => {
@@ -173,7 +268,13 @@ impl Prefilter {
         let groups = by_fields
             .into_iter()
             .map(|(fields, lits)| {
-                let ac = aho_corasick::AhoCorasick::new(lits.iter().map(|(l, _)| l.as_str()))
+                // A full DFA (scans ~30% faster than the default automaton here), unless the
+                // set is too large for one.
+                let pats = || lits.iter().map(|(l, _)| l.as_str());
+                let ac = aho_corasick::AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(pats())
+                    .or_else(|_| aho_corasick::AhoCorasick::new(pats()))
                     .expect("literal sets are small");
                 (fields, ac, lits.into_iter().map(|(_, rs)| rs).collect())
             })
@@ -187,15 +288,19 @@ impl Prefilter {
         for &p in &self.always {
             ok[p as usize] = true;
         }
-        for (fields, ac, admits) in &self.groups {
-            for f in fields {
-                let Some(text) = ev.get(f) else { continue };
+        for ((fields, all), ac, admits) in &self.groups {
+            for &f in fields {
+                let Some(text) = ev.field(f) else { continue };
                 for hay in &text.lowers {
-                    for m in ac.find_overlapping_iter(hay.as_str()) {
+                    for m in ac.find_overlapping_iter(hay.as_ref()) {
                         for &p in &admits[m.pattern().as_usize()] {
                             ok[p as usize] = true;
                         }
                     }
+                }
+                if !*all {
+                    // The rule reads the first present field only.
+                    break;
                 }
             }
         }
@@ -213,8 +318,12 @@ impl Detector {
     /// An empty detector over a field mapping.
     pub fn new(mapping: Mapping) -> Detector {
         let n = mapping.logsources.len();
+        let mut fields = Fields::default();
+        let routes = Routes::build(&mapping, &mut fields);
         Detector {
             mapping,
+            fields,
+            routes,
             rules: Vec::new(),
             by_logsource: vec![Vec::new(); n],
             prefilters: std::sync::OnceLock::new(),
@@ -242,7 +351,7 @@ impl Detector {
     /// Compiles and adds one rule; a rule that cannot be honoured goes to [`Detector::skipped`].
     /// Returns whether it was added.
     pub fn add_rule(&mut self, yaml: &str, source: &str) -> bool {
-        match Rule::compile(yaml, source, &self.mapping) {
+        match Rule::compile(yaml, source, &self.mapping, &mut self.fields) {
             Ok(rule) => {
                 if self.rules.iter().any(|r| r.meta.id == rule.meta.id) {
                     self.skipped.push(Skipped {
@@ -286,6 +395,17 @@ impl Detector {
         &self.mapping
     }
 
+    /// The event fields the rules and the routing read.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// Prepares an event for [`Detector::matching_rules`]: only the fields this detector's
+    /// rules and routing read are kept.
+    pub fn prepare<'a>(&'a self, event: &'a Map<String, Json>) -> Prepared<'a> {
+        Prepared::new(event, &self.fields)
+    }
+
     /// Indices of the rules that match the event (each rule at most once).
     pub fn matching_rules(&self, ev: &Prepared) -> Vec<usize> {
         let prefilters = self.prefilters.get_or_init(|| {
@@ -295,7 +415,7 @@ impl Detector {
                 .collect()
         });
         let mut out = Vec::new();
-        for ls in self.mapping.members(ev) {
+        for ls in self.routes.members(ev) {
             let members = &self.by_logsource[ls];
             let admitted = prefilters[ls].admitted(ev, members.len());
             for (&r, ok) in members.iter().zip(admitted) {
@@ -308,8 +428,9 @@ impl Detector {
         out
     }
 
-    /// Like [`Detector::matching_rules`], without the prefilter: every rule of the event's
-    /// logsources is evaluated (the reference the prefilter is tested against).
+    /// Like [`Detector::matching_rules`], without the prefilter and the routing index: every
+    /// rule of every logsource the mapping puts the event in is evaluated (the reference the
+    /// fast path is tested against).
     pub fn matching_rules_unfiltered(&self, ev: &Prepared) -> Vec<usize> {
         let mut out = Vec::new();
         for ls in self.mapping.members(ev) {
@@ -333,7 +454,7 @@ impl Detector {
 
     /// The alerts the event raises; `seq` is the event's position in its input (for ids).
     pub fn detect(&self, event: &Map<String, Json>, seq: u64) -> Vec<Alert> {
-        let prepared = Prepared::new(event);
+        let prepared = self.prepare(event);
         self.matching_rules(&prepared)
             .into_iter()
             .map(|r| self.alert(r, event, seq))

@@ -283,7 +283,6 @@ fn family_events_fire_exactly_the_expected_rules() {
 /// exactly those found by evaluating every rule.
 #[test]
 fn the_prefilter_skips_only_rules_that_cannot_match() {
-    use agentic_soc::agents::detect::Prepared;
     let mut d = Detector::default();
     d.load_dirs(&[sigma_dir().join("rules")]).unwrap();
     assert!(
@@ -336,7 +335,7 @@ fn the_prefilter_skips_only_rules_that_cannot_match() {
     events.extend(variants);
     let mut fired = 0;
     for e in &events {
-        let p = Prepared::new(e);
+        let p = d.prepare(e);
         let fast = d.matching_rules(&p);
         assert_eq!(fast, d.matching_rules_unfiltered(&p), "{e:?}");
         fired += fast.len();

@@ -79,6 +79,12 @@ impl Logsource {
         out
     }
 
+    /// Which events belong here: alternatives, each a list of (ECS field, accepted lowercase
+    /// values; empty = the field exists and is not null) that must all hold.
+    pub fn when(&self) -> &[Vec<(String, Vec<String>)>] {
+        &self.when
+    }
+
     fn holds(&self, ev: &Prepared) -> bool {
         self.when.iter().any(|alt| {
             alt.iter().all(|(field, values)| match ev.get(field) {
@@ -168,7 +174,8 @@ impl Mapping {
             })
     }
 
-    /// The logsources a prepared event belongs to.
+    /// The logsources a prepared event belongs to (by field name; the detector routes with
+    /// an index over the same conditions).
     pub fn members(&self, ev: &Prepared) -> Vec<usize> {
         (0..self.logsources.len())
             .filter(|&i| self.logsources[i].holds(ev))
@@ -184,6 +191,7 @@ mod tests {
     #[test]
     fn builtin_mapping_parses_and_routes_events() {
         let m = Mapping::builtin();
+        let d = crate::agents::detect::Detector::new(m.clone());
         let pc = m
             .find(Some("windows"), Some("process_creation"), None)
             .unwrap();
@@ -198,11 +206,11 @@ mod tests {
                 .contains(&"winlog.event_data.Hashes".to_string())
         );
         let ev = json!({"event.provider": "Microsoft-Windows-Sysmon", "event.code": "1"});
-        let p = Prepared::new(ev.as_object().unwrap());
+        let p = d.prepare(ev.as_object().unwrap());
         assert!(m.members(&p).contains(&pc));
         let web = m.find(None, Some("webserver"), None).unwrap();
         let ev = json!({"event": {"category": ["web"]}, "url.original": "/"});
-        let p = Prepared::new(ev.as_object().unwrap());
+        let p = d.prepare(ev.as_object().unwrap());
         assert!(m.members(&p).contains(&web));
         assert!(!m.members(&p).contains(&pc));
         assert!(

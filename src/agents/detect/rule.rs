@@ -3,12 +3,11 @@
 //! a rule that silently matches less.
 
 use super::condition::{self, Cond};
-use super::event::Prepared;
+use super::event::{Fields, Prepared};
 use super::mapping::Mapping;
 use super::value::{FieldText, Matcher, Modifiers, StrPat, ValueError};
 use serde::{Deserialize, Serialize};
 use serde_norway::Value as Y;
-use std::borrow::Cow;
 
 /// Rule metadata carried into alerts (DRL 1.1: title, id and author stay with every match).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -58,6 +57,10 @@ pub enum RuleError {
 struct Slot {
     candidates: Vec<String>,
     keywords: bool,
+    /// The candidates' numbers in the detector's [`Fields`].
+    ids: Vec<u32>,
+    /// For keywords: the number of the candidate list.
+    list: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -66,8 +69,6 @@ struct FieldCond {
     /// One entry per YAML value; each is the alternatives that value expands into.
     values: Vec<Vec<Matcher>>,
     all: bool,
-    /// Slots the values refer to (`fieldref`), resolved before matching.
-    refs: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,10 +99,12 @@ fn text(y: Option<&Y>) -> Option<String> {
 
 impl Rule {
     /// Compiles a rule from its YAML text.
+    /// The fields it reads are numbered in `fields`.
     pub fn compile(
         yaml: &str,
         source: &str,
         mapping: &Mapping,
+        fields: &mut Fields,
     ) -> Result<Rule, Box<(RuleMeta, RuleError)>> {
         let mut meta = RuleMeta {
             id: String::new(),
@@ -130,13 +133,18 @@ impl Rule {
         if let Some(l) = text(doc.get("license")) {
             meta.license = l;
         }
-        match Rule::compile_body(&doc, &meta, mapping) {
+        match Rule::compile_body(&doc, &meta, mapping, fields) {
             Ok(r) => Ok(r),
             Err(e) => Err(Box::new((meta, e))),
         }
     }
 
-    fn compile_body(doc: &Y, meta: &RuleMeta, mapping: &Mapping) -> Result<Rule, RuleError> {
+    fn compile_body(
+        doc: &Y,
+        meta: &RuleMeta,
+        mapping: &Mapping,
+        fields: &mut Fields,
+    ) -> Result<Rule, RuleError> {
         for kind in ["correlation", "filter"] {
             if doc.get(kind).is_some() {
                 return Err(RuleError::Kind(kind.into()));
@@ -194,7 +202,7 @@ impl Rule {
                     ));
                 }
                 _ => {
-                    let search = rule.compile_search(&name, v, ls)?;
+                    let search = rule.compile_search(&name, v, ls, fields)?;
                     names.push(name);
                     rule.searches.push(search);
                 }
@@ -215,7 +223,7 @@ impl Rule {
         Ok(rule)
     }
 
-    fn slot(&mut self, field: &str, ls: &super::mapping::Logsource) -> usize {
+    fn slot(&mut self, field: &str, ls: &super::mapping::Logsource, fields: &mut Fields) -> usize {
         let (candidates, keywords) = if field.is_empty() {
             (ls.keywords.clone(), true)
         } else {
@@ -228,9 +236,17 @@ impl Rule {
         {
             return i;
         }
+        let ids = candidates.iter().map(|c| fields.field(c)).collect();
+        let list = if keywords {
+            fields.keywords(&candidates)
+        } else {
+            0
+        };
         self.slots.push(Slot {
             candidates,
             keywords,
+            ids,
+            list,
         });
         self.slots.len() - 1
     }
@@ -240,21 +256,22 @@ impl Rule {
         name: &str,
         v: &Y,
         ls: &super::mapping::Logsource,
+        fields: &mut Fields,
     ) -> Result<Search, RuleError> {
         match v {
-            Y::Mapping(_) => Ok(Search::AnyOf(vec![self.compile_map(name, v, ls)?])),
+            Y::Mapping(_) => Ok(Search::AnyOf(vec![self.compile_map(name, v, ls, fields)?])),
             Y::Sequence(items)
                 if items.iter().all(|i| matches!(i, Y::Mapping(_))) && !items.is_empty() =>
             {
                 let mut maps = Vec::new();
                 for i in items {
-                    maps.push(self.compile_map(name, i, ls)?);
+                    maps.push(self.compile_map(name, i, ls, fields)?);
                 }
                 Ok(Search::AnyOf(maps))
             }
             Y::Sequence(_) | Y::String(_) | Y::Number(_) => {
                 // Keywords: field-less values, each matched as `*value*` on the keyword fields.
-                let fc = self.compile_field(name, "", &["contains"], v, ls)?;
+                let fc = self.compile_field(name, "", &["contains"], v, ls, fields)?;
                 Ok(Search::AnyOf(vec![vec![fc]]))
             }
             _ => Err(RuleError::Shape(
@@ -269,6 +286,7 @@ impl Rule {
         name: &str,
         v: &Y,
         ls: &super::mapping::Logsource,
+        fields: &mut Fields,
     ) -> Result<Vec<FieldCond>, RuleError> {
         let Y::Mapping(m) = v else {
             unreachable!("checked by the caller")
@@ -286,7 +304,7 @@ impl Rule {
             {
                 mods.insert(0, "contains");
             }
-            out.push(self.compile_field(name, &field, &mods, val, ls)?);
+            out.push(self.compile_field(name, &field, &mods, val, ls, fields)?);
         }
         Ok(out)
     }
@@ -298,6 +316,7 @@ impl Rule {
         mods: &[&str],
         v: &Y,
         ls: &super::mapping::Logsource,
+        fields: &mut Fields,
     ) -> Result<FieldCond, RuleError> {
         let err = |error| RuleError::Value {
             search: search.into(),
@@ -305,7 +324,7 @@ impl Rule {
             error,
         };
         let modifiers = Modifiers::parse(mods).map_err(err)?;
-        let slot = self.slot(field, ls);
+        let slot = self.slot(field, ls, fields);
         let items: Vec<&Y> = match v {
             Y::Sequence(xs) => xs.iter().collect(),
             other => vec![other],
@@ -316,7 +335,7 @@ impl Rule {
                 let Some(other) = text(Some(item)) else {
                     return Err(err(ValueError::BadValue("non-text fieldref")));
                 };
-                let other = self.slot(&other, ls);
+                let other = self.slot(&other, ls, fields);
                 values.push(vec![Matcher::FieldRef {
                     other,
                     kind: modifiers.ref_kind(),
@@ -332,46 +351,23 @@ impl Rule {
                 format!("field `{field}` has an empty list"),
             ));
         }
-        let refs = values
-            .iter()
-            .flatten()
-            .filter_map(|m| match m {
-                Matcher::FieldRef { other, .. } => Some(*other),
-                _ => None,
-            })
-            .collect();
         Ok(FieldCond {
             slot,
             values,
             all: modifiers.all,
-            refs,
         })
     }
 
     /// Whether the rule matches the prepared event.
+    /// Whether the rule matches the prepared event (prepared with the [`Fields`] the rule
+    /// was compiled with). Field texts are cached in the event, so nothing is resolved twice.
     pub fn is_match(&self, ev: &Prepared) -> bool {
-        // Resolve each slot once per event.
-        let mut resolved: Vec<Option<Option<Cow<'_, FieldText>>>> = vec![None; self.slots.len()];
-        let mut memo: Vec<Option<bool>> = vec![None; self.searches.len()];
         self.cond.eval(&mut |i| {
-            if let Some(b) = memo[i] {
-                return b;
-            }
             let Search::AnyOf(maps) = &self.searches[i];
-            let b = maps.iter().any(|conds| {
+            maps.iter().any(|conds| {
                 conds.iter().all(|fc| {
-                    for &s in std::iter::once(&fc.slot).chain(fc.refs.iter()) {
-                        if resolved[s].is_none() {
-                            resolved[s] = Some(self.resolve(s, ev));
-                        }
-                    }
-                    let value = resolved[fc.slot].as_ref().and_then(|v| v.as_deref());
-                    let other = |s: usize| {
-                        resolved
-                            .get(s)
-                            .and_then(|r| r.as_ref())
-                            .and_then(|v| v.as_deref())
-                    };
+                    let value = self.resolve(fc.slot, ev);
+                    let other = |s: usize| self.resolve(s, ev);
                     let one = |alts: &Vec<Matcher>| alts.iter().any(|m| m.is_match(value, &other));
                     if fc.all {
                         fc.values.iter().all(one)
@@ -379,15 +375,14 @@ impl Rule {
                         fc.values.iter().any(one)
                     }
                 })
-            });
-            memo[i] = Some(b);
-            b
+            })
         })
     }
 
-    /// The event fields a slot reads.
-    pub(crate) fn slot_fields(&self, slot: usize) -> &[String] {
-        &self.slots[slot].candidates
+    /// The numbers of the event fields a slot reads, and whether it reads all of them (a
+    /// keyword search) rather than the first one present.
+    pub(crate) fn slot_fields(&self, slot: usize) -> (&[u32], bool) {
+        (&self.slots[slot].ids, self.slots[slot].keywords)
     }
 
     /// A necessary condition for a match, for prefiltering: the rule cannot match unless at
@@ -454,23 +449,12 @@ impl Rule {
         walk(&self.cond, &search).filter(|d| !d.is_empty())
     }
 
-    fn resolve<'a>(&self, slot: usize, ev: &'a Prepared) -> Option<Cow<'a, FieldText>> {
+    /// A slot's value: the first candidate field present, or the keyword fields together.
+    fn resolve<'e, 'a>(&self, slot: usize, ev: &'e Prepared<'a>) -> Option<&'e FieldText<'a>> {
         let s = &self.slots[slot];
         if s.keywords {
-            let mut out = FieldText::default();
-            let mut any = false;
-            for c in &s.candidates {
-                if let Some(v) = ev.get(c) {
-                    any = true;
-                    out.texts.extend(v.texts.iter().cloned());
-                    out.lowers.extend(v.lowers.iter().cloned());
-                }
-            }
-            return any.then_some(Cow::Owned(out));
+            return ev.keywords(s.list);
         }
-        s.candidates
-            .iter()
-            .find_map(|c| ev.get(c))
-            .map(Cow::Borrowed)
+        s.ids.iter().find_map(|&id| ev.field(id))
     }
 }

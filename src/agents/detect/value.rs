@@ -7,15 +7,18 @@
 
 use base64::Engine;
 use regex::Regex;
+use smallvec::SmallVec;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
-/// The text forms of one field value (each array element separately), original and lowercase.
+/// The text forms of one field value (each array element separately), original and lowercase,
+/// borrowed from the event where they can be (a single value needs no allocation).
 #[derive(Debug, Clone, Default)]
-pub struct FieldText {
-    pub texts: Vec<String>,
-    pub lowers: Vec<String>,
+pub struct FieldText<'a> {
+    pub texts: SmallVec<[Cow<'a, str>; 1]>,
+    pub lowers: SmallVec<[Cow<'a, str>; 1]>,
     /// The value as a number, when it is one (or text that parses as one).
-    pub numbers: Vec<f64>,
+    pub numbers: SmallVec<[f64; 1]>,
     pub is_null: bool,
 }
 
@@ -532,10 +535,10 @@ pub fn in_cidr(ip: &str, net: IpAddr, prefix: u8) -> bool {
 impl Matcher {
     /// Whether the field value matches (`value` is None when the field is absent).
     /// `other` resolves `fieldref` targets.
-    pub fn is_match<'a>(
+    pub fn is_match<'a, 't>(
         &self,
-        value: Option<&FieldText>,
-        other: &dyn Fn(usize) -> Option<&'a FieldText>,
+        value: Option<&FieldText<'_>>,
+        other: &dyn Fn(usize) -> Option<&'a FieldText<'t>>,
     ) -> bool {
         match self {
             Matcher::Exists(want) => value.is_some_and(|v| !v.is_null) == *want,
@@ -574,9 +577,9 @@ impl Matcher {
                 hay.iter().any(|h| {
                     needles.iter().any(|n| match kind {
                         RefKind::Equal => h == n,
-                        RefKind::Contains => h.contains(n.as_str()),
-                        RefKind::Starts => h.starts_with(n.as_str()),
-                        RefKind::Ends => h.ends_with(n.as_str()),
+                        RefKind::Contains => h.contains(n.as_ref()),
+                        RefKind::Starts => h.starts_with(n.as_ref()),
+                        RefKind::Ends => h.ends_with(n.as_ref()),
                     })
                 })
             }
@@ -601,10 +604,10 @@ impl Matcher {
 mod tests {
     use super::*;
 
-    fn ft(s: &str) -> FieldText {
+    fn ft(s: &str) -> FieldText<'_> {
         FieldText {
-            texts: vec![s.to_string()],
-            lowers: vec![s.to_lowercase()],
+            texts: smallvec::smallvec![Cow::Borrowed(s)],
+            lowers: smallvec::smallvec![Cow::Owned(s.to_lowercase())],
             numbers: s.parse().ok().into_iter().collect(),
             is_null: false,
         }
