@@ -796,7 +796,12 @@ pub fn detect_payload(texts: &[String]) -> (Payload, f64, String) {
         let mut total = 0usize;
         let mut comma = 0usize;
         for t in &non_empty {
-            let ps = kv_pairs(t, sep);
+            let mut ps = kv_pairs(t, sep);
+            // `key: value` keys are names: `10:00:00` and `10.0.0.1:443` are a time and an
+            // address, not pairs.
+            if sep == ':' {
+                ps.retain(|(k, _)| k.starts_with(|c: char| c.is_alphabetic()));
+            }
             pairs += ps.len();
             covered += ps.iter().map(|(k, v)| k.len() + v.len() + 1).sum::<usize>();
             total += t.len();

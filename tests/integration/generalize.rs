@@ -757,3 +757,16 @@ fn a_transport_written_in_the_message_is_the_transport() {
     assert_eq!(p[0]["network.transport"], "tcp", "{r}\n{}", p[0]);
     assert_eq!(p[3]["network.transport"], "udp", "{}", p[3]);
 }
+
+#[test]
+fn times_and_address_ports_are_not_key_value_pairs() {
+    let lines = [
+        "2024-05-01T10:00:00Z fw1 TCP request from 10.1.0.1:50306 to 198.51.100.2:443 denied",
+        "2024-05-01T10:00:01Z fw1 TCP request from 10.1.0.2:50307 to 198.51.100.3:443 denied",
+    ];
+    let r = rule(&lines);
+    assert!(!r.contains("parse-kv"), "{r}");
+    let p = run(&r, &lines);
+    assert_eq!(p[1]["source.ip"], "10.1.0.2", "{r}\n{}", p[1]);
+    assert_eq!(p[1]["destination.port"], 443, "{}", p[1]);
+}
