@@ -21,6 +21,8 @@ struct Mapping {
     observer_host: Vec<(String, String, bool)>,
     client_server: Vec<String>,
     cloud_provider: Vec<(String, String)>,
+    #[serde(default)]
+    cloud_ids: Vec<(String, String, String)>,
     action_rules: Vec<(String, String)>,
     dns_types: Vec<String>,
     #[serde(default)]
@@ -80,6 +82,22 @@ pub static CLIENT_SERVER: LazyLock<Vec<&'static str>> =
 /// Cloud services: module → `cloud.provider`.
 pub static CLOUD_PROVIDER: LazyLock<Vec<(&'static str, &'static str)>> =
     LazyLock::new(|| pairs(&MAPPING.cloud_provider));
+
+/// Cloud resource identifiers: (regex, provider, account group), compiled once.
+pub static CLOUD_IDS: LazyLock<Vec<(regex::Regex, &'static str, usize)>> = LazyLock::new(|| {
+    MAPPING
+        .cloud_ids
+        .iter()
+        .map(|(re, p, g)| {
+            (
+                regex::Regex::new(re)
+                    .unwrap_or_else(|e| panic!("knowledge/mapping.toml cloud_ids: {e}")),
+                p.as_str(),
+                g.parse().unwrap_or(0),
+            )
+        })
+        .collect()
+});
 
 /// `event.action` from the raw event where the product's message id or verb alone determines the
 /// action (first match wins, case-sensitive regex over the whole event). Used only when no

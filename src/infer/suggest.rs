@@ -403,6 +403,39 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             }
         }
     }
+    // A field whose every value is a cloud resource identifier names the provider (and the
+    // account when the identifier carries it).
+    if !outputs.iter().any(|(n, _)| n == "cloud.provider")
+        && let Some((f, re, p, g)) = raw_fields.iter().find_map(|f| {
+            let vals: Vec<&String> = f
+                .values
+                .iter()
+                .filter(|v| !v.is_empty() && *v != "-")
+                .collect();
+            if vals.is_empty() {
+                return None;
+            }
+            super::knowledge::CLOUD_IDS
+                .iter()
+                .find(|(re, _, _)| vals.iter().all(|v| re.is_match(v)))
+                .map(|(re, p, g)| (f, re, *p, *g))
+        })
+    {
+        outputs.push(("cloud.provider".into(), vec![(0.7, lit(p))]));
+        if g > 0 && !outputs.iter().any(|(n, _)| n == "cloud.account.id") {
+            outputs.push((
+                "cloud.account.id".into(),
+                vec![(
+                    0.6,
+                    format!(
+                        "nullif(regexp_extract({}, {}, {g}), '')",
+                        f.expr,
+                        lit(re.as_str())
+                    ),
+                )],
+            ));
+        }
+    }
     // The transport a template's literal text states, when no field names it.
     if !outputs.iter().any(|(n, _)| n == "network.transport")
         && let Some(e) = template_transport(&slot_templates)

@@ -770,3 +770,37 @@ fn times_and_address_ports_are_not_key_value_pairs() {
     assert_eq!(p[1]["source.ip"], "10.1.0.2", "{r}\n{}", p[1]);
     assert_eq!(p[1]["destination.port"], 443, "{}", p[1]);
 }
+
+#[test]
+fn cloud_resource_identifiers_name_the_provider_and_account() {
+    let rec = |op: &str, rg: &str| {
+        format!(
+            r#"{{"time":"2024-05-01T10:00:00Z","operationName":"{op}","resourceId":"/SUBSCRIPTIONS/0a1b2c3d-1111-2222-3333-444455556666/RESOURCEGROUPS/{rg}/PROVIDERS/MICROSOFT.NETWORK/FIREWALLS/FW1"}}"#
+        )
+    };
+    let lines = [
+        rec("RuleHit", "RG-A"),
+        rec("RuleHit", "RG-B"),
+        rec("RuleMiss", "RG-C"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = rule(&refs[..2]);
+    let p = run(&r, &refs[2..]);
+    assert_eq!(p[0]["cloud.provider"], "azure", "{r}\n{}", p[0]);
+    assert_eq!(
+        p[0]["cloud.account.id"], "0a1b2c3d-1111-2222-3333-444455556666",
+        "{}",
+        p[0]
+    );
+    // An ARN names AWS.
+    let arn = |n: u32| {
+        format!(
+            "2024-05-01T10:00:0{n}Z lb-1 198.51.100.{n}:5000 200 arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg-{n}/abc"
+        )
+    };
+    let lines = [arn(1), arn(2), arn(3)];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = rule(&refs[..2]);
+    let p = run(&r, &refs[2..]);
+    assert_eq!(p[0]["cloud.provider"], "aws", "{r}\n{}", p[0]);
+}
