@@ -94,6 +94,20 @@ pub const HEADERS: &[HeaderDef] = &[
         outputs: &["syslog_pri", "syslog_timestamp", "syslog_host", "message"],
         rest: true,
     },
+    // A classic header without the host (many appliances leave it out): the program and its
+    // colon follow the time.
+    HeaderDef {
+        name: "RFC 3164 syslog without a host",
+        regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) +([^\s\[:]+)(?:\[(\d+)\])?: +(.*)$",
+        outputs: &[
+            "syslog_pri",
+            "syslog_timestamp",
+            "syslog_program",
+            "syslog_pid",
+            "message",
+        ],
+        rest: true,
+    },
     HeaderDef {
         name: "RFC 3164 syslog",
         regex: r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+) +(?:[a-z0-9]+\.[a-z]+ )?([^\s\[:]+)(?:\[(\d+)\])?:? *(.*)$",
@@ -1170,6 +1184,26 @@ mod tests {
             "{:?}",
             d.evidence
         );
+    }
+
+    #[test]
+    fn a_classic_header_without_a_host() {
+        let d = det(&[
+            "<166>Mar 17 18:24:37 mail_logs: Info: MID 111 delivered",
+            "<166>Mar 17 18:24:38 mail_logs: Info: MID 112 delivered",
+        ]);
+        let names: Vec<&str> = d.layers.iter().map(|l| HEADERS[l.def].name).collect();
+        assert_eq!(
+            names[0], "RFC 3164 syslog without a host",
+            "{:?}",
+            d.evidence
+        );
+        // With a host, the usual header.
+        let d = det(&[
+            "<30>Oct 30 20:24:24 nas01 logd[14629]: conn log: a",
+            "<30>Oct 30 20:24:25 nas01 logd[14629]: conn log: b",
+        ]);
+        assert_eq!(HEADERS[d.layers[0].def].name, "RFC 3164 syslog");
     }
 
     #[test]
