@@ -329,8 +329,8 @@ pub struct Event {
 
 /// Slots of the per-event index (a power of two) and the most fields it indexes (so that a
 /// probe always meets an empty slot).
-const SLOTS: usize = 64;
-const INDEXED: usize = 40;
+const SLOTS: usize = 128;
+const INDEXED: usize = 96;
 
 impl Default for Event {
     fn default() -> Self {
@@ -353,7 +353,7 @@ impl std::fmt::Debug for Event {
 
 #[inline]
 fn slot_of(key: u64) -> usize {
-    (key >> 58) as usize & (SLOTS - 1)
+    (key >> (64 - SLOTS.trailing_zeros())) as usize & (SLOTS - 1)
 }
 
 impl PartialEq for Event {
