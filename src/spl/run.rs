@@ -83,25 +83,40 @@ impl ParseOutcome {
     }
 }
 
-/// A runtime error with the span to blame.
+/// A runtime error with the span to blame. Boxed: errors are rare, and a small `Result`
+/// is what every evaluation step moves around.
 #[derive(Debug)]
-struct EvalError {
+struct EvalError(Box<EvalErrorInner>);
+
+#[derive(Debug)]
+struct EvalErrorInner {
     code: &'static str,
     message: String,
     span: Span,
 }
 
+impl std::ops::Deref for EvalError {
+    type Target = EvalErrorInner;
+    fn deref(&self) -> &EvalErrorInner {
+        &self.0
+    }
+}
+
 impl EvalError {
+    fn new(code: &'static str, message: String, span: Span) -> Self {
+        EvalError(Box::new(EvalErrorInner {
+            code,
+            message,
+            span,
+        }))
+    }
+
     fn from_fn(e: FnError, call_span: Span, arg_spans: &[Span]) -> Self {
         let span = e
             .arg
             .and_then(|i| arg_spans.get(i).copied())
             .unwrap_or(call_span);
-        EvalError {
-            code: e.code,
-            message: e.message,
-            span,
-        }
+        EvalError::new(e.code, e.message, span)
     }
 }
 
@@ -418,6 +433,7 @@ impl<'p> Runner<'p> {
     }
 
     fn diagnostic(&self, e: EvalError, stage: &Stage, stage_span: Span) -> Diagnostic {
+        let e = *e.0;
         let mut d = Diagnostic::error(e.code, e.message).with_label(e.span, "failed here");
         if e.span != stage_span {
             d = d.with_secondary(stage_span, format!("in this `{}` stage", stage_name(stage)));
@@ -833,14 +849,10 @@ impl<'p> Runner<'p> {
                 event.set_str("__labels__", Value::string(encoded));
                 Ok(Fate::Keep)
             }
-            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => Err(EvalError {
-                code: codes::RUNTIME,
-                message: format!(
+            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => Err(EvalError::new(codes::RUNTIME, format!(
                     "`{}` needs all events at once and cannot run per event",
                     stage_name(stage)
-                ),
-                span: Span::default(),
-            }),
+                ), Span::default())),
         }
     }
 
@@ -1057,11 +1069,11 @@ impl<'p> Runner<'p> {
                 Ok(Some(t.eq_ignore_ascii_case("true")))
             }
             Value::Json(j) if j.is_boolean() => Ok(j.as_bool()),
-            other => Err(EvalError {
-                code: codes::NOT_BOOLEAN,
-                message: format!("a condition must be BOOLEAN, not {}", other.type_name()),
+            other => Err(EvalError::new(
+                codes::NOT_BOOLEAN,
+                format!("a condition must be BOOLEAN, not {}", other.type_name()),
                 span,
-            }),
+            )),
         }
     }
 
@@ -1082,14 +1094,14 @@ impl<'p> Runner<'p> {
     fn eval(&mut self, e: &CExpr, ev: Row<'_>) -> Eval {
         self.steps += 1;
         if self.steps > self.plan.options.eval_budget {
-            return Err(EvalError {
-                code: codes::BUDGET,
-                message: format!(
+            return Err(EvalError::new(
+                codes::BUDGET,
+                format!(
                     "evaluation budget of {} steps exceeded",
                     self.plan.options.eval_budget
                 ),
-                span: Span::default(),
-            });
+                Span::default(),
+            ));
         }
         let mode = self.plan.options.coercion;
         Ok(match e {
@@ -1246,11 +1258,7 @@ impl<'p> Runner<'p> {
                             return Ok(Value::Null);
                         };
                         let esc_text = esc.as_ref().and_then(Value::to_text);
-                        let re = like_to_regex(&p, esc_text.as_deref()).map_err(|m| EvalError {
-                            code: codes::BAD_ARGUMENT,
-                            message: m,
-                            span: Span::default(),
-                        })?;
+                        let re = like_to_regex(&p, esc_text.as_deref()).map_err(|m| EvalError::new(codes::BAD_ARGUMENT, m, Span::default()))?;
                         re.is_match(&subject)
                     }
                 };
@@ -1303,11 +1311,7 @@ impl<'p> Runner<'p> {
                     Ok(r) => r,
                     Err(_) if *try_cast => Value::Null,
                     Err(err) => {
-                        return Err(EvalError {
-                            code: codes::CAST_FAILED,
-                            message: err.message,
-                            span: *span,
-                        });
+                        return Err(EvalError::new(codes::CAST_FAILED, err.message, *span));
                     }
                 }
             }
@@ -1349,11 +1353,7 @@ impl<'p> Runner<'p> {
             }
             CExpr::Subscript { expr, index, span } => {
                 let (x, i) = (self.eval(expr, ev)?, self.eval(index, ev)?);
-                subscript(x, i).map_err(|m| EvalError {
-                    code: codes::RUNTIME,
-                    message: m,
-                    span: *span,
-                })?
+                subscript(x, i).map_err(|m| EvalError::new(codes::RUNTIME, m, *span))?
             }
             CExpr::Lambda(i) => Value::Lambda(*i),
             CExpr::Array(items) => {
@@ -1454,7 +1454,7 @@ impl Env for CallEnv<'_, '_, '_> {
         let r = self.runner.eval(&l.body, self.event);
         self.runner.locals.truncate(l.base as usize);
         self.runner.locals.extend(saved);
-        r.map_err(|e| FnError::new(e.message).with_code(e.code))
+        r.map_err(|e| FnError::new(e.0.message).with_code(e.0.code))
     }
 
     fn now(&self) -> Timestamp {
