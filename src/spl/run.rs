@@ -1091,18 +1091,36 @@ impl<'p> Runner<'p> {
         }
     }
 
+    /// Evaluates `e`: one step of the budget; constants, fields and temporaries inline (most
+    /// operands are), every other node in `eval_node`.
+    #[inline]
     fn eval(&mut self, e: &CExpr, ev: Row<'_>) -> Eval {
         self.steps += 1;
         if self.steps > self.plan.options.eval_budget {
-            return Err(EvalError::new(
-                codes::BUDGET,
-                format!(
-                    "evaluation budget of {} steps exceeded",
-                    self.plan.options.eval_budget
-                ),
-                Span::default(),
-            ));
+            return Err(self.budget_error());
         }
+        match e {
+            CExpr::Const(v) => Ok(v.clone()),
+            CExpr::Field(n) => Ok(ev.event.get(n).cloned().unwrap_or(Value::Null)),
+            CExpr::Temp(s) => Ok(ev.temp(*s).cloned().unwrap_or(Value::Null)),
+            _ => self.eval_node(e, ev),
+        }
+    }
+
+    #[cold]
+    fn budget_error(&self) -> EvalError {
+        EvalError::new(
+            codes::BUDGET,
+            format!(
+                "evaluation budget of {} steps exceeded",
+                self.plan.options.eval_budget
+            ),
+            Span::default(),
+        )
+    }
+
+    /// Evaluates a node whose step `eval` has counted.
+    fn eval_node(&mut self, e: &CExpr, ev: Row<'_>) -> Eval {
         let mode = self.plan.options.coercion;
         Ok(match e {
             CExpr::Const(v) => v.clone(),
