@@ -144,7 +144,12 @@ fn benches(c: &mut Criterion) {
                 ..spl::PlanOptions::default()
             };
             let plan = spl::compile_with(&rule, &options).unwrap();
-            bench_plan(c, &format!("workload {kind}, no temporaries"), &plan, &lines);
+            bench_plan(
+                c,
+                &format!("workload {kind}, no temporaries"),
+                &plan,
+                &lines,
+            );
         }
     }
     c.bench_function("plan/parse+plan 10-stage rule", |b| {

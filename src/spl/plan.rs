@@ -1049,7 +1049,11 @@ impl Planner {
                 };
                 let strict = self.opt_switch(&o, "strict");
                 let mode = self.opt_mode(&o);
-                let outputs = self.outputs(outputs).into_iter().map(|o| o.map(Place::Field)).collect();
+                let outputs = self
+                    .outputs(outputs)
+                    .into_iter()
+                    .map(|o| o.map(Place::Field))
+                    .collect();
                 Stage::ParseCsv {
                     field: Place::Field(self.intern(&field.node)),
                     delim,

@@ -262,7 +262,10 @@ impl<'p> Runner<'p> {
                 temps.resize(plan.temps.len(), None);
                 // Input fields that are temporaries move to their slots: the stages before
                 // their drop read them there.
-                if event.fields().any(|(n, _)| plan.temps.iter().any(|t| t == n)) {
+                if event
+                    .fields()
+                    .any(|(n, _)| plan.temps.iter().any(|t| t == n))
+                {
                     for (slot, name) in plan.temps.iter().enumerate() {
                         temps[slot] = event.remove(name).filter(|v| !v.is_null());
                     }
@@ -849,10 +852,14 @@ impl<'p> Runner<'p> {
                 event.set_str("__labels__", Value::string(encoded));
                 Ok(Fate::Keep)
             }
-            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => Err(EvalError::new(codes::RUNTIME, format!(
+            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => Err(EvalError::new(
+                codes::RUNTIME,
+                format!(
                     "`{}` needs all events at once and cannot run per event",
                     stage_name(stage)
-                ), Span::default())),
+                ),
+                Span::default(),
+            )),
         }
     }
 
@@ -1276,7 +1283,8 @@ impl<'p> Runner<'p> {
                             return Ok(Value::Null);
                         };
                         let esc_text = esc.as_ref().and_then(Value::to_text);
-                        let re = like_to_regex(&p, esc_text.as_deref()).map_err(|m| EvalError::new(codes::BAD_ARGUMENT, m, Span::default()))?;
+                        let re = like_to_regex(&p, esc_text.as_deref())
+                            .map_err(|m| EvalError::new(codes::BAD_ARGUMENT, m, Span::default()))?;
                         re.is_match(&subject)
                     }
                 };

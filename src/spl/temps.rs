@@ -39,7 +39,10 @@ pub(crate) fn assign(plan: &mut Plan) {
         return;
     };
     let stages = &mut ds.stages;
-    let prefix = stages.iter().take_while(|(s, _)| names_its_fields(s)).count();
+    let prefix = stages
+        .iter()
+        .take_while(|(s, _)| names_its_fields(s))
+        .count();
     // (name, slot, index of the stage that drops it)
     let mut found: Vec<(Name, u16, usize)> = Vec::new();
     for (i, (stage, _)) in stages.iter().enumerate().take(prefix) {
@@ -98,12 +101,13 @@ pub(crate) fn assign(plan: &mut Plan) {
 /// True for the stages that touch only fields they name (and never the event as a whole).
 fn names_its_fields(stage: &Stage) -> bool {
     match stage {
-        Stage::Where(..) | Stage::Extend(_) | Stage::ParseRegexp { .. } | Stage::ParseCsv { .. } => {
-            true
+        Stage::Where(..)
+        | Stage::Extend(_)
+        | Stage::ParseRegexp { .. }
+        | Stage::ParseCsv { .. } => true,
+        Stage::ProjectAway(patterns) => {
+            patterns.iter().all(|p| matches!(p, FieldPattern::Exact(_)))
         }
-        Stage::ProjectAway(patterns) => patterns
-            .iter()
-            .all(|p| matches!(p, FieldPattern::Exact(_))),
         _ => false,
     }
 }

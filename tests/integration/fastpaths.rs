@@ -239,7 +239,8 @@ fn the_workloads_give_the_same_events_with_temporaries_in_slots() {
         for line in input.lines() {
             let text = agentic_soc::event::Text::new(line);
             let (mut a, mut b) = (Vec::new(), Vec::new());
-            fast.run_event(fast.line_event(text.clone()), &mut a).unwrap();
+            fast.run_event(fast.line_event(text.clone()), &mut a)
+                .unwrap();
             slow.run_event(slow.line_event(text), &mut b).unwrap();
             let ndjson = |v: Vec<(Option<std::sync::Arc<str>>, Event)>| {
                 let mut s = String::new();
