@@ -267,7 +267,8 @@ impl<'p> Runner<'p> {
                     .any(|(n, _)| plan.temps.iter().any(|t| t == n))
                 {
                     for (slot, name) in plan.temps.iter().enumerate() {
-                        temps[slot] = event.remove(name).filter(|v| !v.is_null());
+                        // A NULL an input event carries stays present (`-mode='preserve'` sees it).
+                        temps[slot] = event.remove(name);
                     }
                 }
             }
