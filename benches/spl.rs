@@ -64,12 +64,16 @@ fn kv_lines(n: usize) -> Vec<String> {
 
 fn bench_run(c: &mut Criterion, name: &str, rule: &str, lines: &[String]) {
     let plan = spl::compile(rule).unwrap_or_else(|d| panic!("{name}: {d:?}"));
+    bench_plan(c, name, &plan, lines);
+}
+
+fn bench_plan(c: &mut Criterion, name: &str, plan: &spl::Plan, lines: &[String]) {
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
     let texts: Vec<Text> = lines.iter().map(|l| Text::new(l)).collect();
     let mut g = c.benchmark_group(format!("run/{name}"));
     g.throughput(Throughput::Elements(lines.len() as u64));
     g.bench_function("events", |b| {
-        let mut runner = Runner::new(&plan);
+        let mut runner = Runner::new(plan);
         let mut out = Vec::with_capacity(4);
         b.iter(|| {
             for t in &texts {
@@ -82,7 +86,7 @@ fn bench_run(c: &mut Criterion, name: &str, rule: &str, lines: &[String]) {
     });
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("bytes", |b| {
-        let mut runner = Runner::new(&plan);
+        let mut runner = Runner::new(plan);
         let mut out = Vec::with_capacity(4);
         let mut buf = String::with_capacity(1 << 16);
         b.iter(|| {
@@ -133,6 +137,20 @@ fn benches(c: &mut Criterion) {
     for kind in ["nginx", "sshd", "json"] {
         let (rule, lines) = workload(kind, 10_000);
         bench_run(c, &format!("workload {kind}"), &rule, &lines);
+        if kind != "json" {
+            // The general path the temporaries' slots stand in for (spl::temps).
+            let options = spl::PlanOptions {
+                temps: false,
+                ..spl::PlanOptions::default()
+            };
+            let plan = spl::compile_with(&rule, &options).unwrap();
+            bench_plan(
+                c,
+                &format!("workload {kind}, no temporaries"),
+                &plan,
+                &lines,
+            );
+        }
     }
     c.bench_function("plan/parse+plan 10-stage rule", |b| {
         b.iter(|| spl::compile(black_box(TEN_STAGES)).unwrap())

@@ -329,8 +329,8 @@ pub struct Event {
 
 /// Slots of the per-event index (a power of two) and the most fields it indexes (so that a
 /// probe always meets an empty slot).
-const SLOTS: usize = 64;
-const INDEXED: usize = 40;
+const SLOTS: usize = 128;
+const INDEXED: usize = 96;
 
 impl Default for Event {
     fn default() -> Self {
@@ -353,7 +353,7 @@ impl std::fmt::Debug for Event {
 
 #[inline]
 fn slot_of(key: u64) -> usize {
-    (key >> 58) as usize & (SLOTS - 1)
+    (key >> (64 - SLOTS.trailing_zeros())) as usize & (SLOTS - 1)
 }
 
 impl PartialEq for Event {
@@ -437,7 +437,12 @@ impl Event {
     /// The index of the field `name`, if present.
     #[inline]
     pub fn position(&self, name: &str) -> Option<usize> {
-        let key = name_key(name);
+        self.position_keyed(name, name_key(name))
+    }
+
+    /// [`Event::position`] with the name's fingerprint already computed.
+    #[inline]
+    fn position_keyed(&self, name: &str, key: u64) -> Option<usize> {
         let same = |i: usize| {
             let n = &self.fields[i].0;
             std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || **n == *name
@@ -464,8 +469,14 @@ impl Event {
     /// Appends a field the caller knows is absent (no lookup).
     #[inline]
     pub fn push(&mut self, name: Name, value: Value) {
+        let key = name_key(&name);
+        self.push_keyed(name, value, key);
+    }
+
+    #[inline]
+    fn push_keyed(&mut self, name: Name, value: Value, key: u64) {
         debug_assert!(self.position(&name).is_none(), "duplicate field {name}");
-        self.keys.push(name_key(&name));
+        self.keys.push(key);
         self.fields.push((name, value));
         if self.indexed {
             if self.keys.len() > INDEXED {
@@ -501,9 +512,10 @@ impl Event {
             self.remove(name);
             return;
         }
-        match self.position(name) {
+        let key = name_key(name);
+        match self.position_keyed(name, key) {
             Some(i) => self.fields[i].1 = value,
-            None => self.push(name.clone(), value),
+            None => self.push_keyed(name.clone(), value, key),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod print;
 pub mod rawjson;
 pub mod run;
+pub(crate) mod temps;
 pub mod text;
 
 pub use plan::{Plan, PlanOptions, compile, compile_with};

@@ -32,6 +32,10 @@ pub struct PlanOptions {
     pub eval_budget: u64,
     /// Name of the field a raw line is put in.
     pub content_field: String,
+    /// Keep the fields a rule creates and drops again before output (temporaries) in
+    /// numbered slots beside the event instead of in it (see `spl::temps`). Off only to
+    /// compare with the general path.
+    pub temps: bool,
 }
 
 impl Default for PlanOptions {
@@ -42,6 +46,7 @@ impl Default for PlanOptions {
             sls_compat: false,
             eval_budget: 1_000_000,
             content_field: "content".into(),
+            temps: true,
         }
     }
 }
@@ -51,6 +56,8 @@ impl Default for PlanOptions {
 pub enum CExpr {
     Const(Value),
     Field(Name),
+    /// A temporary field, by slot (see `spl::temps`).
+    Temp(u16),
     /// A lambda parameter, by absolute slot on the runner's local stack.
     Local(u16),
     Not(Box<CExpr>),
@@ -196,11 +203,19 @@ pub enum KvSplit {
     Regex(Regex),
 }
 
+/// Where a stage reads or writes a named field: in the event, or in a temporary's slot
+/// beside it (a field the rule creates and drops again before output, see `spl::temps`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Field(Name),
+    Temp(u16),
+}
+
 /// A compiled instruction.
 #[derive(Debug)]
 pub enum Stage {
     Where(CExpr, Span),
-    Extend(Vec<(Name, CExpr)>),
+    Extend(Vec<(Place, CExpr)>),
     Project {
         keep: Vec<FieldPattern>,
         renames: Vec<(Name, Name)>,
@@ -215,17 +230,17 @@ pub enum Stage {
         output: Name,
     },
     ParseRegexp {
-        field: Name,
+        field: Place,
         regex: Regex,
-        outputs: Vec<Option<Name>>,
+        outputs: Vec<Option<Place>>,
         mode: Mode,
     },
     ParseCsv {
-        field: Name,
+        field: Place,
         delim: String,
         quote: char,
         strict: bool,
-        outputs: Vec<Option<Name>>,
+        outputs: Vec<Option<Place>>,
         mode: Mode,
     },
     ParseJson {
@@ -350,6 +365,13 @@ pub struct Plan {
     /// e.g. a `parse-regexp` pattern that forces the slow capture path. `soc spl check`
     /// prints them.
     pub notes: Vec<Diagnostic>,
+    /// Every field name the plan interned: a runner reuses these for names it meets at run
+    /// time (`parse-json`, `parse-kv` keys), so that a field the rule reads is found by
+    /// address, without comparing its text.
+    pub names: Vec<Name>,
+    /// The temporaries' names by slot (empty unless the plan has one dataset whose stages
+    /// allow them, see `spl::temps`).
+    pub temps: Vec<Name>,
 }
 
 impl Plan {
@@ -480,7 +502,7 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
         return Err(p.errors);
     }
     let content = p.intern(&options.content_field);
-    Ok(Plan {
+    let mut plan = Plan {
         datasets,
         outputs,
         lambdas: p.lambdas,
@@ -488,7 +510,13 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
         content,
         warnings: p.warnings,
         notes: p.notes,
-    })
+        names: p.names.into_values().collect(),
+        temps: Vec::new(),
+    };
+    if options.temps {
+        crate::spl::temps::assign(&mut plan);
+    }
+    Ok(plan)
 }
 
 struct Planner {
@@ -888,7 +916,7 @@ impl Planner {
                         );
                     }
                     let c = self.expr(&a.expr);
-                    out.push((self.intern(&a.output.node), c));
+                    out.push((Place::Field(self.intern(&a.output.node)), c));
                 }
                 Stage::Extend(out)
             }
@@ -997,9 +1025,9 @@ impl Planner {
                     self.outputs(outputs)
                 };
                 Stage::ParseRegexp {
-                    field: self.intern(&field.node),
+                    field: Place::Field(self.intern(&field.node)),
                     regex,
-                    outputs: outs,
+                    outputs: outs.into_iter().map(|o| o.map(Place::Field)).collect(),
                     mode,
                 }
             }
@@ -1021,9 +1049,13 @@ impl Planner {
                 };
                 let strict = self.opt_switch(&o, "strict");
                 let mode = self.opt_mode(&o);
-                let outputs = self.outputs(outputs);
+                let outputs = self
+                    .outputs(outputs)
+                    .into_iter()
+                    .map(|o| o.map(Place::Field))
+                    .collect();
                 Stage::ParseCsv {
-                    field: self.intern(&field.node),
+                    field: Place::Field(self.intern(&field.node)),
                     delim,
                     quote,
                     strict,

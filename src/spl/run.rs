@@ -11,8 +11,8 @@ use crate::spl::ast::BinaryOp;
 use crate::spl::functions::{self, Env, FnError, FnResult, cast::cast};
 use crate::spl::ops::{self, Coercion};
 use crate::spl::plan::{
-    AggFunc, CExpr, Call, Dataset, FieldPattern, From, KvDelims, KvSplit, LikePattern, Mode, Plan,
-    Stage, like_to_regex,
+    AggFunc, CExpr, Call, Dataset, FieldPattern, From, KvDelims, KvSplit, LikePattern, Mode, Place,
+    Plan, Stage, like_to_regex,
 };
 use crate::spl::{rawjson, text};
 use std::borrow::Cow;
@@ -83,29 +83,81 @@ impl ParseOutcome {
     }
 }
 
-/// A runtime error with the span to blame.
+/// A runtime error with the span to blame. Boxed: errors are rare, and a small `Result`
+/// is what every evaluation step moves around.
 #[derive(Debug)]
-struct EvalError {
+struct EvalError(Box<EvalErrorInner>);
+
+#[derive(Debug)]
+struct EvalErrorInner {
     code: &'static str,
     message: String,
     span: Span,
 }
 
+impl std::ops::Deref for EvalError {
+    type Target = EvalErrorInner;
+    fn deref(&self) -> &EvalErrorInner {
+        &self.0
+    }
+}
+
 impl EvalError {
+    fn new(code: &'static str, message: String, span: Span) -> Self {
+        EvalError(Box::new(EvalErrorInner {
+            code,
+            message,
+            span,
+        }))
+    }
+
     fn from_fn(e: FnError, call_span: Span, arg_spans: &[Span]) -> Self {
         let span = e
             .arg
             .and_then(|i| arg_spans.get(i).copied())
             .unwrap_or(call_span);
-        EvalError {
-            code: e.code,
-            message: e.message,
-            span,
-        }
+        EvalError::new(e.code, e.message, span)
     }
 }
 
 type Eval = Result<Value, EvalError>;
+
+/// What an expression reads: the event and the slots of the plan's temporaries beside it
+/// (see `spl::temps`).
+#[derive(Clone, Copy)]
+struct Row<'a> {
+    event: &'a Event,
+    temps: &'a [Option<Value>],
+}
+
+impl<'a> Row<'a> {
+    fn new(event: &'a Event, temps: &'a [Option<Value>]) -> Self {
+        Row { event, temps }
+    }
+
+    fn temp(&self, slot: u16) -> Option<&'a Value> {
+        self.temps.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    fn get(&self, place: &Place) -> Option<&'a Value> {
+        match place {
+            Place::Field(n) => self.event.get(n),
+            Place::Temp(s) => self.temp(*s),
+        }
+    }
+}
+
+/// Writes a field or a temporary's slot as `Event::set` does: a NULL value removes it.
+fn set_place(event: &mut Event, temps: &mut [Option<Value>], place: &Place, v: Value) {
+    match place {
+        Place::Field(n) => event.set(n, v),
+        Place::Temp(s) => {
+            if let Some(t) = temps.get_mut(*s as usize) {
+                *t = (!v.is_null()).then_some(v);
+            }
+        }
+    }
+}
 
 /// Executes a plan. Keep one per thread: it holds the lambda stack, a cache of field names
 /// seen at run time and counters.
@@ -127,6 +179,8 @@ pub struct Runner<'p> {
     values: Vec<Value>,
     /// The most fields an event has had so far (capped): new events get room for as many.
     width: usize,
+    /// The slots of the plan's temporaries for the event being run (see `spl::temps`).
+    temps: Vec<Option<Value>>,
     pub stats: RunStats,
 }
 
@@ -146,13 +200,18 @@ impl<'p> Runner<'p> {
             locals: Vec::new(),
             steps: 0,
             now: Timestamp::utc(nanos),
-            names: foldhash::HashMap::default(),
+            names: plan
+                .names
+                .iter()
+                .map(|n| (Box::from(&**n), n.clone()))
+                .collect(),
             locations: Vec::new(),
             parse: ParseOutcome::default(),
             marks: Vec::new(),
             json_keys: Vec::new(),
             values: Vec::new(),
             width: 4,
+            temps: Vec::new(),
             stats: RunStats::default(),
         }
     }
@@ -196,7 +255,27 @@ impl<'p> Runner<'p> {
         self.parse = ParseOutcome::default();
         if let ([ds], [(0, tag)]) = (plan.datasets.as_slice(), plan.outputs.as_slice()) {
             let mut rows = Vec::with_capacity(1);
-            self.run_stages(&ds.stages, event, &mut rows)?;
+            let mut event = event;
+            let mut temps = std::mem::take(&mut self.temps);
+            temps.clear();
+            if !plan.temps.is_empty() {
+                temps.resize(plan.temps.len(), None);
+                // Input fields that are temporaries move to their slots: the stages before
+                // their drop read them there.
+                if event
+                    .fields()
+                    .any(|(n, _)| plan.temps.iter().any(|t| t == n))
+                {
+                    for (slot, name) in plan.temps.iter().enumerate() {
+                        // A NULL an input event carries stays present (`-mode='preserve'` sees it).
+                        temps[slot] = event.remove(name);
+                    }
+                }
+            }
+            let r = self.run_stages(&ds.stages, event, &mut temps, &mut rows);
+            temps.clear();
+            self.temps = temps;
+            r?;
             out.extend(rows.into_iter().map(|e| (tag.clone(), e)));
             return Ok(());
         }
@@ -208,7 +287,7 @@ impl<'p> Runner<'p> {
             };
             let mut rows = Vec::new();
             for row in inputs {
-                self.run_stages(&ds.stages, row, &mut rows)?;
+                self.run_stages(&ds.stages, row, &mut Vec::new(), &mut rows)?;
             }
             results.push(rows);
         }
@@ -303,7 +382,7 @@ impl<'p> Runner<'p> {
                 let mut next = Vec::with_capacity(rows.len());
                 for (origin, event) in rows {
                     let mut out = Vec::new();
-                    match self.run_stages(&ds.stages[i..=i], event, &mut out) {
+                    match self.run_stages(&ds.stages[i..=i], event, &mut Vec::new(), &mut out) {
                         Ok(()) => next.extend(out.into_iter().map(|e| (origin, e))),
                         Err(diagnostic) => {
                             if origin < failed.len() && !failed[origin] {
@@ -336,16 +415,17 @@ impl<'p> Runner<'p> {
         &mut self,
         stages: &[(Stage, Span)],
         mut event: Event,
+        temps: &mut Vec<Option<Value>>,
         out: &mut Vec<Event>,
     ) -> Result<(), Diagnostic> {
         for (i, (stage, span)) in stages.iter().enumerate() {
             self.steps = 0;
-            match self.stage(stage, &mut event) {
+            match self.stage(stage, &mut event, temps) {
                 Ok(Fate::Keep) => self.width = self.width.max(event.len().min(MAX_WIDTH)),
                 Ok(Fate::Drop) => return Ok(()),
                 Ok(Fate::Expand(rows)) => {
                     for row in rows {
-                        self.run_stages(&stages[i + 1..], row, out)?;
+                        self.run_stages(&stages[i + 1..], row, temps, out)?;
                     }
                     return Ok(());
                 }
@@ -357,6 +437,7 @@ impl<'p> Runner<'p> {
     }
 
     fn diagnostic(&self, e: EvalError, stage: &Stage, stage_span: Span) -> Diagnostic {
+        let e = *e.0;
         let mut d = Diagnostic::error(e.code, e.message).with_label(e.span, "failed here");
         if e.span != stage_span {
             d = d.with_secondary(stage_span, format!("in this `{}` stage", stage_name(stage)));
@@ -371,10 +452,15 @@ impl<'p> Runner<'p> {
         }
     }
 
-    fn stage(&mut self, stage: &Stage, event: &mut Event) -> Result<Fate, EvalError> {
+    fn stage(
+        &mut self,
+        stage: &Stage,
+        event: &mut Event,
+        temps: &mut [Option<Value>],
+    ) -> Result<Fate, EvalError> {
         match stage {
             Stage::Where(cond, span) => {
-                let v = self.eval(cond, event)?;
+                let v = self.eval(cond, Row::new(event, temps))?;
                 Ok(if self.truth(&v, *span)? == Some(true) {
                     Fate::Keep
                 } else {
@@ -382,17 +468,17 @@ impl<'p> Runner<'p> {
                 })
             }
             Stage::Extend(assigns) => {
-                if let [(name, expr)] = assigns.as_slice() {
-                    let v = self.eval(expr, event)?;
-                    event.set(name, v);
+                if let [(place, expr)] = assigns.as_slice() {
+                    let v = self.eval(expr, Row::new(event, temps))?;
+                    set_place(event, temps, place, v);
                 } else {
                     let mut values = std::mem::take(&mut self.values);
                     values.clear();
                     for (_, expr) in assigns {
-                        values.push(self.eval(expr, event)?);
+                        values.push(self.eval(expr, Row::new(event, temps))?);
                     }
-                    for ((name, _), v) in assigns.iter().zip(values.drain(..)) {
-                        event.set(name, v);
+                    for ((place, _), v) in assigns.iter().zip(values.drain(..)) {
+                        set_place(event, temps, place, v);
                     }
                     self.values = values;
                 }
@@ -540,7 +626,7 @@ impl<'p> Runner<'p> {
                 mode,
             } => {
                 self.parse.tried += 1;
-                let Some(subject) = source_text(event, field) else {
+                let Some(subject) = source_text(Row::new(event, temps).get(field)) else {
                     return Ok(Fate::Keep);
                 };
                 let key = regex as *const regex::Regex as usize;
@@ -556,16 +642,16 @@ impl<'p> Runner<'p> {
                     return Ok(Fate::Keep);
                 }
                 self.parse.matched += 1;
-                for (i, name) in outputs.iter().enumerate() {
-                    let Some(name) = name else { continue };
-                    if *mode == Mode::Preserve && event.contains(name) {
+                for (i, place) in outputs.iter().enumerate() {
+                    let Some(place) = place else { continue };
+                    if *mode == Mode::Preserve && Row::new(event, temps).get(place).is_some() {
                         continue;
                     }
                     let v = match locs.get(i + 1) {
                         Some((a, b)) => subject.slice(a..b),
                         None => subject.slice(0..0),
                     };
-                    event.set(name, Value::Str(v));
+                    set_place(event, temps, place, Value::Str(v));
                 }
                 Ok(Fate::Keep)
             }
@@ -578,7 +664,7 @@ impl<'p> Runner<'p> {
                 mode,
             } => {
                 self.parse.tried += 1;
-                let Some(subject) = source_text(event, field) else {
+                let Some(subject) = source_text(Row::new(event, temps).get(field)) else {
                     return Ok(Fate::Keep);
                 };
                 let values = text::split_csv(&subject, delim, *quote);
@@ -588,12 +674,12 @@ impl<'p> Runner<'p> {
                 if values.len() >= outputs.len() {
                     self.parse.matched += 1;
                 }
-                for (name, v) in outputs.iter().zip(values) {
-                    let Some(name) = name else { continue };
-                    if *mode == Mode::Preserve && event.contains(name) {
+                for (place, v) in outputs.iter().zip(values) {
+                    let Some(place) = place else { continue };
+                    if *mode == Mode::Preserve && Row::new(event, temps).get(place).is_some() {
                         continue;
                     }
-                    event.set(name, Value::Str(v.into_text(&subject)));
+                    set_place(event, temps, place, Value::Str(v.into_text(&subject)));
                 }
                 Ok(Fate::Keep)
             }
@@ -604,14 +690,6 @@ impl<'p> Runner<'p> {
                 mode,
             } => {
                 self.parse.tried += 1;
-                if path.is_none()
-                    && let Some(Value::Str(subject)) = event.get(field)
-                {
-                    // Fast path: the object's top level read without building a tree.
-                    let subject = subject.clone();
-                    self.parse_json_text(&subject, prefix, *mode, event);
-                    return Ok(Fate::Keep);
-                }
                 if path.is_none()
                     && let Some(Value::Str(subject)) = event.get(field)
                 {
@@ -661,7 +739,7 @@ impl<'p> Runner<'p> {
                 mode,
             } => {
                 self.parse.tried += 1;
-                let Some(subject) = source_text(event, field) else {
+                let Some(subject) = source_text(event.get(field)) else {
                     return Ok(Fate::Keep);
                 };
                 let pairs: Vec<(text::Piece, text::Piece)> = match split {
@@ -775,14 +853,14 @@ impl<'p> Runner<'p> {
                 event.set_str("__labels__", Value::string(encoded));
                 Ok(Fate::Keep)
             }
-            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => Err(EvalError {
-                code: codes::RUNTIME,
-                message: format!(
+            Stage::Stats { .. } | Stage::Sort(_) | Stage::Limit(_) => Err(EvalError::new(
+                codes::RUNTIME,
+                format!(
                     "`{}` needs all events at once and cannot run per event",
                     stage_name(stage)
                 ),
-                span: Span::default(),
-            }),
+                Span::default(),
+            )),
         }
     }
 
@@ -904,7 +982,7 @@ impl<'p> Runner<'p> {
                     let mut k = Vec::with_capacity(keys.len());
                     for (expr, _) in keys {
                         k.push(
-                            self.eval(expr, &e)
+                            self.eval(expr, Row::new(&e, &[]))
                                 .map_err(|err| self.diagnostic(err, stage, Span::default()))?,
                         );
                     }
@@ -952,7 +1030,7 @@ impl<'p> Runner<'p> {
                         let mut args = Vec::with_capacity(agg.args.len());
                         for a in &agg.args {
                             args.push(
-                                self.eval(a, e)
+                                self.eval(a, Row::new(e, &[]))
                                     .map_err(|err| self.diagnostic(err, stage, Span::default()))?,
                             );
                         }
@@ -999,40 +1077,63 @@ impl<'p> Runner<'p> {
                 Ok(Some(t.eq_ignore_ascii_case("true")))
             }
             Value::Json(j) if j.is_boolean() => Ok(j.as_bool()),
-            other => Err(EvalError {
-                code: codes::NOT_BOOLEAN,
-                message: format!("a condition must be BOOLEAN, not {}", other.type_name()),
+            other => Err(EvalError::new(
+                codes::NOT_BOOLEAN,
+                format!("a condition must be BOOLEAN, not {}", other.type_name()),
                 span,
-            }),
+            )),
         }
     }
 
     /// Evaluates `e`, borrowing constants and fields instead of cloning them (a clone of a
     /// shared text is an atomic write on a reference count other threads also touch).
-    fn eval_ref<'a>(&mut self, e: &'a CExpr, ev: &'a Event) -> Result<Cow<'a, Value>, EvalError> {
+    fn eval_ref<'a>(&mut self, e: &'a CExpr, ev: Row<'a>) -> Result<Cow<'a, Value>, EvalError> {
         match e {
             CExpr::Const(v) => Ok(Cow::Borrowed(v)),
-            CExpr::Field(n) => Ok(ev.get(n).map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
+            CExpr::Field(n) => Ok(ev
+                .event
+                .get(n)
+                .map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
+            CExpr::Temp(s) => Ok(ev.temp(*s).map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
             _ => self.eval(e, ev).map(Cow::Owned),
         }
     }
 
-    fn eval(&mut self, e: &CExpr, ev: &Event) -> Eval {
+    /// Evaluates `e`: one step of the budget; constants, fields and temporaries inline (most
+    /// operands are), every other node in `eval_node`.
+    #[inline]
+    fn eval(&mut self, e: &CExpr, ev: Row<'_>) -> Eval {
         self.steps += 1;
         if self.steps > self.plan.options.eval_budget {
-            return Err(EvalError {
-                code: codes::BUDGET,
-                message: format!(
-                    "evaluation budget of {} steps exceeded",
-                    self.plan.options.eval_budget
-                ),
-                span: Span::default(),
-            });
+            return Err(self.budget_error());
         }
+        match e {
+            CExpr::Const(v) => Ok(v.clone()),
+            CExpr::Field(n) => Ok(ev.event.get(n).cloned().unwrap_or(Value::Null)),
+            CExpr::Temp(s) => Ok(ev.temp(*s).cloned().unwrap_or(Value::Null)),
+            _ => self.eval_node(e, ev),
+        }
+    }
+
+    #[cold]
+    fn budget_error(&self) -> EvalError {
+        EvalError::new(
+            codes::BUDGET,
+            format!(
+                "evaluation budget of {} steps exceeded",
+                self.plan.options.eval_budget
+            ),
+            Span::default(),
+        )
+    }
+
+    /// Evaluates a node whose step `eval` has counted.
+    fn eval_node(&mut self, e: &CExpr, ev: Row<'_>) -> Eval {
         let mode = self.plan.options.coercion;
         Ok(match e {
             CExpr::Const(v) => v.clone(),
-            CExpr::Field(n) => ev.get(n).cloned().unwrap_or(Value::Null),
+            CExpr::Field(n) => ev.event.get(n).cloned().unwrap_or(Value::Null),
+            CExpr::Temp(s) => ev.temp(*s).cloned().unwrap_or(Value::Null),
             CExpr::Local(slot) => self
                 .locals
                 .get(*slot as usize)
@@ -1183,11 +1284,8 @@ impl<'p> Runner<'p> {
                             return Ok(Value::Null);
                         };
                         let esc_text = esc.as_ref().and_then(Value::to_text);
-                        let re = like_to_regex(&p, esc_text.as_deref()).map_err(|m| EvalError {
-                            code: codes::BAD_ARGUMENT,
-                            message: m,
-                            span: Span::default(),
-                        })?;
+                        let re = like_to_regex(&p, esc_text.as_deref())
+                            .map_err(|m| EvalError::new(codes::BAD_ARGUMENT, m, Span::default()))?;
                         re.is_match(&subject)
                     }
                 };
@@ -1240,11 +1338,7 @@ impl<'p> Runner<'p> {
                     Ok(r) => r,
                     Err(_) if *try_cast => Value::Null,
                     Err(err) => {
-                        return Err(EvalError {
-                            code: codes::CAST_FAILED,
-                            message: err.message,
-                            span: *span,
-                        });
+                        return Err(EvalError::new(codes::CAST_FAILED, err.message, *span));
                     }
                 }
             }
@@ -1286,11 +1380,7 @@ impl<'p> Runner<'p> {
             }
             CExpr::Subscript { expr, index, span } => {
                 let (x, i) = (self.eval(expr, ev)?, self.eval(index, ev)?);
-                subscript(x, i).map_err(|m| EvalError {
-                    code: codes::RUNTIME,
-                    message: m,
-                    span: *span,
-                })?
+                subscript(x, i).map_err(|m| EvalError::new(codes::RUNTIME, m, *span))?
             }
             CExpr::Lambda(i) => Value::Lambda(*i),
             CExpr::Array(items) => {
@@ -1330,7 +1420,7 @@ impl<'p> Runner<'p> {
         Ok(r)
     }
 
-    fn call(&mut self, call: &Call, ev: &Event) -> Eval {
+    fn call(&mut self, call: &Call, ev: Row<'_>) -> Eval {
         // Up to four arguments live on the stack: no allocation per call.
         const SMALL: usize = 4;
         let n = call.args.len();
@@ -1363,7 +1453,7 @@ impl<'p> Runner<'p> {
 /// The `Env` a function sees: lambdas evaluate against the current event.
 struct CallEnv<'r, 'p, 'e> {
     runner: &'r mut Runner<'p>,
-    event: &'e Event,
+    event: Row<'e>,
 }
 
 impl Env for CallEnv<'_, '_, '_> {
@@ -1391,7 +1481,7 @@ impl Env for CallEnv<'_, '_, '_> {
         let r = self.runner.eval(&l.body, self.event);
         self.runner.locals.truncate(l.base as usize);
         self.runner.locals.extend(saved);
-        r.map_err(|e| FnError::new(e.message).with_code(e.code))
+        r.map_err(|e| FnError::new(e.0.message).with_code(e.0.code))
     }
 
     fn now(&self) -> Timestamp {
@@ -1428,8 +1518,8 @@ fn stage_name(stage: &Stage) -> &'static str {
 
 /// The text a `parse-*` instruction reads: VARCHAR as is (shared), other scalars as text;
 /// absent, NULL and containers give `None` (the instruction does nothing).
-fn source_text(event: &Event, field: &str) -> Option<Text> {
-    match event.get(field)? {
+fn source_text(value: Option<&Value>) -> Option<Text> {
+    match value? {
         Value::Str(t) => Some(t.clone()),
         v @ (Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Timestamp(_)) => {
             v.to_text().map(|t| Text::from(t.into_owned()))

@@ -1,8 +1,10 @@
 //! Every fast path of the engine gives the same result as the general path it stands in for
 //! (issue 13): `parse-json` of a text field (top level read without a tree) against
 //! `parse-json` of the same object handed over as a JSON value; `project`/`project-away` by
-//! lookup against a reference that scans every pattern over every field. The NDJSON writer's
-//! fast paths (SWAR escaping, timestamps, JSON values) have property tests in `event.rs`.
+//! lookup against a reference that scans every pattern over every field; temporaries in
+//! slots (`PlanOptions::temps`) against the same plan with every field in the event, on
+//! random pipelines and on the reference workloads. The NDJSON writer's fast paths (SWAR
+//! escaping, timestamps, JSON values) have property tests in `event.rs`.
 
 use agentic_soc::event::{Event, Name, Value};
 use agentic_soc::spl;
@@ -122,4 +124,161 @@ proptest! {
         let got: Vec<String> = run(&plan, e).into_iter().map(|(n, _)| n).collect();
         prop_assert_eq!(got, want);
     }
+}
+
+/// What a plan makes of one event: each output's fields (name and JSON value, in order) or
+/// the error's message.
+fn outcome(plan: &spl::Plan, event: Event) -> Result<Vec<Vec<(String, Json)>>, String> {
+    let mut runner = spl::Runner::new(plan);
+    let mut out = Vec::new();
+    runner
+        .run_event(event, &mut out)
+        .map_err(|d| d.message.clone())?;
+    Ok(out
+        .into_iter()
+        .map(|(_, e)| {
+            e.fields()
+                .map(|(n, v)| (n.to_string(), v.to_json()))
+                .collect()
+        })
+        .collect())
+}
+
+fn with_and_without_temps(rule: &str) -> (spl::Plan, spl::Plan) {
+    let on = spl::compile(rule).unwrap_or_else(|d| panic!("{rule}: {d:?}"));
+    let off = spl::compile_with(
+        rule,
+        &spl::PlanOptions {
+            temps: false,
+            ..spl::PlanOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(off.temps.is_empty());
+    (on, off)
+}
+
+/// Stage templates over the names `{0}` `{1}` `{2}`: every stage kind temporaries are
+/// assigned across (reads, writes, NULL writes, `-mode='preserve'`, lambdas, `where`), and
+/// two that end the stretch where they can be (`project-rename`, `parse-kv`).
+const STAGES: &[&str] = &[
+    "parse-regexp {0}, '^(\\w+) ?(\\w*)' as {1}, {2}",
+    "parse-regexp -mode='preserve' {0}, '(\\d+)' as {1}",
+    "parse-csv -delim=' ' {0} as {1}, {2}",
+    "extend {0} = concat({1}, '-', coalesce({2}, 'n'))",
+    "extend {0} = NULL",
+    "extend {0} = if({1} IS NULL, 'z', NULL), {1} = coalesce({0}, {2}, 'q')",
+    "extend {0} = array_join(transform(ARRAY['1', '2'], v -> concat(v, {1})), ',')",
+    "where {0} IS NOT NULL OR {1} IS NULL",
+    "project-away {0}, {1}",
+    "project-away {0}",
+    "project-rename {0} = {1}",
+    "parse-kv -delims=' ' {0}",
+];
+
+const NAMES: &[&str] = &["content", "a", "b", "c", "x"];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn temporaries_in_slots_equal_fields_in_the_event(
+        stages in prop::collection::vec(
+            (0..STAGES.len(), 0..NAMES.len(), 0..NAMES.len(), 0..NAMES.len()), 1..7),
+        content in "[a-z0-9= ]{0,12}",
+        extra in prop::collection::vec((1..NAMES.len(), prop::option::of("[a-z0-9 ]{0,4}")), 0..3),
+    ) {
+        let body: Vec<String> = stages
+            .iter()
+            .map(|&(t, a, b, c)| {
+                STAGES[t]
+                    .replace("{0}", NAMES[a])
+                    .replace("{1}", NAMES[b])
+                    .replace("{2}", NAMES[c])
+            })
+            .collect();
+        let rule = format!("* | {}", body.join(" | "));
+        // Rules with a name assigned twice in one extend or output twice are not rules.
+        let Ok(on) = spl::compile(&rule) else { return Ok(()) };
+        let (_, off) = with_and_without_temps(&rule);
+        // Input fields may be present with a NULL value (JSON input's `null`).
+        let mut fields: Vec<(Name, Value)> = Vec::new();
+        for (n, v) in &extra {
+            if fields.iter().all(|(f, _)| &**f != NAMES[*n]) {
+                fields.push((Name::from(NAMES[*n]), v.as_deref().map_or(Value::Null, Value::str)));
+            }
+        }
+        fields.push((Name::from("content"), Value::str(&content)));
+        let event = Event::from_fields(fields);
+        prop_assert_eq!(outcome(&on, event.clone()), outcome(&off, event), "{}", rule);
+    }
+}
+
+#[test]
+fn temporaries_are_assigned_for_fields_created_and_dropped() {
+    let (on, _) = with_and_without_temps(
+        "* | parse-regexp content, '(\\w+) (\\w+)' as a, b | extend c = concat(a, b) \
+         | project-away content, a, b",
+    );
+    let names: Vec<&str> = on.temps.iter().map(|n| &**n).collect();
+    assert_eq!(names, ["content", "a", "b"]);
+    // A stage that sees the whole event before the drop: no temporaries.
+    let (on, _) = with_and_without_temps(
+        "* | parse-regexp content, '(\\w+) (\\w+)' as a, b | parse-kv c | project-away a, b",
+    );
+    assert!(on.temps.is_empty());
+}
+
+#[test]
+fn the_workloads_give_the_same_events_with_temporaries_in_slots() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/workloads");
+    for kind in ["nginx", "sshd", "json"] {
+        let rule = std::fs::read_to_string(format!("{dir}/{kind}.spl")).unwrap();
+        let input = std::fs::read_to_string(format!("{dir}/{kind}.sample.log")).unwrap();
+        let (on, off) = with_and_without_temps(&rule);
+        if kind != "json" {
+            assert!(!on.temps.is_empty(), "{kind}: no temporaries");
+        }
+        let now = agentic_soc::event::Timestamp::utc(1_796_385_600_000_000_000);
+        let mut fast = spl::Runner::new(&on).with_clock(now);
+        let mut slow = spl::Runner::new(&off).with_clock(now);
+        for line in input.lines() {
+            let text = agentic_soc::event::Text::new(line);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            fast.run_event(fast.line_event(text.clone()), &mut a)
+                .unwrap();
+            slow.run_event(slow.line_event(text), &mut b).unwrap();
+            let ndjson = |v: Vec<(Option<std::sync::Arc<str>>, Event)>| {
+                let mut s = String::new();
+                for (_, e) in v {
+                    e.write_ndjson(&mut s, false);
+                }
+                s
+            };
+            assert_eq!(ndjson(a), ndjson(b), "{kind}: {line}");
+        }
+    }
+}
+
+#[test]
+fn an_input_field_present_with_null_stays_present_in_its_slot() {
+    // `-mode='preserve'` does not overwrite a field that is there, even with a NULL value
+    // (JSON input's `null`): the temporary's slot must say the same.
+    let (on, off) = with_and_without_temps(
+        "* | parse-regexp -mode='preserve' content, '(\\w+)' as a \
+         | extend b = coalesce(a, 'was null') | project-away a",
+    );
+    assert!(!on.temps.is_empty());
+    let event = || {
+        Event::from_fields(vec![
+            (Name::from("a"), Value::Null),
+            (Name::from("content"), Value::str("x")),
+        ])
+    };
+    let got = outcome(&on, event());
+    assert_eq!(got, outcome(&off, event()));
+    assert_eq!(
+        got.unwrap()[0][1],
+        ("b".to_string(), Json::from("was null"))
+    );
 }
