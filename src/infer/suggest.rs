@@ -351,11 +351,12 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             continue;
         }
         // Pipelines that parse text copy an endpoint to `*.address`; structured payloads
-        // (key=value, JSON, XML) map their keys to the IPs directly.
+        // (key=value, JSON, XML) map their keys to the IPs directly. Text inside a record
+        // (a template slot) is text.
         let addresses = !matches!(
             det.payload,
             Payload::Kv { .. } | Payload::Json | Payload::Xml
-        );
+        ) || map::is_slot(&f.source);
         let (expr, _plain, extra) = map::convert_opts(f, &target, addresses, clf);
         push_out(&mut outputs, &target, conf, expr);
         for (t, e) in extra {

@@ -649,6 +649,8 @@ fn free_text_inside_a_json_record_is_mined() {
     assert_eq!(e["source.port"], 40000, "{e}");
     assert_eq!(e["destination.ip"], "198.51.100.9", "{e}");
     assert_eq!(e["destination.port"], 22, "{e}");
+    // Text inside the record is text: the endpoint is also written as its address.
+    assert_eq!(e["source.address"], "10.1.0.9", "{e}");
 }
 
 #[test]
