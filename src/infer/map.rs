@@ -402,7 +402,11 @@ fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64
     // A key named for a time whose values are times or epoch numbers.
     if let Some(t) = super::entities::time_field(&path)
         && (matches!(f.ty, ValueType::Timestamp(_))
-            || (f.ty == ValueType::Integer && f.values.iter().all(|v| epoch_like(v))))
+            || (matches!(
+                f.ty,
+                ValueType::Integer | ValueType::Float | ValueType::Word
+            ) && !f.values.is_empty()
+                && f.values.iter().all(|v| epoch_like(v))))
     {
         return (
             t.to_string(),
@@ -463,10 +467,20 @@ fn choose_by_name(f: &RawField, prefix: &str, learned: &Learned) -> (String, f64
 
 /// Seconds, milliseconds, microseconds or nanoseconds since 1970 between 2000 and 2100.
 fn epoch_like(v: &str) -> bool {
-    let Ok(n) = v.trim().parse::<u64>() else {
+    let v = v.trim();
+    // Seconds with a fraction (`1470923133.026`).
+    let v = match v.split_once('.') {
+        Some((secs, frac))
+            if secs.len() == 10 && !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            secs
+        }
+        _ => v,
+    };
+    let Ok(n) = v.parse::<u64>() else {
         return false;
     };
-    let secs = match v.trim().len() {
+    let secs = match v.len() {
         10 => n,
         13 => n / 1_000,
         16 => n / 1_000_000,
@@ -736,6 +750,12 @@ pub fn convert_opts(
                 _ => " / 1000000000.0",
             };
             format!("from_unixtime(try_cast({x} as BIGINT){div})")
+        }
+        // Epoch seconds, some with a fraction (`1470923133.026`).
+        (ValueType::Float | ValueType::Word, Some(FieldType::Date))
+            if !f.values.is_empty() && f.values.iter().all(|v| epoch_like(v)) =>
+        {
+            format!("from_unixtime(try_cast({x} as DOUBLE))")
         }
         // A number with its unit (`15ms`, `0.00015s`) in nanoseconds.
         (ValueType::Duration, _) if target == "event.duration" => format!(

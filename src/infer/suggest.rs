@@ -437,6 +437,13 @@ fn heuristic(samples: &[String], options: &SuggestOptions) -> Result<Suggestion,
             ));
         }
     }
+    // A record whose only time is when something started was logged then.
+    if !outputs.iter().any(|(n, _)| n == "@timestamp")
+        && let Some((_, es)) = outputs.iter().find(|(n, _)| n == "event.start")
+    {
+        let es = es.iter().map(|(c, e)| (c * 0.9, e.clone())).collect();
+        outputs.push(("@timestamp".into(), es));
+    }
     // The transport a template's literal text states, when no field names it.
     if !outputs.iter().any(|(n, _)| n == "network.transport")
         && let Some(e) = template_transport(&slot_templates)

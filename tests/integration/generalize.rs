@@ -806,3 +806,24 @@ fn cloud_resource_identifiers_name_the_provider_and_account() {
     let p = run(&r, &refs[2..]);
     assert_eq!(p[0]["cloud.provider"], "aws", "{r}\n{}", p[0]);
 }
+
+#[test]
+fn epoch_seconds_with_a_fraction_and_a_start_time_alone() {
+    let rec = |start: &str, ip: &str| {
+        format!(
+            r#"{{"request":{{"start":"{start}","method":"GET","path":"/a"}},"client":{{"ip":"{ip}"}}}}"#
+        )
+    };
+    let lines = [
+        rec("1491303422", "198.51.100.1"),
+        rec("1470923133.026", "198.51.100.2"),
+        rec("1491303500.5", "198.51.100.3"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = rule(&refs[..2]);
+    let p = run(&r, &refs[2..]);
+    let e = &p[0];
+    assert_eq!(e["event.start"], "2017-04-04T10:58:20.500Z", "{r}\n{e}");
+    // The only time in the record is also when it was logged.
+    assert_eq!(e["@timestamp"], "2017-04-04T10:58:20.500Z", "{e}");
+}
