@@ -716,6 +716,23 @@ fn indicator_outputs(x: &str) -> Vec<(String, String)> {
             "threat.indicator.email.address".into(),
             format!(r"if(regexp_like({x}, '^[^@\s]+@[^@\s]+\.[A-Za-z]{{2,}}$'), {x}, NULL)"),
         ),
+        // The indicator's type in ECS's vocabulary (STIX 2.0 cyber-observable names).
+        (
+            "threat.indicator.type".into(),
+            format!(
+                "CASE WHEN is_ipv4({x}) OR regexp_like({x}, {v4}) THEN 'ipv4-addr' \
+                 WHEN is_ipv6({x}) OR regexp_like({x}, {v6}) THEN 'ipv6-addr' \
+                 WHEN regexp_like({x}, '^[A-Za-z][A-Za-z0-9+.-]*://') THEN 'url' \
+                 WHEN regexp_like({x}, {md5}) OR regexp_like({x}, {sha1}) OR regexp_like({x}, {sha256}) THEN 'file' \
+                 WHEN regexp_like({x}, '^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{{2,}}$') THEN 'email-addr' \
+                 WHEN regexp_like({x}, '^([A-Za-z0-9-]+\\.)+[A-Za-z]{{2,}}$') THEN 'domain-name' END",
+                v4 = lit(v4_port),
+                v6 = lit(v6_port),
+                md5 = lit(&hex(32)),
+                sha1 = lit(&hex(40)),
+                sha256 = lit(&hex(64)),
+            ),
+        ),
     ]
 }
 

@@ -571,6 +571,9 @@ fn threat_intelligence_records_map_to_the_indicator() {
     );
     assert_eq!(p[0]["threat.software.name"], "win.example_rat");
     assert_eq!(p[0]["event.kind"], "enrichment");
+    // The indicator's type in ECS's vocabulary, by its shape.
+    let types: Vec<&Value> = p.iter().map(|e| &e["threat.indicator.type"]).collect();
+    assert_eq!(types, ["ipv4-addr", "url", "file"], "{p:?}");
     // The value as written is kept too.
     assert_eq!(p[1]["vendor.ioc"], "http://bad.example.net/dl.php");
 }
