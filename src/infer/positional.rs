@@ -270,6 +270,30 @@ pub(super) fn positional(
             );
         }
     }
+    // The record's own identifier: a first-level `id` whose values differ from record to
+    // record is the event's id.
+    if !choices.iter().any(|(t, _, _)| t == "event.id") {
+        let own_id = |f: &RawField| {
+            let path = map::key_path(f);
+            let mut seen: Vec<&String> = f.values.iter().collect();
+            seen.sort();
+            seen.dedup();
+            path.len() == 1
+                && matches!(
+                    map::normalize(path[0]).as_str(),
+                    "id" | "uid" | "uuid" | "guid"
+                )
+                && f.values.len() >= 2
+                && seen.len() == f.values.len()
+        };
+        if let Some(i) = (0..fields.len()).find(|&i| vendor(&choices[i].0) && own_id(&fields[i])) {
+            choices[i] = (
+                "event.id".into(),
+                0.5,
+                "first-level identifier, different in every record: the event's id".into(),
+            );
+        }
+    }
     http_request_slots(fields, &mut choices, &vendor);
     tls_values(fields, &mut choices, &vendor);
     dns_slots(fields, &mut choices, &vendor);

@@ -830,3 +830,19 @@ fn epoch_seconds_with_a_fraction_and_a_start_time_alone() {
     // The only time in the record is also when it was logged.
     assert_eq!(e["@timestamp"], "2017-04-04T10:58:20.500Z", "{e}");
 }
+
+#[test]
+fn a_first_level_id_different_in_every_record_is_the_event_id() {
+    let rec = |id: &str, who: &str| {
+        format!(r#"{{"id":"{id}","when":"2024-05-01T10:00:00Z","actor":"{who}","action":"login"}}"#)
+    };
+    let lines = [
+        rec("a1f3", "alice"),
+        rec("b7c9", "bob"),
+        rec("c0d2", "carol"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = rule(&refs[..2]);
+    let p = run(&r, &refs[2..]);
+    assert_eq!(p[0]["event.id"], "c0d2", "{r}\n{}", p[0]);
+}
