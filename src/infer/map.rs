@@ -573,7 +573,7 @@ fn endpoint(target: &str) -> bool {
 }
 
 /// Header-less CSV columns are named `col<n>` (see `suggest::csv_names`).
-fn is_column(name: &str) -> bool {
+pub fn is_column(name: &str) -> bool {
     name.strip_prefix("col")
         .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }

@@ -206,6 +206,13 @@ pub(super) fn positional(
     let roles: Vec<&str> = roles.by_ref().collect();
     let mut next = roles.into_iter();
     let mut last_ip: Option<&str> = None;
+    let lone_ip = fields
+        .iter()
+        .zip(&choices)
+        .filter(|(f, c)| vendor(&c.0) && (f.ty.is_ip() || f.ty == ValueType::IpPort))
+        .count()
+        == 1
+        && !choices.iter().any(|(t, _, _)| t == "source.ip");
     for (i, f) in fields.iter().enumerate() {
         if !vendor(&choices[i].0) {
             // An address mapped by its key or context: a bare integer right after it is its port.
@@ -216,7 +223,11 @@ pub(super) fn positional(
             };
             continue;
         }
-        if f.ty.is_ip() || f.ty == ValueType::IpPort {
+        // Order means something between the values of a line (template slots, header-less
+        // columns), not between the named keys of a record; a record with one address no
+        // name explains has it from its client (an audit record's actor).
+        let unnamed = map::is_slot(&f.source) || map::is_column(&f.source) || lone_ip;
+        if (f.ty.is_ip() || f.ty == ValueType::IpPort) && unnamed {
             if let Some(role) = next.next() {
                 choices[i] = (
                     format!("{role}.ip"),

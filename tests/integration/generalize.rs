@@ -846,3 +846,29 @@ fn a_first_level_id_different_in_every_record_is_the_event_id() {
     let p = run(&r, &refs[2..]);
     assert_eq!(p[0]["event.id"], "c0d2", "{r}\n{}", p[0]);
 }
+
+#[test]
+fn named_keys_are_not_given_roles_by_their_order() {
+    // A resolver's JSON: the source is named; another address key (a subnet hint) is not the
+    // destination because it comes next.
+    let rec = |q: &str, src: &str| {
+        format!(
+            r#"{{"QueryName":"{q}","ClientSubnet":"198.51.100.0","ClientSubnetLength":24,"SourceIP":"{src}","When":"2024-05-01T10:00:00Z"}}"#
+        )
+    };
+    let lines = [
+        rec("example.com", "203.0.113.1"),
+        rec("example.org", "203.0.113.2"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let p = run(&rule(&refs), &refs);
+    assert_eq!(p[0]["source.ip"], "203.0.113.1", "{}", p[0]);
+    assert!(p[0].get("destination.ip").is_none(), "{}", p[0]);
+    assert!(p[0].get("destination.port").is_none(), "{}", p[0]);
+    // One address no key explains, in an audit record, is its client's.
+    let rec = |who: &str, ip: &str| format!(r#"{{"actor":"{who}","addr":"{ip}","act":"login"}}"#);
+    let lines = [rec("alice", "198.51.100.7"), rec("bob", "198.51.100.8")];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let p = run(&rule(&refs), &refs);
+    assert_eq!(p[1]["source.ip"], "198.51.100.8", "{}", p[1]);
+}
