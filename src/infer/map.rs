@@ -580,9 +580,13 @@ pub fn is_column(name: &str) -> bool {
 
 /// Template slots are named `t<i>_<j>` (see `synth::slot_name`): their names carry no meaning.
 pub fn is_slot(name: &str) -> bool {
-    name.strip_prefix('t')
-        .and_then(|r| r.split_once('_'))
-        .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
+    slot_position(name).is_some()
+}
+
+/// The template and slot numbers of a template slot's name (`t3_7` → (3, 7)).
+pub fn slot_position(name: &str) -> Option<(u32, u32)> {
+    let (t, i) = name.strip_prefix('t')?.split_once('_')?;
+    Some((t.parse().ok()?, i.parse().ok()?))
 }
 
 /// The conversion of a field's expression into the target's type; `extra` receives derived

@@ -18,11 +18,7 @@ pub(super) fn http_request_slots(
     choices: &mut [(String, f64, String)],
     vendor: &dyn Fn(&str) -> bool,
 ) {
-    // `t3_7` → (3, 7).
-    let slot = |f: &RawField| -> Option<(u32, u32)> {
-        let (t, i) = f.source.strip_prefix('t')?.split_once('_')?;
-        Some((t.parse().ok()?, i.parse().ok()?))
-    };
+    let slot = |f: &RawField| map::slot_position(&f.source);
     let at = |t: u32, i: u32| fields.iter().position(|f| slot(f) == Some((t, i)));
     for m in 0..fields.len() {
         let Some((t, i)) = slot(&fields[m]) else {
@@ -124,10 +120,7 @@ pub(super) fn dns_slots(
     vendor: &dyn Fn(&str) -> bool,
 ) {
     use super::knowledge::{is_dns_class, is_dns_response_code, is_dns_type};
-    let slot = |f: &RawField| -> Option<(u32, u32)> {
-        let (t, i) = f.source.strip_prefix('t')?.split_once('_')?;
-        Some((t.parse().ok()?, i.parse().ok()?))
-    };
+    let slot = |f: &RawField| map::slot_position(&f.source);
     let all = |f: &RawField, p: &dyn Fn(&str) -> bool| {
         !f.values.is_empty() && f.values.iter().all(|v| p(v))
     };
