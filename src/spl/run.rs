@@ -459,14 +459,13 @@ impl<'p> Runner<'p> {
         temps: &mut [Option<Value>],
     ) -> Result<Fate, EvalError> {
         match stage {
-            Stage::Where(cond, span) => {
-                let v = self.eval(cond, Row::new(event, temps))?;
-                Ok(if self.truth(&v, *span)? == Some(true) {
+            Stage::Where(cond, span) => Ok(
+                if self.cond(cond, Row::new(event, temps), *span)? == Some(true) {
                     Fate::Keep
                 } else {
                     Fate::Drop
-                })
-            }
+                },
+            ),
             Stage::Extend(assigns) => {
                 if let [(place, expr)] = assigns.as_slice() {
                     let v = self.eval(expr, Row::new(event, temps))?;
@@ -1085,6 +1084,72 @@ impl<'p> Runner<'p> {
         }
     }
 
+    /// The SQL truth of condition `e` (what `truth(eval(e))` gives, errors included), without
+    /// building a BOOLEAN value for the forms conditions are made of: `IS [NOT] NULL`,
+    /// comparisons, `AND`/`OR`/`NOT`. Each of those nodes counts one budget step as `eval`
+    /// would; `span` is the span `truth` reports a non-BOOLEAN value at.
+    fn cond(&mut self, e: &CExpr, ev: Row<'_>, span: Span) -> Result<Option<bool>, EvalError> {
+        match e {
+            CExpr::IsNull { expr, negated } => {
+                self.step()?;
+                let null = match &**expr {
+                    CExpr::Temp(s) => ev.temp(*s).is_none_or(Value::is_null),
+                    CExpr::Field(n) => ev.event.get(n).is_none_or(Value::is_null),
+                    other => self.eval_ref(other, ev)?.is_null(),
+                };
+                Ok(Some(null != *negated))
+            }
+            CExpr::Cmp(op, a, b, cmp_span) => {
+                self.step()?;
+                let (x, y) = (self.eval_ref(a, ev)?, self.eval_ref(b, ev)?);
+                let ord = match (&*x, &*y) {
+                    // The common case, text against text, without the coercion rules.
+                    (Value::Str(p), Value::Str(q)) => Some(p.as_str().cmp(q.as_str())),
+                    _ => self.compare(&x, &y, *cmp_span)?,
+                };
+                Ok(ord.map(|o| match op {
+                    BinaryOp::Eq => o == Ordering::Equal,
+                    BinaryOp::Ne => o != Ordering::Equal,
+                    BinaryOp::Lt => o == Ordering::Less,
+                    BinaryOp::Le => o != Ordering::Greater,
+                    BinaryOp::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                }))
+            }
+            CExpr::And(items) | CExpr::Or(items) => {
+                self.step()?;
+                let decides = matches!(e, CExpr::Or(_));
+                let mut unknown = false;
+                for item in items {
+                    match self.cond(item, ev, Span::default())? {
+                        Some(b) if b == decides => return Ok(Some(decides)),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                Ok(if unknown { None } else { Some(!decides) })
+            }
+            CExpr::Not(x) => {
+                self.step()?;
+                Ok(self.cond(x, ev, Span::default())?.map(|b| !b))
+            }
+            _ => {
+                let v = self.eval_ref(e, ev)?;
+                self.truth(&v, span)
+            }
+        }
+    }
+
+    /// Counts one evaluation step against the budget.
+    #[inline]
+    fn step(&mut self) -> Result<(), EvalError> {
+        self.steps += 1;
+        if self.steps > self.plan.options.eval_budget {
+            return Err(self.budget_error());
+        }
+        Ok(())
+    }
+
     /// Evaluates `e`, borrowing constants and fields instead of cloning them (a clone of a
     /// shared text is an atomic write on a reference count other threads also touch).
     fn eval_ref<'a>(&mut self, e: &'a CExpr, ev: Row<'a>) -> Result<Cow<'a, Value>, EvalError> {
@@ -1139,9 +1204,9 @@ impl<'p> Runner<'p> {
                 .get(*slot as usize)
                 .cloned()
                 .unwrap_or(Value::Null),
-            CExpr::Not(x) => match self.eval(x, ev)? {
-                Value::Null => Value::Null,
-                v => Value::Bool(!self.truth(&v, Span::default())?.unwrap_or(false)),
+            CExpr::Not(x) => match self.cond(x, ev, Span::default())? {
+                None => Value::Null,
+                Some(b) => Value::Bool(!b),
             },
             CExpr::Neg(x, span) => {
                 let v = self.eval(x, ev)?;
@@ -1153,8 +1218,7 @@ impl<'p> Runner<'p> {
                 let decides = matches!(e, CExpr::Or(_));
                 let mut unknown = false;
                 for item in items {
-                    let v = self.eval_ref(item, ev)?;
-                    match self.truth(&v, Span::default())? {
+                    match self.cond(item, ev, Span::default())? {
                         Some(b) if b == decides => return Ok(Value::Bool(decides)),
                         Some(_) => {}
                         None => unknown = true,
@@ -1313,10 +1377,12 @@ impl<'p> Runner<'p> {
                     None => None,
                 };
                 for (when, then) in whens {
-                    let w = self.eval_ref(when, ev)?;
                     let hit = match &subject {
-                        Some(s) => self.compare(s, &w, *span)? == Some(Ordering::Equal),
-                        None => self.truth(&w, *span)? == Some(true),
+                        Some(s) => {
+                            let w = self.eval_ref(when, ev)?;
+                            self.compare(s, &w, *span)? == Some(Ordering::Equal)
+                        }
+                        None => self.cond(when, ev, *span)? == Some(true),
                     };
                     if hit {
                         return self.eval(then, ev);
@@ -1348,8 +1414,7 @@ impl<'p> Runner<'p> {
                 then,
                 otherwise,
             } => {
-                let c = self.eval_ref(cond, ev)?;
-                if self.truth(&c, Span::default())? == Some(true) {
+                if self.cond(cond, ev, Span::default())? == Some(true) {
                     self.eval(then, ev)?
                 } else {
                     match otherwise {
@@ -1857,6 +1922,190 @@ fn concat(x: Value, y: Value) -> Value {
             out.push_str(&s);
             out.push_str(&t);
             Value::string(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spl::PlanOptions;
+    use proptest::prelude::*;
+
+    /// A condition's shape (CExpr is not `Clone`, which proptest needs): built with `expr`.
+    #[derive(Debug, Clone)]
+    enum Shape {
+        Leaf(usize),
+        IsNull(Box<Shape>, bool),
+        Cmp(usize, Box<Shape>, Box<Shape>),
+        And(Vec<Shape>),
+        Or(Vec<Shape>),
+        Not(Box<Shape>),
+        If(Box<Shape>, Box<Shape>, Box<Shape>),
+    }
+
+    const OPS: [BinaryOp; 6] = [
+        BinaryOp::Eq,
+        BinaryOp::Ne,
+        BinaryOp::Lt,
+        BinaryOp::Le,
+        BinaryOp::Gt,
+        BinaryOp::Ge,
+    ];
+
+    /// Operands of every kind a condition meets: NULL, booleans, numbers, texts that read as
+    /// booleans or numbers or neither, present, NULL and absent fields, set and unset
+    /// temporaries.
+    fn leaf(i: usize) -> CExpr {
+        match i {
+            0 => CExpr::Const(Value::Null),
+            1 => CExpr::Const(Value::Bool(true)),
+            2 => CExpr::Const(Value::Bool(false)),
+            3 => CExpr::Const(Value::Int(2)),
+            4 => CExpr::Const(Value::Int(-1)),
+            5 => CExpr::Const(Value::str("true")),
+            6 => CExpr::Const(Value::str("FALSE")),
+            7 => CExpr::Const(Value::str("2")),
+            8 => CExpr::Const(Value::str("x")),
+            9 => CExpr::Const(Value::str("")),
+            10 => CExpr::Field(Name::from("a")),
+            11 => CExpr::Field(Name::from("b")),
+            12 => CExpr::Field(Name::from("n")),
+            13 => CExpr::Field(Name::from("missing")),
+            i => CExpr::Temp((i - 14) as u16),
+        }
+    }
+    const LEAVES: usize = 18;
+
+    fn expr(s: &Shape) -> CExpr {
+        let b = |s: &Shape| Box::new(expr(s));
+        match s {
+            Shape::Leaf(i) => leaf(*i),
+            Shape::IsNull(e, negated) => CExpr::IsNull {
+                expr: b(e),
+                negated: *negated,
+            },
+            Shape::Cmp(op, x, y) => CExpr::Cmp(OPS[*op], b(x), b(y), Span::new(1, 2)),
+            Shape::And(items) => CExpr::And(items.iter().map(expr).collect()),
+            Shape::Or(items) => CExpr::Or(items.iter().map(expr).collect()),
+            Shape::Not(e) => CExpr::Not(b(e)),
+            Shape::If(c, t, o) => CExpr::If {
+                cond: b(c),
+                then: b(t),
+                otherwise: Some(b(o)),
+            },
+        }
+    }
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        (0..LEAVES)
+            .prop_map(Shape::Leaf)
+            .prop_recursive(4, 32, 4, |inner| {
+                let b = |s: Shape| Box::new(s);
+                prop_oneof![
+                    (inner.clone(), any::<bool>()).prop_map(move |(e, n)| Shape::IsNull(b(e), n)),
+                    (0..OPS.len(), inner.clone(), inner.clone())
+                        .prop_map(move |(op, x, y)| Shape::Cmp(op, b(x), b(y))),
+                    prop::collection::vec(inner.clone(), 2..4).prop_map(Shape::And),
+                    prop::collection::vec(inner.clone(), 2..4).prop_map(Shape::Or),
+                    inner.clone().prop_map(move |e| Shape::Not(b(e))),
+                    (inner.clone(), inner.clone(), inner).prop_map(move |(c, t, o)| Shape::If(
+                        b(c),
+                        b(t),
+                        b(o)
+                    )),
+                ]
+            })
+    }
+
+    /// What a condition's truth was before `cond`: evaluate to a value, then `truth`, with
+    /// the operands of `AND`/`OR`/`NOT` taken the same way (three-valued, left to right).
+    fn reference(
+        r: &mut Runner<'_>,
+        e: &CExpr,
+        ev: Row<'_>,
+        span: Span,
+    ) -> Result<Option<bool>, EvalError> {
+        match e {
+            CExpr::IsNull { expr, negated } => Ok(Some(r.eval(expr, ev)?.is_null() != *negated)),
+            CExpr::Cmp(op, a, b, s) => {
+                let (x, y) = (r.eval(a, ev)?, r.eval(b, ev)?);
+                Ok(r.compare(&x, &y, *s)?.map(|o| match op {
+                    BinaryOp::Eq => o == Ordering::Equal,
+                    BinaryOp::Ne => o != Ordering::Equal,
+                    BinaryOp::Lt => o == Ordering::Less,
+                    BinaryOp::Le => o != Ordering::Greater,
+                    BinaryOp::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                }))
+            }
+            CExpr::And(items) | CExpr::Or(items) => {
+                let decides = matches!(e, CExpr::Or(_));
+                let mut unknown = false;
+                for item in items {
+                    match reference(r, item, ev, Span::default())? {
+                        Some(b) if b == decides => return Ok(Some(decides)),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                Ok(if unknown { None } else { Some(!decides) })
+            }
+            CExpr::Not(x) => match reference(r, x, ev, Span::default())? {
+                None => Ok(None),
+                Some(b) => Ok(Some(!b)),
+            },
+            CExpr::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let chosen = if reference(r, cond, ev, Span::default())? == Some(true) {
+                    then
+                } else {
+                    otherwise.as_ref().expect("built with an ELSE")
+                };
+                reference(r, chosen, ev, span)
+            }
+            _ => {
+                let v = r.eval(e, ev)?;
+                r.truth(&v, span)
+            }
+        }
+    }
+
+    type Outcome = Result<Option<bool>, (&'static str, String, Span)>;
+
+    fn outcome(r: Result<Option<bool>, EvalError>) -> Outcome {
+        r.map_err(|e| (e.0.code, e.0.message.clone(), e.0.span))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// `cond` (conditions without building values) against evaluating the value and
+        /// taking its truth, in both coercion modes: same truth, same error.
+        #[test]
+        fn cond_gives_the_truth_of_the_evaluated_value(
+            s in shape(),
+            strict in any::<bool>(),
+            a in prop::sample::select(vec!["true", "x", "3", ""]),
+        ) {
+            let options = PlanOptions {
+                coercion: if strict { Coercion::Strict } else { Coercion::Lenient },
+                ..PlanOptions::default()
+            };
+            let plan = crate::spl::compile_with("*", &options).unwrap();
+            let mut event = Event::new();
+            event.set(&Name::from("a"), Value::str(a));
+            event.set(&Name::from("b"), Value::Int(2));
+            event.push(Name::from("n"), Value::Null);
+            let temps = vec![Some(Value::Bool(true)), None, Some(Value::str("x")), Some(Value::Null)];
+            let e = expr(&s);
+            let mut runner = Runner::new(&plan);
+            let ev = Row::new(&event, &temps);
+            let fast = outcome(runner.cond(&e, ev, Span::new(5, 6)));
+            let slow = outcome(reference(&mut runner, &e, ev, Span::new(5, 6)));
+            prop_assert_eq!(fast, slow, "{:?}", s);
         }
     }
 }
