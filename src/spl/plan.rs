@@ -131,6 +131,10 @@ pub enum CExpr {
     Lambda(u32),
     Array(Vec<CExpr>),
     Row(Vec<CExpr>),
+    /// An expression that reads no field and no parameter and calls nothing volatile but the
+    /// clock (`year(now())`): the same for every event a runner runs, since a runner's clock
+    /// stands still. By index into [`Plan::run_consts`]; a runner evaluates it once.
+    RunConst(u32),
 }
 
 /// A resolved function call.
@@ -372,6 +376,8 @@ pub struct Plan {
     /// The temporaries' names by slot (empty unless the plan has one dataset whose stages
     /// allow them, see `spl::temps`).
     pub temps: Vec<Name>,
+    /// The expressions `CExpr::RunConst` refers to, by index.
+    pub run_consts: Vec<CExpr>,
 }
 
 impl Plan {
@@ -437,6 +443,7 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
         warnings: Vec::new(),
         notes: Vec::new(),
         depth: 0,
+        run_consts: Vec::new(),
     };
     let mut datasets: Vec<Dataset> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -512,6 +519,7 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
         notes: p.notes,
         names: p.names.into_values().collect(),
         temps: Vec::new(),
+        run_consts: p.run_consts,
     };
     if options.temps {
         crate::spl::temps::assign(&mut plan);
@@ -529,6 +537,7 @@ struct Planner {
     warnings: Vec<Diagnostic>,
     notes: Vec<Diagnostic>,
     depth: usize,
+    run_consts: Vec<CExpr>,
 }
 
 /// Dataset index of a `.let` whose pipeline did not plan.
@@ -545,6 +554,16 @@ const VOLATILE: &[&str] = &[
     "current_time",
     "localtimestamp",
     "uuid",
+];
+
+/// The volatile functions that only read the clock: a runner's clock stands still, so
+/// expressions over them are constant per runner (`CExpr::RunConst`).
+const CLOCK: &[&str] = &[
+    "now",
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "localtimestamp",
 ];
 
 impl Planner {
@@ -1449,7 +1468,36 @@ impl Planner {
         }
         let c = self.expr_inner(e);
         self.depth -= 1;
-        fold(c)
+        self.run_constant(fold(c))
+    }
+
+    /// Turns a clock-only expression (a clock call, or an operation whose operands are
+    /// constants and at least one such expression) into a [`CExpr::RunConst`].
+    fn run_constant(&mut self, c: CExpr) -> CExpr {
+        let fixed = |a: &CExpr| matches!(a, CExpr::Const(_) | CExpr::RunConst(_));
+        let clocked = |items: &[&CExpr]| {
+            items.iter().all(|a| fixed(a)) && items.iter().any(|a| matches!(a, CExpr::RunConst(_)))
+        };
+        let eligible = match &c {
+            CExpr::Call(call) if CLOCK.contains(&call.function.name) => call.args.iter().all(fixed),
+            CExpr::Call(call) => {
+                !VOLATILE.contains(&call.function.name)
+                    && clocked(&call.args.iter().collect::<Vec<_>>())
+            }
+            CExpr::Cast { expr: x, .. } | CExpr::Not(x) | CExpr::Neg(x, _) => clocked(&[x]),
+            CExpr::Cmp(_, a, b, _) | CExpr::Arith(_, a, b, _) => clocked(&[a, b]),
+            CExpr::Concat(items)
+            | CExpr::ArithChain(_, items, _)
+            | CExpr::And(items)
+            | CExpr::Or(items)
+            | CExpr::Coalesce(items) => clocked(&items.iter().collect::<Vec<_>>()),
+            _ => false,
+        };
+        if !eligible {
+            return c;
+        }
+        self.run_consts.push(c);
+        CExpr::RunConst(self.run_consts.len() as u32 - 1)
     }
 
     fn boxed(&mut self, e: &Expr) -> Box<CExpr> {
@@ -1888,7 +1936,21 @@ fn fold(c: CExpr) -> CExpr {
                 span,
             },
         },
+        CExpr::Array(items) if items.iter().all(|a| matches!(a, CExpr::Const(_))) => {
+            CExpr::Const(Value::array(items.into_iter().map(const_value).collect()))
+        }
+        CExpr::Row(items) if items.iter().all(|a| matches!(a, CExpr::Const(_))) => CExpr::Const(
+            Value::Row(Arc::new(items.into_iter().map(const_value).collect())),
+        ),
         other => other,
+    }
+}
+
+/// The value of a `CExpr::Const` (callers check the variant).
+fn const_value(c: CExpr) -> Value {
+    match c {
+        CExpr::Const(v) => v,
+        _ => unreachable!("checked to be a constant"),
     }
 }
 
@@ -2073,6 +2135,64 @@ fn split_list(s: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn extend_exprs(rule: &str) -> (Plan, Vec<String>) {
+        let plan = compile(rule).unwrap();
+        let kinds = match &plan.datasets[0].stages[0].0 {
+            Stage::Extend(assigns) => assigns
+                .iter()
+                .map(|(_, e)| match e {
+                    CExpr::Const(Value::Array(_)) => "const array".to_string(),
+                    CExpr::Const(Value::Row(_)) => "const row".to_string(),
+                    CExpr::Const(_) => "const".to_string(),
+                    CExpr::RunConst(_) => "run const".to_string(),
+                    _ => "per event".to_string(),
+                })
+                .collect(),
+            other => panic!("not an extend: {other:?}"),
+        };
+        (plan, kinds)
+    }
+
+    #[test]
+    fn clock_only_expressions_are_run_constants_and_constant_arrays_fold() {
+        let (plan, kinds) = extend_exprs(
+            "* | extend y = cast(year(now()) as VARCHAR), m = month(now()) = 1 AND year(now()) > 2000, \
+             t = date_add('day', 1, now()), r = rand() < 2.0 + year(now()), a = ARRAY['x', 'y'], \
+             w = (1, 'b'), c = concat(content, cast(year(now()) as VARCHAR)), k = 'k'",
+        );
+        assert_eq!(
+            kinds,
+            [
+                "run const",
+                "run const",
+                "run const",
+                "per event",
+                "const array",
+                "const row",
+                "per event",
+                "const"
+            ]
+        );
+        // Evaluated by a runner, they give what the clock gives.
+        let mut runner = crate::spl::Runner::new(&plan);
+        let mut out = Vec::new();
+        for line in ["a", "b"] {
+            runner
+                .run_event(runner.line_event(line.into()), &mut out)
+                .unwrap();
+        }
+        let year = chrono::Utc::now().format("%Y").to_string();
+        for (_, e) in &out {
+            assert_eq!(e.get("y").unwrap().to_text().unwrap(), year.as_str());
+            assert_eq!(
+                e.get("c").unwrap().to_text().unwrap(),
+                format!("{}{year}", e.get("content").unwrap().to_text().unwrap())
+            );
+            assert_eq!(e.get("a").unwrap().to_json(), serde_json::json!(["x", "y"]));
+        }
+        assert_eq!(out[0].1.get("t"), out[1].1.get("t"));
+    }
 
     #[test]
     fn char_option_escapes() {

@@ -181,6 +181,8 @@ pub struct Runner<'p> {
     width: usize,
     /// The slots of the plan's temporaries for the event being run (see `spl::temps`).
     temps: Vec<Option<Value>>,
+    /// The values of the plan's run constants, once evaluated (see `CExpr::RunConst`).
+    run_values: Vec<Option<Value>>,
     pub stats: RunStats,
 }
 
@@ -212,6 +214,7 @@ impl<'p> Runner<'p> {
             values: Vec::new(),
             width: 4,
             temps: Vec::new(),
+            run_values: vec![None; plan.run_consts.len()],
             stats: RunStats::default(),
         }
     }
@@ -1448,6 +1451,18 @@ impl<'p> Runner<'p> {
                 subscript(x, i).map_err(|m| EvalError::new(codes::RUNTIME, m, *span))?
             }
             CExpr::Lambda(i) => Value::Lambda(*i),
+            CExpr::RunConst(i) => {
+                let i = *i as usize;
+                if let Some(Some(v)) = self.run_values.get(i) {
+                    return Ok(v.clone());
+                }
+                let plan = self.plan;
+                let v = self.eval(&plan.run_consts[i], ev)?;
+                if let Some(slot) = self.run_values.get_mut(i) {
+                    *slot = Some(v.clone());
+                }
+                v
+            }
             CExpr::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {

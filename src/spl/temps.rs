@@ -130,7 +130,7 @@ fn rewrite(e: &mut CExpr, active: &[(Name, u16)], lambdas: &mut [Lambda]) {
                 lambdas[i].body = body;
             }
         }
-        CExpr::Const(_) | CExpr::Temp(_) | CExpr::Local(_) => {}
+        CExpr::Const(_) | CExpr::Temp(_) | CExpr::Local(_) | CExpr::RunConst(_) => {}
         CExpr::Not(x) | CExpr::Neg(x, _) | CExpr::Try(x) => go(x),
         CExpr::IsNull { expr, .. } | CExpr::Cast { expr, .. } => go(expr),
         CExpr::And(items)
