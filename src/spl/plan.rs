@@ -219,7 +219,13 @@ pub enum Place {
 #[derive(Debug)]
 pub enum Stage {
     Where(CExpr, Span),
-    Extend(Vec<(Place, CExpr)>),
+    /// The assignments read the row as it was before the stage (`a = b, b = a` swaps).
+    /// `in_order` is set at the end of planning when no expression reads a place the stage
+    /// assigns: then each value can be set as soon as it is computed.
+    Extend {
+        assigns: Vec<(Place, CExpr)>,
+        in_order: bool,
+    },
     Project {
         keep: Vec<FieldPattern>,
         renames: Vec<(Name, Name)>,
@@ -524,7 +530,83 @@ pub fn plan(script: &ast::Script, options: &PlanOptions) -> Result<Plan, Vec<Dia
     if options.temps {
         crate::spl::temps::assign(&mut plan);
     }
+    for ds in &mut plan.datasets {
+        for (stage, _) in &mut ds.stages {
+            if let Stage::Extend { assigns, in_order } = stage {
+                *in_order = assigns.iter().all(|(_, e)| {
+                    !reads_any(e, &mut |read| assigns.iter().any(|(p, _)| p == read))
+                });
+            }
+        }
+    }
     Ok(plan)
+}
+
+/// True when `e` may read a place `hit` accepts. Lambdas count as reading everything (their
+/// bodies are elsewhere).
+fn reads_any(e: &CExpr, hit: &mut dyn FnMut(&Place) -> bool) -> bool {
+    let any = |items: &[CExpr], hit: &mut dyn FnMut(&Place) -> bool| {
+        items.iter().any(|x| reads_any(x, hit))
+    };
+    match e {
+        CExpr::Field(n) => hit(&Place::Field(n.clone())),
+        CExpr::Temp(s) => hit(&Place::Temp(*s)),
+        CExpr::Lambda(_) => true,
+        CExpr::Const(_) | CExpr::Local(_) | CExpr::RunConst(_) => false,
+        CExpr::Not(x) | CExpr::Neg(x, _) | CExpr::Try(x) => reads_any(x, hit),
+        CExpr::IsNull { expr, .. } | CExpr::Cast { expr, .. } => reads_any(expr, hit),
+        CExpr::And(items)
+        | CExpr::Or(items)
+        | CExpr::Concat(items)
+        | CExpr::ArithChain(_, items, _)
+        | CExpr::Coalesce(items)
+        | CExpr::Array(items)
+        | CExpr::Row(items) => any(items, hit),
+        CExpr::Cmp(_, a, b, _)
+        | CExpr::Arith(_, a, b, _)
+        | CExpr::IsDistinct {
+            left: a, right: b, ..
+        }
+        | CExpr::Subscript {
+            expr: a, index: b, ..
+        } => reads_any(a, hit) || reads_any(b, hit),
+        CExpr::Between {
+            expr, low, high, ..
+        } => reads_any(expr, hit) || reads_any(low, hit) || reads_any(high, hit),
+        CExpr::In { expr, list, .. } => reads_any(expr, hit) || any(list, hit),
+        CExpr::Like { expr, pattern, .. } => {
+            reads_any(expr, hit)
+                || match pattern {
+                    LikePattern::Const(_) => false,
+                    LikePattern::Dynamic { pattern, escape } => {
+                        reads_any(pattern, hit)
+                            || escape.as_ref().is_some_and(|x| reads_any(x, hit))
+                    }
+                }
+        }
+        CExpr::Case {
+            operand,
+            whens,
+            otherwise,
+            ..
+        } => {
+            operand.as_ref().is_some_and(|x| reads_any(x, hit))
+                || whens
+                    .iter()
+                    .any(|(w, t)| reads_any(w, hit) || reads_any(t, hit))
+                || otherwise.as_ref().is_some_and(|x| reads_any(x, hit))
+        }
+        CExpr::Call(call) => any(&call.args, hit),
+        CExpr::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            reads_any(cond, hit)
+                || reads_any(then, hit)
+                || otherwise.as_ref().is_some_and(|x| reads_any(x, hit))
+        }
+    }
 }
 
 struct Planner {
@@ -937,7 +1019,10 @@ impl Planner {
                     let c = self.expr(&a.expr);
                     out.push((Place::Field(self.intern(&a.output.node)), c));
                 }
-                Stage::Extend(out)
+                Stage::Extend {
+                    assigns: out,
+                    in_order: false,
+                }
             }
             Command::Project { opts, items } => {
                 let o = self.options(name, opts, &["wildcard", "wildcard-off"]);
@@ -2139,7 +2224,7 @@ mod tests {
     fn extend_exprs(rule: &str) -> (Plan, Vec<String>) {
         let plan = compile(rule).unwrap();
         let kinds = match &plan.datasets[0].stages[0].0 {
-            Stage::Extend(assigns) => assigns
+            Stage::Extend { assigns, .. } => assigns
                 .iter()
                 .map(|(_, e)| match e {
                     CExpr::Const(Value::Array(_)) => "const array".to_string(),
@@ -2152,6 +2237,45 @@ mod tests {
             other => panic!("not an extend: {other:?}"),
         };
         (plan, kinds)
+    }
+
+    #[test]
+    fn extend_sets_in_order_only_when_no_expression_reads_an_assigned_place() {
+        let in_order = |rule: &str| {
+            let plan = compile(rule).unwrap();
+            let last = plan.datasets[0]
+                .stages
+                .iter()
+                .rev()
+                .find_map(|(s, _)| match s {
+                    Stage::Extend { in_order, .. } => Some(*in_order),
+                    _ => None,
+                });
+            last.expect("an extend")
+        };
+        assert!(in_order(
+            "* | extend x = a, y = concat(b, 'z'), z = if(c IS NULL, 1, 2)"
+        ));
+        assert!(!in_order("* | extend a = b, b = a"));
+        assert!(!in_order(
+            "* | extend x = 1, y = CASE WHEN a = 'q' THEN x END"
+        ));
+        assert!(!in_order(
+            "* | extend x = 1, y = transform(ARRAY[1], v -> v + 1)"
+        ));
+        // With temporaries: `t` is a slot, read by the second assignment.
+        assert!(!in_order(
+            "* | extend t = content | extend t = 'a', u = t | project-away t"
+        ));
+        // The swap still reads the row as it was before the stage.
+        let plan = compile("* | extend a = 'A', b = 'B' | extend a = b, b = a").unwrap();
+        let mut runner = crate::spl::Runner::new(&plan);
+        let mut out = Vec::new();
+        runner
+            .run_event(runner.line_event("l".into()), &mut out)
+            .unwrap();
+        assert_eq!(out[0].1.get("a").unwrap().to_text().unwrap(), "B");
+        assert_eq!(out[0].1.get("b").unwrap().to_text().unwrap(), "A");
     }
 
     #[test]

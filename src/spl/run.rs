@@ -469,10 +469,12 @@ impl<'p> Runner<'p> {
                     Fate::Drop
                 },
             ),
-            Stage::Extend(assigns) => {
-                if let [(place, expr)] = assigns.as_slice() {
-                    let v = self.eval(expr, Row::new(event, temps))?;
-                    set_place(event, temps, place, v);
+            Stage::Extend { assigns, in_order } => {
+                if *in_order || assigns.len() == 1 {
+                    for (place, expr) in assigns {
+                        let v = self.eval(expr, Row::new(event, temps))?;
+                        set_place(event, temps, place, v);
+                    }
                 } else {
                     let mut values = std::mem::take(&mut self.values);
                     values.clear();
@@ -1578,7 +1580,7 @@ enum Fate {
 fn stage_name(stage: &Stage) -> &'static str {
     match stage {
         Stage::Where(..) => "where",
-        Stage::Extend(_) => "extend",
+        Stage::Extend { .. } => "extend",
         Stage::Project { .. } => "project",
         Stage::ProjectAway(_) => "project-away",
         Stage::ProjectRename(_) => "project-rename",

@@ -78,7 +78,7 @@ pub(crate) fn assign(plan: &mut Plan) {
         };
         match stage {
             Stage::Where(e, _) => rewrite(e, &active, lambdas),
-            Stage::Extend(assigns) => {
+            Stage::Extend { assigns, .. } => {
                 for (target, e) in assigns {
                     rewrite(e, &active, lambdas);
                     place(target);
@@ -102,7 +102,7 @@ pub(crate) fn assign(plan: &mut Plan) {
 fn names_its_fields(stage: &Stage) -> bool {
     match stage {
         Stage::Where(..)
-        | Stage::Extend(_)
+        | Stage::Extend { .. }
         | Stage::ParseRegexp { .. }
         | Stage::ParseCsv { .. } => true,
         Stage::ProjectAway(patterns) => {
