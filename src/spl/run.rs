@@ -1503,26 +1503,20 @@ impl<'p> Runner<'p> {
     }
 
     fn call(&mut self, call: &Call, ev: Row<'_>) -> Eval {
-        // Up to four arguments live on the stack: no allocation per call.
-        const SMALL: usize = 4;
-        let n = call.args.len();
-        let mut small: [Value; SMALL] = [Value::Null, Value::Null, Value::Null, Value::Null];
-        let mut large = Vec::new();
-        if n > SMALL {
-            large.reserve(n);
+        // Up to four arguments live on the stack: no allocation per call, and only the
+        // arguments evaluated are dropped.
+        let mut args: smallvec::SmallVec<[Value; 4]> = smallvec::SmallVec::new();
+        if call.args.len() > 4 {
+            args.reserve_exact(call.args.len());
         }
-        for (i, a) in call.args.iter().enumerate() {
+        for a in &call.args {
             let v = self.eval(a, ev)?;
             if v.is_null() && call.function.null_propagating {
                 return Ok(Value::Null);
             }
-            if n <= SMALL {
-                small[i] = v;
-            } else {
-                large.push(v);
-            }
+            args.push(v);
         }
-        let args: &[Value] = if n <= SMALL { &small[..n] } else { &large };
+        let args: &[Value] = &args;
         let mut env = CallEnv {
             runner: self,
             event: ev,
