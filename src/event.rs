@@ -532,12 +532,15 @@ impl Event {
     }
 
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        self.position(name).map(|i| {
-            self.keys.remove(i);
-            let v = self.fields.remove(i).1;
-            self.reindex();
-            v
-        })
+        self.position(name).map(|i| self.remove_at(i))
+    }
+
+    /// Removes the field at position `i` (as [`Event::field_at`] numbers them).
+    pub fn remove_at(&mut self, i: usize) -> Value {
+        self.keys.remove(i);
+        let v = self.fields.remove(i).1;
+        self.reindex();
+        v
     }
 
     /// Renames a field in place; no-op when `from` is absent. An existing `to` is replaced.

@@ -264,14 +264,14 @@ impl<'p> Runner<'p> {
             if !plan.temps.is_empty() {
                 temps.resize(plan.temps.len(), None);
                 // Input fields that are temporaries move to their slots: the stages before
-                // their drop read them there.
-                if event
-                    .fields()
-                    .any(|(n, _)| plan.temps.iter().any(|t| t == n))
-                {
-                    for (slot, name) in plan.temps.iter().enumerate() {
-                        // A NULL an input event carries stays present (`-mode='preserve'` sees it).
-                        temps[slot] = event.remove(name);
+                // their drop read them there. A NULL an input event carries stays present
+                // (`-mode='preserve'` sees it).
+                let mut i = 0;
+                while i < event.len() {
+                    let name = event.field_at(i).0;
+                    match plan.temps.iter().position(|t| t == name) {
+                        Some(slot) => temps[slot] = Some(event.remove_at(i)),
+                        None => i += 1,
                     }
                 }
             }
