@@ -117,12 +117,24 @@ pub enum Delim<'a> {
 impl Delim<'_> {
     /// Byte offset and length of the next delimiter at or after `from`.
     fn find(&self, s: &str, from: usize) -> Option<(usize, usize)> {
+        let rest = &s.as_bytes()[from..];
+        // Up to three ASCII delimiters (the usual space, tab, comma): memchr's byte scan.
+        let ascii = |c: &char| c.is_ascii().then_some(*c as u8);
         match self {
+            Delim::Chars([a]) if a.is_ascii() => {
+                memchr::memchr(ascii(a)?, rest).map(|i| (from + i, 1))
+            }
+            Delim::Chars([a, b]) if a.is_ascii() && b.is_ascii() => {
+                memchr::memchr2(ascii(a)?, ascii(b)?, rest).map(|i| (from + i, 1))
+            }
+            Delim::Chars([a, b, c]) if a.is_ascii() && b.is_ascii() && c.is_ascii() => {
+                memchr::memchr3(ascii(a)?, ascii(b)?, ascii(c)?, rest).map(|i| (from + i, 1))
+            }
             Delim::Chars(cs) => s[from..]
                 .char_indices()
                 .find(|(_, c)| cs.contains(c))
                 .map(|(i, c)| (from + i, c.len_utf8())),
-            Delim::Text(t) => s[from..].find(t).map(|i| (from + i, t.len())),
+            Delim::Text(t) => find_text(&s[from..], t).map(|i| (from + i, t.len())),
         }
     }
 
@@ -159,7 +171,7 @@ pub fn split_kv(s: &str, delim: &Delim, sep: &str, greedy: bool) -> Vec<(Piece, 
             break;
         }
         let next_delim = delim.find(s, pos);
-        let next_sep = s[pos..].find(sep).map(|i| pos + i);
+        let next_sep = find_text(&s[pos..], sep).map(|i| pos + i);
         let token_end = next_delim.map_or(len, |(d, _)| d);
         let Some(sep_at) = next_sep.filter(|&p| p < token_end) else {
             // Not a pair: skip the token.
@@ -191,6 +203,14 @@ pub fn split_kv(s: &str, delim: &Delim, sep: &str, greedy: bool) -> Vec<(Piece, 
     out
 }
 
+/// The byte offset of `needle` in `hay`: one byte by memchr, longer ones by `str::find`.
+fn find_text(hay: &str, needle: &str) -> Option<usize> {
+    match needle.as_bytes() {
+        [b] => memchr::memchr(*b, hay.as_bytes()),
+        _ => hay.find(needle),
+    }
+}
+
 fn trim_range(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
     let text = &s[r.clone()];
     let rest = text.trim_start();
@@ -201,29 +221,28 @@ fn trim_range(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
 /// A double-quoted value starting at `at`: its content and the offset after the closing quote.
 fn quoted(s: &str, at: usize) -> Option<(Piece, usize)> {
     let body = at + 1;
-    let mut escaped = false;
+    let bytes = s.as_bytes();
+    let mut i = body;
     let mut needs_unescape = false;
-    for (i, c) in s[body..].char_indices() {
-        if escaped {
-            escaped = false;
+    // Jump from one `"` or `\` to the next (both ASCII: never inside a multi-byte char).
+    while let Some(k) = memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+        let at = i + k;
+        if bytes[at] == b'\\' {
+            needs_unescape = true;
+            // The escaped character, whatever its width, is skipped whole.
+            let next = s[at + 1..].chars().next().map_or(0, char::len_utf8);
+            i = at + 1 + next;
+            if i > bytes.len() {
+                return None;
+            }
             continue;
         }
-        match c {
-            '\\' => {
-                escaped = true;
-                needs_unescape = true;
-            }
-            '"' => {
-                let end = body + i;
-                let piece = if needs_unescape {
-                    Piece::Owned(unescape(&s[body..end]))
-                } else {
-                    Piece::Slice(body..end)
-                };
-                return Some((piece, end + 1));
-            }
-            _ => {}
-        }
+        let piece = if needs_unescape {
+            Piece::Owned(unescape(&s[body..at]))
+        } else {
+            Piece::Slice(body..at)
+        };
+        return Some((piece, at + 1));
     }
     None
 }
@@ -295,6 +314,51 @@ fn valid_label_key(k: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The character-by-character scans the memchr paths stand in for.
+    fn find_by_chars(cs: &[char], s: &str, from: usize) -> Option<(usize, usize)> {
+        s[from..]
+            .char_indices()
+            .find(|(_, c)| cs.contains(c))
+            .map(|(i, c)| (from + i, c.len_utf8()))
+    }
+
+    fn quoted_by_chars(s: &str, at: usize) -> Option<(String, usize)> {
+        let body = at + 1;
+        let mut escaped = false;
+        for (i, c) in s[body..].char_indices() {
+            if escaped {
+                escaped = false;
+                continue;
+            }
+            match c {
+                '\\' => escaped = true,
+                '"' => return Some((unescape(&s[body..body + i]), body + i + 1)),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn byte_scans_find_what_char_scans_find(
+            s in "(?s)(?:[ \t,;=\"\\\\a-c]|é|😀|\u{2003}){0,24}",
+            cs in prop::collection::vec(prop::sample::select(vec![' ', '\t', ',', ';', 'é', '\u{2003}']), 1..5),
+            sep in prop::sample::select(vec!["=", "==", ":", "é"]),
+        ) {
+            for from in (0..=s.len()).filter(|&i| s.is_char_boundary(i)) {
+                prop_assert_eq!(Delim::Chars(&cs).find(&s, from), find_by_chars(&cs, &s, from));
+                prop_assert_eq!(find_text(&s[from..], sep), s[from..].find(sep));
+                if s[from..].starts_with('"') {
+                    let fast = quoted(&s, from).map(|(p, end)| (p.as_str(&s).to_string(), end));
+                    prop_assert_eq!(fast, quoted_by_chars(&s, from), "{:?} at {}", s, from);
+                }
+            }
+        }
+    }
 
     fn csv(s: &str, d: &str, q: char) -> Vec<String> {
         split_csv(s, d, q)
