@@ -69,7 +69,7 @@ pub fn split_csv(s: &str, delim: &str, quote: char) -> Vec<Piece> {
                     };
                     let after = end + qlen;
                     // Text between the closing quote and the next delimiter is kept.
-                    let next = s[after..].find(delim).map(|d| after + d);
+                    let next = find_text(&s[after..], delim).map(|d| after + d);
                     let tail_end = next.unwrap_or(bytes);
                     if tail_end > after {
                         let mut t = piece.as_str(s).to_string();
@@ -89,7 +89,7 @@ pub fn split_csv(s: &str, delim: &str, quote: char) -> Vec<Piece> {
                 }
             }
         } else {
-            match s[pos..].find(delim) {
+            match find_text(&s[pos..], delim) {
                 Some(d) => {
                     out.push(Piece::Slice(pos..pos + d));
                     pos += d + delim.len();
