@@ -573,11 +573,9 @@ impl<'p> Runner<'p> {
                         None if live
                             .iter()
                             .any(|(output, input)| *output == n && *input != n) => {}
-                        None => {
-                            if !fields.iter().any(|(f, _)| *f == n) {
-                                fields.push((n, v));
-                            }
-                        }
+                        // Names are unique in an event, and a name a rename writes was
+                        // skipped by the arm above: `n` is not in `fields` yet.
+                        None => fields.push((n, v)),
                     }
                 }
                 *event = Event::from_fields(fields);

@@ -124,6 +124,55 @@ proptest! {
         let got: Vec<String> = run(&plan, e).into_iter().map(|(n, _)| n).collect();
         prop_assert_eq!(got, want);
     }
+
+    /// `project-rename` against a reference that checks every field against everything
+    /// already written: parallel renames (`a = b, b = a` swaps), an output that exists is
+    /// overwritten, names stay unique.
+    #[test]
+    fn project_rename_equals_the_reference(
+        fields in prop::collection::vec(prop::sample::select(vec!["a", "b", "c", "d", "x.y"]), 0..6),
+        renames in prop::collection::vec(
+            (prop::sample::select(vec!["a", "b", "c", "e", "x.y"]), prop::sample::select(vec!["a", "b", "c", "d", "zz"])),
+            1..4,
+        ),
+    ) {
+        let mut renames = renames;
+        let mut seen = Vec::new();
+        let mut seen_in = Vec::new();
+        renames.retain(|(out, input)| {
+            let fresh = !seen.contains(out) && !seen_in.contains(input);
+            seen.push(*out);
+            seen_in.push(*input);
+            fresh
+        });
+        let mut e = Event::new();
+        for (i, f) in fields.iter().enumerate() {
+            e.set(&Name::from(*f), Value::Int(i as i64));
+        }
+        let old: Vec<(String, Json)> = e.fields().map(|(n, v)| (n.to_string(), v.to_json())).collect();
+        let live: Vec<&(&str, &str)> = renames
+            .iter()
+            .filter(|(_, input)| old.iter().any(|(n, _)| n == input))
+            .collect();
+        let mut want: Vec<(String, Json)> = Vec::new();
+        for (n, v) in old {
+            match live.iter().find(|(_, input)| *input == n) {
+                Some((output, _)) => {
+                    want.retain(|(f, _)| f != output);
+                    want.push((output.to_string(), v));
+                }
+                None if live.iter().any(|(output, input)| *output == n && *input != n) => {}
+                None => {
+                    if !want.iter().any(|(f, _)| *f == n) {
+                        want.push((n, v));
+                    }
+                }
+            }
+        }
+        let list: Vec<String> = renames.iter().map(|(o, i)| format!("\"{o}\" = \"{i}\"")).collect();
+        let plan = spl::compile(&format!("* | project-rename {}", list.join(", "))).unwrap();
+        prop_assert_eq!(run(&plan, e), want);
+    }
 }
 
 /// What a plan makes of one event: each output's fields (name and JSON value, in order) or
