@@ -2316,6 +2316,14 @@ mod tests {
             assert_eq!(e.get("a").unwrap().to_json(), serde_json::json!(["x", "y"]));
         }
         assert_eq!(out[0].1.get("t"), out[1].1.get("t"));
+        // A runner given another clock after it ran sees that clock.
+        let nanos = 1_000_000_000 * 86_400 * 365; // 1971-01-01
+        let mut runner = runner.with_clock(crate::event::Timestamp::utc(nanos));
+        out.clear();
+        runner
+            .run_event(runner.line_event("c".into()), &mut out)
+            .unwrap();
+        assert_eq!(out[0].1.get("y").unwrap().to_text().unwrap(), "1971");
     }
 
     #[test]

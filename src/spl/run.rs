@@ -222,6 +222,8 @@ impl<'p> Runner<'p> {
     /// Fixes the clock seen by `now()`/`current_timestamp` (tests, reproducible runs).
     pub fn with_clock(mut self, now: Timestamp) -> Self {
         self.now = now;
+        // The run constants read the clock.
+        self.run_values.iter_mut().for_each(|v| *v = None);
         self
     }
 
