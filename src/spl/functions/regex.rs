@@ -517,7 +517,7 @@ fn regexp_replace(args: &[Value], prepared: &Prepared, _: &mut dyn Env) -> FnRes
         }
     }
     if !any {
-        return Ok(Value::Str(t));
+        return Ok(Value::Str(t.into_owned()));
     }
     out.push_str(&s[last..]);
     Ok(Value::string(out))

@@ -13,6 +13,7 @@ use super::{
     FnError, FnResult, Function, Kind, Param, Prepared, ex, ex_in, int_arg, text, text_shared,
 };
 use crate::event::{Text, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// The largest string or array a string function builds (1 MiB): pads, replaces and the like
@@ -359,11 +360,16 @@ pub(super) const FUNCTIONS: &[Function] = &[
 
 // ---- helpers ----------------------------------------------------------------------------
 
-/// Argument `i` as shared text (VARCHAR arguments are not copied).
-pub(crate) fn arg_text(args: &[Value], i: usize) -> Result<Text, FnError> {
-    args.get(i)
-        .and_then(text_shared)
-        .ok_or_else(|| FnError::arg(i, "expected a text argument, got NULL"))
+/// Argument `i` as text: a VARCHAR argument borrowed (not even its reference count is
+/// touched), other scalars converted.
+pub(crate) fn arg_text(args: &[Value], i: usize) -> Result<Cow<'_, Text>, FnError> {
+    match args.get(i) {
+        Some(Value::Str(t)) => Ok(Cow::Borrowed(t)),
+        other => other
+            .and_then(text_shared)
+            .map(Cow::Owned)
+            .ok_or_else(|| FnError::arg(i, "expected a text argument, got NULL")),
+    }
 }
 
 fn too_large(i: usize) -> FnError {
@@ -434,7 +440,7 @@ fn concat(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
         return Ok(Value::Bytes(out.into()));
     }
     if args.len() == 1 {
-        return arg_text(args, 0).map(Value::Str);
+        return arg_text(args, 0).map(|t| Value::Str(t.into_owned()));
     }
     let mut out = String::new();
     for (i, a) in args.iter().enumerate() {
@@ -457,7 +463,7 @@ fn length(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn lower(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = arg_text(args, 0)?;
     if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Ok(Value::Str(t));
+        return Ok(Value::Str(t.into_owned()));
     }
     // Per code point, like Presto (no context-sensitive final sigma).
     Ok(Value::string(
@@ -468,7 +474,7 @@ fn lower(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn upper(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = arg_text(args, 0)?;
     if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_lowercase()) {
-        return Ok(Value::Str(t));
+        return Ok(Value::Str(t.into_owned()));
     }
     Ok(Value::string(
         t.chars().flat_map(char::to_uppercase).collect(),
@@ -560,7 +566,7 @@ fn replace(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let with = if args.len() > 2 {
         arg_text(args, 2)?
     } else {
-        Text::new("")
+        Cow::Owned(Text::new(""))
     };
     let estimate = if search.is_empty() {
         (t.chars().count() + 1)
@@ -569,7 +575,7 @@ fn replace(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     } else {
         let n = t.matches(search.as_str()).count();
         if n == 0 {
-            return Ok(Value::Str(t));
+            return Ok(Value::Str(t.into_owned()));
         }
         (t.len() - n * search.len()).saturating_add(n.saturating_mul(with.len()))
     };
@@ -780,7 +786,7 @@ fn from_utf8(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let bytes = match &args[0] {
         Value::Bytes(b) => b.clone(),
         // Already text: nothing to decode.
-        _ => return arg_text(args, 0).map(Value::Str),
+        _ => return arg_text(args, 0).map(|t| Value::Str(t.into_owned())),
     };
     let replacement: String = match args.get(1) {
         None => "\u{fffd}".into(),

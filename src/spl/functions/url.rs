@@ -500,7 +500,7 @@ fn url_encode(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     if t.bytes()
         .all(|c| c.is_ascii_alphanumeric() || b"-_.*".contains(&c))
     {
-        return Ok(Value::Str(t));
+        return Ok(Value::Str(t.into_owned()));
     }
     let mut out = String::with_capacity(t.len() * 3);
     for c in t.bytes() {
@@ -521,7 +521,7 @@ fn url_encode(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
 fn url_decode(args: &[Value], _: &Prepared, _: &mut dyn Env) -> FnResult {
     let t = arg_text(args, 0)?;
     if !t.contains(['%', '+']) {
-        return Ok(Value::Str(t));
+        return Ok(Value::Str(t.into_owned()));
     }
     let b = t.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
