@@ -8,7 +8,7 @@
 use serde_json::Value as Json;
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An immutable string that may be a slice of a larger shared buffer. Cloning and slicing
 /// never copy the bytes.
@@ -167,8 +167,8 @@ pub enum Value {
     Timestamp(Timestamp),
     /// DATE: days since 1970-01-01.
     Date(i32),
-    /// JSON (parsed).
-    Json(Arc<Json>),
+    /// JSON: a tree, or raw text whose tree is built when something reads it.
+    Json(Arc<JsonVal>),
     Array(Arc<Vec<Value>>),
     /// MAP(K, V), in insertion order, keys unique.
     Map(Arc<Vec<(Value, Value)>>),
@@ -193,7 +193,16 @@ impl Value {
     }
 
     pub fn json(j: Json) -> Value {
-        Value::Json(Arc::new(j))
+        Value::Json(Arc::new(JsonVal::new(j)))
+    }
+
+    /// A JSON value kept as its text `raw`, which must be valid JSON that
+    /// [`is_canonical_json`] accepts: the writer copies it, readers get its tree.
+    pub fn raw_json(raw: Text) -> Value {
+        Value::Json(Arc::new(JsonVal {
+            raw: Some(raw),
+            tree: OnceLock::new(),
+        }))
     }
 
     pub fn is_null(&self) -> bool {
@@ -230,7 +239,7 @@ impl Value {
             Value::Bytes(b) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
             Value::Timestamp(t) => Cow::Owned(t.to_rfc3339()),
             Value::Date(d) => Cow::Owned(format_date(*d)),
-            Value::Json(j) => match &**j {
+            Value::Json(j) => match j.tree() {
                 Json::String(s) => Cow::Borrowed(s.as_str()),
                 other => Cow::Owned(other.to_string()),
             },
@@ -250,7 +259,7 @@ impl Value {
             Value::Double(d) => serde_json::Number::from_f64(*d)
                 .map_or_else(|| Json::String(format_double(*d)), Json::Number),
             Value::Str(t) => Json::String(t.to_string()),
-            Value::Json(j) => (**j).clone(),
+            Value::Json(j) => j.tree().clone(),
             Value::Array(items) | Value::Row(items) => {
                 Json::Array(items.iter().map(Value::to_json).collect())
             }
@@ -655,7 +664,10 @@ impl Event {
                 Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
                 Value::Null => out.push_str("null"),
                 Value::Timestamp(t) => write_json_timestamp(out, *t),
-                Value::Json(j) => write_json_value(out, j),
+                Value::Json(j) => match j.raw_text() {
+                    Some(raw) => out.push_str(raw),
+                    None => write_json_value(out, j),
+                },
                 other => out.push_str(&other.to_json().to_string()),
             }
         }
@@ -704,6 +716,150 @@ fn next_escape(b: &[u8], mut i: usize) -> usize {
 
 /// Writes a JSON value as compact JSON, byte for byte as `serde_json::to_string` does, without
 /// cloning it or going through a formatter for strings.
+/// A JSON value: the parsed tree, or the raw text `parse-json` found, with the tree built on
+/// first read. Raw text is kept only when it is byte for byte what [`write_json_value`]
+/// would write for its tree, so a value that is only passed through is copied, never parsed.
+pub struct JsonVal {
+    raw: Option<Text>,
+    tree: OnceLock<Json>,
+}
+
+impl JsonVal {
+    pub fn new(j: Json) -> Self {
+        JsonVal {
+            raw: None,
+            tree: OnceLock::from(j),
+        }
+    }
+
+    /// The tree (parsed now if the value is raw text and nothing has read it yet).
+    pub fn tree(&self) -> &Json {
+        self.tree.get_or_init(|| {
+            self.raw
+                .as_ref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Json::Null)
+        })
+    }
+
+    /// The raw text, when the value was kept as text (it is what the writer would write).
+    pub fn raw_text(&self) -> Option<&str> {
+        self.raw.as_ref().map(Text::as_str)
+    }
+}
+
+impl std::ops::Deref for JsonVal {
+    type Target = Json;
+    fn deref(&self) -> &Json {
+        self.tree()
+    }
+}
+
+impl PartialEq for JsonVal {
+    fn eq(&self, other: &Self) -> bool {
+        self.tree() == other.tree()
+    }
+}
+
+impl std::fmt::Debug for JsonVal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.tree().fmt(f)
+    }
+}
+
+/// True when `raw`, a valid JSON text, is exactly what [`write_json_value`] writes for its
+/// tree: no whitespace between tokens, string escapes only in the writer's forms (`\"`,
+/// `\\`, `\n`, `\r`, `\t`, `\b`, `\f`; no `\u`, no `\/`), numbers only as integers of
+/// at most 18 digits without a leading zero or `-0` (floats are rewritten by the writer),
+/// keys without escapes and no key twice in one object (the tree keeps the last value).
+pub fn is_canonical_json(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    // Open containers: (is an object, where its keys start in `keys`).
+    let mut open: Vec<(bool, usize)> = Vec::new();
+    let mut keys: Vec<&[u8]> = Vec::new();
+    let mut expect_key = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'{' | b'[' => {
+                open.push((c == b'{', keys.len()));
+                expect_key = c == b'{';
+                i += 1;
+            }
+            b'}' | b']' => {
+                if let Some((_, start)) = open.pop() {
+                    keys.truncate(start);
+                }
+                expect_key = false;
+                i += 1;
+            }
+            b',' => {
+                expect_key = open.last().is_some_and(|(object, _)| *object);
+                i += 1;
+            }
+            b':' => {
+                expect_key = false;
+                i += 1;
+            }
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                loop {
+                    match b.get(j) {
+                        None => return false,
+                        Some(b'"') => break,
+                        Some(b'\\') => match b.get(j + 1) {
+                            Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => j += 2,
+                            _ => return false,
+                        },
+                        Some(_) => j += 1,
+                    }
+                }
+                if expect_key {
+                    let key = &b[start..j];
+                    let from = open.last().map_or(0, |(_, s)| *s);
+                    if key.contains(&b'\\') || keys[from..].contains(&key) {
+                        return false;
+                    }
+                    keys.push(key);
+                    expect_key = false;
+                }
+                i = j + 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let negative = c == b'-';
+                let first = i + usize::from(negative);
+                let mut j = first;
+                while b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+                let digits = &b[first..j];
+                if digits.is_empty()
+                    || digits.len() > 18
+                    || (digits[0] == b'0' && (digits.len() > 1 || negative))
+                    || matches!(b.get(j), Some(b'.' | b'e' | b'E'))
+                {
+                    return false;
+                }
+                i = j;
+            }
+            _ => {
+                let word: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    b'n' => b"null",
+                    _ => return false,
+                };
+                if !b[i..].starts_with(word) {
+                    return false;
+                }
+                i += word.len();
+            }
+        }
+    }
+    open.is_empty()
+}
+
 pub fn write_json_value(out: &mut String, j: &Json) {
     match j {
         Json::Null => out.push_str("null"),
@@ -985,6 +1141,85 @@ mod tests {
             let mut fast = String::new();
             write_json_value(&mut fast, &j);
             proptest::prop_assert_eq!(fast, j.to_string());
+        }
+
+        /// Raw JSON kept by `parse-json` is written as it is: that is right only for texts
+        /// the writer would write itself. Texts in many forms (compact, pretty, `\/` and
+        /// `\u` escapes, exponents, duplicate keys) are checked: accepted ⇒ identical.
+        #[test]
+        fn canonical_json_is_what_the_writer_writes(
+            j in json_strategy(),
+            form in 0usize..5,
+            dup in proptest::prelude::any::<bool>(),
+        ) {
+            let compact = j.to_string();
+            let text = match form {
+                0 => compact.clone(),
+                1 => serde_json::to_string_pretty(&j).unwrap(),
+                2 => compact.replace('/', "\\/"),
+                3 => compact.replace('e', "\\u0065"),
+                _ => compact.replace("1", "1e0"),
+            };
+            let text = if dup && text.starts_with('{') && text.len() > 2 {
+                format!("{{\"k\":1,\"k\":2,{}", &text[1..])
+            } else {
+                text
+            };
+            if let Ok(tree) = serde_json::from_str::<Json>(&text) {
+                if is_canonical_json(&text) {
+                    let mut written = String::new();
+                    write_json_value(&mut written, &tree);
+                    proptest::prop_assert_eq!(written, text);
+                }
+            }
+        }
+
+        /// The fast path is taken: compact JSON without floats, escapes or duplicate keys
+        /// is kept raw.
+        #[test]
+        fn plain_compact_json_is_canonical(j in plain_json_strategy()) {
+            proptest::prop_assert!(is_canonical_json(&j.to_string()), "{}", j);
+        }
+    }
+
+    fn plain_json_strategy() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            (-999_999_999_999i64..999_999_999_999).prop_map(Json::from),
+            "[a-z é:,{}\\[\\]/-]{0,8}".prop_map(Json::String),
+        ];
+        leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),
+                proptest::collection::vec(("[a-z]{0,4}", inner), 0..5)
+                    .prop_map(|kv| Json::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
+    fn raw_json_values_are_read_as_their_tree_and_written_as_they_are() {
+        let raw = r#"{"a":[1,true,null,"x\"y"],"b":{"c":-5}}"#;
+        assert!(is_canonical_json(raw));
+        let v = Value::raw_json(Text::new(raw));
+        let mut e = Event::new();
+        e.set(&Name::from("j"), v.clone());
+        let mut out = String::new();
+        e.write_ndjson(&mut out, false);
+        assert_eq!(out, format!("{{\"j\":{raw}}}\n"));
+        assert_eq!(v.to_json(), serde_json::from_str::<Json>(raw).unwrap());
+        assert_eq!(v, Value::json(serde_json::from_str(raw).unwrap()));
+        for bad in [
+            r#"{"a": 1}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"[1.5]"#,
+            r#"["\/"]"#,
+            r#"[-0]"#,
+            r#"[01]"#,
+        ] {
+            assert!(!is_canonical_json(bad), "{bad}");
         }
     }
 

@@ -61,7 +61,7 @@ pub(super) fn collect_fields(
         let objs: Vec<&serde_json::Value> = vals
             .iter()
             .filter_map(|v| match v {
-                Value::Json(j) if j.is_object() => Some(&**j),
+                Value::Json(j) if j.is_object() => Some(j.tree()),
                 _ => None,
             })
             .collect();

@@ -908,6 +908,11 @@ impl<'p> Runner<'p> {
             }
             let value = match rawjson::plain_str(raw) {
                 Some(s) => Value::Str(subject.sub(s)),
+                // An object or array the writer would write as it is: kept as text, parsed
+                // only if something reads it.
+                None if text.starts_with(['{', '[']) && crate::event::is_canonical_json(text) => {
+                    Value::raw_json(subject.sub(text))
+                }
                 None => match serde_json::from_str::<serde_json::Value>(text) {
                     Ok(serde_json::Value::String(s)) => Value::string(s),
                     Ok(other) => Value::json(other),
@@ -1608,7 +1613,7 @@ fn source_text(value: Option<&Value>) -> Option<Text> {
 /// A field as JSON: JSON values as they are, text parsed (invalid JSON gives `None`).
 fn as_json(v: &Value) -> Option<serde_json::Value> {
     match v {
-        Value::Json(j) => match &**j {
+        Value::Json(j) => match j.tree() {
             serde_json::Value::String(s) => serde_json::from_str(s).ok(),
             other => Some(other.clone()),
         },
@@ -1641,7 +1646,7 @@ fn subscript(x: Value, i: Value) -> Result<Value, String> {
             .find(|(key, _)| ops::not_distinct(key, &k))
             .map(|(_, v)| v.clone())
             .ok_or_else(|| format!("key {} is not in the map", k.to_text().unwrap_or_default())),
-        (Value::Json(j), k) => Ok(match (&*j, k) {
+        (Value::Json(j), k) => Ok(match (j.tree(), k) {
             (serde_json::Value::Array(a), Value::Int(n)) if n >= 1 => a
                 .get(n as usize - 1)
                 .cloned()

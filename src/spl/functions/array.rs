@@ -564,7 +564,7 @@ pub(super) fn array_arg(args: &[Value], i: usize) -> Result<Cow<'_, [Value]>, Fn
         .ok_or_else(|| FnError::arg(i, "missing argument"))?;
     match v {
         Value::Array(a) => Ok(Cow::Borrowed(&a[..])),
-        Value::Json(j) => match &**j {
+        Value::Json(j) => match j.tree() {
             Json::Array(items) => Ok(Cow::Owned(from_json_array(items))),
             _ => Err(FnError::arg(
                 i,
@@ -592,7 +592,7 @@ fn map_arg(args: &[Value], i: usize) -> Result<Cow<'_, [(Value, Value)]>, FnErro
         .ok_or_else(|| FnError::arg(i, "missing argument"))?;
     match v {
         Value::Map(m) => Ok(Cow::Borrowed(&m[..])),
-        Value::Json(j) => match &**j {
+        Value::Json(j) => match j.tree() {
             Json::Object(o) => Ok(Cow::Owned(from_json_object(o))),
             _ => Err(FnError::arg(
                 i,

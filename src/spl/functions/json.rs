@@ -12,7 +12,6 @@ use crate::diagnostic::codes;
 use crate::event::Value;
 use serde_json::Value as Json;
 use std::borrow::Cow;
-use std::sync::Arc;
 
 pub(super) const FUNCTIONS: &[Function] = &[
     Function::new(
@@ -139,7 +138,7 @@ pub(super) const FUNCTIONS: &[Function] = &[
 pub(crate) fn json_input(v: &Value) -> Option<Cow<'_, Json>> {
     match v {
         Value::Null | Value::Lambda(_) => None,
-        Value::Json(j) => Some(Cow::Borrowed(&**j)),
+        Value::Json(j) => Some(Cow::Borrowed(j.tree())),
         Value::Str(t) => serde_json::from_str::<Json>(t).ok().map(Cow::Owned),
         other => Some(Cow::Owned(other.to_json())),
     }
@@ -173,7 +172,7 @@ fn path_of<'a>(args: &[Value], prepared: &'a Prepared) -> Result<Cow<'a, JsonPat
 
 /// A JSON value as an SPL value: kept as JSON (Presto's json_extract returns JSON).
 fn json_value(j: Json) -> Value {
-    Value::Json(Arc::new(j))
+    Value::json(j)
 }
 
 /// The text of a JSON scalar (`None` for null, objects and arrays).
@@ -274,7 +273,7 @@ fn json_array_contains(args: &[Value], _: &Prepared, _: &mut dyn super::Env) -> 
         (Json::Number(n), Value::Double(d)) => n.as_f64() == Some(*d),
         (Json::String(s), Value::Str(t)) => s.as_str() == t.as_str(),
         (Json::Bool(b), Value::Bool(c)) => b == c,
-        (j, Value::Json(k)) => j == &**k,
+        (j, Value::Json(k)) => j == k.tree(),
         _ => false,
     });
     Ok(Value::Bool(found))
