@@ -805,14 +805,17 @@ pub fn is_canonical_json(raw: &str) -> bool {
                 let start = i + 1;
                 let mut j = start;
                 loop {
-                    match b.get(j) {
+                    // Jump to the next quote or backslash (ASCII: never inside a multi-byte char).
+                    match memchr::memchr2(b'"', b'\\', &b[j..]).map(|k| j + k) {
                         None => return false,
-                        Some(b'"') => break,
-                        Some(b'\\') => match b.get(j + 1) {
-                            Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => j += 2,
+                        Some(q) if b[q] == b'"' => {
+                            j = q;
+                            break;
+                        }
+                        Some(q) => match b.get(q + 1) {
+                            Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => j = q + 2,
                             _ => return false,
                         },
-                        Some(_) => j += 1,
                     }
                 }
                 if expect_key {
