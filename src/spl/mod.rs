@@ -19,6 +19,7 @@ pub mod plan;
 pub mod print;
 pub mod rawjson;
 pub mod run;
+pub mod splitter;
 pub(crate) mod temps;
 pub mod text;
 

@@ -242,6 +242,8 @@ pub enum Stage {
     ParseRegexp {
         field: Place,
         regex: Regex,
+        /// The pattern as byte-level steps, when it has that shape (`spl::splitter`).
+        splitter: Option<crate::spl::splitter::Splitter>,
         outputs: Vec<Option<Place>>,
         mode: Mode,
     },
@@ -392,6 +394,23 @@ impl Plan {
         self.datasets
             .iter()
             .any(|d| d.stages.iter().any(|(s, _)| !s.is_row_level()))
+    }
+
+    /// How many `parse-regexp` stages run as a splitter (`spl::splitter`) instead of a regex.
+    pub fn splitters(&self) -> usize {
+        self.datasets
+            .iter()
+            .flat_map(|d| &d.stages)
+            .filter(|(s, _)| {
+                matches!(
+                    s,
+                    Stage::ParseRegexp {
+                        splitter: Some(_),
+                        ..
+                    }
+                )
+            })
+            .count()
     }
 
     /// True when outputs are tagged (`$name;` statements).
@@ -1092,7 +1111,10 @@ impl Planner {
                     _ => pattern.node.clone(),
                 };
                 let regex = self.regex(&source, pattern.span, false)?;
-                if let Some(reason) = slow_capture_path(&source) {
+                let splitter = crate::spl::splitter::Splitter::new(&source);
+                if splitter.is_none()
+                    && let Some(reason) = slow_capture_path(&source)
+                {
                     self.notes.push(
                         Diagnostic::note(codes::SLOW_PATTERN, format!("this pattern takes the slow capture path: {reason}"))
                             .with_label(pattern.span, "slow path")
@@ -1131,6 +1153,7 @@ impl Planner {
                 Stage::ParseRegexp {
                     field: Place::Field(self.intern(&field.node)),
                     regex,
+                    splitter,
                     outputs: outs.into_iter().map(|o| o.map(Place::Field)).collect(),
                     mode,
                 }

@@ -14,6 +14,7 @@ use crate::spl::plan::{
     AggFunc, CExpr, Call, Dataset, FieldPattern, From, KvDelims, KvSplit, LikePattern, Mode, Place,
     Plan, Stage, like_to_regex,
 };
+use crate::spl::splitter::Split;
 use crate::spl::{rawjson, text};
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -175,6 +176,8 @@ pub struct Runner<'p> {
     marks: Vec<bool>,
     /// Scratch key fingerprints for `parse-json`.
     json_keys: Vec<u64>,
+    /// Scratch group spans of the `parse-regexp` splitter.
+    spans: Vec<(usize, usize)>,
     /// Scratch values of a multi-assignment `extend`.
     values: Vec<Value>,
     /// The most fields an event has had so far (capped): new events get room for as many.
@@ -212,6 +215,7 @@ impl<'p> Runner<'p> {
             marks: Vec::new(),
             json_keys: Vec::new(),
             values: Vec::new(),
+            spans: Vec::new(),
             width: 4,
             temps: Vec::new(),
             run_values: vec![None; plan.run_consts.len()],
@@ -626,6 +630,7 @@ impl<'p> Runner<'p> {
             Stage::ParseRegexp {
                 field,
                 regex,
+                splitter,
                 outputs,
                 mode,
             } => {
@@ -633,6 +638,27 @@ impl<'p> Runner<'p> {
                 let Some(subject) = source_text(Row::new(event, temps).get(field)) else {
                     return Ok(Fate::Keep);
                 };
+                if let Some(splitter) = splitter {
+                    let mut spans = std::mem::take(&mut self.spans);
+                    let split = splitter.split(&subject, &mut spans);
+                    if split != Split::Fallback {
+                        if split == Split::Match {
+                            self.parse.matched += 1;
+                            for (place, &(a, b)) in outputs.iter().zip(&spans) {
+                                let Some(place) = place else { continue };
+                                if *mode == Mode::Preserve
+                                    && Row::new(event, temps).get(place).is_some()
+                                {
+                                    continue;
+                                }
+                                set_place(event, temps, place, Value::Str(subject.slice(a..b)));
+                            }
+                        }
+                        self.spans = spans;
+                        return Ok(Fate::Keep);
+                    }
+                    self.spans = spans;
+                }
                 let key = regex as *const regex::Regex as usize;
                 let slot = match self.locations.iter().position(|(k, _)| *k == key) {
                     Some(i) => i,

@@ -346,3 +346,115 @@ fn an_input_field_present_with_null_stays_present_in_its_slot() {
         ("b".to_string(), Json::from("was null"))
     );
 }
+
+/// Pieces of `parse-regexp` patterns: literals, runs of every class kind (ASCII, negated,
+/// Unicode-aware), counted runs, quoted strings.
+fn pattern_piece() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        " ",
+        "-",
+        "[",
+        "]",
+        ":",
+        ",",
+        "ab",
+        "é",
+        r"\[",
+        "=",
+        r"\S+",
+        r"\d+",
+        r"\d{1,2}",
+        r"\d\d",
+        r"[^\]]+",
+        r"[^,]*",
+        r"[a-z]{2}",
+        r"[A-Z]",
+        r"\w+",
+        r".*",
+        " {1,2}",
+        r"[^\s\[:]+",
+        r#""((?:[^"\\]|\\.)*)""#,
+        r"(\S+)",
+        r"(\d+)",
+        r"([^,]*)",
+    ])
+    .prop_map(str::to_string)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    /// The splitter gives what the regex gives (match or not, every group's span) whenever
+    /// it takes a pattern and does not hand the line back.
+    #[test]
+    fn the_splitter_equals_the_regex(
+        pieces in prop::collection::vec((pattern_piece(), any::<bool>()), 1..7),
+        end in prop::sample::select(vec!["", "$", r"\s*$"]),
+        subjects in prop::collection::vec(
+            prop::collection::vec(prop::sample::select(vec![
+                "a", "B", "1", "42", " ", "-", "[", "]", ":", ",", "\"", "\\", "é", "\u{2003}", "\n", "ab", "=",
+                "\\\n", "\\\"", "\\é", "\"x\"",
+            ]), 0..12),
+            1..8,
+        ),
+    ) {
+        let body: String = pieces
+            .iter()
+            .map(|(p, group)| if *group && !p.contains('(') { format!("({p})") } else { p.clone() })
+            .collect();
+        let pattern = format!("^{body}{end}");
+        let Some(splitter) = spl::splitter::Splitter::new(&pattern) else { return Ok(()) };
+        let re = regex::Regex::new(&pattern).unwrap();
+        let mut spans = Vec::new();
+        for parts in subjects {
+            let s: String = parts.concat();
+            let want = re.captures(&s).map(|c| {
+                (1..c.len()).map(|i| c.get(i).map_or((0, 0), |m| (m.start(), m.end()))).collect::<Vec<_>>()
+            });
+            match splitter.split(&s, &mut spans) {
+                spl::splitter::Split::Fallback => {}
+                spl::splitter::Split::NoMatch => prop_assert_eq!(want, None, "{} on {:?}", pattern, s),
+                spl::splitter::Split::Match => prop_assert_eq!(want, Some(spans.clone()), "{} on {:?}", pattern, s),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_workload_patterns_take_the_splitter() {
+    for (rule, n) in [("nginx", 1), ("sshd", 1)] {
+        let text = std::fs::read_to_string(format!("benches/workloads/{rule}.spl")).unwrap();
+        let plan = spl::compile(&text).unwrap();
+        assert_eq!(plan.splitters(), n, "{rule}");
+    }
+}
+
+#[test]
+fn the_splitter_reads_quoted_strings_as_the_regex_does() {
+    let pattern = r#"^"((?:[^"\\]|\\.)*)" (\S+)$"#;
+    let splitter = spl::splitter::Splitter::new(pattern).expect("the quoted-string shape");
+    let re = regex::Regex::new(pattern).unwrap();
+    let mut spans = Vec::new();
+    for s in [
+        r#""GET / HTTP/1.1" x"#,
+        r#""a\"b" x"#,
+        "\"a\\\nb\" x",
+        "\"a\\\rb\" x",
+        r#""\é" x"#,
+        r#""a\"#,
+        r#""" x"#,
+        r#""a"b" x"#,
+        r#""a\\" x"#,
+    ] {
+        let want = re.captures(s).map(|c| {
+            (1..c.len())
+                .map(|i| c.get(i).map_or((0, 0), |m| (m.start(), m.end())))
+                .collect::<Vec<(usize, usize)>>()
+        });
+        let got = match splitter.split(s, &mut spans) {
+            spl::splitter::Split::Match => Some(spans.clone()),
+            spl::splitter::Split::NoMatch => None,
+            spl::splitter::Split::Fallback => continue,
+        };
+        assert_eq!(got, want, "{s:?}");
+    }
+}
