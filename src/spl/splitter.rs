@@ -61,17 +61,22 @@ impl Set {
         Some(Set { ascii, non_ascii })
     }
 
-    fn disjoint(&self, other: &Set) -> bool {
-        (0..128).all(|b| !(self.ascii[b] && other.ascii[b]))
-            && (self.non_ascii == NonAscii::None || other.non_ascii == NonAscii::None)
+    /// Whether a run of this set, followed by a run of `next`, has one length: what it takes
+    /// is never in `next`. ASCII bytes are decided by the tables; a non-ASCII character stops
+    /// a run without them and sends a line to the regex from a run with some of them, so only
+    /// a run taking all of them can take a character `next` might want.
+    fn stops_before_run(&self, next: &Set) -> bool {
+        (0..128).all(|b| !(self.ascii[b] && next.ascii[b]))
+            && !(self.non_ascii == NonAscii::All && next.non_ascii != NonAscii::None)
     }
 
-    /// Whether a string starting with byte `b` can begin with a character of this set.
-    fn may_start(&self, b: u8) -> bool {
+    /// Whether a run of this set stops at (or hands the line to the regex at) byte `b`, the
+    /// first byte of a literal.
+    fn stops_before(&self, b: u8) -> bool {
         if b < 128 {
-            self.ascii[b as usize]
+            !self.ascii[b as usize]
         } else {
-            self.non_ascii != NonAscii::None
+            self.non_ascii != NonAscii::All
         }
     }
 }
@@ -88,6 +93,12 @@ enum Step {
     /// `(?:[^Q\\]|\\.)*`: characters other than the quote `Q` and backslash, or a backslash
     /// and any character but a newline.
     Quoted(u8),
+    /// `.+?` or `.*?` (`min` 1 or 0) before `\s*$`: the rest of the line without its
+    /// trailing whitespace; `dotall` when `.` takes newlines too (`(?s)`).
+    LazyRest {
+        min: u32,
+        dotall: bool,
+    },
     Open(usize),
     Close(usize),
     End,
@@ -131,6 +142,27 @@ impl Splitter {
         {
             return None;
         }
+        // A lazy rest is only understood before `\s*$`.
+        if let Some(i) = steps
+            .iter()
+            .position(|s| matches!(s, Step::LazyRest { .. }))
+        {
+            let after: Vec<&Step> = steps[i + 1..]
+                .iter()
+                .filter(|n| !matches!(n, Step::Close(_)))
+                .collect();
+            match after.as_slice() {
+                [
+                    Step::Run {
+                        set,
+                        min: 0,
+                        max: None,
+                    },
+                    Step::End,
+                ] if is_space(set) => {}
+                _ => return None,
+            }
+        }
         // Every run must be followed by something it cannot match: then it has one length.
         for (i, s) in steps.iter().enumerate() {
             let next = steps[i + 1..]
@@ -145,8 +177,14 @@ impl Splitter {
                     _,
                 ) if min == m => true,
                 (Step::Run { .. } | Step::Quoted(_), None | Some(Step::End)) => true,
-                (Step::Run { set, .. }, Some(Step::Literal(l))) => !set.may_start(l[0]),
-                (Step::Run { set, .. }, Some(Step::Run { set: other, .. })) => set.disjoint(other),
+                // The run takes all it can and the rest is the lazy part's; only when nothing
+                // is left for a `.+?` could the regex take a character back from the run, and
+                // then the line goes to the regex (`LazyRest`).
+                (Step::Run { .. }, Some(Step::LazyRest { .. })) => true,
+                (Step::Run { set, .. }, Some(Step::Literal(l))) => set.stops_before(l[0]),
+                (Step::Run { set, .. }, Some(Step::Run { set: other, .. })) => {
+                    set.stops_before_run(other)
+                }
                 (Step::Quoted(q), Some(Step::Literal(l))) => l[0] == *q,
                 (Step::Run { .. } | Step::Quoted(_), Some(_)) => false,
                 _ => true,
@@ -212,6 +250,21 @@ impl Splitter {
                         None => break,
                     }
                 },
+                Step::LazyRest { min, dotall } => {
+                    let rest = &s[pos..];
+                    let mut end = rest.trim_end_matches(char::is_whitespace).len();
+                    if end == 0 && *min == 1 {
+                        match rest.chars().next() {
+                            Some(c) => end = c.len_utf8(),
+                            // A run before may give a character back: the regex decides.
+                            None => return Split::Fallback,
+                        }
+                    }
+                    if !dotall && rest.as_bytes()[..end].contains(&b'\n') {
+                        return Split::NoMatch;
+                    }
+                    pos += end;
+                }
                 Step::Open(g) => spans[*g - 1].0 = pos,
                 Step::Close(g) => spans[*g - 1].1 = pos,
                 Step::End => {
@@ -246,6 +299,25 @@ fn flatten(h: &Hir, steps: &mut Vec<Step>) -> Option<()> {
                 set,
                 min: 1,
                 max: Some(1),
+            });
+        }
+        HirKind::Repetition(r) if !r.greedy => {
+            let HirKind::Class(c) = r.sub.kind() else {
+                return None;
+            };
+            let set = Set::from_class(c)?;
+            let any_but_newline = (0..128).all(|b| set.ascii[b] == (b != b'\n' as usize));
+            let any = (0..128).all(|b| set.ascii[b]);
+            if set.non_ascii != NonAscii::All
+                || !(any || any_but_newline)
+                || r.min > 1
+                || r.max.is_some()
+            {
+                return None;
+            }
+            steps.push(Step::LazyRest {
+                min: r.min,
+                dotall: any,
             });
         }
         HirKind::Repetition(r) if r.greedy => {
@@ -297,6 +369,13 @@ fn flatten(h: &Hir, steps: &mut Vec<Step>) -> Option<()> {
     Some(())
 }
 
+/// Whether `set` is `\s`: ASCII whitespace as the regex crate has it (Unicode White_Space),
+/// and some non-ASCII characters.
+fn is_space(set: &Set) -> bool {
+    set.non_ascii == NonAscii::Some
+        && (0u8..128).all(|b| set.ascii[b as usize] == matches!(b, b'\t'..=b'\r' | b' '))
+}
+
 /// The quote of `[^Q\\]|\\.` (any character but `Q` and backslash, or a backslash and any
 /// character but a newline), the body of a quoted string.
 fn quoted_idiom(h: &Hir) -> Option<u8> {
@@ -346,6 +425,9 @@ mod tests {
             r"^([A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d) (\S+) ([^\s\[:]+)\[(\d+)\]: (.*)$",
             r"^(\w+)=(\d+)",
             r"^([^,]*),([^,]*),(.*)$",
+            // `soc suggest`'s template shape.
+            r"^Connector\s+(\S+)\s+started\s+\|\s+(\S+)\s+\|\s+(.+?)\s*$",
+            r"(?s)^<(\d{1,3})>(1) (\S+) (\S+) (.*)$",
         ] {
             assert!(Splitter::new(p).is_some(), "{p}");
         }
@@ -357,8 +439,10 @@ mod tests {
             r"^(\S+)?x",     // optional group
             r"^(\S+?) x",    // lazy
             r"^([A-Z]+) (([^?\s]*)(\?\S*)?) HTTP/(\d(?:\.\d)?)$",
-            r"(?m)^(\S+)$", // line anchors
-            r"^(é{2}) x",   // counted non-ASCII
+            r"(?m)^(\S+)$",   // line anchors
+            r"^(é{2}) x",     // counted non-ASCII
+            r"^(\S+?)\. x",   // lazy run before a literal it can take
+            r"^(.+?) (\S+)$", // lazy part not before `\s*$`
         ] {
             assert!(Splitter::new(p).is_none(), "{p}");
         }

@@ -377,6 +377,10 @@ fn pattern_piece() -> impl Strategy<Value = String> {
         r"(\S+)",
         r"(\d+)",
         r"([^,]*)",
+        r"\s+",
+        r"(.+?)",
+        r"(.*?)",
+        r"(?s:.+?)",
     ])
     .prop_map(str::to_string)
 }
@@ -392,7 +396,7 @@ proptest! {
         subjects in prop::collection::vec(
             prop::collection::vec(prop::sample::select(vec![
                 "a", "B", "1", "42", " ", "-", "[", "]", ":", ",", "\"", "\\", "é", "\u{2003}", "\n", "ab", "=",
-                "\\\n", "\\\"", "\\é", "\"x\"",
+                "\\\n", "\\\"", "\\é", "\"x\"", " \n ", "\t", "\u{a0}",
             ]), 0..12),
             1..8,
         ),
@@ -457,4 +461,19 @@ fn the_splitter_reads_quoted_strings_as_the_regex_does() {
         };
         assert_eq!(got, want, "{s:?}");
     }
+}
+
+#[test]
+fn the_regexp_benches_measure_the_path_they_name() {
+    let bench = std::fs::read_to_string("benches/spl.rs").unwrap();
+    let pattern = |name: &str| {
+        let line = bench
+            .lines()
+            .find(|l| l.starts_with(&format!("const {name}: &str")))
+            .unwrap();
+        line.split('\'').nth(1).unwrap().to_string()
+    };
+    assert!(spl::splitter::Splitter::new(&pattern("REGEXP_SPLITTER")).is_some());
+    assert!(spl::splitter::Splitter::new(&pattern("REGEXP_ONEPASS")).is_none());
+    assert!(spl::splitter::Splitter::new(&pattern("REGEXP_SLOW")).is_none());
 }
