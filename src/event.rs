@@ -2,7 +2,8 @@
 //! the agents.
 //!
 //! Owns `Value` (SPL's typed values), `Text` (a shared string slice, so a field cut out of an
-//! input line costs no copy), `Timestamp`, `Event` (ordered fields) and NDJSON output.
+//! input line costs no copy), `JsonVal` (a JSON tree, or raw text parsed on first read),
+//! `Timestamp`, `Event` (ordered fields) and NDJSON output.
 //! Depends on nothing internal but `spl::ast::Type` names in docs.
 
 use serde_json::Value as Json;
@@ -1168,12 +1169,12 @@ mod tests {
             } else {
                 text
             };
-            if let Ok(tree) = serde_json::from_str::<Json>(&text) {
-                if is_canonical_json(&text) {
-                    let mut written = String::new();
-                    write_json_value(&mut written, &tree);
-                    proptest::prop_assert_eq!(written, text);
-                }
+            if let Ok(tree) = serde_json::from_str::<Json>(&text)
+                && is_canonical_json(&text)
+            {
+                let mut written = String::new();
+                write_json_value(&mut written, &tree);
+                proptest::prop_assert_eq!(written, text);
             }
         }
 
