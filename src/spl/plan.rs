@@ -244,6 +244,10 @@ pub enum Stage {
         regex: Regex,
         /// The pattern as byte-level steps, when it has that shape (`spl::splitter`).
         splitter: Option<crate::spl::splitter::Splitter>,
+        /// For a start-anchored pattern that is neither splitter-shaped nor one-pass: the
+        /// bounded backtracker, run directly (the regex would first run a lazy DFA to find
+        /// where the match ends, then the same backtracker for the groups).
+        backtracker: Option<regex_automata::nfa::thompson::backtrack::BoundedBacktracker>,
         outputs: Vec<Option<Place>>,
         mode: Mode,
     },
@@ -413,6 +417,23 @@ impl Plan {
             .count()
     }
 
+    /// How many `parse-regexp` stages run the bounded backtracker directly.
+    pub fn backtrackers(&self) -> usize {
+        self.datasets
+            .iter()
+            .flat_map(|d| &d.stages)
+            .filter(|(s, _)| {
+                matches!(
+                    s,
+                    Stage::ParseRegexp {
+                        backtracker: Some(_),
+                        ..
+                    }
+                )
+            })
+            .count()
+    }
+
     /// True when outputs are tagged (`$name;` statements).
     pub fn is_tagged(&self) -> bool {
         self.outputs.iter().any(|(_, t)| t.is_some())
@@ -440,11 +461,12 @@ pub fn slow_capture_path(pattern: &str) -> Option<&'static str> {
     }
     match regex_automata::dfa::onepass::DFA::new(pattern) {
         Ok(_) => None,
-        Err(_) => Some(
-            "it is not one-pass (somewhere one byte could continue two parts of it, as `\\S+` before a space-free literal or `.*?` before text), so a lazy DFA finds the match and a backtracker its groups",
-        ),
+        Err(_) => Some(NOT_ONE_PASS),
     }
 }
+
+/// The reason [`slow_capture_path`] gives for an anchored pattern that is not one-pass.
+const NOT_ONE_PASS: &str = "it is not one-pass (somewhere one byte could continue two parts of it, as `\\S+` before a space-free literal or `.*?` before text), so a backtracker finds its groups";
 
 /// Parses and plans a rule with default options.
 pub fn compile(src: &str) -> Result<Plan, Vec<Diagnostic>> {
@@ -1112,9 +1134,18 @@ impl Planner {
                 };
                 let regex = self.regex(&source, pattern.span, false)?;
                 let splitter = crate::spl::splitter::Splitter::new(&source);
-                if splitter.is_none()
-                    && let Some(reason) = slow_capture_path(&source)
-                {
+                let slow = splitter
+                    .is_none()
+                    .then(|| slow_capture_path(&source))
+                    .flatten();
+                let backtracker = match slow {
+                    Some(reason) if reason == NOT_ONE_PASS => {
+                        regex_automata::nfa::thompson::backtrack::BoundedBacktracker::new(&source)
+                            .ok()
+                    }
+                    _ => None,
+                };
+                if let Some(reason) = slow {
                     self.notes.push(
                         Diagnostic::note(codes::SLOW_PATTERN, format!("this pattern takes the slow capture path: {reason}"))
                             .with_label(pattern.span, "slow path")
@@ -1154,6 +1185,7 @@ impl Planner {
                     field: Place::Field(self.intern(&field.node)),
                     regex,
                     splitter,
+                    backtracker,
                     outputs: outs.into_iter().map(|o| o.map(Place::Field)).collect(),
                     mode,
                 }

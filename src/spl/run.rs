@@ -16,6 +16,8 @@ use crate::spl::plan::{
 };
 use crate::spl::splitter::Split;
 use crate::spl::{rawjson, text};
+use regex_automata::nfa::thompson::backtrack::{BoundedBacktracker, Cache as BacktrackCache};
+use regex_automata::util::captures::Captures;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -176,6 +178,8 @@ pub struct Runner<'p> {
     marks: Vec<bool>,
     /// Scratch key fingerprints for `parse-json`.
     json_keys: Vec<u64>,
+    /// Caches and capture slots per `parse-regexp` backtracker (keyed by its address).
+    backtracks: Vec<(usize, BacktrackCache, Captures)>,
     /// Scratch group spans of the `parse-regexp` splitter.
     spans: Vec<(usize, usize)>,
     /// Scratch values of a multi-assignment `extend`.
@@ -216,6 +220,7 @@ impl<'p> Runner<'p> {
             json_keys: Vec::new(),
             values: Vec::new(),
             spans: Vec::new(),
+            backtracks: Vec::new(),
             width: 4,
             temps: Vec::new(),
             run_values: vec![None; plan.run_consts.len()],
@@ -631,6 +636,7 @@ impl<'p> Runner<'p> {
                 field,
                 regex,
                 splitter,
+                backtracker,
                 outputs,
                 mode,
             } => {
@@ -658,6 +664,41 @@ impl<'p> Runner<'p> {
                         return Ok(Fate::Keep);
                     }
                     self.spans = spans;
+                }
+                if let Some(bt) = backtracker
+                    && subject.len() <= bt.max_haystack_len()
+                {
+                    let key = bt as *const BoundedBacktracker as usize;
+                    let slot = match self.backtracks.iter().position(|(k, _, _)| *k == key) {
+                        Some(i) => i,
+                        None => {
+                            self.backtracks
+                                .push((key, bt.create_cache(), bt.create_captures()));
+                            self.backtracks.len() - 1
+                        }
+                    };
+                    let (_, cache, caps) = &mut self.backtracks[slot];
+                    let input = regex_automata::Input::new(subject.as_str());
+                    if bt.try_search(cache, &input, caps).is_ok() {
+                        if !caps.is_match() {
+                            return Ok(Fate::Keep);
+                        }
+                        self.parse.matched += 1;
+                        for (i, place) in outputs.iter().enumerate() {
+                            let Some(place) = place else { continue };
+                            if *mode == Mode::Preserve
+                                && Row::new(event, temps).get(place).is_some()
+                            {
+                                continue;
+                            }
+                            let v = match caps.get_group(i + 1) {
+                                Some(span) => subject.slice(span.start..span.end),
+                                None => subject.slice(0..0),
+                            };
+                            set_place(event, temps, place, Value::Str(v));
+                        }
+                        return Ok(Fate::Keep);
+                    }
                 }
                 let key = regex as *const regex::Regex as usize;
                 let slot = match self.locations.iter().position(|(k, _)| *k == key) {

@@ -424,11 +424,72 @@ proptest! {
 }
 
 #[test]
-fn the_workload_patterns_take_the_splitter() {
-    for (rule, n) in [("nginx", 1), ("sshd", 1)] {
+fn the_workload_patterns_take_the_splitter_or_the_backtracker() {
+    for (rule, splitters, backtrackers) in [("nginx", 1, 0), ("sshd", 1, 3)] {
         let text = std::fs::read_to_string(format!("benches/workloads/{rule}.spl")).unwrap();
         let plan = spl::compile(&text).unwrap();
-        assert_eq!(plan.splitters(), n, "{rule}");
+        assert_eq!(plan.splitters(), splitters, "{rule}");
+        assert_eq!(plan.backtrackers(), backtrackers, "{rule}");
+    }
+}
+
+/// Pieces of anchored patterns that are not one-pass: alternations, optional groups, lazy
+/// runs.
+fn backtracking_piece() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        " ",
+        "(Failed|Accepted)",
+        "(ab|a)",
+        r"(\S+)",
+        r"(\S*?)",
+        r"(.*?)",
+        r"(?:: (\S+) (\S+))?",
+        r"(invalid user )?",
+        r"(\d+)",
+        r"\s*",
+        "x",
+    ])
+    .prop_map(str::to_string)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+    /// The bounded backtracker, run directly for anchored patterns that are not one-pass,
+    /// gives the regex's groups.
+    #[test]
+    fn the_backtracker_equals_the_regex(
+        pieces in prop::collection::vec(backtracking_piece(), 1..6),
+        end in prop::sample::select(vec!["", "$"]),
+        subjects in prop::collection::vec(
+            prop::collection::vec(prop::sample::select(vec![
+                "Failed", "Accepted", "a", "ab", " ", ": ", "x", "1", "invalid user ", "é", "\n",
+            ]), 0..8),
+            1..6,
+        ),
+    ) {
+        let pattern = format!("^{}{end}", pieces.concat());
+        let re = regex::Regex::new(&pattern).unwrap();
+        let n = re.captures_len() - 1;
+        if n == 0 {
+            return Ok(());
+        }
+        let names: Vec<String> = (1..=n).map(|i| format!("g{i}")).collect();
+        let plan = spl::compile(&format!("* | parse-regexp content, '{pattern}' as {}", names.join(", "))).unwrap();
+        for parts in subjects {
+            let s: String = parts.concat();
+            let got = run(&plan, {
+                let mut e = Event::new();
+                e.set(&Name::from("content"), Value::str(&s));
+                e
+            });
+            let want: Vec<(String, Json)> = match re.captures(&s) {
+                Some(c) => (1..=n)
+                    .map(|i| (format!("g{i}"), Json::String(c.get(i).map_or("", |m| m.as_str()).to_string())))
+                    .collect(),
+                None => Vec::new(),
+            };
+            prop_assert_eq!(got, want, "{} on {:?}", pattern, s);
+        }
     }
 }
 
