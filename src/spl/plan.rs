@@ -402,35 +402,35 @@ impl Plan {
 
     /// How many `parse-regexp` stages run as a splitter (`spl::splitter`) instead of a regex.
     pub fn splitters(&self) -> usize {
-        self.datasets
-            .iter()
-            .flat_map(|d| &d.stages)
-            .filter(|(s, _)| {
-                matches!(
-                    s,
-                    Stage::ParseRegexp {
-                        splitter: Some(_),
-                        ..
-                    }
-                )
-            })
-            .count()
+        self.count_stages(|s| {
+            matches!(
+                s,
+                Stage::ParseRegexp {
+                    splitter: Some(_),
+                    ..
+                }
+            )
+        })
     }
 
     /// How many `parse-regexp` stages run the bounded backtracker directly.
     pub fn backtrackers(&self) -> usize {
+        self.count_stages(|s| {
+            matches!(
+                s,
+                Stage::ParseRegexp {
+                    backtracker: Some(_),
+                    ..
+                }
+            )
+        })
+    }
+
+    fn count_stages(&self, pick: impl Fn(&Stage) -> bool) -> usize {
         self.datasets
             .iter()
             .flat_map(|d| &d.stages)
-            .filter(|(s, _)| {
-                matches!(
-                    s,
-                    Stage::ParseRegexp {
-                        backtracker: Some(_),
-                        ..
-                    }
-                )
-            })
+            .filter(|(s, _)| pick(s))
             .count()
     }
 

@@ -162,6 +162,18 @@ fn set_place(event: &mut Event, temps: &mut [Option<Value>], place: &Place, v: V
     }
 }
 
+/// Whether comparison `op` holds for operands ordered `o`.
+fn holds(op: BinaryOp, o: Ordering) -> bool {
+    match op {
+        BinaryOp::Eq => o == Ordering::Equal,
+        BinaryOp::Ne => o != Ordering::Equal,
+        BinaryOp::Lt => o == Ordering::Less,
+        BinaryOp::Le => o != Ordering::Greater,
+        BinaryOp::Gt => o == Ordering::Greater,
+        _ => o != Ordering::Less,
+    }
+}
+
 /// Executes a plan. Keep one per thread: it holds the lambda stack, a cache of field names
 /// seen at run time and counters.
 pub struct Runner<'p> {
@@ -1184,14 +1196,7 @@ impl<'p> Runner<'p> {
                     (Value::Str(p), Value::Str(q)) => Some(p.as_str().cmp(q.as_str())),
                     _ => self.compare(&x, &y, *cmp_span)?,
                 };
-                Ok(ord.map(|o| match op {
-                    BinaryOp::Eq => o == Ordering::Equal,
-                    BinaryOp::Ne => o != Ordering::Equal,
-                    BinaryOp::Lt => o == Ordering::Less,
-                    BinaryOp::Le => o != Ordering::Greater,
-                    BinaryOp::Gt => o == Ordering::Greater,
-                    _ => o != Ordering::Less,
-                }))
+                Ok(ord.map(|o| holds(*op, o)))
             }
             CExpr::And(items) | CExpr::Or(items) => {
                 self.step()?;
@@ -1312,14 +1317,7 @@ impl<'p> Runner<'p> {
                 let ord = self.compare(&x, &y, *span)?;
                 match ord {
                     None => Value::Null,
-                    Some(o) => Value::Bool(match op {
-                        BinaryOp::Eq => o == Ordering::Equal,
-                        BinaryOp::Ne => o != Ordering::Equal,
-                        BinaryOp::Lt => o == Ordering::Less,
-                        BinaryOp::Le => o != Ordering::Greater,
-                        BinaryOp::Gt => o == Ordering::Greater,
-                        _ => o != Ordering::Less,
-                    }),
+                    Some(o) => Value::Bool(holds(*op, o)),
                 }
             }
             CExpr::Arith(op, a, b, span) => {
